@@ -1,0 +1,33 @@
+# Every target creates .venv when it is missing, so a fresh clone needs nothing else.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install up serve test lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+up: install
+	$(BIN)/motorpool up
+
+serve: install
+	$(BIN)/motorpool serve
+
+test: install
+	$(BIN)/python -m pytest -q
+
+typecheck: install
+	$(BIN)/mypy
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) motorpool.db .motorpool

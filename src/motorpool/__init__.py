@@ -1,0 +1,1 @@
+"""motorpool: a self-hosted connected-car platform and its Python SDK."""
