@@ -1,0 +1,248 @@
+"""The admin API (``/admin/...``): the control plane, behind the admin bearer token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from ..errors import AuthenticationError
+from ..services import grants
+from ..services.oauth import bearer_token
+from ..store import repo
+from ..store.models import Application, ClientSecret, Owner, Vehicle
+from .common import json_response, platform_of
+
+
+def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    token = bearer_token(authorization)
+    if not platform_of(request).admin_token_valid(token):
+        raise AuthenticationError("The admin token is not valid.")
+
+
+router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    moment = repo.aware(moment)
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def secret_view(secret: ClientSecret) -> dict[str, Any]:
+    return {
+        "id": secret.id,
+        "hint": "…" + secret.hint,
+        "createdAt": _iso(secret.created_at),
+        "lastUsedAt": _iso(secret.last_used_at),
+        "revokedAt": _iso(secret.revoked_at),
+    }
+
+
+def application_view(app: Application) -> dict[str, Any]:
+    return {
+        "id": app.id,
+        "name": app.name,
+        "clientId": app.client_id,
+        "redirectUris": list(app.redirect_uris),
+        "managementToken": app.management_token,
+        "createdAt": _iso(app.created_at),
+        "secrets": [secret_view(s) for s in app.secrets],
+    }
+
+
+def owner_view(owner: Owner) -> dict[str, Any]:
+    return {"id": owner.id, "email": owner.email, "name": owner.name, "createdAt": _iso(owner.created_at)}
+
+
+def vehicle_view(vehicle: Vehicle) -> dict[str, Any]:
+    return {
+        "id": vehicle.id,
+        "vin": vehicle.vin,
+        "make": vehicle.make,
+        "model": vehicle.model,
+        "year": vehicle.year,
+        "powertrainType": vehicle.powertrain,
+        "mode": vehicle.mode,
+        "nickname": vehicle.nickname,
+        "applicationId": vehicle.application_id,
+        "ownerId": vehicle.owner_id,
+        "createdAt": _iso(vehicle.created_at),
+    }
+
+
+class NewApplication(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    redirect_uris: list[str] = Field(default_factory=list, alias="redirectUris")
+    model_config = {"populate_by_name": True}
+
+
+class NewRedirectUri(BaseModel):
+    uri: str = Field(min_length=1, max_length=2000)
+
+
+class NewOwner(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=8, max_length=200)
+    name: str = Field(default="", max_length=200)
+
+
+class NewVehicle(BaseModel):
+    application_id: str | None = Field(default=None, alias="applicationId")
+    owner_email: str | None = Field(default=None, alias="ownerEmail")
+    make: str | None = None
+    model: str | None = None
+    powertrain: str | None = Field(default=None, alias="powertrainType")
+    year: int | None = Field(default=None, ge=1990, le=2100)
+    vin: str | None = None
+    nickname: str = Field(default="", max_length=100)
+    seed: int | None = Field(default=None, ge=0, le=2**48)
+    model_config = {"populate_by_name": True}
+
+
+@router.get("/applications", summary="List applications")
+async def list_applications(request: Request) -> Response:
+    async with platform_of(request).sessions() as session:
+        apps = await repo.list_applications(session)
+    return json_response({"data": [application_view(a) for a in apps]})
+
+
+@router.post("/applications", status_code=201, summary="Create an application")
+async def create_application(request: Request, body: NewApplication) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        app, issued = await platform.admin.create_application(session, body.name, body.redirect_uris)
+        view = application_view(app) | {"clientSecret": issued.plaintext}
+        view["secrets"] = [secret_view(issued.secret)]
+    return json_response({"data": view}, 201)
+
+
+@router.get("/applications/{application_id}", summary="Get an application")
+async def get_application(request: Request, application_id: str) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session:
+        app = await platform.admin.application(session, application_id)
+        return json_response({"data": application_view(app)})
+
+
+@router.post("/applications/{application_id}/redirect-uris", summary="Register a redirect URI")
+async def add_redirect_uri(request: Request, application_id: str, body: NewRedirectUri) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        app = await platform.admin.add_redirect_uri(session, application_id, body.uri)
+        view = application_view(app)
+    return json_response({"data": view})
+
+
+@router.delete("/applications/{application_id}/redirect-uris", summary="Remove a redirect URI")
+async def remove_redirect_uri(request: Request, application_id: str, uri: str = Query()) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        app = await platform.admin.remove_redirect_uri(session, application_id, uri)
+        view = application_view(app)
+    return json_response({"data": view})
+
+
+@router.post("/applications/{application_id}/secrets", status_code=201, summary="Create a client secret")
+async def create_secret(request: Request, application_id: str) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        issued = await platform.admin.create_secret(session, application_id)
+        view = secret_view(issued.secret) | {"secret": issued.plaintext}
+    return json_response({"data": view}, 201)
+
+
+@router.delete("/applications/{application_id}/secrets/{secret_id}", summary="Revoke a client secret")
+async def revoke_secret(request: Request, application_id: str, secret_id: str) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        secret = await platform.admin.revoke_secret(session, application_id, secret_id)
+        view = secret_view(secret)
+    return json_response({"data": view})
+
+
+@router.get("/applications/{application_id}/vehicles", summary="List an application's simulated fleet")
+async def list_fleet(request: Request, application_id: str) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session:
+        await platform.admin.application(session, application_id)
+        vehicles = await repo.list_fleet(session, application_id)
+    return json_response({"data": [vehicle_view(v) for v in vehicles]})
+
+
+@router.get("/owners", summary="List live-mode owner accounts")
+async def list_owners(request: Request) -> Response:
+    async with platform_of(request).sessions() as session:
+        owners = await repo.list_owners(session)
+    return json_response({"data": [owner_view(o) for o in owners]})
+
+
+@router.post("/owners", status_code=201, summary="Create a live-mode owner account")
+async def create_owner(request: Request, body: NewOwner) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        owner = await platform.admin.create_owner(session, body.email, body.password, body.name)
+        view = owner_view(owner)
+    return json_response({"data": view}, 201)
+
+
+@router.post("/vehicles", status_code=201, summary="Create a simulated or live vehicle")
+async def create_vehicle(request: Request, body: NewVehicle) -> Response:
+    """With ``applicationId`` the vehicle joins that application's simulated fleet; with
+    ``ownerEmail`` it belongs to a live-mode owner account."""
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        vehicle = await platform.admin.create_vehicle(
+            session,
+            application_id=body.application_id,
+            owner_email=body.owner_email,
+            make=body.make,
+            model=body.model,
+            powertrain=body.powertrain,
+            year=body.year,
+            vin=body.vin,
+            nickname=body.nickname,
+            seed=body.seed,
+        )
+        view = vehicle_view(vehicle)
+    return json_response({"data": view}, 201)
+
+
+class DirectConnect(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    mode: Literal["live", "simulated", "test"] = "simulated"
+    permissions: list[str] | None = None
+    vehicle_ids: list[str] | None = Field(default=None, alias="vehicleIds")
+    external_id: str | None = Field(default=None, alias="externalId", max_length=255)
+    model_config = {"populate_by_name": True}
+
+
+@router.post(
+    "/applications/{application_id}/connections",
+    status_code=201,
+    summary="Connect an owner's vehicles without the Connect pages",
+)
+async def direct_connect(request: Request, application_id: str, body: DirectConnect) -> Response:
+    """Stores what an owner approving the given permissions (default: all) for the given
+    vehicles (default: all they have in that mode) would store. Answers the ``userId``."""
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        await platform.admin.application(session, application_id)
+        user, connections = await grants.direct_connect(
+            session,
+            application_id=application_id,
+            mode=body.mode,
+            email=body.email,
+            permissions=body.permissions,
+            vehicle_ids=body.vehicle_ids,
+            external_id=body.external_id,
+        )
+        data = {
+            "userId": user.id,
+            "vehicleIds": [c.vehicle_id for c in connections],
+            "connectionIds": [c.id for c in connections],
+            "permissions": {c.vehicle_id: list(c.permissions) for c in connections},
+        }
+    return json_response({"data": data}, 201)

@@ -1,0 +1,353 @@
+"""The Vehicle API v3: connections, users, vehicles and signals.
+
+Signal reads are the hottest path of the platform: they are plain Starlette routes placed ahead
+of FastAPI's routing and answer pre-serialised bodies from the signal service; the FastAPI
+declarations further down document the same paths in OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import ApiError, NotFound, ValidationFailed
+from ..services import connections as connection_rules
+from ..services import signals as signal_rules
+from ..services.oauth import AccessClaims, authenticate_bearer
+from ..store import repo
+from ..store.models import Connection
+from . import schemas
+from .common import JSON, error_response, json_response, platform_of
+
+router = APIRouter(prefix="/v3", tags=["Vehicle API"])
+
+
+def _iso(moment: datetime | None) -> str | None:
+    moment = repo.aware(moment)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+
+
+def authenticate(request: Request) -> AccessClaims:
+    return authenticate_bearer(platform_of(request).tokens, request.headers.get("authorization"))
+
+
+def connection_resource(connection: Connection, origin: str) -> dict[str, Any]:
+    vehicle = connection.vehicle
+    return {
+        "id": connection.id,
+        "type": "connection",
+        "attributes": {
+            "permissions": list(connection.permissions),
+            "externalId": connection.external_id,
+            "vehicle": {
+                "make": vehicle.make,
+                "model": vehicle.model,
+                "year": vehicle.year,
+                "mode": vehicle.mode,
+                "powertrainType": vehicle.powertrain,
+            },
+        },
+        "relationships": {
+            "vehicle": {
+                "data": {"id": vehicle.id, "type": "vehicle"},
+                "links": {"related": f"{origin}/v3/vehicles/{vehicle.id}"},
+            },
+            "user": {"data": {"id": connection.user_id, "type": "user"}},
+        },
+        "meta": {"createdAt": _iso(connection.created_at), "updatedAt": _iso(connection.updated_at)},
+        "links": {"self": f"{origin}/v3/connections/{connection.id}"},
+    }
+
+
+def connection_flat(connection: Connection) -> dict[str, Any]:
+    """The flat member the tutorial's code reads (``connections[0].vehicleId``)."""
+    return {
+        "id": connection.id,
+        "vehicleId": connection.vehicle_id,
+        "userId": connection.user_id,
+        "connectedAt": _iso(connection.created_at),
+        "mode": connection.mode,
+        "permissions": list(connection.permissions),
+        "externalId": connection.external_id,
+    }
+
+
+def page_links(request: Request, number: int, size: int, total: int) -> dict[str, str | None]:
+    origin = platform_of(request).settings.origin
+    kept = [(k, v) for k, v in request.query_params.multi_items() if not k.startswith("page")]
+    last = max(1, -(-total // size))
+
+    def link(page: int) -> str:
+        query = urlencode([*kept, ("page[number]", str(page)), ("page[size]", str(size))])
+        return f"{origin}{request.url.path}?{query}"
+
+    previous = link(number - 1) if number > 1 else None
+    following = link(number + 1) if number < last else None
+    return {
+        "self": link(number),
+        "first": link(1),
+        "previous": previous,
+        "prev": previous,
+        "next": following,
+        "last": link(last),
+    }
+
+
+PageNumber = Annotated[str | None, Query(alias="page[number]", description="Page, from 1 (alias: page)")]
+PageSize = Annotated[str | None, Query(alias="page[size]", description="1–100, default 10 (alias: pageSize)")]
+UserHeader = Annotated[str | None, Header(alias="sc-user-id", description="Limit to this user")]
+
+
+@router.get(
+    "/connections",
+    summary="List connections",
+    response_model=schemas.ConnectionList,
+    responses=schemas.ERRORS,
+)
+async def list_connections(
+    request: Request,
+    filter_user: Annotated[str | None, Query(alias="filter[userId]")] = None,
+    filter_vehicle: Annotated[str | None, Query(alias="filter[vehicleId]")] = None,
+    filter_mode: Annotated[str | None, Query(alias="filter[vehicle.mode]")] = None,
+    filter_external: Annotated[str | None, Query(alias="filter[user.externalId]")] = None,
+    page_number: PageNumber = None,
+    page_size: PageSize = None,
+    sc_user_id: UserHeader = None,
+) -> Response:
+    """Every connection of the calling application, newest first. Carries the JSON:API
+    ``data`` and the flat ``connections`` list."""
+    claims = authenticate(request)
+    platform = platform_of(request)
+    query = dict(request.query_params)
+    filters = connection_rules.connection_filter(claims.application_id, query, sc_user_id)
+    paging = connection_rules.parse_paging(query)
+    async with platform.sessions() as session:
+        rows, total = await connection_rules.list_connections(session, filters, paging)
+        origin = platform.settings.origin
+        body = {
+            "data": [connection_resource(c, origin) for c in rows],
+            "connections": [connection_flat(c) for c in rows],
+            "meta": {
+                "page": paging.number,
+                "pageNumber": paging.number,
+                "pageSize": paging.size,
+                "totalCount": total,
+                "orderBy": "createdAt",
+                "orderDirection": "desc",
+            },
+            "links": page_links(request, paging.number, paging.size, total),
+        }
+    return json_response(body)
+
+
+@router.get(
+    "/connections/{connection_id}",
+    summary="Get a connection",
+    response_model=schemas.ConnectionSingle,
+    responses=schemas.ERRORS,
+)
+async def get_connection(
+    request: Request,
+    connection_id: Annotated[str, Path(description="A connection id, or a connected vehicle's id")],
+    sc_user_id: UserHeader = None,
+) -> Response:
+    claims = authenticate(request)
+    platform = platform_of(request)
+    async with platform.sessions() as session:
+        found = await connection_rules.find_connection(
+            session, claims.application_id, connection_id, sc_user_id
+        )
+        body = {
+            "data": connection_resource(found[0], platform.settings.origin),
+            **connection_flat(found[0]),
+        }
+    return json_response(body)
+
+
+@router.delete(
+    "/connections/{connection_id}",
+    status_code=204,
+    summary="Remove a connection",
+    responses=schemas.ERRORS,
+)
+async def delete_connection(
+    request: Request,
+    connection_id: Annotated[str, Path(description="A connection id, or a connected vehicle's id")],
+    sc_user_id: UserHeader = None,
+) -> Response:
+    """Disconnects the vehicle. Addressed by vehicle id it removes the vehicle's connections to
+    this application (narrowed to one user by ``sc-user-id``)."""
+    claims = authenticate(request)
+    async with platform_of(request).sessions() as session, session.begin():
+        found = await connection_rules.find_connection(
+            session, claims.application_id, connection_id, sc_user_id
+        )
+        await connection_rules.delete_connections(session, found)
+    return Response(status_code=204)
+
+
+@router.delete("/users/{user_id}", status_code=204, summary="Remove a user", responses=schemas.ERRORS)
+async def delete_user(request: Request, user_id: str) -> Response:
+    """Deletes the user for this application with all their connections."""
+    claims = authenticate(request)
+    async with platform_of(request).sessions() as session, session.begin():
+        await connection_rules.delete_user(session, claims.application_id, user_id)
+    return Response(status_code=204)
+
+
+# --- vehicles and signals ---------------------------------------------------------------------
+
+
+def _required_user(request: Request) -> str:
+    user_id = request.headers.get("sc-user-id")
+    if not user_id:
+        raise ValidationFailed(
+            "The sc-user-id header is required: send the user_id Connect gave your application.",
+            code="MISSING_PARAMETER",
+            source={"parameter": "sc-user-id"},
+        )
+    return connection_rules.parse_uuid(user_id, "sc-user-id", parameter="sc-user-id")
+
+
+async def _vehicle_latency(request: Request) -> None:
+    delay = platform_of(request).settings.vehicle_latency
+    if delay:
+        await asyncio.sleep(delay)
+
+
+async def _signal_access(request: Request) -> Any:
+    platform = platform_of(request)
+    claims = authenticate_bearer(platform.tokens, request.headers.get("authorization"))
+    vehicle_id = connection_rules.parse_uuid(
+        request.path_params["vehicle_id"], "vehicleId", parameter="vehicleId"
+    )
+    user_id = _required_user(request)
+    return await platform.access.get(claims.application_id, user_id, vehicle_id)
+
+
+async def signals_endpoint(request: Request) -> Response:
+    platform = platform_of(request)
+    try:
+        access = await _signal_access(request)
+        system = signal_rules.unit_system(request.headers.get("sc-unit-system"))
+        query = request.query_params
+        page, size = signal_rules.parse_signal_paging(
+            query.get("page[number]", query.get("page")), query.get("page[size]", query.get("pageSize"))
+        )
+        await _vehicle_latency(request)
+        rendered = platform.signals.list_signals(access, int(time.time() * 1000), system, page, size)
+    except ApiError as error:
+        return error_response(request, error)
+    return Response(rendered.body, media_type=JSON, headers=rendered.headers())
+
+
+async def signal_endpoint(request: Request) -> Response:
+    platform = platform_of(request)
+    try:
+        access = await _signal_access(request)
+        system = signal_rules.unit_system(request.headers.get("sc-unit-system"))
+        await _vehicle_latency(request)
+        rendered = platform.signals.get_signal(
+            access, request.path_params["code"], int(time.time() * 1000), system
+        )
+    except ApiError as error:
+        return error_response(request, error)
+    return Response(rendered.body, media_type=JSON, headers=rendered.headers())
+
+
+FAST_ROUTES = [
+    Route("/v3/vehicles/{vehicle_id}/signals", signals_endpoint, methods=["GET"]),
+    Route("/v3/vehicles/{vehicle_id}/signals/{code}", signal_endpoint, methods=["GET"]),
+]
+
+SignalUserHeader = Annotated[str, Header(alias="sc-user-id", description="The user's id, from Connect")]
+UnitHeader = Annotated[
+    str | None, Header(alias="SC-Unit-System", description="metric (default) or imperial")
+]
+
+
+@router.get(
+    "/vehicles/{vehicle_id}/signals",
+    summary="List a vehicle's signals",
+    response_model=schemas.SignalList,
+    responses=schemas.SIGNAL_ERRORS,
+)
+async def _doc_signals(
+    vehicle_id: str,
+    sc_user_id: SignalUserHeader,
+    unit_system: UnitHeader = None,
+    page: Annotated[int | None, Query(ge=1, description="alias: page[number]")] = None,
+    page_size: Annotated[int | None, Query(alias="pageSize", ge=1, le=100, description="default 100; alias: page[size]")] = None,
+) -> Response:
+    """Every signal of the catalogue. A signal whose permission was not granted is listed with
+    ``status.value: ERROR`` and a ``PERMISSION`` error; one the vehicle cannot provide with
+    ``COMPATIBILITY``/``VEHICLE_NOT_CAPABLE``. Headers ``SC-Data-Age``, ``SC-Fetched-At`` and
+    ``SC-Unit-System`` tell when the data was recorded, fetched, and in which units."""
+    raise AssertionError("served by the fast route")
+
+
+@router.get(
+    "/vehicles/{vehicle_id}/signals/{code}",
+    summary="Get one signal",
+    response_model=schemas.SignalSingle,
+    responses=schemas.SIGNAL_ERRORS,
+)
+async def _doc_signal(
+    vehicle_id: str, code: str, sc_user_id: SignalUserHeader, unit_system: UnitHeader = None
+) -> Response:
+    """One signal, wrapped in ``data``. 403 when its permission was not granted, 501 when the
+    vehicle cannot provide it, 404 for an unknown code."""
+    raise AssertionError("served by the fast route")
+
+
+@router.get(
+    "/vehicles/{vehicle_id}",
+    summary="Get a vehicle",
+    response_model=schemas.VehicleSingle,
+    responses=schemas.ERRORS,
+)
+async def get_vehicle(request: Request, vehicle_id: str, sc_user_id: UserHeader = None) -> Response:
+    """The vehicle's make, model, year, mode and powertrain: in ``data`` and at the top level.
+    The vehicle must be connected to the calling application (to the ``sc-user-id`` user, when
+    given)."""
+    claims = authenticate(request)
+    platform = platform_of(request)
+    vehicle_id = connection_rules.parse_uuid(vehicle_id, "vehicleId", parameter="vehicleId")
+    if sc_user_id is not None:
+        user_id = connection_rules.parse_uuid(sc_user_id, "sc-user-id", parameter="sc-user-id")
+        access = await platform.access.get(claims.application_id, user_id, vehicle_id)
+        resource = platform.signals.vehicle_resource(access)
+    else:
+        async with platform.sessions() as session:
+            found = await connection_rules.find_connection(
+                session, claims.application_id, vehicle_id, None
+            )
+        vehicle = found[0].vehicle
+        if vehicle.id != vehicle_id:
+            raise NotFound(f"No vehicle with id '{vehicle_id}' is connected to this application.")
+        resource = {
+            "id": vehicle.id,
+            "type": "vehicle",
+            "attributes": {
+                "make": vehicle.make,
+                "model": vehicle.model,
+                "year": vehicle.year,
+                "mode": vehicle.mode,
+                "powertrainType": vehicle.powertrain,
+            },
+            "links": {"self": f"{platform.settings.origin}/v3/vehicles/{vehicle.id}"},
+        }
+    await _vehicle_latency(request)
+    return json_response({"data": resource, "id": resource["id"], **resource["attributes"]})
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    # Placed first so they win over the documentation routes of the same paths.
+    app.router.routes[0:0] = FAST_ROUTES

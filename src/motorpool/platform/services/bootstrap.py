@@ -1,0 +1,115 @@
+"""First start: a development application, its simulated fleet and a few live owner accounts.
+
+The client secret, the admin token and the owners' password are generated here, printed once and
+written to a git-ignored env file; nothing secret is ever part of the repository."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..settings import DEFAULT_REDIRECT_URI
+from ..store import repo
+
+if TYPE_CHECKING:
+    from .runtime import Platform
+
+DEV_FLEET = (("BEV", "Daily driver"), ("PHEV", "Family car"), ("ICE", "Weekend truck"))
+DEV_OWNERS = (
+    ("ada@owners.motorpool.test", "Ada Lovelace", ("BEV", "PHEV")),
+    ("grace@owners.motorpool.test", "Grace Hopper", ("ICE",)),
+    ("alan@owners.motorpool.test", "Alan Turing", ("BEV", "HEV")),
+)
+ENV_MARKER = "# written by motorpool on first start"
+
+
+@dataclass
+class FirstStart:
+    application_id: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    admin_token: str | None
+    owner_password: str
+    owners: list[str] = field(default_factory=list)
+    env_file: Path | None = None
+
+    def env(self, origin: str) -> dict[str, str]:
+        values = {
+            "SMARTCAR_CLIENT_ID": self.client_id,
+            "SMARTCAR_CLIENT_SECRET": self.client_secret,
+            "SMARTCAR_REDIRECT_URI": self.redirect_uri,
+            "MOTORPOOL_URL": origin,
+            "MOTORPOOL_APPLICATION_ID": self.application_id,
+            "MOTORPOOL_OWNER_PASSWORD": self.owner_password,
+        }
+        if self.admin_token:
+            values["MOTORPOOL_ADMIN_TOKEN"] = self.admin_token
+        return values
+
+
+async def bootstrap_if_empty(platform: Platform, admin_token: str | None) -> FirstStart | None:
+    async with platform.sessions() as session, session.begin():
+        if await repo.count_applications(session):
+            return None
+        app, issued = await platform.admin.create_application(
+            session, "Development application", [DEFAULT_REDIRECT_URI]
+        )
+        for powertrain, nickname in DEV_FLEET:
+            await platform.admin.create_vehicle(
+                session, application_id=app.id, powertrain=powertrain, nickname=nickname
+            )
+        password = secrets.token_urlsafe(12)
+        first = FirstStart(
+            application_id=app.id,
+            client_id=app.client_id,
+            client_secret=issued.plaintext,
+            redirect_uri=DEFAULT_REDIRECT_URI,
+            admin_token=admin_token,
+            owner_password=password,
+        )
+        for email, name, powertrains in DEV_OWNERS:
+            await platform.admin.create_owner(session, email, password, name)
+            for powertrain in powertrains:
+                await platform.admin.create_vehicle(session, owner_email=email, powertrain=powertrain)
+            first.owners.append(email)
+    if platform.settings.env_file is not None:
+        first.env_file = write_env_file(platform.settings.env_file, first.env(platform.settings.origin))
+    if platform.settings.print_credentials:
+        print_first_start(first, platform.settings.origin)
+    return first
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> Path:
+    """Set ``values`` in a dotenv file, keeping every other line a user wrote there."""
+    kept: list[str] = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key = line.split("=", 1)[0].strip().removeprefix("export ").strip()
+            if key in values or line.strip() == ENV_MARKER:
+                continue
+            kept.append(line)
+    lines = [*kept, ENV_MARKER, *(f"{key}={value}" for key, value in values.items())]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def print_first_start(first: FirstStart, origin: str) -> None:
+    out = sys.stderr
+    print("", file=out)
+    print("motorpool: first start — created a development application", file=out)
+    print(f"  SMARTCAR_CLIENT_ID={first.client_id}", file=out)
+    print(f"  SMARTCAR_CLIENT_SECRET={first.client_secret}   (shown once)", file=out)
+    print(f"  SMARTCAR_REDIRECT_URI={first.redirect_uri}", file=out)
+    if first.admin_token:
+        print(f"  MOTORPOOL_ADMIN_TOKEN={first.admin_token}   (shown once)", file=out)
+    print(f"  live-mode owners: {', '.join(first.owners)}", file=out)
+    print(f"  their password:   {first.owner_password}", file=out)
+    if first.env_file:
+        print(f"  written to {first.env_file}", file=out)
+    print(f"  token endpoint:   {origin}/oauth2/token", file=out)
+    print("", file=out)

@@ -1,0 +1,203 @@
+"""Who may connect which vehicles, and storing what they granted.
+
+Connect (the consent pages) and the admin API's direct connect both end here, so a connection
+made either way is the same record."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..errors import ApiError, NotFound, ValidationFailed
+from ..sim import catalogue
+from ..sim.signals import PERMISSIONS
+from ..sim.testmode import vehicles_for_test_email
+from ..sim.vehicle import new_vehicle_state
+from ..store import repo
+from ..store.models import Connection, Owner, User, Vehicle
+from .admin import password_matches
+
+Mode = Literal["live", "simulated", "test"]
+MODES: tuple[Mode, ...] = ("live", "simulated", "test")
+
+
+class LoginRefused(ApiError):
+    status = 401
+    type = "AUTHENTICATION"
+    code = "INVALID_CREDENTIALS"
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > 320:
+        raise ValidationFailed("Enter a valid e-mail address.", code="INVALID_INPUT_FORMAT")
+    return email
+
+
+def subject_for(mode: Mode, email: str, owner: Owner | None = None) -> str:
+    if mode == "live" and owner is not None:
+        return f"live:{owner.id}"
+    return f"{mode}:{email}"
+
+
+@dataclass(frozen=True)
+class Login:
+    """The outcome of a Connect login: who logged in and which vehicles they can share."""
+
+    subject: str
+    email: str
+    vehicles: list[Vehicle]
+
+
+async def login(
+    session: AsyncSession, application_id: str, mode: Mode, email: str, password: str
+) -> Login:
+    """Check a vehicle owner's login the way ``mode`` wants it and find their vehicles.
+
+    ``test``: any password; vehicles derived from the e-mail (the documented conventions).
+    ``simulated``: any password; the application's simulated fleet.
+    ``live``: the e-mail and password must match an owner account."""
+    email = normalise_email(email)
+    if mode == "live":
+        owner = await repo.get_owner_by_email(session, email)
+        if owner is None or not password_matches(owner.password_hash, password):
+            raise LoginRefused("The e-mail address or password is not correct.")
+        vehicles = list(await repo.list_owner_vehicles(session, owner.id))
+        return Login(subject_for(mode, email, owner), email, vehicles)
+    if not password:
+        raise ValidationFailed("Enter a password.", code="MISSING_PARAMETER")
+    if mode == "simulated":
+        vehicles = list(await repo.list_fleet(session, application_id))
+    else:
+        vehicles = await test_vehicles(session, application_id, email)
+    return Login(subject_for(mode, email), email, vehicles)
+
+
+async def test_vehicles(session: AsyncSession, application_id: str, email: str) -> list[Vehicle]:
+    """The test-mode vehicles of an e-mail, created on first login and found again after."""
+    derived = vehicles_for_test_email(email)
+    keys = [f"{application_id}:{email}:{index}" for index in range(len(derived))]
+    existing = await repo.get_vehicles_by_test_keys(session, keys)
+    created: list[Vehicle] = []
+    now_ms = int(time.time() * 1000)
+    result: list[Vehicle] = []
+    for key, item in zip(keys, derived, strict=True):
+        vehicle = existing.get(key)
+        if vehicle is None:
+            vehicle = Vehicle(
+                vin=item.vin,
+                make=item.spec.make,
+                model=item.spec.model,
+                year=item.year,
+                powertrain=item.spec.powertrain,
+                mode="test",
+                application_id=application_id,
+                test_key=key,
+                capabilities=sorted(item.permissions),
+                seed=item.seed,
+                state=new_vehicle_state(item.spec, item.seed, now_ms),
+            )
+            created.append(vehicle)
+        result.append(vehicle)
+    if created:
+        await repo.add_vehicles(session, created)
+    return result
+
+
+def grantable(vehicle: Vehicle, requested: list[str]) -> list[str]:
+    """The requested permissions this vehicle can grant."""
+    if vehicle.capabilities is None:
+        return [p for p in requested if p in PERMISSIONS]
+    allowed = set(vehicle.capabilities)
+    return [p for p in requested if p in allowed]
+
+
+def is_compatible(vehicle: Vehicle, required: list[str]) -> bool:
+    """A vehicle is compatible when it can grant something and every required permission."""
+    if vehicle.capabilities is not None and not vehicle.capabilities:
+        return False
+    return all(grantable(vehicle, [p]) for p in required)
+
+
+async def grant(
+    session: AsyncSession,
+    *,
+    application_id: str,
+    subject: str,
+    vehicles: list[Vehicle],
+    permissions: list[str],
+    external_id: str | None = None,
+    replace_external_id: bool = False,
+) -> tuple[User, list[Connection]]:
+    """Store the user (stable per application and owner) and one connection per vehicle."""
+    unknown = [p for p in permissions if p not in PERMISSIONS]
+    if unknown:
+        raise ValidationFailed(f"Unknown permission(s): {', '.join(unknown)}.")
+    user = await repo.get_or_create_user(session, application_id, subject)
+    now = datetime.now(UTC)
+    connections = [
+        await repo.upsert_connection(
+            session,
+            application_id=application_id,
+            user_id=user.id,
+            vehicle=vehicle,
+            permissions=grantable(vehicle, permissions),
+            external_id=external_id,
+            replace_external_id=replace_external_id or external_id is not None,
+            now=now,
+        )
+        for vehicle in vehicles
+    ]
+    return user, connections
+
+
+async def direct_connect(
+    session: AsyncSession,
+    *,
+    application_id: str,
+    mode: Mode,
+    email: str,
+    permissions: list[str] | None,
+    vehicle_ids: list[str] | None,
+    external_id: str | None,
+) -> tuple[User, list[Connection]]:
+    """The admin API's shortcut through Connect: what an owner approving everything would store.
+
+    No password is checked; it is an operator's tool for tests and demos."""
+    email = normalise_email(email)
+    if mode == "live":
+        owner = await repo.get_owner_by_email(session, email)
+        if owner is None:
+            raise NotFound(f"No owner with e-mail '{email}'.")
+        available = list(await repo.list_owner_vehicles(session, owner.id))
+        subject = subject_for(mode, email, owner)
+    elif mode == "simulated":
+        available = list(await repo.list_fleet(session, application_id))
+        subject = subject_for(mode, email)
+    else:
+        available = await test_vehicles(session, application_id, email)
+        subject = subject_for(mode, email)
+    if vehicle_ids is not None:
+        by_id = {v.id: v for v in available}
+        missing = [vid for vid in vehicle_ids if vid not in by_id]
+        if missing:
+            raise NotFound(f"Vehicle(s) not available to this owner: {', '.join(missing)}.")
+        available = [by_id[vid] for vid in vehicle_ids]
+    if not available:
+        raise NotFound("This owner has no vehicles to connect.")
+    return await grant(
+        session,
+        application_id=application_id,
+        subject=subject,
+        vehicles=available,
+        permissions=list(PERMISSIONS) if permissions is None else permissions,
+        external_id=external_id,
+    )
+
+
+def catalogue_makes() -> list[catalogue.Make]:
+    return catalogue.makes()

@@ -1,0 +1,130 @@
+"""The platform's running state: the engine, the caches and the services built on them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ..settings import Settings
+from ..store import db, repo
+from .access import AccessCache
+from .admin import AdminService
+from .signals import SignalService
+from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
+
+log = logging.getLogger("motorpool")
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    hasher: SecretHasher
+    tokens: TokenService
+    clients: ClientRegistry
+    oauth: OAuthService
+    admin: AdminService
+    form_signer: URLSafeTimedSerializer
+    admin_token_hash: str
+    access: AccessCache
+    signals: SignalService
+    #: What first start created, for printing; None on later starts.
+    first_start: object | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def admin_token_valid(self, token: str) -> bool:
+        return hmac.compare_digest(self.hasher.hash(token), self.admin_token_hash)
+
+    async def start_background(self) -> None:
+        self._tasks.append(asyncio.create_task(self._flush_loop()))
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.access.poll()
+                await self.clients.flush_usage()
+                async with self.sessions() as session, session.begin():
+                    self.tokens.revoked.update(
+                        await repo.live_revocations(session, datetime.now(UTC))
+                    )
+            except Exception:  # the loop must outlive a transient database error
+                log.exception("background flush failed")
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        with contextlib.suppress(Exception):
+            await self.clients.flush_usage()
+        await self.engine.dispose()
+
+
+async def _instance_secret(session: AsyncSession, name: str, default: str) -> str:
+    value = await repo.get_instance_secret(session, name)
+    if value is None:
+        value = default
+        await repo.put_instance_secret(session, name, value)
+    return value
+
+
+async def start_platform(settings: Settings) -> Platform:
+    """Connect, migrate, load keys and caches, and bootstrap an empty database."""
+    engine = db.create_engine(settings.database_url)
+    await db.upgrade(engine)
+    access = AccessCache()
+    sessions = db.session_factory(engine, on_change=access.invalidate)
+    access.sessions = sessions
+    generated_admin_token: str | None = None
+    async with sessions() as session, session.begin():
+        pepper = await _instance_secret(session, "secret_pepper", secrets.token_hex(32))
+        form_key = await _instance_secret(session, "form_key", secrets.token_hex(32))
+        hasher = SecretHasher(bytes.fromhex(pepper))
+        if settings.admin_token:
+            admin_hash = hasher.hash(settings.admin_token)
+        else:
+            admin_hash_stored = await repo.get_instance_secret(session, "admin_token_hash")
+            if admin_hash_stored is None:
+                generated_admin_token = "adm_" + secrets.token_urlsafe(32)
+                admin_hash_stored = hasher.hash(generated_admin_token)
+                await repo.put_instance_secret(session, "admin_token_hash", admin_hash_stored)
+            admin_hash = admin_hash_stored
+        keys = list(await repo.list_signing_keys(session))
+        if not keys:
+            key = generate_signing_key()
+            await repo.add_signing_key(session, key)
+            keys = [key]
+        revoked = set(await repo.live_revocations(session, datetime.now(UTC)))
+
+    tokens = TokenService(keys, issuer=settings.origin, ttl=settings.token_ttl, revoked=revoked)
+    clients = ClientRegistry(sessions=sessions, hasher=hasher, ttl=settings.client_cache_ttl)
+    platform = Platform(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        hasher=hasher,
+        tokens=tokens,
+        clients=clients,
+        oauth=OAuthService(sessions=sessions, clients=clients, tokens=tokens),
+        admin=AdminService(hasher=hasher, clients=clients),
+        form_signer=URLSafeTimedSerializer(form_key, salt="motorpool-connect"),
+        admin_token_hash=admin_hash,
+        access=access,
+        signals=SignalService(settings.origin),
+    )
+    await access.poll()
+    if settings.bootstrap:
+        from .bootstrap import bootstrap_if_empty
+
+        platform.first_start = await bootstrap_if_empty(platform, generated_admin_token)
+    return platform

@@ -1,0 +1,77 @@
+"""Engine, sessions and migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from .repo import CHANGED
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if ":memory:" not in url:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def session_factory(
+    engine: AsyncEngine, on_change: Callable[[], None] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for one platform; ``on_change`` runs after a commit that changed connections,
+    users or vehicles (see ``repo.mark_changed``)."""
+    session_class = type("PlatformSession", (Session,), {})
+    if on_change is not None:
+
+        @event.listens_for(session_class, "after_commit")
+        def _after_commit(session: Session) -> None:
+            if session.info.pop(CHANGED, False):
+                on_change()
+
+        @event.listens_for(session_class, "after_rollback")
+        def _after_rollback(session: Session) -> None:
+            session.info.pop(CHANGED, None)
+
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def _upgrade(connection: SyncConnection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Apply every pending migration (start-up does this itself)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)

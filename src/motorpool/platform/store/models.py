@@ -1,0 +1,199 @@
+"""SQLAlchemy models: the platform's persistent state."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: DateTime(timezone=True)}
+
+
+class InstanceSecret(Base):
+    """Keys generated at first start (HMAC pepper, form-signing key, admin token hash)."""
+
+    __tablename__ = "instance_secrets"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CacheGeneration(Base):
+    """A counter bumped whenever connections, users or vehicles change; every process polls it
+    to drop stale read caches."""
+
+    __tablename__ = "cache_generations"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    redirect_uris: Mapped[list[str]] = mapped_column(default=list)
+    #: Application management token, the key for webhook signatures.
+    management_token: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    secrets: Mapped[list[ClientSecret]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ClientSecret.created_at"
+    )
+
+
+class ClientSecret(Base):
+    __tablename__ = "client_secrets"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    #: Hex HMAC-SHA-256 of the secret under the instance pepper; the secret itself is never kept.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    #: The last four characters, so an operator can tell secrets apart.
+    hint: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    application: Mapped[Application] = relationship(back_populates="secrets")
+
+
+class Owner(Base):
+    """A vehicle owner's account, checked by live-mode Connect."""
+
+    __tablename__ = "owners"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Vehicle(Base):
+    __tablename__ = "vehicles"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    vin: Mapped[str] = mapped_column(String(17), index=True)
+    make: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(80))
+    year: Mapped[int] = mapped_column(Integer)
+    powertrain: Mapped[str] = mapped_column(String(8))
+    mode: Mapped[str] = mapped_column(String(16))
+    #: Simulated vehicles belong to one application's fleet.
+    application_id: Mapped[str | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True, default=None
+    )
+    #: Live vehicles belong to an owner account.
+    owner_id: Mapped[str | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="CASCADE"), index=True, default=None
+    )
+    #: Test-mode vehicles are derived from the login e-mail; this key finds them again.
+    test_key: Mapped[str | None] = mapped_column(String(400), unique=True, default=None)
+    #: Permissions this vehicle is able to grant (None: every permission).
+    capabilities: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    nickname: Mapped[str] = mapped_column(String(100), default="")
+    seed: Mapped[int] = mapped_column(BigInteger)
+    #: The simulation's state record (see motorpool.platform.sim).
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: Bumped on every state change, so caches can tell a stale copy.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """One per application and owner: the ``user_id`` an application sends as ``sc-user-id``."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("application_id", "subject"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    #: Who logged in: ``live:<owner id>`` or ``<mode>:<e-mail>``.
+    subject: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Connection(Base):
+    __tablename__ = "connections"
+    __table_args__ = (
+        UniqueConstraint("user_id", "vehicle_id"),
+        Index("ix_connections_app_created", "application_id", "created_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    vehicle_id: Mapped[str] = mapped_column(
+        ForeignKey("vehicles.id", ondelete="CASCADE"), index=True
+    )
+    permissions: Mapped[list[str]] = mapped_column(default=list)
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    vehicle: Mapped[Vehicle] = relationship(lazy="joined")
+
+
+class AuthorizationCode(Base):
+    __tablename__ = "authorization_codes"
+    #: SHA-256 of the code; the code itself is only ever in the redirect.
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    scope: Mapped[list[str]] = mapped_column(default=list)
+    vehicle_ids: Mapped[list[str]] = mapped_column(default=list)
+    code_challenge: Mapped[str | None] = mapped_column(String(128), default=None)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column()
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RevokedToken(Base):
+    __tablename__ = "revoked_tokens"
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,467 @@
+"""Repository functions: every SQL statement of the platform lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from .models import (
+    Application,
+    CacheGeneration,
+    AuthorizationCode,
+    ClientSecret,
+    Connection,
+    InstanceSecret,
+    Owner,
+    RevokedToken,
+    SigningKey,
+    User,
+    Vehicle,
+)
+
+
+CHANGED = "motorpool.access_changed"
+
+
+def mark_changed(session: AsyncSession) -> None:
+    """Note that connections, users or vehicles changed, so read caches drop them on commit."""
+    session.info[CHANGED] = True
+
+
+async def bump_generation(session: AsyncSession) -> None:
+    """Advance the change counter other processes poll to drop their read caches."""
+    result = await session.execute(
+        update(CacheGeneration).where(CacheGeneration.name == "access").values(value=CacheGeneration.value + 1)
+    )
+    if not result.rowcount:
+        session.add(CacheGeneration(name="access", value=1))
+    mark_changed(session)
+
+
+async def read_generation(session: AsyncSession) -> int:
+    value = await session.scalar(select(CacheGeneration.value).where(CacheGeneration.name == "access"))
+    return int(value or 0)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+# --- instance secrets -------------------------------------------------------------------------
+
+
+async def get_instance_secret(session: AsyncSession, name: str) -> str | None:
+    row = await session.get(InstanceSecret, name)
+    return row.value if row else None
+
+
+async def put_instance_secret(session: AsyncSession, name: str, value: str) -> None:
+    row = await session.get(InstanceSecret, name)
+    if row is None:
+        session.add(InstanceSecret(name=name, value=value))
+    else:
+        row.value = value
+
+
+# --- applications -----------------------------------------------------------------------------
+
+
+async def count_applications(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Application)) or 0)
+
+
+async def add_application(session: AsyncSession, application: Application) -> Application:
+    session.add(application)
+    await session.flush()
+    return application
+
+
+async def list_applications(session: AsyncSession) -> Sequence[Application]:
+    result = await session.scalars(
+        select(Application).options(selectinload(Application.secrets)).order_by(Application.created_at)
+    )
+    return result.all()
+
+
+async def get_application(session: AsyncSession, application_id: str) -> Application | None:
+    result = await session.scalars(
+        select(Application)
+        .options(selectinload(Application.secrets))
+        .where(Application.id == application_id)
+    )
+    return result.first()
+
+
+async def get_application_by_client_id(session: AsyncSession, client_id: str) -> Application | None:
+    result = await session.scalars(
+        select(Application)
+        .options(selectinload(Application.secrets))
+        .where(Application.client_id == client_id)
+    )
+    return result.first()
+
+
+async def add_secret(session: AsyncSession, secret: ClientSecret) -> ClientSecret:
+    session.add(secret)
+    await session.flush()
+    return secret
+
+
+async def get_secret(session: AsyncSession, application_id: str, secret_id: str) -> ClientSecret | None:
+    secret = await session.get(ClientSecret, secret_id)
+    if secret is None or secret.application_id != application_id:
+        return None
+    return secret
+
+
+async def mark_secrets_used(session: AsyncSession, used: dict[str, datetime]) -> None:
+    for secret_id, moment in used.items():
+        await session.execute(
+            update(ClientSecret).where(ClientSecret.id == secret_id).values(last_used_at=moment)
+        )
+
+
+# --- owners -----------------------------------------------------------------------------------
+
+
+async def add_owner(session: AsyncSession, owner: Owner) -> Owner:
+    session.add(owner)
+    await session.flush()
+    return owner
+
+
+async def get_owner_by_email(session: AsyncSession, email: str) -> Owner | None:
+    result = await session.scalars(select(Owner).where(Owner.email == email.lower()))
+    return result.first()
+
+
+async def list_owners(session: AsyncSession) -> Sequence[Owner]:
+    return (await session.scalars(select(Owner).order_by(Owner.created_at))).all()
+
+
+# --- vehicles ---------------------------------------------------------------------------------
+
+
+async def add_vehicles(session: AsyncSession, vehicles: Iterable[Vehicle]) -> None:
+    session.add_all(list(vehicles))
+    await session.flush()
+    await bump_generation(session)
+
+
+async def get_vehicle(session: AsyncSession, vehicle_id: str) -> Vehicle | None:
+    return await session.get(Vehicle, vehicle_id)
+
+
+async def get_vehicles_by_test_keys(session: AsyncSession, keys: Sequence[str]) -> dict[str, Vehicle]:
+    found: dict[str, Vehicle] = {}
+    # Chunked so a 999-vehicle test account stays under every driver's parameter limit.
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = await session.scalars(select(Vehicle).where(Vehicle.test_key.in_(chunk)))
+        found.update({row.test_key: row for row in rows if row.test_key})
+    return found
+
+
+async def list_fleet(session: AsyncSession, application_id: str) -> Sequence[Vehicle]:
+    result = await session.scalars(
+        select(Vehicle)
+        .where(Vehicle.application_id == application_id, Vehicle.mode == "simulated")
+        .order_by(Vehicle.created_at, Vehicle.id)
+    )
+    return result.all()
+
+
+async def list_owner_vehicles(session: AsyncSession, owner_id: str) -> Sequence[Vehicle]:
+    result = await session.scalars(
+        select(Vehicle).where(Vehicle.owner_id == owner_id).order_by(Vehicle.created_at, Vehicle.id)
+    )
+    return result.all()
+
+
+async def get_vehicles(session: AsyncSession, vehicle_ids: Sequence[str]) -> list[Vehicle]:
+    if not vehicle_ids:
+        return []
+    rows = (await session.scalars(select(Vehicle).where(Vehicle.id.in_(vehicle_ids)))).all()
+    by_id = {row.id: row for row in rows}
+    return [by_id[vid] for vid in vehicle_ids if vid in by_id]
+
+
+async def save_vehicle_state(
+    session: AsyncSession, vehicle_id: str, state: dict[str, Any], expected_version: int
+) -> bool:
+    """Compare-and-set the state record; False when another writer got there first."""
+    result = await session.execute(
+        update(Vehicle)
+        .where(Vehicle.id == vehicle_id, Vehicle.version == expected_version)
+        .values(state=state, version=expected_version + 1)
+    )
+    if result.rowcount:
+        await bump_generation(session)
+    return bool(result.rowcount)
+
+
+# --- users and connections --------------------------------------------------------------------
+
+
+async def get_or_create_user(session: AsyncSession, application_id: str, subject: str) -> User:
+    result = await session.scalars(
+        select(User).where(User.application_id == application_id, User.subject == subject)
+    )
+    user = result.first()
+    if user is None:
+        user = User(application_id=application_id, subject=subject)
+        session.add(user)
+        await session.flush()
+    return user
+
+
+async def get_user(session: AsyncSession, application_id: str, user_id: str) -> User | None:
+    user = await session.get(User, user_id)
+    if user is None or user.application_id != application_id:
+        return None
+    return user
+
+
+async def delete_user(session: AsyncSession, user: User) -> None:
+    await session.execute(delete(Connection).where(Connection.user_id == user.id))
+    await session.execute(delete(AuthorizationCode).where(AuthorizationCode.user_id == user.id))
+    await session.delete(user)
+    await bump_generation(session)
+
+
+async def user_connections(session: AsyncSession, user_id: str) -> Sequence[Connection]:
+    return (await session.scalars(select(Connection).where(Connection.user_id == user_id))).all()
+
+
+async def upsert_connection(
+    session: AsyncSession,
+    *,
+    application_id: str,
+    user_id: str,
+    vehicle: Vehicle,
+    permissions: list[str],
+    external_id: str | None,
+    replace_external_id: bool,
+    now: datetime,
+) -> Connection:
+    result = await session.scalars(
+        select(Connection).where(Connection.user_id == user_id, Connection.vehicle_id == vehicle.id)
+    )
+    connection = result.first()
+    if connection is None:
+        connection = Connection(
+            application_id=application_id,
+            user_id=user_id,
+            vehicle_id=vehicle.id,
+            permissions=permissions,
+            external_id=external_id,
+            mode=vehicle.mode,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(connection)
+    else:
+        connection.permissions = permissions
+        if replace_external_id:
+            connection.external_id = external_id
+        connection.updated_at = now
+    await session.flush()
+    await bump_generation(session)
+    return connection
+
+
+@dataclass(frozen=True)
+class ConnectionFilter:
+    application_id: str
+    user_id: str | None = None
+    vehicle_id: str | None = None
+    mode: str | None = None
+    external_id: str | None = None
+
+
+def _filtered(query: Any, filters: ConnectionFilter) -> Any:
+    query = query.where(Connection.application_id == filters.application_id)
+    if filters.user_id is not None:
+        query = query.where(Connection.user_id == filters.user_id)
+    if filters.vehicle_id is not None:
+        query = query.where(Connection.vehicle_id == filters.vehicle_id)
+    if filters.mode is not None:
+        query = query.where(Connection.mode == filters.mode)
+    if filters.external_id is not None:
+        query = query.where(Connection.external_id == filters.external_id)
+    return query
+
+
+async def page_connections(
+    session: AsyncSession, filters: ConnectionFilter, offset: int, limit: int
+) -> tuple[Sequence[Connection], int]:
+    total = await session.scalar(_filtered(select(func.count()).select_from(Connection), filters))
+    rows = await session.scalars(
+        _filtered(select(Connection), filters)
+        .order_by(Connection.created_at.desc(), Connection.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return rows.all(), int(total or 0)
+
+
+async def get_connection(session: AsyncSession, application_id: str, connection_id: str) -> Connection | None:
+    result = await session.scalars(
+        select(Connection).where(
+            Connection.application_id == application_id, Connection.id == connection_id
+        )
+    )
+    return result.first()
+
+
+async def connections_for_vehicle(
+    session: AsyncSession, application_id: str, vehicle_id: str
+) -> Sequence[Connection]:
+    result = await session.scalars(
+        select(Connection)
+        .where(Connection.application_id == application_id, Connection.vehicle_id == vehicle_id)
+        .order_by(Connection.created_at.desc())
+    )
+    return result.all()
+
+
+async def find_connection(
+    session: AsyncSession, application_id: str, user_id: str, vehicle_id: str
+) -> Connection | None:
+    result = await session.scalars(
+        select(Connection).where(
+            Connection.application_id == application_id,
+            Connection.user_id == user_id,
+            Connection.vehicle_id == vehicle_id,
+        )
+    )
+    return result.first()
+
+
+async def delete_connection(session: AsyncSession, connection: Connection) -> None:
+    await session.delete(connection)
+    await bump_generation(session)
+
+
+# --- authorization codes ----------------------------------------------------------------------
+
+
+async def add_code(session: AsyncSession, code: AuthorizationCode) -> None:
+    session.add(code)
+    await session.flush()
+
+
+async def claim_code(session: AsyncSession, code_hash: str, now: datetime) -> AuthorizationCode | None:
+    """Mark a code used and return it; None when unknown or already used (single use)."""
+    result = await session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if not result.rowcount:
+        return None
+    return await session.get(AuthorizationCode, code_hash)
+
+
+# --- signing keys and revocations -------------------------------------------------------------
+
+
+async def list_signing_keys(session: AsyncSession) -> Sequence[SigningKey]:
+    return (await session.scalars(select(SigningKey).order_by(SigningKey.created_at))).all()
+
+
+async def add_signing_key(session: AsyncSession, key: SigningKey) -> None:
+    session.add(key)
+    await session.flush()
+
+
+async def add_revoked_token(session: AsyncSession, jti: str, expires_at: datetime) -> None:
+    if await session.get(RevokedToken, jti) is None:
+        session.add(RevokedToken(jti=jti, expires_at=expires_at))
+
+
+async def live_revocations(session: AsyncSession, now: datetime) -> list[str]:
+    await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    return list((await session.scalars(select(RevokedToken.jti))).all())
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """What the read path needs about one (user, vehicle) pair, fetched in one query."""
+
+    connection_id: str
+    permissions: tuple[str, ...]
+    vehicle_id: str
+    vin: str
+    make: str
+    model: str
+    year: int
+    powertrain: str
+    mode: str
+    seed: int
+    state: dict[str, Any]
+    version: int
+
+
+async def access_row(
+    session: AsyncSession, application_id: str, user_id: str, vehicle_id: str
+) -> AccessRow | None:
+    query = (
+        select(
+            Connection.id,
+            Connection.permissions,
+            Vehicle.id,
+            Vehicle.vin,
+            Vehicle.make,
+            Vehicle.model,
+            Vehicle.year,
+            Vehicle.powertrain,
+            Vehicle.mode,
+            Vehicle.seed,
+            Vehicle.state,
+            Vehicle.version,
+        )
+        .join(Vehicle, Vehicle.id == Connection.vehicle_id)
+        .where(
+            Connection.application_id == application_id,
+            Connection.user_id == user_id,
+            Connection.vehicle_id == vehicle_id,
+        )
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    return AccessRow(
+        connection_id=row[0],
+        permissions=tuple(row[1] or ()),
+        vehicle_id=row[2],
+        vin=row[3],
+        make=row[4],
+        model=row[5],
+        year=row[6],
+        powertrain=row[7],
+        mode=row[8],
+        seed=row[9],
+        state=row[10] or {},
+        version=row[11],
+    )
+
+
+async def vehicle_connected_to_application(
+    session: AsyncSession, application_id: str, vehicle_id: str
+) -> bool:
+    found = await session.scalar(
+        select(Connection.id)
+        .where(Connection.application_id == application_id, Connection.vehicle_id == vehicle_id)
+        .limit(1)
+    )
+    return found is not None
