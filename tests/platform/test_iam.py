@@ -219,7 +219,7 @@ async def test_bearer_check_refuses_bad_tokens(platform: PlatformHarness) -> Non
         algorithm="ES256",
         headers={"typ": "at+jwt", "kid": platform.platform.tokens.kid},
     )
-    hs256 = jwt.encode({"sub": "x"}, "secret", algorithm="HS256", headers={"typ": "at+jwt"})
+    hs256 = jwt.encode({"sub": "x"}, "s" * 32, algorithm="HS256", headers={"typ": "at+jwt"})
     cases = {
         "missing": None,
         "not bearer": "Token " + good,

@@ -246,3 +246,26 @@ async def direct_connect(request: Request, application_id: str, body: DirectConn
             "permissions": {c.vehicle_id: list(c.permissions) for c in connections},
         }
     return json_response({"data": data}, 201)
+
+
+class NewFleet(BaseModel):
+    count: int = Field(ge=1, le=200_000)
+    powertrain: Literal["BEV", "PHEV", "HEV", "ICE"] | None = Field(default=None, alias="powertrainType")
+    seed: int | None = Field(default=None, ge=0, le=2**40)
+    model_config = {"populate_by_name": True}
+
+
+@router.post(
+    "/applications/{application_id}/fleet",
+    status_code=201,
+    summary="Add many simulated vehicles to an application's fleet",
+)
+async def create_fleet(request: Request, application_id: str, body: NewFleet) -> Response:
+    """Models, years, VINs and states are drawn from ``seed`` (random when omitted), so the same
+    seed gives the same fleet."""
+    platform = platform_of(request)
+    async with platform.sessions() as session, session.begin():
+        created = await platform.admin.create_fleet(
+            session, application_id, body.count, body.powertrain, body.seed
+        )
+    return json_response({"data": {"created": created}}, 201)

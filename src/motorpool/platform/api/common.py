@@ -115,7 +115,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(request, ServerError("An unexpected error occurred on the server."))
+        # This handler runs outside the request-id middleware, so it sets the header itself.
+        error = ServerError(
+            "An unexpected error occurred on the server.",
+            headers={"SC-Request-Id": request_id(request)},
+        )
+        return error_response(request, error)
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(OAuthError, on_oauth_error)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ from ..store.models import Application, ClientSecret, Owner, Vehicle
 from .oauth import ClientRegistry, SecretHasher, new_client_id, new_client_secret
 
 MAX_LIVE_SECRETS = 3
+MAX_FLEET_BATCH = 200_000
 POWERTRAINS = ("BEV", "PHEV", "HEV", "ICE")
 MODES = ("live", "simulated", "test")
 _passwords = PasswordHasher()
@@ -77,6 +79,7 @@ class AdminService:
             client_id=new_client_id(),
             redirect_uris=uris,
             management_token=secrets.token_hex(32),
+            secrets=[],
         )
         await repo.add_application(session, app)
         issued = await self._new_secret(session, app)
@@ -118,7 +121,8 @@ class AdminService:
         secret = ClientSecret(
             application_id=app.id, secret_hash=self.hasher.hash(plaintext), hint=plaintext[-4:]
         )
-        await repo.add_secret(session, secret)
+        app.secrets.append(secret)
+        await session.flush()
         self.clients.invalidate(app.client_id)
         return IssuedSecret(secret=secret, plaintext=plaintext)
 
@@ -170,6 +174,58 @@ class AdminService:
                 raise NotFound(f"No owner with e-mail '{owner_email}'.")
         else:
             await self.application(session, application_id or "")
+        vehicle = self._build_vehicle(
+            application_id=application_id,
+            owner_id=owner.id if owner else None,
+            make=make,
+            model=model,
+            powertrain=powertrain,
+            year=year,
+            vin=vin,
+            nickname=nickname,
+            seed=seed,
+        )
+        await repo.add_vehicles(session, [vehicle])
+        return vehicle
+
+    async def create_fleet(
+        self,
+        session: AsyncSession,
+        application_id: str,
+        count: int,
+        powertrain: str | None = None,
+        seed: int | None = None,
+    ) -> int:
+        """Add ``count`` simulated vehicles to an application's fleet in one go."""
+        await self.application(session, application_id)
+        if not 1 <= count <= MAX_FLEET_BATCH:
+            raise ValidationFailed(f"count must be from 1 to {MAX_FLEET_BATCH}.")
+        base = seed if seed is not None else secrets.randbits(40)
+        rows = []
+        for index in range(count):
+            vehicle = self._build_vehicle(
+                application_id=application_id,
+                owner_id=None,
+                powertrain=powertrain,
+                seed=(base * 1_000_003 + index) % 2**48,
+            )
+            rows.append(vehicle)
+        await repo.bulk_add_vehicles(session, rows)
+        return count
+
+    def _build_vehicle(
+        self,
+        *,
+        application_id: str | None,
+        owner_id: str | None,
+        make: str | None = None,
+        model: str | None = None,
+        powertrain: str | None = None,
+        year: int | None = None,
+        vin: str | None = None,
+        nickname: str = "",
+        seed: int | None = None,
+    ) -> Vehicle:
         if powertrain is not None and powertrain.upper() not in POWERTRAINS:
             raise ValidationFailed(f"powertrain must be one of {', '.join(POWERTRAINS)}.")
         seed = seed if seed is not None else secrets.randbits(48)
@@ -185,7 +241,8 @@ class AdminService:
             vin = vin.strip().upper()
             if len(vin) != 17 or not vin.isalnum():
                 raise ValidationFailed("A VIN is 17 letters and digits.")
-        vehicle = Vehicle(
+        return Vehicle(
+            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             vin=vin or make_vin(rng, spec),
             make=spec.make,
             model=spec.model,
@@ -193,13 +250,13 @@ class AdminService:
             powertrain=spec.powertrain,
             mode="simulated" if application_id else "live",
             application_id=application_id,
-            owner_id=owner.id if owner else None,
+            owner_id=owner_id,
             nickname=nickname,
             seed=seed,
             state=new_vehicle_state(spec, seed, int(time.time() * 1000)),
+            version=1,
+            created_at=datetime.now(UTC),
         )
-        await repo.add_vehicles(session, [vehicle])
-        return vehicle
 
     @staticmethod
     def _pick_spec(

@@ -139,19 +139,15 @@ async def grant(
         raise ValidationFailed(f"Unknown permission(s): {', '.join(unknown)}.")
     user = await repo.get_or_create_user(session, application_id, subject)
     now = datetime.now(UTC)
-    connections = [
-        await repo.upsert_connection(
-            session,
-            application_id=application_id,
-            user_id=user.id,
-            vehicle=vehicle,
-            permissions=grantable(vehicle, permissions),
-            external_id=external_id,
-            replace_external_id=replace_external_id or external_id is not None,
-            now=now,
-        )
-        for vehicle in vehicles
-    ]
+    connections = await repo.upsert_connections(
+        session,
+        application_id=application_id,
+        user_id=user.id,
+        grants=[(vehicle, grantable(vehicle, permissions)) for vehicle in vehicles],
+        external_id=external_id,
+        replace_external_id=replace_external_id or external_id is not None,
+        now=now,
+    )
     return user, connections
 
 

@@ -101,7 +101,7 @@ class TokenService:
         self.kid = signing.kid
         self._private = serialization.load_pem_private_key(signing.private_pem.encode(), None)
         self._public = {
-            k.kid: jwt.algorithms.ECAlgorithm.from_jwk(orjson.dumps(k.public_jwk)) for k in keys
+            k.kid: jwt.algorithms.ECAlgorithm.from_jwk(dict(k.public_jwk)) for k in keys
         }
         self.jwks = {"keys": [k.public_jwk for k in keys]}
         self.issuer = issuer
@@ -137,7 +137,7 @@ class TokenService:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != ALGORITHM:
                 raise jwt.InvalidAlgorithmError("algorithm not allowed")
-            if header.get("typ", "").lower() not in (TOKEN_TYPE_HEADER, "application/at+jwt"):
+            if str(header.get("typ") or "").lower() not in (TOKEN_TYPE_HEADER, "application/at+jwt"):
                 raise jwt.InvalidTokenError("not an access token")
             key = self._public.get(header.get("kid", ""))
             if key is None:

@@ -1,0 +1,169 @@
+"""Shared pieces of the benchmarks: start servers the way a user does, drive them with wrk.
+
+Each benchmark pins the server to CPU 0 and the load generator to CPU 1 when ``taskset`` is
+available, so the figures are server-bound, and runs the configurations it compares side by
+side in one run; the ratios are what to trust, not the absolute numbers."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(cpu: int, argv: list[str]) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", str(cpu), *argv]
+    return argv
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk from Debian's packages …", file=sys.stderr)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    found = shutil.which("wrk")
+    assert found, "wrk could not be installed"
+    return found
+
+
+def wait_ready(url: str, timeout: float = 30.0) -> float:
+    """Poll ``url`` every 5 ms until it answers; returns the seconds waited."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return time.perf_counter() - start
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.005)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    origin: str
+    workdir: Path
+    startup: float
+
+    def env(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        env_file = self.workdir / ".env"
+        if env_file.exists():
+            for line in env_file.read_text().splitlines():
+                if "=" in line and not line.startswith("#"):
+                    key, _, value = line.partition("=")
+                    values[key] = value
+        return values
+
+
+@contextmanager
+def motorpool_serve(workdir: Path | None = None, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``motorpool serve`` on a free port with its own SQLite database, as a user starts it."""
+    own = workdir is None
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="motorpool-bench-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "MOTORPOOL_ENV_FILE": str(workdir / ".env"),
+        "MOTORPOOL_PRINT_CREDENTIALS": "false",
+        **(extra_env or {}),
+    }
+    argv = pinned(0, [
+        PYTHON, "-m", "motorpool.cli", "serve", "--port", str(port),
+        "--database-url", f"sqlite+aiosqlite:///{workdir / 'motorpool.db'}", "--log-level", "warning",
+    ])
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, cwd=workdir)
+    try:
+        origin = f"http://127.0.0.1:{port}"
+        wait_ready(origin + "/.well-known/jwks.json")
+        yield Server(process, origin, workdir, time.perf_counter() - started)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        if own:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def bare_asgi(body_size: int) -> Iterator[str]:
+    """A bare ASGI app answering a JSON body of ``body_size`` bytes, on the same uvicorn setup."""
+    port = free_port()
+    argv = pinned(0, [PYTHON, str(Path(__file__).parent / "bare_asgi.py"), str(port), str(body_size)])
+    process = subprocess.Popen(argv)
+    try:
+        origin = f"http://127.0.0.1:{port}"
+        wait_ready(origin + "/")
+        yield origin
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
+
+
+def _ms(text: str) -> float:
+    number = float(re.match(r"[\d.]+", text).group())  # type: ignore[union-attr]
+    if text.endswith("us"):
+        return number / 1000
+    if text.endswith("ms"):
+        return number
+    if text.endswith("s"):
+        return number * 1000
+    return number
+
+
+def run_wrk(url: str, *, script: str | None = None, seconds: int = 10, connections: int = 50, warmup: int = 2) -> WrkResult:
+    wrk = ensure_wrk()
+    base = [wrk, "-t1", f"-c{connections}", "--latency"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script or "")
+        lua = handle.name
+    extra = ["-s", lua] if script else []
+    if warmup:
+        subprocess.run(pinned(1, [*base, f"-d{warmup}s", *extra, url]), capture_output=True, check=True)
+    out = subprocess.run(pinned(1, [*base, f"-d{seconds}s", *extra, url]), capture_output=True, text=True, check=True).stdout
+    os.unlink(lua)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return WrkResult(rps, p50, p99, non_2xx, errors)
+
+
+def lua_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
