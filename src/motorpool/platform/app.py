@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import admin, common, iam, vehicles
+from .api import admin, common, connect, iam, vehicles
+from .api.fastlane import PlatformApp
 from .services.runtime import Platform, start_platform
 from .settings import Settings
 
@@ -16,7 +17,7 @@ IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3, the Management 
 admin API to steer the simulated fleet."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> PlatformApp:
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -29,10 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await platform.close()
 
-    app = FastAPI(title="motorpool", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = PlatformApp(title="motorpool", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     common.install_error_handlers(app)
     iam.install(app)
+    connect.install(app)
     vehicles.install(app)
     app.include_router(admin.router)
     app.add_middleware(common.RequestIdMiddleware)

@@ -349,5 +349,4 @@ async def get_vehicle(request: Request, vehicle_id: str, sc_user_id: UserHeader 
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
-    # Placed first so they win over the documentation routes of the same paths.
-    app.router.routes[0:0] = FAST_ROUTES
+    app.fast_routes = [*getattr(app, "fast_routes", []), *FAST_ROUTES]

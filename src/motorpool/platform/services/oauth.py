@@ -24,8 +24,9 @@ from urllib.parse import parse_qsl, unquote
 
 import jwt
 import orjson
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import AuthenticationError, OAuthError
@@ -36,6 +37,10 @@ ALGORITHM = "ES256"
 TOKEN_TYPE_HEADER = "at+jwt"
 CODE_TTL = timedelta(minutes=10)
 SessionMaker = async_sessionmaker[AsyncSession]
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def new_client_id() -> str:
@@ -99,7 +104,12 @@ class TokenService:
             raise ValueError("no active signing key")
         signing = active[-1]
         self.kid = signing.kid
-        self._private = serialization.load_pem_private_key(signing.private_pem.encode(), None)
+        private = serialization.load_pem_private_key(signing.private_pem.encode(), None)
+        assert isinstance(private, ec.EllipticCurvePrivateKey)
+        self._private = private
+        self._header_segment = _b64(
+            orjson.dumps({"alg": ALGORITHM, "kid": self.kid, "typ": TOKEN_TYPE_HEADER})
+        )
         self._public = {
             k.kid: jwt.algorithms.ECAlgorithm.from_jwk(dict(k.public_jwk)) for k in keys
         }
@@ -122,10 +132,13 @@ class TokenService:
             "exp": issued + self.ttl,
             "jti": uuid.uuid4().hex,
         }
-        token = jwt.encode(
-            claims, self._private, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE_HEADER, "kid": self.kid}
-        )
-        return token, self.ttl
+        # JWS compact serialisation (RFC 7515) done directly: the header never changes, so it is
+        # encoded once, and the claims go through orjson; verification uses PyJWT.
+        signing_input = self._header_segment + b"." + _b64(orjson.dumps(claims))
+        der = self._private.sign(signing_input, ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der)
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return (signing_input + b"." + _b64(signature)).decode(), self.ttl
 
     def decode(self, token: str, now: float | None = None) -> AccessClaims:
         """Verify a token: signature, algorithm, type, ``exp``, ``iss``, ``aud`` and revocation.

@@ -484,3 +484,14 @@ async def vehicle_connected_to_application(
         .limit(1)
     )
     return found is not None
+
+
+# --- connect ----------------------------------------------------------------------------------
+
+
+async def find_user_by_subject(session: AsyncSession, application_id: str, subject: str) -> User | None:
+    """The user an owner already is for an application, without creating one."""
+    result = await session.scalars(
+        select(User).where(User.application_id == application_id, User.subject == subject)
+    )
+    return result.first()

@@ -1,0 +1,166 @@
+"""Connect's HTTP glue: the consent pages at ``/oauth/authorize`` and ``/oauth/reauthenticate``.
+
+Each route reads the request, calls one method of :class:`~..services.connect.Connect` and renders
+what it answers: a page, a redirect to the application, or an error page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from fastapi import APIRouter, FastAPI, Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from ..services.connect import (
+    CSRF_COOKIE,
+    Connect,
+    ErrorPage,
+    Outcome,
+    Page,
+    Redirect,
+    new_csrf_cookie,
+)
+from .common import platform_of
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+#: Sent with every Connect response: never framed (clickjacking), never cached, no referrer
+#: leaking the flow to the application, and only this origin's stylesheet.
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'; default-src 'self'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+}
+
+_QUERY_DOC = {
+    "parameters": [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+        for name, text in (
+            ("response_type", "`code` (required)."),
+            ("client_id", "The application's client id (or give `application_id`)."),
+            ("application_id", "The application's UUID (or give `client_id`)."),
+            ("redirect_uri", "A registered redirect URI, matched exactly; default: the first registered."),
+            ("scope", "Space-separated permissions; prefix `required:` for ones that cannot be unchecked."),
+            ("state", "Echoed back exactly."),
+            ("approval_prompt", "`auto` (default) or `force`."),
+            ("mode", "`live` (default), `simulated` or `test`."),
+            ("make", "Skip the brand page; only that brand's vehicles are offered."),
+            ("single_select", "`true`: the owner may choose one vehicle only."),
+            ("single_select_vin", "Only this VIN (needs `single_select=true`)."),
+            ("flags", "Space-separated `flag:value` pairs."),
+            ("user", "Your own identifier for the owner."),
+            ("external_id", "Stored on the connections and echoed back; `null` clears it."),
+            ("code_challenge", "PKCE challenge (RFC 7636)."),
+            ("code_challenge_method", "`S256` (the only method)."),
+        )
+    ]
+}
+
+router = APIRouter(tags=["Connect"])
+
+
+def _connect(request: Request) -> Connect:
+    # Cheap to build: it only holds the platform's session factory and form signer.
+    return Connect(platform_of(request))
+
+
+def _csrf_cookie(request: Request) -> tuple[str, bool]:
+    """The browser's CSRF cookie, or a new one (and True: it must be set)."""
+    token = request.cookies.get(CSRF_COOKIE)
+    if token and 20 <= len(token) <= 100:
+        return token, False
+    return new_csrf_cookie(), True
+
+
+def _render(request: Request, outcome: Outcome, new_cookie: str | None = None) -> Response:
+    response: Response
+    if isinstance(outcome, Redirect):
+        # 303 so the browser follows a POST with a GET on the application's URI.
+        response = RedirectResponse(outcome.location, status_code=303)
+    else:
+        environment: Environment = request.app.state.connect_templates
+        if isinstance(outcome, ErrorPage):
+            template, context, status = "connect/error.html", {"title": outcome.title, "message": outcome.message}, outcome.status
+        else:
+            assert isinstance(outcome, Page)
+            template, context, status = outcome.template, outcome.context, outcome.status
+        html = environment.get_template(template).render(context)
+        response = HTMLResponse(html, status_code=status)
+    response.headers.update(SECURITY_HEADERS)
+    if new_cookie is not None:
+        response.set_cookie(
+            CSRF_COOKIE,
+            new_cookie,
+            httponly=True,
+            samesite="lax",
+            secure=platform_of(request).settings.origin.startswith("https://"),
+            path="/oauth",
+        )
+    return response
+
+
+@router.get("/oauth/authorize", response_class=HTMLResponse, openapi_extra=_QUERY_DOC, summary="Connect: start")
+async def authorize(request: Request) -> Response:
+    """The consent flow's first page. Success redirects to the registered redirect URI with
+    `user_id`, `code`, `state` (and `external_id`); failures with `error`, `error_description`,
+    `state`. An unknown client or an unregistered redirect URI gets an error page instead."""
+    cookie, fresh = _csrf_cookie(request)
+    outcome = await _connect(request).authorize(request.query_params.multi_items(), cookie)
+    return _render(request, outcome, cookie if fresh else None)
+
+
+@router.get("/oauth/reauthenticate", response_class=HTMLResponse, summary="Connect: re-authenticate")
+async def reauthenticate(request: Request) -> Response:
+    """`response_type=vehicle_id|none`, `client_id|application_id`, `vehicle_id`, `redirect_uri`,
+    `state`, `external_id`: the owner signs in again and re-approves one vehicle."""
+    cookie, fresh = _csrf_cookie(request)
+    outcome = await _connect(request).reauthenticate(request.query_params.multi_items(), cookie)
+    return _render(request, outcome, cookie if fresh else None)
+
+
+@router.post("/oauth/connect/{step}", response_class=HTMLResponse, summary="Connect: submit a page")
+async def submit(request: Request, step: str) -> Response:
+    """A Connect page's form (CSRF-checked, signed flow state)."""
+    try:
+        form = await request.form()
+    except (MultiPartException, HTTPException, ValueError):
+        return _render(request, ErrorPage("Something went wrong", "The form could not be read."))
+    fields: dict[str, list[str]] = {}
+    for name, value in form.multi_items():
+        if not isinstance(value, UploadFile):
+            fields.setdefault(name, []).append(value)
+    outcome = await _connect(request).submit(step, fields, request.cookies.get(CSRF_COOKIE))
+    return _render(request, outcome)
+
+
+@router.get("/oauth/connect/{step}", response_class=HTMLResponse, include_in_schema=False)
+async def submit_by_get(request: Request, step: str) -> Response:
+    # Reached by reloading or bookmarking a page that was the answer to a form.
+    return _render(
+        request,
+        ErrorPage(
+            "This page cannot be reloaded",
+            "Connect pages only work in order. Go back to the application and start connecting again.",
+        ),
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Add the Connect routes, their templates and the static files to ``app``."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    app.state.connect_templates = environment
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+

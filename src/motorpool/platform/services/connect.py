@@ -1,0 +1,971 @@
+"""Connect's rules: the consent flow a vehicle owner walks through to share vehicles.
+
+``GET /oauth/authorize`` is validated here, then each page posts back a signed, time-limited
+*flow* (what was asked, which step comes next, who logged in) and a CSRF token bound to a cookie.
+Every function returns an :class:`Outcome` — a page to show, a redirect to the application, or an
+error page — so the HTTP layer only renders it.
+
+Who may go where:
+
+- an unknown client or an unregistered ``redirect_uri`` ends on an error page: the application
+  cannot be trusted to receive anything, so nothing is redirected;
+- every other bad parameter redirects with ``error=invalid_request``;
+- the owner's decisions end in a redirect carrying ``user_id``/``code`` or an ``error``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..errors import ApiError
+from ..sim import catalogue
+from ..sim.signals import PERMISSIONS
+from ..store import repo
+from ..store.models import Application, AuthorizationCode, Vehicle
+from . import grants
+from .grants import MODES, Mode
+from .oauth import CODE_TTL, hash_code
+
+if TYPE_CHECKING:
+    from .runtime import Platform
+
+#: Seconds a Connect page may stay open before its form is refused as expired.
+FLOW_TTL = 30 * 60
+CSRF_COOKIE = "motorpool_connect_csrf"
+FLOW_SALT = "connect-flow"
+CSRF_SALT = "connect-csrf"
+
+PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+VIN = re.compile(r"^[A-Za-z0-9]{17}$")
+FLAG = re.compile(r"^[A-Za-z0-9_\-]+:\S+$")
+MAX_IDENTIFIER = 255
+MAX_PASSWORD = 1024
+AUTHORIZE_PARAMS = (
+    "response_type", "client_id", "application_id", "redirect_uri", "scope", "state",
+    "approval_prompt", "mode", "make", "single_select", "single_select_vin", "flags", "user",
+    "external_id", "code_challenge", "code_challenge_method",
+)  # fmt: skip
+REAUTH_PARAMS = (
+    "response_type", "client_id", "application_id", "vehicle_id", "redirect_uri", "state",
+    "external_id", "user", "flags",
+)  # fmt: skip
+POWERTRAIN_LABELS = {
+    "BEV": "Electric",
+    "PHEV": "Plug-in hybrid",
+    "HEV": "Hybrid",
+    "ICE": "Combustion",
+}
+
+Step = Literal["brand", "login", "vehicles", "permissions", "confirm"]
+AUTHORIZE_STEPS: tuple[Step, ...] = ("brand", "login", "vehicles", "permissions")
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """A Connect page to render with ``context``."""
+
+    template: str
+    context: dict[str, Any]
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Back to the application (always its registered redirect URI)."""
+
+    location: str
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    """A dead end shown to the owner: nothing can be sent back to the application."""
+
+    title: str
+    message: str
+    status: int = 400
+
+
+Outcome = Page | Redirect | ErrorPage
+
+
+class Refused(Exception):
+    """The request cannot be trusted enough to redirect anywhere: show an error page."""
+
+    def __init__(self, message: str, title: str = "This link does not work", status: int = 400):
+        super().__init__(message)
+        self.page = ErrorPage(title, message, status)
+
+
+class InvalidRequest(Exception):
+    """A bad parameter from an identified application: redirect with ``invalid_request``."""
+
+
+# --- redirect URLs ----------------------------------------------------------------------------
+
+
+def with_query(uri: str, params: Sequence[tuple[str, str]]) -> str:
+    """``uri`` with ``params`` appended to its query, keeping any query it already has."""
+    parts = urlsplit(uri)
+    extra = urlencode(list(params), quote_via=quote)
+    query = f"{parts.query}&{extra}" if parts.query and extra else parts.query or extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def failure(
+    redirect_uri: str, state: str | None, error: str, description: str, **extra: str
+) -> Redirect:
+    params = [("error", error), ("error_description", description)]
+    if state is not None:
+        params.append(("state", state))
+    params += list(extra.items())
+    return Redirect(with_query(redirect_uri, params))
+
+
+# --- the validated requests -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorizeRequest:
+    """``GET /oauth/authorize``, validated. Carried (signed) from page to page."""
+
+    application_id: str
+    application_name: str
+    redirect_uri: str
+    state: str | None
+    mode: Mode
+    #: Every requested permission, in the order asked, without duplicates.
+    scope: list[str]
+    #: The ``required:`` ones among them.
+    required: list[str]
+    approval_prompt: Literal["auto", "force"]
+    make: str | None
+    single_select: bool
+    single_select_vin: str | None
+    flags: dict[str, str]
+    user: str | None
+    external_id: str | None
+    clear_external_id: bool
+    code_challenge: str | None
+
+
+@dataclass(frozen=True)
+class ReauthRequest:
+    """``GET /oauth/reauthenticate``, validated."""
+
+    application_id: str
+    application_name: str
+    #: None only with ``response_type=none``: the flow ends on a completion page.
+    redirect_uri: str | None
+    response_type: Literal["vehicle_id", "none"]
+    vehicle_id: str
+    state: str | None
+    mode: Mode
+    make: str
+    external_id: str | None
+    clear_external_id: bool
+
+
+@dataclass
+class Flow:
+    """The state carried between pages, signed and bound to the browser's CSRF cookie."""
+
+    kind: Literal["authorize", "reauth"]
+    step: Step
+    request: dict[str, Any]
+    csrf: str
+    brand: str | None = None
+    subject: str | None = None
+    email: str | None = None
+    vehicles: list[str] = field(default_factory=list)
+    chosen: list[str] = field(default_factory=list)
+
+    @property
+    def authorize(self) -> AuthorizeRequest:
+        return AuthorizeRequest(**self.request)
+
+    @property
+    def reauth(self) -> ReauthRequest:
+        return ReauthRequest(**self.request)
+
+
+def csrf_hash(cookie_token: str) -> str:
+    """What pages carry instead of the cookie itself, so the HTML never reveals the cookie."""
+    return hashlib.sha256(cookie_token.encode()).hexdigest()
+
+
+def new_csrf_cookie() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def seal(signer: URLSafeTimedSerializer, flow: Flow) -> str:
+    return signer.dumps(asdict(flow), salt=FLOW_SALT)
+
+
+def csrf_field(signer: URLSafeTimedSerializer, flow: Flow) -> str:
+    return signer.dumps(flow.csrf, salt=CSRF_SALT)
+
+
+def open_flow(
+    signer: URLSafeTimedSerializer,
+    form: Mapping[str, list[str]],
+    cookie_token: str | None,
+    now: float | None = None,
+) -> Flow:
+    """Check the CSRF token against the cookie, then unseal the flow; Refused otherwise."""
+    forbidden = Refused(
+        "This form's security check failed (cookies may be blocked, or the form came from "
+        "another site). Go back to the application and start connecting again.",
+        title="Security check failed",
+        status=403,
+    )
+    token = _one(form, "csrf_token")
+    if not cookie_token or not token:
+        raise forbidden
+    expected = csrf_hash(cookie_token)
+    try:
+        signed = signer.loads(token, salt=CSRF_SALT, max_age=FLOW_TTL)
+    except SignatureExpired:
+        raise _expired() from None
+    except BadSignature:
+        raise forbidden from None
+    if not isinstance(signed, str) or not hmac.compare_digest(signed, expected):
+        raise forbidden
+    sealed = _one(form, "flow")
+    if not sealed:
+        raise Refused("The form is incomplete. Go back to the application and start again.")
+    try:
+        data = signer.loads(sealed, salt=FLOW_SALT, max_age=FLOW_TTL)
+        flow = Flow(**data)
+    except SignatureExpired:
+        raise _expired() from None
+    except (BadSignature, TypeError, zlib.error):
+        raise Refused("The form was altered. Go back to the application and start again.") from None
+    if not hmac.compare_digest(flow.csrf, expected):
+        raise forbidden
+    return flow
+
+
+def _expired() -> Refused:
+    return Refused(
+        "This page was open for too long and has expired. Go back to the application and start "
+        "connecting again.",
+        title="This page has expired",
+    )
+
+
+def _one(form: Mapping[str, list[str]], name: str) -> str | None:
+    values = form.get(name) or []
+    return values[0] if values else None
+
+
+# --- parameter parsing ------------------------------------------------------------------------
+
+
+def _single_values(query: Sequence[tuple[str, str]], known: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Known parameters as a dict, and the names of those given more than once."""
+    values: dict[str, str] = {}
+    repeated: list[str] = []
+    for name, value in query:
+        if name not in known:
+            continue  # unknown parameters are ignored, as OAuth servers must (RFC 6749 §3.1)
+        if name in values:
+            repeated.append(name)
+        values[name] = value
+    return values, repeated
+
+
+async def resolve_application(
+    session: AsyncSession, client_id: str | None, application_id: str | None
+) -> Application:
+    """The application named by ``client_id`` or ``application_id`` (both must agree)."""
+    if not client_id and not application_id:
+        raise Refused("The link is missing the application's client_id or application_id.")
+    app: Application | None = None
+    if client_id:
+        app = await repo.get_application_by_client_id(session, client_id)
+        if app is None:
+            raise Refused("No application is registered with this client_id.")
+    if application_id:
+        by_id = await repo.get_application(session, application_id)
+        if by_id is None:
+            raise Refused("No application is registered with this application_id.")
+        if app is not None and app.id != by_id.id:
+            raise Refused("client_id and application_id name two different applications.")
+        app = by_id
+    assert app is not None
+    return app
+
+
+def resolve_redirect_uri(app: Application, given: str | None, *, optional: bool = False) -> str | None:
+    """The exact registered redirect URI, or the first registered one when none is given."""
+    if given is None:
+        if optional:
+            return None
+        if not app.redirect_uris:
+            raise Refused("This application has no registered redirect URI.")
+        return str(app.redirect_uris[0])
+    # Exact string comparison: a trailing slash, a port, a scheme or a query all differ.
+    if given not in app.redirect_uris:
+        raise Refused(
+            "The redirect_uri is not registered for this application, so Connect will not send "
+            "you there. The application's developer must register it exactly as used.",
+            title="Unregistered redirect URI",
+        )
+    return given
+
+
+def parse_scope(raw: str | None) -> tuple[list[str], list[str]]:
+    """``scope`` as (every permission, the required ones); InvalidRequest when unusable."""
+    if raw is None or not raw.strip():
+        raise InvalidRequest(
+            "scope is required: list the permissions to request, separated by spaces."
+        )
+    scope: list[str] = []
+    required: list[str] = []
+    unknown: list[str] = []
+    for item in raw.split():
+        is_required = item.startswith("required:")
+        name = item.removeprefix("required:")
+        if name not in PERMISSIONS:
+            unknown.append(name)
+            continue
+        if name not in scope:
+            scope.append(name)
+        if is_required and name not in required:
+            required.append(name)
+    if unknown:
+        raise InvalidRequest(f"Unknown permission(s) in scope: {', '.join(unknown)}.")
+    return scope, required
+
+
+def parse_flags(raw: str | None) -> dict[str, str]:
+    """``flags`` as ``{flag: value}`` from space-separated ``flag:value`` pairs."""
+    flags: dict[str, str] = {}
+    for item in (raw or "").split():
+        if not FLAG.match(item):
+            raise InvalidRequest(f"flags must be space-separated flag:value pairs; got '{item}'.")
+        name, _, value = item.partition(":")
+        flags[name] = value
+    return flags
+
+
+def parse_external_id(raw: str | None) -> tuple[str | None, bool]:
+    """(the external id, whether to clear it): ``external_id=null`` clears a stored one."""
+    if raw is None:
+        return None, False
+    if raw == "null":
+        return None, True
+    if not raw.strip() or len(raw) > MAX_IDENTIFIER:
+        raise InvalidRequest(f"external_id must be 1 to {MAX_IDENTIFIER} characters.")
+    return raw, False
+
+
+def parse_bool(raw: str | None, name: str) -> bool:
+    if raw is None or raw.lower() == "false":
+        return False
+    if raw.lower() == "true":
+        return True
+    raise InvalidRequest(f"{name} must be true or false.")
+
+
+def make_code(raw: str) -> str | None:
+    """The catalogue code of a make given by code or display name ("TESLA", "Tesla")."""
+    wanted = raw.strip().lower()
+    for make in catalogue.makes():
+        if make.code.lower() == wanted or make.name.lower() == wanted:
+            return str(make.code)
+    return None
+
+
+def _authorize_params(app: Application, redirect_uri: str, values: dict[str, str]) -> AuthorizeRequest:
+    if values.get("response_type") != "code":
+        raise InvalidRequest("response_type must be 'code'.")
+    mode = values.get("mode", "live")
+    if mode not in MODES:
+        raise InvalidRequest("mode must be live, simulated or test.")
+    approval_prompt = values.get("approval_prompt", "auto")
+    if approval_prompt not in ("auto", "force"):
+        raise InvalidRequest("approval_prompt must be auto or force.")
+    scope, required = parse_scope(values.get("scope"))
+    make: str | None = None
+    if values.get("make"):
+        make = make_code(values["make"])
+        if make is None:
+            raise InvalidRequest(f"make '{values['make']}' is not a supported brand.")
+    single_select = parse_bool(values.get("single_select"), "single_select")
+    vin = values.get("single_select_vin")
+    if vin is not None:
+        if not VIN.match(vin):
+            raise InvalidRequest("single_select_vin must be a 17-character VIN.")
+        if not single_select:
+            raise InvalidRequest("single_select_vin requires single_select=true.")
+        vin = vin.upper()
+    user = values.get("user")
+    if user is not None and len(user) > MAX_IDENTIFIER:
+        raise InvalidRequest(f"user must be at most {MAX_IDENTIFIER} characters.")
+    external_id, clear_external_id = parse_external_id(values.get("external_id"))
+    challenge = values.get("code_challenge")
+    method = values.get("code_challenge_method")
+    if challenge is not None or method is not None:
+        if method != "S256":
+            raise InvalidRequest("code_challenge_method must be S256.")
+        if challenge is None or not PKCE_CHALLENGE.match(challenge):
+            raise InvalidRequest("code_challenge must be 43 to 128 URL-safe characters (RFC 7636).")
+    return AuthorizeRequest(
+        application_id=app.id,
+        application_name=app.name,
+        redirect_uri=redirect_uri,
+        state=values.get("state"),
+        mode=mode,  # type: ignore[arg-type]
+        scope=scope,
+        required=required,
+        approval_prompt=approval_prompt,  # type: ignore[arg-type]
+        make=make,
+        single_select=single_select,
+        single_select_vin=vin,
+        flags=parse_flags(values.get("flags")),
+        user=user,
+        external_id=external_id,
+        clear_external_id=clear_external_id,
+        code_challenge=challenge,
+    )
+
+
+# --- views for the templates ------------------------------------------------------------------
+
+
+def _make_names() -> dict[str, str]:
+    return {str(make.code): str(make.name) for make in catalogue.makes()}
+
+
+def initials(name: str) -> str:
+    """A brand's monogram: "BMW" stays, "Mercedes-Benz" is "MB", "Tesla" is "T"."""
+    if name.isupper() and len(name) <= 4:
+        return name
+    words = [w for w in re.split(r"[\s\-]+", name) if w]
+    return "".join(w[0].upper() for w in words[:2]) or "?"
+
+
+def brand_view(code: str, name: str) -> dict[str, str]:
+    # A stable tone per brand so tiles differ in colour without shipping logos.
+    tone = zlib.crc32(code.encode()) % 8
+    return {"code": code, "name": name, "initials": initials(name), "tone": f"tone-{tone}"}
+
+
+def brands() -> list[dict[str, str]]:
+    return sorted(
+        (brand_view(str(m.code), str(m.name)) for m in catalogue.makes()), key=lambda b: b["name"].lower()
+    )
+
+
+def vehicle_view(vehicle: Vehicle, scope: list[str], required: list[str]) -> dict[str, Any]:
+    make = _make_names().get(vehicle.make, vehicle.make.title())
+    compatible = _compatible(vehicle, scope, required)
+    missing = [p for p in required if not grants.grantable(vehicle, [p])]
+    return {
+        "id": vehicle.id,
+        "title": f"{vehicle.year} {make} {vehicle.model}",
+        "make": make,
+        "brand": brand_view(vehicle.make, make),
+        "nickname": vehicle.nickname,
+        "vin_tail": vehicle.vin[-6:],
+        "powertrain": POWERTRAIN_LABELS.get(vehicle.powertrain, vehicle.powertrain),
+        "compatible": compatible,
+        "reason": (
+            ""
+            if compatible
+            else "Cannot share " + ", ".join(_label(p) for p in missing)
+            if missing
+            else "Cannot share any of the requested data"
+        ),
+    }
+
+
+def _label(permission: str) -> str:
+    return permission.removeprefix("read_").removeprefix("control_").replace("_", " ")
+
+
+def permission_view(name: str, required: bool, checked: bool) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "control" if name.startswith("control_") else "read",
+        "description": _describe(name),
+        "required": required,
+        "checked": checked or required,
+    }
+
+
+def _describe(permission: str) -> str:
+    description = PERMISSIONS.get(permission)
+    return str(description) if description else _label(permission).capitalize()
+
+
+def _compatible(vehicle: Vehicle, scope: list[str], required: list[str]) -> bool:
+    """Compatible: it can grant every required permission and at least one requested one."""
+    return grants.is_compatible(vehicle, required) and bool(grants.grantable(vehicle, scope))
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+class Connect:
+    """The Connect flow over one platform's sessions and form signer."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.sessions = platform.sessions
+        self.signer = platform.form_signer
+
+    # ---- entry points ----
+
+    async def authorize(self, query: Sequence[tuple[str, str]], cookie_token: str) -> Outcome:
+        """``GET /oauth/authorize``: validate, then show the first page."""
+        values, repeated = _single_values(query, AUTHORIZE_PARAMS)
+        try:
+            async with self.sessions() as session:
+                for trusted in ("client_id", "application_id", "redirect_uri"):
+                    if trusted in repeated:
+                        raise Refused(f"The parameter {trusted} is given more than once.")
+                app = await resolve_application(
+                    session, values.get("client_id"), values.get("application_id")
+                )
+                redirect_uri = resolve_redirect_uri(app, values.get("redirect_uri"))
+                assert redirect_uri is not None
+        except Refused as refused:
+            return refused.page
+        state = values.get("state")
+        try:
+            if repeated:
+                raise InvalidRequest(f"Parameter(s) given more than once: {', '.join(repeated)}.")
+            request = _authorize_params(app, redirect_uri, values)
+        except InvalidRequest as problem:
+            return failure(redirect_uri, state, "invalid_request", str(problem))
+        flow = Flow(kind="authorize", step="brand", request=asdict(request), csrf=csrf_hash(cookie_token))
+        if request.single_select_vin or request.make:
+            flow.step = "login"
+            flow.brand = None if request.single_select_vin else request.make
+            return self._login_page(flow)
+        return self._brand_page(flow)
+
+    async def reauthenticate(self, query: Sequence[tuple[str, str]], cookie_token: str) -> Outcome:
+        """``GET /oauth/reauthenticate``: the owner logs in again and re-approves one vehicle."""
+        values, repeated = _single_values(query, REAUTH_PARAMS)
+        try:
+            async with self.sessions() as session:
+                for trusted in ("client_id", "application_id", "redirect_uri", "response_type"):
+                    if trusted in repeated:
+                        raise Refused(f"The parameter {trusted} is given more than once.")
+                response_type = values.get("response_type")
+                if response_type not in ("vehicle_id", "none"):
+                    raise Refused("response_type must be vehicle_id or none.")
+                app = await resolve_application(
+                    session, values.get("client_id"), values.get("application_id")
+                )
+                redirect_uri = resolve_redirect_uri(
+                    app, values.get("redirect_uri"), optional=response_type == "none"
+                )
+                state = values.get("state")
+                try:
+                    if repeated:
+                        raise InvalidRequest(
+                            f"Parameter(s) given more than once: {', '.join(repeated)}."
+                        )
+                    vehicle = await self._reauth_vehicle(session, app, values.get("vehicle_id"))
+                    external_id, clear = parse_external_id(values.get("external_id"))
+                    parse_flags(values.get("flags"))
+                except InvalidRequest as problem:
+                    if redirect_uri is None:
+                        raise Refused(str(problem)) from None
+                    return failure(redirect_uri, state, "invalid_request", str(problem))
+        except Refused as refused:
+            return refused.page
+        request = ReauthRequest(
+            application_id=app.id,
+            application_name=app.name,
+            redirect_uri=redirect_uri,
+            response_type=response_type,  # type: ignore[arg-type]
+            vehicle_id=vehicle.id,
+            state=state,
+            mode=vehicle.mode,  # type: ignore[arg-type]
+            make=vehicle.make,
+            external_id=external_id,
+            clear_external_id=clear,
+        )
+        flow = Flow(
+            kind="reauth", step="login", request=asdict(request), csrf=csrf_hash(cookie_token),
+            brand=vehicle.make,
+        )  # fmt: skip
+        return self._login_page(flow)
+
+    @staticmethod
+    async def _reauth_vehicle(session: AsyncSession, app: Application, vehicle_id: str | None) -> Vehicle:
+        if not vehicle_id:
+            raise InvalidRequest("vehicle_id is required to re-authenticate.")
+        vehicle = await repo.get_vehicle(session, vehicle_id)
+        if vehicle is None or vehicle.mode not in MODES or not await repo.vehicle_connected_to_application(
+            session, app.id, vehicle_id
+        ):
+            raise InvalidRequest("vehicle_id is not a vehicle connected to this application.")
+        return vehicle
+
+    async def submit(
+        self, step: str, form: Mapping[str, list[str]], cookie_token: str | None
+    ) -> Outcome:
+        """A page's form posted back: check it, then take the owner to the next page."""
+        try:
+            flow = open_flow(self.signer, form, cookie_token)
+            if flow.step != step:
+                raise Refused(
+                    "This form was already submitted or belongs to another step. Go back to the "
+                    "application and start again."
+                )
+            action = _one(form, "action") or "continue"
+            if action in ("cancel", "deny"):
+                return self._declined(flow)
+            if flow.kind == "reauth":
+                if step == "login":
+                    return await self._reauth_login(flow, form)
+                return await self._reauth_confirm(flow)
+            if step == "brand":
+                return self._choose_brand(flow, form)
+            if step == "login":
+                return await self._login(flow, form)
+            if step == "vehicles":
+                return await self._choose_vehicles(flow, form, action)
+            return await self._approve(flow, form)
+        except Refused as refused:
+            return refused.page
+
+    # ---- authorize steps ----
+
+    def _choose_brand(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
+        code = make_code(_one(form, "make") or "")
+        if code is None:
+            return self._brand_page(flow, error="Choose your vehicle's brand.", status=400)
+        flow.brand, flow.step = code, "login"
+        return self._login_page(flow)
+
+    async def _login(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
+        request = flow.authorize
+        email = (_one(form, "email") or "").strip()
+        async with self.sessions() as session, session.begin():
+            result = await self._check_login(flow, session, request.application_id, request.mode, form)
+            if not isinstance(result, grants.Login):
+                return result
+            vehicles = self._matching(result.vehicles, request)
+        if not vehicles:
+            return failure(request.redirect_uri, request.state, "no_vehicles", self._no_vehicles(request))
+        flow.subject, flow.email = result.subject, email
+        flow.vehicles, flow.step = [v.id for v in vehicles], "vehicles"
+        return self._vehicles_page(flow, vehicles)
+
+    async def _check_login(
+        self, flow: Flow, session: AsyncSession, application_id: str, mode: Mode, form: Mapping[str, list[str]]
+    ) -> grants.Login | Page:
+        email = (_one(form, "email") or "").strip()
+        password = _one(form, "password") or ""
+        if not email:
+            return self._login_page(flow, email=email, error="Enter your e-mail address.", status=400)
+        if len(password) > MAX_PASSWORD:
+            return self._login_page(flow, email=email, error="That password is too long.", status=400)
+        try:
+            return await grants.login(session, application_id, mode, email, password)
+        except ApiError as problem:
+            return self._login_page(flow, email=email, error=problem.detail, status=problem.status)
+
+    @staticmethod
+    def _matching(vehicles: list[Vehicle], request: AuthorizeRequest) -> list[Vehicle]:
+        # single_select_vin takes precedence over make, as Smartcar documents.
+        if request.single_select_vin:
+            return [v for v in vehicles if v.vin.upper() == request.single_select_vin]
+        if request.make:
+            return [v for v in vehicles if v.make == request.make]
+        return vehicles
+
+    @staticmethod
+    def _no_vehicles(request: AuthorizeRequest) -> str:
+        if request.single_select_vin:
+            return f"The vehicle owner's account has no vehicle with VIN {request.single_select_vin}."
+        if request.make:
+            return f"The vehicle owner's account has no {request.make} vehicles."
+        return "The vehicle owner's account has no vehicles."
+
+    async def _choose_vehicles(self, flow: Flow, form: Mapping[str, list[str]], action: str) -> Outcome:
+        request = flow.authorize
+        async with self.sessions() as session, session.begin():
+            vehicles = await repo.get_vehicles(session, flow.vehicles)
+            if action == "incompatible":
+                # The owner has only incompatible vehicles and chose to go back to the app.
+                rejected = [v for v in vehicles if not _compatible(v, request.scope, request.required)]
+                if not rejected:
+                    return self._vehicles_page(flow, vehicles, error="Choose a vehicle.", status=400)
+                return self._incompatible(request, rejected[0])
+            chosen_ids = list(dict.fromkeys(form.get("vehicle") or []))
+            if any(vid not in flow.vehicles for vid in chosen_ids):
+                raise Refused("The form was altered. Go back to the application and start again.")
+            if not chosen_ids:
+                return self._vehicles_page(
+                    flow, vehicles, error="Choose at least one vehicle to share.", status=400
+                )
+            if request.single_select and len(chosen_ids) > 1:
+                return self._vehicles_page(flow, vehicles, error="Choose only one vehicle.", status=400)
+            chosen = [v for v in vehicles if v.id in chosen_ids]
+            for vehicle in chosen:
+                if not _compatible(vehicle, request.scope, request.required):
+                    return self._incompatible(request, vehicle)
+            flow.chosen = [v.id for v in chosen]
+            if request.approval_prompt == "auto" and await self._approved_before(
+                session, request, flow.subject or "", chosen
+            ):
+                return await self._finish(session, flow, chosen, request.scope)
+        flow.step = "permissions"
+        return self._permissions_page(flow, chosen)
+
+    @staticmethod
+    def _incompatible(request: AuthorizeRequest, vehicle: Vehicle) -> Redirect:
+        return failure(
+            request.redirect_uri,
+            request.state,
+            "vehicle_incompatible",
+            "The vehicle is not compatible with the permissions this application requested.",
+            vin=vehicle.vin,
+            make=vehicle.make,
+            model=vehicle.model,
+            year=str(vehicle.year),
+        )
+
+    @staticmethod
+    async def _approved_before(
+        session: AsyncSession, request: AuthorizeRequest, subject: str, vehicles: list[Vehicle]
+    ) -> bool:
+        """True when this owner already granted every requested permission for each vehicle."""
+        user = await repo.find_user_by_subject(session, request.application_id, subject)
+        if user is None:
+            return False
+        granted = {c.vehicle_id: set(c.permissions) for c in await repo.user_connections(session, user.id)}
+        return all(
+            v.id in granted and set(grants.grantable(v, request.scope)) <= granted[v.id]
+            for v in vehicles
+        )
+
+    async def _approve(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
+        request = flow.authorize
+        ticked = set(form.get("permission") or [])
+        # Required permissions are granted whatever the form says: they cannot be unchecked.
+        permissions = [p for p in request.scope if p in request.required or p in ticked]
+        async with self.sessions() as session, session.begin():
+            vehicles = await repo.get_vehicles(session, flow.chosen)
+            if not permissions:
+                return self._permissions_page(
+                    flow,
+                    vehicles,
+                    error="Allow at least one permission, or choose Deny.",
+                    status=400,
+                    ticked=ticked,
+                )
+            return await self._finish(session, flow, vehicles, permissions)
+
+    async def _finish(
+        self, session: AsyncSession, flow: Flow, vehicles: list[Vehicle], permissions: list[str]
+    ) -> Redirect:
+        """Store the user, the connections and a single-use code; redirect with them."""
+        request = flow.authorize
+        user, _ = await grants.grant(
+            session,
+            application_id=request.application_id,
+            subject=flow.subject or "",
+            vehicles=vehicles,
+            permissions=permissions,
+            external_id=request.external_id,
+            replace_external_id=request.clear_external_id,
+        )
+        code = secrets.token_urlsafe(32)
+        await repo.add_code(
+            session,
+            AuthorizationCode(
+                code_hash=hash_code(code),
+                application_id=request.application_id,
+                user_id=user.id,
+                redirect_uri=request.redirect_uri,
+                scope=permissions,
+                vehicle_ids=[v.id for v in vehicles],
+                code_challenge=request.code_challenge,
+                expires_at=datetime.now(UTC) + CODE_TTL,
+            ),
+        )
+        params = [("user_id", user.id), ("code", code)]
+        if request.state is not None:
+            params.append(("state", request.state))
+        if request.external_id is not None:
+            params.append(("external_id", request.external_id))
+        return Redirect(with_query(request.redirect_uri, params))
+
+    def _declined(self, flow: Flow) -> Outcome:
+        description = "The vehicle owner denied access to the application."
+        if flow.kind == "authorize":
+            request = flow.authorize
+            return failure(request.redirect_uri, request.state, "access_denied", description)
+        reauth = flow.reauth
+        if reauth.redirect_uri is None:
+            return self._done_page(reauth, approved=False)
+        return failure(reauth.redirect_uri, reauth.state, "access_denied", description)
+
+    # ---- reauthenticate steps ----
+
+    async def _reauth_login(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
+        request = flow.reauth
+        async with self.sessions() as session, session.begin():
+            result = await self._check_login(flow, session, request.application_id, request.mode, form)
+            if not isinstance(result, grants.Login):
+                return result
+            if request.vehicle_id not in {v.id for v in result.vehicles}:
+                return self._login_page(
+                    flow,
+                    email=(_one(form, "email") or "").strip(),
+                    error="This account does not hold the vehicle being reconnected. Sign in with "
+                    "the account you used to connect it.",
+                    status=403,
+                )
+            vehicle = await repo.get_vehicle(session, request.vehicle_id)
+            permissions = await self._reauth_permissions(session, request, result.subject)
+        assert vehicle is not None
+        flow.subject, flow.step = result.subject, "confirm"
+        flow.chosen = [request.vehicle_id]
+        return self._confirm_page(flow, vehicle, permissions)
+
+    @staticmethod
+    async def _reauth_permissions(session: AsyncSession, request: ReauthRequest, subject: str) -> list[str]:
+        """What is re-approved: this owner's grant for the vehicle, else its latest grant here."""
+        user = await repo.find_user_by_subject(session, request.application_id, subject)
+        if user is not None:
+            own = await repo.find_connection(session, request.application_id, user.id, request.vehicle_id)
+            if own is not None:
+                return list(own.permissions)
+        latest = await repo.connections_for_vehicle(session, request.application_id, request.vehicle_id)
+        return list(latest[0].permissions) if latest else []
+
+    async def _reauth_confirm(self, flow: Flow) -> Outcome:
+        request = flow.reauth
+        async with self.sessions() as session, session.begin():
+            vehicle = await repo.get_vehicle(session, request.vehicle_id)
+            if vehicle is None:
+                raise Refused("The vehicle no longer exists.")
+            permissions = await self._reauth_permissions(session, request, flow.subject or "")
+            await grants.grant(
+                session,
+                application_id=request.application_id,
+                subject=flow.subject or "",
+                vehicles=[vehicle],
+                permissions=permissions,
+                external_id=request.external_id,
+                replace_external_id=request.clear_external_id,
+            )
+        if request.redirect_uri is None:
+            return self._done_page(request, approved=True)
+        params = [("vehicle_id", request.vehicle_id)]
+        if request.state is not None:
+            params.append(("state", request.state))
+        if request.external_id is not None:
+            params.append(("external_id", request.external_id))
+        return Redirect(with_query(request.redirect_uri, params))
+
+    # ---- pages ----
+
+    def _page(self, template: str, flow: Flow, status: int = 200, **context: Any) -> Page:
+        request = flow.request
+        steps: Sequence[Step] = AUTHORIZE_STEPS if flow.kind == "authorize" else ("login", "confirm")
+        return Page(
+            f"connect/{template}",
+            {
+                "flow": seal(self.signer, flow),
+                "csrf_token": csrf_field(self.signer, flow),
+                "step": flow.step,
+                "step_number": steps.index(flow.step) + 1,
+                "step_count": len(steps),
+                "application_name": request["application_name"],
+                "mode": request["mode"],
+                "reauth": flow.kind == "reauth",
+                **context,
+            },
+            status,
+        )
+
+    def _brand_page(self, flow: Flow, error: str | None = None, status: int = 200) -> Page:
+        return self._page("brand.html", flow, status, brands=brands(), error=error)
+
+    def _login_page(
+        self, flow: Flow, email: str = "", error: str | None = None, status: int = 200
+    ) -> Page:
+        brand = None
+        if flow.brand:
+            names = _make_names()
+            brand = brand_view(flow.brand, names.get(flow.brand, flow.brand.title()))
+        return self._page("login.html", flow, status, brand=brand, email=email, error=error)
+
+    def _vehicles_page(
+        self, flow: Flow, vehicles: list[Vehicle], error: str | None = None, status: int = 200
+    ) -> Page:
+        request = flow.authorize
+        views = [vehicle_view(v, request.scope, request.required) for v in vehicles]
+        compatible = [v for v in views if v["compatible"]]
+        if request.single_select:
+            preselect = {v["id"] for v in compatible[:1]}
+        else:
+            preselect = {v["id"] for v in compatible}
+        return self._page(
+            "vehicles.html",
+            flow,
+            status,
+            vehicles=views,
+            any_compatible=bool(compatible),
+            single_select=request.single_select,
+            preselected=preselect,
+            error=error,
+        )
+
+    def _permissions_page(
+        self,
+        flow: Flow,
+        vehicles: list[Vehicle],
+        error: str | None = None,
+        status: int = 200,
+        ticked: set[str] | None = None,
+    ) -> Page:
+        request = flow.authorize
+        views = [vehicle_view(v, request.scope, request.required) for v in vehicles]
+        permissions = [
+            permission_view(p, p in request.required, ticked is None or p in ticked)
+            for p in request.scope
+        ]
+        return self._page(
+            "permissions.html", flow, status, vehicles=views, permissions=permissions, error=error
+        )
+
+    def _confirm_page(self, flow: Flow, vehicle: Vehicle, permissions: list[str]) -> Page:
+        return self._page(
+            "confirm.html",
+            flow,
+            vehicle=vehicle_view(vehicle, permissions, []),
+            permissions=[permission_view(p, True, True) for p in permissions],
+        )
+
+    @staticmethod
+    def _done_page(request: ReauthRequest, approved: bool) -> Page:
+        return Page(
+            "connect/done.html",
+            {"application_name": request.application_name, "approved": approved},
+        )
