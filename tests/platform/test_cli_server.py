@@ -1,0 +1,168 @@
+"""`motorpool serve` and the admin commands, as a user runs them: real processes, real sockets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def read_env(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key] = value
+    return values
+
+
+@dataclass
+class Served:
+    origin: str
+    workdir: Path
+    output: Path
+    startup: float
+
+    def env(self) -> dict[str, str]:
+        return read_env(self.workdir / ".env")
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "MOTORPOOL_URL": self.origin, "COLUMNS": "250"}
+        env.pop("MOTORPOOL_ADMIN_TOKEN", None)
+        return subprocess.run(
+            [sys.executable, "-m", "motorpool.cli", *args],
+            cwd=self.workdir, env=env, input=stdin, capture_output=True, text=True, timeout=60,
+        )
+
+
+def start(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], Served]:
+    output = workdir / f"serve-{time.monotonic_ns()}.log"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "motorpool.cli", "serve", "--port", str(port),
+         "--database-url", f"sqlite:///{workdir / 'motorpool.db'}"],
+        cwd=workdir, stdout=output.open("wb"), stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")},
+    )
+    origin = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(origin + "/.well-known/jwks.json", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError("motorpool serve did not start:\n" + output.read_text())
+        time.sleep(0.02)
+    return process, Served(origin, workdir, output, time.perf_counter() - started)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    process, server = start(tmp_path, free_port())
+    try:
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_first_start_prints_and_writes_credentials(served: Served) -> None:
+    printed = served.output.read_text()
+    env = served.env()
+    assert env["SMARTCAR_CLIENT_ID"].startswith("client_")
+    assert env["SMARTCAR_REDIRECT_URI"] == "http://localhost:8000/exchange"
+    assert env["SMARTCAR_CLIENT_SECRET"] in printed
+    assert env["MOTORPOOL_ADMIN_TOKEN"] in printed
+    assert oct((served.workdir / ".env").stat().st_mode)[-3:] == "600"
+    token = httpx.post(
+        served.origin + "/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
+              "client_secret": env["SMARTCAR_CLIENT_SECRET"]},
+    )
+    assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
+
+
+def test_second_start_reuses_database_and_keeps_other_env_lines(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MY_OWN_SETTING=keep-me\n")
+    port = free_port()
+    process, first = start(tmp_path, port)
+    process.terminate()
+    process.wait(timeout=15)
+    env = first.env()
+    assert env["MY_OWN_SETTING"] == "keep-me"
+    process, second = start(tmp_path, port)
+    try:
+        assert "first start" not in second.output.read_text()
+        assert second.env() == env
+        token = httpx.post(
+            second.origin + "/oauth2/token",
+            data={"grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
+                  "client_secret": env["SMARTCAR_CLIENT_SECRET"]},
+        )
+        assert token.status_code == 200
+        assert second.startup < 5, "a later start takes about a second"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_admin_commands(served: Served) -> None:
+    created = served.cli("apps", "create", "Fleet dashboard", "--redirect-uri", "https://fleet.example/callback")
+    assert created.returncode == 0, created.stderr
+    assert "SMARTCAR_CLIENT_SECRET=scs_" in created.stdout
+    listed = served.cli("apps", "list")
+    assert "Fleet dashboard" in listed.stdout and "Development" in listed.stdout
+    owner = served.cli("owners", "create", "dana@example.com", "--name", "Dana", "--password", "correct horse battery")
+    assert owner.returncode == 0, owner.stderr
+    assert "dana@example.com" in served.cli("owners", "list").stdout
+    vehicle = served.cli("vehicles", "create", "--powertrain", "BEV")
+    assert vehicle.returncode == 0, vehicle.stderr
+    assert "(BEV)" in vehicle.stdout
+    fleet = served.cli("vehicles", "list")
+    assert fleet.stdout.count("BEV") >= 2
+    owned = served.cli("vehicles", "create", "--owner", "dana@example.com", "--powertrain", "ICE")
+    assert owned.returncode == 0 and "(ICE)" in owned.stdout
+    refused = served.cli("vehicles", "create", "--powertrain", "STEAM")
+    assert refused.returncode == 1 and "powertrain" in refused.stderr.lower()
+
+
+def test_admin_commands_need_the_token(served: Served) -> None:
+    (served.workdir / ".env").write_text("")
+    result = served.cli("apps", "list")
+    assert result.returncode == 2 and "MOTORPOOL_ADMIN_TOKEN" in result.stderr
+    wrong = subprocess.run(
+        [sys.executable, "-m", "motorpool.cli", "apps", "list", "--admin-token", "adm_wrong", "--url", served.origin],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert wrong.returncode == 1 and "AUTHENTICATION" in wrong.stderr
+
+
+def test_db_upgrade_command(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "motorpool.cli", "db", "upgrade", "--database-url", url],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    import sqlite3
+
+    tables = {row[0] for row in sqlite3.connect(tmp_path / "fresh.db").execute("select name from sqlite_master")}
+    assert {"applications", "vehicles", "connections", "alembic_version"} <= tables
