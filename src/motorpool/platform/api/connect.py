@@ -6,6 +6,7 @@ what it answers: a page, a redirect to the application, or an error page."""
 from __future__ import annotations
 
 from pathlib import Path
+
 from fastapi import APIRouter, FastAPI, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import UploadFile
@@ -41,13 +42,25 @@ SECURITY_HEADERS = {
 
 _QUERY_DOC = {
     "parameters": [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": text,
+        }
         for name, text in (
             ("response_type", "`code` (required)."),
             ("client_id", "The application's client id (or give `application_id`)."),
             ("application_id", "The application's UUID (or give `client_id`)."),
-            ("redirect_uri", "A registered redirect URI, matched exactly; default: the first registered."),
-            ("scope", "Space-separated permissions; prefix `required:` for ones that cannot be unchecked."),
+            (
+                "redirect_uri",
+                "A registered redirect URI, matched exactly; default: the first registered.",
+            ),
+            (
+                "scope",
+                "Space-separated permissions; prefix `required:` for ones that cannot be unchecked.",
+            ),
             ("state", "Echoed back exactly."),
             ("approval_prompt", "`auto` (default) or `force`."),
             ("mode", "`live` (default), `simulated` or `test`."),
@@ -87,7 +100,11 @@ def _render(request: Request, outcome: Outcome, new_cookie: str | None = None) -
     else:
         environment: Environment = request.app.state.connect_templates
         if isinstance(outcome, ErrorPage):
-            template, context, status = "connect/error.html", {"title": outcome.title, "message": outcome.message}, outcome.status
+            template, context, status = (
+                "connect/error.html",
+                {"title": outcome.title, "message": outcome.message},
+                outcome.status,
+            )
         else:
             assert isinstance(outcome, Page)
             template, context, status = outcome.template, outcome.context, outcome.status
@@ -106,7 +123,12 @@ def _render(request: Request, outcome: Outcome, new_cookie: str | None = None) -
     return response
 
 
-@router.get("/oauth/authorize", response_class=HTMLResponse, openapi_extra=_QUERY_DOC, summary="Connect: start")
+@router.get(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    openapi_extra=_QUERY_DOC,
+    summary="Connect: start",
+)
 async def authorize(request: Request) -> Response:
     """The consent flow's first page. Success redirects to the registered redirect URI with
     `user_id`, `code`, `state` (and `external_id`); failures with `error`, `error_description`,
@@ -116,7 +138,9 @@ async def authorize(request: Request) -> Response:
     return _render(request, outcome, cookie if fresh else None)
 
 
-@router.get("/oauth/reauthenticate", response_class=HTMLResponse, summary="Connect: re-authenticate")
+@router.get(
+    "/oauth/reauthenticate", response_class=HTMLResponse, summary="Connect: re-authenticate"
+)
 async def reauthenticate(request: Request) -> Response:
     """`response_type=vehicle_id|none`, `client_id|application_id`, `vehicle_id`, `redirect_uri`,
     `state`, `external_id`: the owner signs in again and re-approves one vehicle."""
@@ -163,4 +187,3 @@ def install(app: FastAPI) -> None:
     app.state.connect_templates = environment
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-

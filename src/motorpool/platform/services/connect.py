@@ -276,7 +276,9 @@ def _one(form: Mapping[str, list[str]], name: str) -> str | None:
 # --- parameter parsing ------------------------------------------------------------------------
 
 
-def _single_values(query: Sequence[tuple[str, str]], known: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+def _single_values(
+    query: Sequence[tuple[str, str]], known: Sequence[str]
+) -> tuple[dict[str, str], list[str]]:
     """Known parameters as a dict, and the names of those given more than once."""
     values: dict[str, str] = {}
     repeated: list[str] = []
@@ -311,7 +313,9 @@ async def resolve_application(
     return app
 
 
-def resolve_redirect_uri(app: Application, given: str | None, *, optional: bool = False) -> str | None:
+def resolve_redirect_uri(
+    app: Application, given: str | None, *, optional: bool = False
+) -> str | None:
     """The exact registered redirect URI, or the first registered one when none is given."""
     if given is None:
         if optional:
@@ -392,7 +396,9 @@ def make_code(raw: str) -> str | None:
     return None
 
 
-def _authorize_params(app: Application, redirect_uri: str, values: dict[str, str]) -> AuthorizeRequest:
+def _authorize_params(
+    app: Application, redirect_uri: str, values: dict[str, str]
+) -> AuthorizeRequest:
     if values.get("response_type") != "code":
         raise InvalidRequest("response_type must be 'code'.")
     mode = values.get("mode", "live")
@@ -464,12 +470,19 @@ def initials(name: str) -> str:
 def brand_view(code: str, name: str) -> dict[str, str]:
     # A stable tone per brand so tiles differ in colour without shipping logos.
     tone = zlib.crc32(code.encode()) % 8
-    return {"code": code, "name": name, "initials": initials(name), "tone": f"tone-{tone}"}
+    letters = initials(name)
+    return {
+        "code": code,
+        "name": name,
+        "initials": letters,
+        "tone": f"tone-{tone}" + (" monogram-long" if len(letters) > 2 else ""),
+    }
 
 
 def brands() -> list[dict[str, str]]:
     return sorted(
-        (brand_view(str(m.code), str(m.name)) for m in catalogue.makes()), key=lambda b: b["name"].lower()
+        (brand_view(str(m.code), str(m.name)) for m in catalogue.makes()),
+        key=lambda b: b["name"].lower(),
     )
 
 
@@ -554,7 +567,9 @@ class Connect:
             request = _authorize_params(app, redirect_uri, values)
         except InvalidRequest as problem:
             return failure(redirect_uri, state, "invalid_request", str(problem))
-        flow = Flow(kind="authorize", step="brand", request=asdict(request), csrf=csrf_hash(cookie_token))
+        flow = Flow(
+            kind="authorize", step="brand", request=asdict(request), csrf=csrf_hash(cookie_token)
+        )
         if request.single_select_vin or request.make:
             flow.step = "login"
             flow.brand = None if request.single_select_vin else request.make
@@ -612,12 +627,16 @@ class Connect:
         return self._login_page(flow)
 
     @staticmethod
-    async def _reauth_vehicle(session: AsyncSession, app: Application, vehicle_id: str | None) -> Vehicle:
+    async def _reauth_vehicle(
+        session: AsyncSession, app: Application, vehicle_id: str | None
+    ) -> Vehicle:
         if not vehicle_id:
             raise InvalidRequest("vehicle_id is required to re-authenticate.")
         vehicle = await repo.get_vehicle(session, vehicle_id)
-        if vehicle is None or vehicle.mode not in MODES or not await repo.vehicle_connected_to_application(
-            session, app.id, vehicle_id
+        if (
+            vehicle is None
+            or vehicle.mode not in MODES
+            or not await repo.vehicle_connected_to_application(session, app.id, vehicle_id)
         ):
             raise InvalidRequest("vehicle_id is not a vehicle connected to this application.")
         return vehicle
@@ -663,25 +682,38 @@ class Connect:
         request = flow.authorize
         email = (_one(form, "email") or "").strip()
         async with self.sessions() as session, session.begin():
-            result = await self._check_login(flow, session, request.application_id, request.mode, form)
+            result = await self._check_login(
+                flow, session, request.application_id, request.mode, form
+            )
             if not isinstance(result, grants.Login):
                 return result
             vehicles = self._matching(result.vehicles, request)
         if not vehicles:
-            return failure(request.redirect_uri, request.state, "no_vehicles", self._no_vehicles(request))
+            return failure(
+                request.redirect_uri, request.state, "no_vehicles", self._no_vehicles(request)
+            )
         flow.subject, flow.email = result.subject, email
         flow.vehicles, flow.step = [v.id for v in vehicles], "vehicles"
         return self._vehicles_page(flow, vehicles)
 
     async def _check_login(
-        self, flow: Flow, session: AsyncSession, application_id: str, mode: Mode, form: Mapping[str, list[str]]
+        self,
+        flow: Flow,
+        session: AsyncSession,
+        application_id: str,
+        mode: Mode,
+        form: Mapping[str, list[str]],
     ) -> grants.Login | Page:
         email = (_one(form, "email") or "").strip()
         password = _one(form, "password") or ""
         if not email:
-            return self._login_page(flow, email=email, error="Enter your e-mail address.", status=400)
+            return self._login_page(
+                flow, email=email, error="Enter your e-mail address.", status=400
+            )
         if len(password) > MAX_PASSWORD:
-            return self._login_page(flow, email=email, error="That password is too long.", status=400)
+            return self._login_page(
+                flow, email=email, error="That password is too long.", status=400
+            )
         try:
             return await grants.login(session, application_id, mode, email, password)
         except ApiError as problem:
@@ -699,20 +731,28 @@ class Connect:
     @staticmethod
     def _no_vehicles(request: AuthorizeRequest) -> str:
         if request.single_select_vin:
-            return f"The vehicle owner's account has no vehicle with VIN {request.single_select_vin}."
+            return (
+                f"The vehicle owner's account has no vehicle with VIN {request.single_select_vin}."
+            )
         if request.make:
             return f"The vehicle owner's account has no {request.make} vehicles."
         return "The vehicle owner's account has no vehicles."
 
-    async def _choose_vehicles(self, flow: Flow, form: Mapping[str, list[str]], action: str) -> Outcome:
+    async def _choose_vehicles(
+        self, flow: Flow, form: Mapping[str, list[str]], action: str
+    ) -> Outcome:
         request = flow.authorize
         async with self.sessions() as session, session.begin():
             vehicles = await repo.get_vehicles(session, flow.vehicles)
             if action == "incompatible":
                 # The owner has only incompatible vehicles and chose to go back to the app.
-                rejected = [v for v in vehicles if not _compatible(v, request.scope, request.required)]
+                rejected = [
+                    v for v in vehicles if not _compatible(v, request.scope, request.required)
+                ]
                 if not rejected:
-                    return self._vehicles_page(flow, vehicles, error="Choose a vehicle.", status=400)
+                    return self._vehicles_page(
+                        flow, vehicles, error="Choose a vehicle.", status=400
+                    )
                 return self._incompatible(request, rejected[0])
             chosen_ids = list(dict.fromkeys(form.get("vehicle") or []))
             if any(vid not in flow.vehicles for vid in chosen_ids):
@@ -722,7 +762,9 @@ class Connect:
                     flow, vehicles, error="Choose at least one vehicle to share.", status=400
                 )
             if request.single_select and len(chosen_ids) > 1:
-                return self._vehicles_page(flow, vehicles, error="Choose only one vehicle.", status=400)
+                return self._vehicles_page(
+                    flow, vehicles, error="Choose only one vehicle.", status=400
+                )
             chosen = [v for v in vehicles if v.id in chosen_ids]
             for vehicle in chosen:
                 if not _compatible(vehicle, request.scope, request.required):
@@ -756,7 +798,9 @@ class Connect:
         user = await repo.find_user_by_subject(session, request.application_id, subject)
         if user is None:
             return False
-        granted = {c.vehicle_id: set(c.permissions) for c in await repo.user_connections(session, user.id)}
+        granted = {
+            c.vehicle_id: set(c.permissions) for c in await repo.user_connections(session, user.id)
+        }
         return all(
             v.id in granted and set(grants.grantable(v, request.scope)) <= granted[v.id]
             for v in vehicles
@@ -829,7 +873,9 @@ class Connect:
     async def _reauth_login(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
         request = flow.reauth
         async with self.sessions() as session, session.begin():
-            result = await self._check_login(flow, session, request.application_id, request.mode, form)
+            result = await self._check_login(
+                flow, session, request.application_id, request.mode, form
+            )
             if not isinstance(result, grants.Login):
                 return result
             if request.vehicle_id not in {v.id for v in result.vehicles}:
@@ -848,14 +894,20 @@ class Connect:
         return self._confirm_page(flow, vehicle, permissions)
 
     @staticmethod
-    async def _reauth_permissions(session: AsyncSession, request: ReauthRequest, subject: str) -> list[str]:
+    async def _reauth_permissions(
+        session: AsyncSession, request: ReauthRequest, subject: str
+    ) -> list[str]:
         """What is re-approved: this owner's grant for the vehicle, else its latest grant here."""
         user = await repo.find_user_by_subject(session, request.application_id, subject)
         if user is not None:
-            own = await repo.find_connection(session, request.application_id, user.id, request.vehicle_id)
+            own = await repo.find_connection(
+                session, request.application_id, user.id, request.vehicle_id
+            )
             if own is not None:
                 return list(own.permissions)
-        latest = await repo.connections_for_vehicle(session, request.application_id, request.vehicle_id)
+        latest = await repo.connections_for_vehicle(
+            session, request.application_id, request.vehicle_id
+        )
         return list(latest[0].permissions) if latest else []
 
     async def _reauth_confirm(self, flow: Flow) -> Outcome:
@@ -887,7 +939,9 @@ class Connect:
 
     def _page(self, template: str, flow: Flow, status: int = 200, **context: Any) -> Page:
         request = flow.request
-        steps: Sequence[Step] = AUTHORIZE_STEPS if flow.kind == "authorize" else ("login", "confirm")
+        steps: Sequence[Step] = (
+            AUTHORIZE_STEPS if flow.kind == "authorize" else ("login", "confirm")
+        )
         return Page(
             f"connect/{template}",
             {

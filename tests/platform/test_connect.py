@@ -1,0 +1,1006 @@
+"""Connect: the consent pages, driven in-process form by form, and the codes they issue."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+from itsdangerous import TimestampSigner
+from sqlalchemy import update
+
+from motorpool.platform.services.connect import CSRF_COOKIE, FLOW_TTL
+from motorpool.platform.services.oauth import pkce_challenge
+from motorpool.platform.sim import catalogue
+from motorpool.platform.sim.signals import PERMISSIONS
+from motorpool.platform.store import repo
+from motorpool.platform.store.models import AuthorizationCode
+
+from ..conftest import PlatformHarness
+
+SCOPE = "read_vehicle_info read_odometer"
+
+
+# --- a small browser: forms scraped with html.parser -----------------------------------------
+
+
+class FormScraper(HTMLParser):
+    """Every form of a page with its inputs and buttons (attributes as a dict)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._open: dict[str, Any] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "form":
+            self._open = {"action": attributes.get("action"), "fields": []}
+            self.forms.append(self._open)
+        elif tag in ("input", "button") and self._open is not None:
+            self._open["fields"].append({"tag": tag, **attributes})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._open = None
+
+
+def form_of(page: httpx.Response) -> dict[str, Any]:
+    scraper = FormScraper()
+    scraper.feed(page.text)
+    assert len(scraper.forms) == 1, f"expected one form on the page:\n{page.text}"
+    return scraper.forms[0]
+
+
+def step_of(page: httpx.Response) -> str:
+    return str(form_of(page)["action"]).rsplit("/", 1)[-1]
+
+
+def hidden(page: httpx.Response) -> dict[str, str]:
+    fields = form_of(page)["fields"]
+    return {f["name"]: f["value"] for f in fields if f.get("type") == "hidden"}
+
+
+def inputs(page: httpx.Response, name: str) -> list[dict[str, Any]]:
+    return [f for f in form_of(page)["fields"] if f["tag"] == "input" and f.get("name") == name]
+
+
+def first_brand(page: httpx.Response) -> str:
+    return str(next(f["value"] for f in form_of(page)["fields"] if f.get("name") == "make"))
+
+
+def query_of(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code in (302, 303), response.text
+    return dict(parse_qsl(urlsplit(response.headers["location"]).query, keep_blank_values=True))
+
+
+def target_of(response: httpx.Response) -> str:
+    parts = urlsplit(response.headers["location"])
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+async def begin(h: PlatformHarness, **params: str | None) -> httpx.Response:
+    query: dict[str, str | None] = {
+        "response_type": "code",
+        "client_id": h.client_id,
+        "redirect_uri": h.redirect_uri,
+        "scope": SCOPE,
+        "mode": "test",
+        "state": "st-1",
+    }
+    query.update(params)
+    return await h.http.get(
+        "/oauth/authorize", params={k: v for k, v in query.items() if v is not None}
+    )
+
+
+async def submit(
+    h: PlatformHarness, page: httpx.Response, fields: dict[str, Any]
+) -> httpx.Response:
+    return await h.http.post(form_of(page)["action"], data=hidden(page) | fields)
+
+
+async def connect_through(
+    h: PlatformHarness,
+    *,
+    email: str = "owner@example.com",
+    password: str = "any password",
+    vehicles: list[str] | None = None,
+    permissions: list[str] | None = None,
+    action: str = "approve",
+    **params: str | None,
+) -> httpx.Response:
+    """Walk the pages the way an owner accepting the defaults would; answer the last response."""
+    page = await begin(h, **params)
+    assert page.status_code == 200, page.text
+    if step_of(page) == "brand":
+        page = await submit(h, page, {"make": first_brand(page)})
+    assert step_of(page) == "login"
+    page = await submit(h, page, {"email": email, "password": password})
+    if page.status_code != 200:
+        return page
+    assert step_of(page) == "vehicles", page.text
+    if vehicles is None:
+        vehicles = [f["value"] for f in inputs(page, "vehicle") if "checked" in f]
+    page = await submit(h, page, {"vehicle": vehicles, "action": "continue"})
+    if page.status_code != 200:
+        return page
+    assert step_of(page) == "permissions", page.text
+    if permissions is None:
+        permissions = [
+            f["value"] for f in inputs(page, "permission") if "checked" in f and "disabled" not in f
+        ]
+    return await submit(h, page, {"permission": permissions, "action": action})
+
+
+async def until_step(
+    h: PlatformHarness, step: str, email: str = "owner@example.com", **params: str | None
+) -> httpx.Response:
+    """The page of ``step``, reached with the defaults (``make`` skips the brand page)."""
+    page = await begin(h, **({"make": None} | params))
+    if step_of(page) == "brand" and step != "brand":
+        page = await submit(h, page, {"make": first_brand(page)})
+    if step in ("vehicles", "permissions"):
+        page = await submit(h, page, {"email": email, "password": "pw"})
+    if step == "permissions":
+        chosen = [f["value"] for f in inputs(page, "vehicle") if "checked" in f]
+        page = await submit(h, page, {"vehicle": chosen})
+    assert page.status_code == 200 and step_of(page) == step, page.text
+    return page
+
+
+async def connections_of(h: PlatformHarness, user_id: str) -> dict[str, dict[str, Any]]:
+    async with h.platform.sessions() as session:
+        rows = await repo.user_connections(session, user_id)
+        return {
+            row.vehicle_id: {
+                "permissions": list(row.permissions),
+                "external_id": row.external_id,
+                "mode": row.mode,
+            }
+            for row in rows
+        }
+
+
+async def redeem(h: PlatformHarness, code: str, **extra: str) -> httpx.Response:
+    return await h.http.post(
+        "/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": h.client_id,
+            "client_secret": h.client_secret,
+            "code": code,
+            "redirect_uri": h.redirect_uri,
+            **extra,
+        },
+    )
+
+
+# --- the happy path ---------------------------------------------------------------------------
+
+
+async def test_test_mode_flow_from_brand_page_to_redirect(platform: PlatformHarness) -> None:
+    page = await begin(platform)
+    assert page.status_code == 200
+    assert step_of(page) == "brand"
+    assert 'lang="en"' in page.text and "Development application" in page.text
+    brands = [f for f in form_of(page)["fields"] if f.get("name") == "make"]
+    assert len(brands) >= 5
+
+    page = await submit(platform, page, {"make": brands[0]["value"]})
+    assert step_of(page) == "login"
+    assert inputs(page, "email") and inputs(page, "password")
+    assert '<label for="email">' in page.text and '<label for="password">' in page.text
+
+    page = await submit(
+        platform, page, {"email": "2-vehicles@smartcar.com", "password": "whatever"}
+    )
+    assert step_of(page) == "vehicles"
+    vehicle_ids = [f["value"] for f in inputs(page, "vehicle")]
+    assert len(vehicle_ids) == 2
+    assert all(f["type"] == "checkbox" for f in inputs(page, "vehicle"))
+    assert "<fieldset" in page.text and "<legend" in page.text
+
+    page = await submit(platform, page, {"vehicle": vehicle_ids})
+    assert step_of(page) == "permissions"
+    for permission in SCOPE.split():
+        assert str(PERMISSIONS[permission]) in page.text  # described in plain words
+
+    done = await submit(platform, page, {"permission": SCOPE.split(), "action": "approve"})
+    assert done.status_code == 303
+    assert target_of(done) == platform.redirect_uri
+    query = query_of(done)
+    assert query["state"] == "st-1"
+    assert set(query) == {"user_id", "code", "state"}
+    stored = await connections_of(platform, query["user_id"])
+    assert set(stored) == set(vehicle_ids)
+    assert all(c["permissions"] == SCOPE.split() and c["mode"] == "test" for c in stored.values())
+
+    token = await redeem(platform, query["code"])
+    assert token.status_code == 200, token.text
+    body = token.json()
+    assert body["user_id"] == query["user_id"]
+    assert sorted(body["vehicle_ids"]) == sorted(vehicle_ids)
+    assert body["scope"].split() == SCOPE.split()
+
+
+async def test_connected_user_is_visible_to_the_vehicle_api(platform: PlatformHarness) -> None:
+    user_id = query_of(await connect_through(platform, email="1-vehicles@smartcar.com"))["user_id"]
+    response = await platform.http.get("/v3/connections", headers=await platform.auth_headers())
+    assert response.status_code == 200, response.text
+    assert user_id in response.text
+
+
+async def test_application_id_and_default_redirect_uri(platform: PlatformHarness) -> None:
+    done = await connect_through(
+        platform, client_id=None, application_id=platform.application_id, redirect_uri=None
+    )
+    assert target_of(done) == platform.redirect_uri
+    assert "user_id" in query_of(done)
+
+
+async def test_three_vehicles_test_account(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "vehicles", email="3-vehicles@smartcar.com")
+    assert len(inputs(page, "vehicle")) == 3
+    assert page.text.count("VIN") >= 3
+
+
+async def test_make_skips_the_brand_page_and_filters_vehicles(platform: PlatformHarness) -> None:
+    email = "6-vehicles@smartcar.com"
+    everything = await until_step(platform, "vehicles", email=email)
+    async with platform.platform.sessions() as session:
+        vehicles = await repo.get_vehicles(
+            session, [f["value"] for f in inputs(everything, "vehicle")]
+        )
+    wanted = vehicles[0].make
+    display = next(m.name for m in catalogue.makes() if m.code == wanted)
+
+    page = await begin(platform, make=display.lower())  # a display name works as well as a code
+    assert step_of(page) == "login"
+    assert f"Sign in to {display}" in page.text
+    page = await submit(platform, page, {"email": email, "password": "pw"})
+    offered = sorted(f["value"] for f in inputs(page, "vehicle"))
+    assert offered == sorted(v.id for v in vehicles if v.make == wanted)
+
+    absent = next(m for m in catalogue.makes() if m.code not in {v.make for v in vehicles})
+    page = await begin(platform, make=absent.code)
+    done = await submit(platform, page, {"email": email, "password": "pw"})
+    query = query_of(done)
+    assert query["error"] == "no_vehicles"
+    assert query["state"] == "st-1"
+    assert absent.code in query["error_description"]
+
+
+async def test_single_select_vin_skips_brand_and_offers_only_that_vehicle(
+    platform: PlatformHarness,
+) -> None:
+    vin = "0SCAUDI037A5ADB1C"
+    page = await begin(platform, single_select="true", single_select_vin=vin, make="BMW")
+    assert step_of(page) == "login"
+    page = await submit(
+        platform, page, {"email": "smartcar@successful-request.com", "password": "pw"}
+    )
+    assert step_of(page) == "vehicles"
+    offered = inputs(page, "vehicle")
+    assert len(offered) == 1 and offered[0]["type"] == "radio" and "checked" in offered[0]
+    done = await submit(platform, page, {"vehicle": [offered[0]["value"]]})
+    done = await submit(platform, done, {"permission": SCOPE.split(), "action": "approve"})
+    code = query_of(done)["code"]
+    body = (await redeem(platform, code)).json()
+    async with platform.platform.sessions() as session:
+        vehicles = await repo.get_vehicles(session, body["vehicle_ids"])
+    assert [v.vin for v in vehicles] == [vin]
+
+
+async def test_single_select_vin_not_in_account_is_no_vehicles(platform: PlatformHarness) -> None:
+    page = await begin(platform, single_select="true", single_select_vin="1HGCM82633A004352")
+    page = await submit(platform, page, {"email": "3-vehicles@smartcar.com", "password": "pw"})
+    assert query_of(page)["error"] == "no_vehicles"
+
+
+async def test_single_select_refuses_two_vehicles(platform: PlatformHarness) -> None:
+    page = await until_step(
+        platform, "vehicles", email="3-vehicles@smartcar.com", single_select="true"
+    )
+    offered = inputs(page, "vehicle")
+    assert all(f["type"] == "radio" for f in offered)
+    assert sum("checked" in f for f in offered) == 1
+    again = await submit(platform, page, {"vehicle": [f["value"] for f in offered[:2]]})
+    assert again.status_code == 400
+    assert "only one vehicle" in again.text
+    assert step_of(again) == "vehicles"
+
+
+async def test_choosing_no_vehicle_shows_the_page_again(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "vehicles", email="2-vehicles@smartcar.com")
+    again = await submit(platform, page, {"action": "continue"})
+    assert again.status_code == 400
+    assert 'role="alert"' in again.text and 'aria-describedby="vehicles-error"' in again.text
+
+
+async def test_incompatible_test_vehicle(platform: PlatformHarness) -> None:
+    vin = "1FTFW1ET5DFC10312"
+    page = await until_step(platform, "vehicles", email=f"{vin}@incompatible.smartcar.com")
+    assert "Not compatible" in page.text
+    offered = inputs(page, "vehicle")
+    assert len(offered) == 1 and "disabled" in offered[0]
+    done = await submit(platform, page, {"action": "incompatible"})
+    query = query_of(done)
+    assert query["error"] == "vehicle_incompatible"
+    assert query["vin"] == vin
+    assert query["state"] == "st-1"
+    assert query["make"] and query["model"] and query["year"].isdigit()
+
+    # Posting the incompatible vehicle's id by hand is refused the same way.
+    page = await until_step(platform, "vehicles", email=f"{vin}@incompatible.smartcar.com")
+    done = await submit(platform, page, {"vehicle": [offered[0]["value"]]})
+    assert query_of(done)["error"] == "vehicle_incompatible"
+
+
+async def test_required_permission_a_vehicle_lacks_makes_it_incompatible(
+    platform: PlatformHarness,
+) -> None:
+    vin = "1FTFW1ET5DFC10399"
+    email = f"{vin}@fuel.smartcar.com"
+    page = await until_step(
+        platform, "vehicles", email=email, scope="read_vehicle_info required:read_charge"
+    )
+    assert "Not compatible" in page.text and "charge" in page.text
+    assert "disabled" in inputs(page, "vehicle")[0]
+    # Optional, the same permission leaves the vehicle compatible; it is just not granted.
+    done = await connect_through(platform, email=email, scope="read_vehicle_info read_charge")
+    stored = await connections_of(platform, query_of(done)["user_id"])
+    assert [c["permissions"] for c in stored.values()] == [["read_vehicle_info"]]
+
+
+async def test_simulated_mode_offers_the_applications_fleet(platform: PlatformHarness) -> None:
+    fleet = await platform.admin("GET", f"/admin/applications/{platform.application_id}/vehicles")
+    page = await until_step(platform, "vehicles", mode="simulated", email="anyone@anything.com")
+    assert sorted(f["value"] for f in inputs(page, "vehicle")) == sorted(v["id"] for v in fleet)
+    assert "Simulated vehicles" in page.text
+    done = await submit(platform, page, {"vehicle": [fleet[0]["id"]]})
+    done = await submit(platform, done, {"permission": SCOPE.split(), "action": "approve"})
+    stored = await connections_of(platform, query_of(done)["user_id"])
+    assert list(stored) == [fleet[0]["id"]]
+    assert stored[fleet[0]["id"]]["mode"] == "simulated"
+
+
+async def test_test_mode_needs_a_password(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login")
+    again = await submit(platform, page, {"email": "someone@example.com", "password": ""})
+    assert again.status_code == 400 and step_of(again) == "login"
+    assert 'aria-describedby="login-error"' in again.text
+
+
+# --- live mode --------------------------------------------------------------------------------
+
+
+async def test_live_login_with_the_right_password(platform: PlatformHarness) -> None:
+    owner = platform.first.owners[0]
+    done = await connect_through(
+        platform, mode="live", email=owner, password=platform.first.owner_password
+    )
+    user_id = query_of(done)["user_id"]
+    stored = await connections_of(platform, user_id)
+    owners = await platform.admin("GET", "/admin/owners")
+    owner_id = next(o["id"] for o in owners if o["email"] == owner)
+    async with platform.platform.sessions() as session:
+        theirs = {v.id for v in await repo.list_owner_vehicles(session, owner_id)}
+    assert set(stored) == theirs and theirs
+    assert all(c["mode"] == "live" for c in stored.values())
+
+
+async def test_live_login_with_a_wrong_password_is_refused_on_the_page(
+    platform: PlatformHarness,
+) -> None:
+    page = await until_step(platform, "login", mode="live")
+    again = await submit(
+        platform, page, {"email": platform.first.owners[0], "password": "not-the-password"}
+    )
+    assert again.status_code == 401
+    assert step_of(again) == "login"
+    assert "not correct" in again.text
+    assert 'role="alert"' in again.text and 'aria-invalid="true"' in again.text
+    assert (
+        f'value="{platform.first.owners[0]}"' in again.text
+    )  # the e-mail is kept, not the password
+    # The form still works afterwards.
+    done = await submit(
+        platform,
+        again,
+        {"email": platform.first.owners[0], "password": platform.first.owner_password},
+    )
+    assert done.status_code == 200 and step_of(done) == "vehicles"
+
+
+async def test_live_login_unknown_owner_is_refused(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login", mode="live")
+    again = await submit(
+        platform, page, {"email": "nobody@example.com", "password": "whatever-it-is"}
+    )
+    assert again.status_code == 401
+
+
+async def test_live_owner_without_vehicles_is_no_vehicles(platform: PlatformHarness) -> None:
+    await platform.admin(
+        "POST", "/admin/owners", json={"email": "empty@example.com", "password": "long enough pw"}
+    )
+    done = await connect_through(
+        platform, mode="live", email="empty@example.com", password="long enough pw"
+    )
+    query = query_of(done)
+    assert query["error"] == "no_vehicles"
+    assert query["state"] == "st-1"
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+
+async def test_required_permissions_cannot_be_dropped(platform: PlatformHarness) -> None:
+    page = await until_step(
+        platform,
+        "permissions",
+        email="1-vehicles@smartcar.com",
+        scope="required:read_vehicle_info read_odometer",
+    )
+    boxes = {f["value"]: f for f in inputs(page, "permission")}
+    assert "disabled" in boxes["read_vehicle_info"] and "checked" in boxes["read_vehicle_info"]
+    assert "disabled" not in boxes["read_odometer"]
+    assert "Required" in page.text
+    # The form omits the required one (as a disabled box would) and unticks the optional one.
+    done = await submit(platform, page, {"action": "approve"})
+    stored = await connections_of(platform, query_of(done)["user_id"])
+    assert [c["permissions"] for c in stored.values()] == [["read_vehicle_info"]]
+
+
+async def test_unticked_optional_permission_is_not_granted(platform: PlatformHarness) -> None:
+    done = await connect_through(
+        platform, email="1-vehicles@smartcar.com", permissions=["read_odometer"]
+    )
+    stored = await connections_of(platform, query_of(done)["user_id"])
+    assert [c["permissions"] for c in stored.values()] == [["read_odometer"]]
+
+
+async def test_granting_nothing_shows_the_page_again(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "permissions", email="1-vehicles@smartcar.com")
+    again = await submit(platform, page, {"action": "approve"})
+    assert again.status_code == 400 and step_of(again) == "permissions"
+
+
+async def test_unknown_permission_in_the_form_is_ignored(platform: PlatformHarness) -> None:
+    done = await connect_through(
+        platform, email="1-vehicles@smartcar.com", permissions=["read_odometer", "control_security"]
+    )
+    stored = await connections_of(platform, query_of(done)["user_id"])
+    assert [c["permissions"] for c in stored.values()] == [["read_odometer"]]
+
+
+async def test_approval_prompt_auto_skips_what_was_granted_and_force_asks_again(
+    platform: PlatformHarness,
+) -> None:
+    email = "1-vehicles@smartcar.com"
+    first = await connect_through(platform, email=email)
+    user_id = query_of(first)["user_id"]
+
+    page = await until_step(platform, "vehicles", email=email)
+    skipped = await submit(
+        platform, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]}
+    )
+    assert skipped.status_code == 303  # no permissions page
+    assert query_of(skipped)["user_id"] == user_id and query_of(skipped)["code"]
+
+    page = await until_step(platform, "vehicles", email=email, approval_prompt="force")
+    forced = await submit(
+        platform, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]}
+    )
+    assert forced.status_code == 200 and step_of(forced) == "permissions"
+
+    # A wider scope than was granted is asked for again under auto too.
+    page = await until_step(platform, "vehicles", email=email, scope=SCOPE + " read_location")
+    wider = await submit(platform, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]})
+    assert wider.status_code == 200 and step_of(wider) == "permissions"
+
+
+async def test_user_id_is_stable_for_the_same_owner(platform: PlatformHarness) -> None:
+    first = query_of(
+        await connect_through(platform, email="same@example.com", approval_prompt="force")
+    )
+    second = query_of(
+        await connect_through(platform, email="Same@Example.com", approval_prompt="force")
+    )
+    other = query_of(await connect_through(platform, email="other@example.com"))
+    assert first["user_id"] == second["user_id"]
+    assert other["user_id"] != first["user_id"]
+    assert first["code"] != second["code"]
+
+
+# --- external_id, state, decline ---------------------------------------------------------------
+
+
+async def test_external_id_is_returned_stored_and_cleared(platform: PlatformHarness) -> None:
+    done = await connect_through(platform, email="1-vehicles@smartcar.com", external_id="crm-42")
+    query = query_of(done)
+    assert query["external_id"] == "crm-42"
+    stored = await connections_of(platform, query["user_id"])
+    assert [c["external_id"] for c in stored.values()] == ["crm-42"]
+
+    kept = query_of(await connect_through(platform, email="1-vehicles@smartcar.com"))
+    assert "external_id" not in kept
+    assert [
+        c["external_id"] for c in (await connections_of(platform, kept["user_id"])).values()
+    ] == ["crm-42"]
+
+    cleared = query_of(
+        await connect_through(platform, email="1-vehicles@smartcar.com", external_id="null")
+    )
+    assert "external_id" not in cleared
+    assert [
+        c["external_id"] for c in (await connections_of(platform, cleared["user_id"])).values()
+    ] == [None]
+
+
+@pytest.mark.parametrize("state", ["a b&c=d/é✓ +%20#x", "", "🚗" * 3, "x" * 500])
+async def test_state_is_echoed_exactly(sqlite_platform: PlatformHarness, state: str) -> None:
+    done = await connect_through(sqlite_platform, state=state)
+    assert query_of(done)["state"] == state
+    denied = await connect_through(
+        sqlite_platform, state=state, action="deny", approval_prompt="force"
+    )
+    assert query_of(denied)["state"] == state
+
+
+async def test_without_state_no_state_is_returned(platform: PlatformHarness) -> None:
+    assert "state" not in query_of(await connect_through(platform, state=None))
+
+
+async def test_decline_is_access_denied(platform: PlatformHarness) -> None:
+    done = await connect_through(platform, action="deny")
+    query = query_of(done)
+    assert target_of(done) == platform.redirect_uri
+    assert query["error"] == "access_denied"
+    assert query["error_description"]
+    assert query["state"] == "st-1"
+    assert "code" not in query and "user_id" not in query
+
+
+async def test_cancel_on_the_login_page_is_access_denied(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login")
+    done = await submit(platform, page, {"action": "cancel"})
+    assert query_of(done)["error"] == "access_denied"
+
+
+async def test_redirect_uri_with_a_query_keeps_it(platform: PlatformHarness) -> None:
+    uri = "http://localhost:8000/callback?tenant=blue"
+    await platform.admin(
+        "POST", f"/admin/applications/{platform.application_id}/redirect-uris", json={"uri": uri}
+    )
+    done = await connect_through(platform, redirect_uri=uri)
+    query = query_of(done)
+    assert query["tenant"] == "blue" and query["code"]
+    assert target_of(done) == "http://localhost:8000/callback"
+
+
+# --- refused without a redirect -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "http://localhost:8000/exchange/",
+        "http://localhost:8001/exchange",
+        "https://localhost:8000/exchange",
+        "http://localhost:8000/exchange?extra=1",
+        "http://localhost/exchange",
+        "http://evil.example/exchange",
+        "",
+    ],
+)
+async def test_unregistered_redirect_uri_gets_an_error_page(
+    platform: PlatformHarness, redirect_uri: str
+) -> None:
+    page = await begin(platform, redirect_uri=redirect_uri)
+    assert page.status_code == 400
+    assert "location" not in page.headers
+    assert page.headers["content-type"].startswith("text/html")
+    assert "redirect" in page.text.lower()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"client_id": "client_unknown"},
+        {"client_id": None},
+        {"client_id": None, "application_id": "00000000-0000-0000-0000-000000000000"},
+        {"client_id": None, "application_id": "not-a-uuid"},
+    ],
+)
+async def test_unknown_client_gets_an_error_page(
+    platform: PlatformHarness, params: dict[str, str | None]
+) -> None:
+    page = await begin(platform, **params)
+    assert page.status_code == 400
+    assert "location" not in page.headers
+    assert "application" in page.text
+
+
+async def test_client_id_and_application_id_must_agree(platform: PlatformHarness) -> None:
+    other = await platform.admin(
+        "POST",
+        "/admin/applications",
+        json={"name": "Other", "redirectUris": [platform.redirect_uri]},
+    )
+    page = await begin(platform, application_id=other["id"])
+    assert page.status_code == 400 and "location" not in page.headers
+
+
+async def test_repeated_redirect_uri_gets_an_error_page(platform: PlatformHarness) -> None:
+    url = platform.http.build_request("GET", "/oauth/authorize").url
+    response = await platform.http.get(
+        str(url),
+        params=[
+            ("response_type", "code"), ("client_id", platform.client_id), ("scope", "read_odometer"),
+            ("redirect_uri", platform.redirect_uri), ("redirect_uri", "http://evil.example/"),
+        ],
+    )  # fmt: skip
+    assert response.status_code == 400 and "location" not in response.headers
+
+
+# --- invalid_request redirects ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "mentions"),
+    [
+        ({"response_type": "token"}, "response_type"),
+        ({"response_type": None}, "response_type"),
+        ({"mode": "sandbox"}, "mode"),
+        ({"approval_prompt": "sometimes"}, "approval_prompt"),
+        ({"scope": None}, "scope"),
+        ({"scope": "read_odometer read_everything"}, "read_everything"),
+        ({"make": "NOTACAR"}, "make"),
+        ({"single_select": "yes"}, "single_select"),
+        ({"single_select_vin": "0SCAUDI037A5ADB1C"}, "single_select"),
+        ({"single_select": "true", "single_select_vin": "SHORT"}, "single_select_vin"),
+        ({"flags": "country:DE broken"}, "flags"),
+        ({"code_challenge": "a" * 43}, "code_challenge_method"),
+        ({"code_challenge": "a" * 43, "code_challenge_method": "plain"}, "S256"),
+        ({"code_challenge": "short", "code_challenge_method": "S256"}, "code_challenge"),
+        ({"code_challenge_method": "S256"}, "code_challenge"),
+        ({"external_id": "x" * 256}, "external_id"),
+        ({"user": "u" * 256}, "user"),
+    ],
+)
+async def test_bad_parameters_redirect_with_invalid_request(
+    sqlite_platform: PlatformHarness, params: dict[str, str | None], mentions: str
+) -> None:
+    response = await begin(sqlite_platform, state="keep me", **params)
+    assert response.status_code in (302, 303)
+    assert target_of(response) == sqlite_platform.redirect_uri
+    query = query_of(response)
+    assert query["error"] == "invalid_request"
+    assert mentions in query["error_description"]
+    assert query["state"] == "keep me"
+
+
+async def test_valid_optional_parameters_are_accepted(platform: PlatformHarness) -> None:
+    page = await begin(
+        platform,
+        flags="country:DE color:00819D",
+        user="owner-17",
+        approval_prompt="force",
+        single_select="false",
+        mode="test",
+    )
+    assert page.status_code == 200 and step_of(page) == "brand"
+
+
+async def test_repeated_parameter_is_invalid_request(platform: PlatformHarness) -> None:
+    response = await platform.http.get(
+        "/oauth/authorize",
+        params=[
+            ("response_type", "code"), ("client_id", platform.client_id), ("redirect_uri", platform.redirect_uri),
+            ("scope", "read_odometer"), ("scope", "read_location"), ("state", "s"),
+        ],
+    )  # fmt: skip
+    assert query_of(response)["error"] == "invalid_request"
+
+
+# --- CSRF and signed flow state ---------------------------------------------------------------
+
+
+async def test_missing_csrf_cookie_is_refused(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login")
+    platform.http.cookies.clear()
+    refused = await submit(platform, page, {"email": "a@b.c", "password": "pw"})
+    assert refused.status_code == 403
+    assert "Security check failed" in refused.text
+
+
+async def test_missing_csrf_field_is_refused(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login")
+    fields = hidden(page)
+    del fields["csrf_token"]
+    refused = await platform.http.post(
+        "/oauth/connect/login", data=fields | {"email": "a@b.c", "password": "pw"}
+    )
+    assert refused.status_code == 403
+
+
+async def test_tampered_csrf_field_is_refused(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login")
+    fields = hidden(page)
+    fields["csrf_token"] = fields["csrf_token"][:-2] + (
+        "AA" if not fields["csrf_token"].endswith("AA") else "BB"
+    )
+    refused = await platform.http.post(
+        "/oauth/connect/login", data=fields | {"email": "a@b.c", "password": "pw"}
+    )
+    assert refused.status_code == 403
+
+
+async def test_a_page_from_another_browser_is_refused(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login")
+    platform.http.cookies.clear()
+    platform.http.cookies.set(
+        CSRF_COOKIE, "a-different-browsers-cookie-value", domain="motorpool.test", path="/oauth"
+    )
+    refused = await submit(platform, page, {"email": "a@b.c", "password": "pw"})
+    assert refused.status_code == 403
+
+
+async def test_csrf_cookie_is_http_only_and_same_site(platform: PlatformHarness) -> None:
+    page = await begin(platform)
+    cookie = page.headers["set-cookie"].lower()
+    assert CSRF_COOKIE in cookie and "httponly" in cookie and "samesite=lax" in cookie
+    again = await begin(platform)
+    assert "set-cookie" not in again.headers  # the same browser keeps its token
+
+
+async def test_tampered_flow_is_refused(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login")
+    fields = hidden(page)
+    fields["flow"] = fields["flow"].replace(".", ".x", 1)
+    refused = await platform.http.post(
+        "/oauth/connect/login", data=fields | {"email": "a@b.c", "password": "pw"}
+    )
+    assert refused.status_code == 400
+    assert "location" not in refused.headers
+
+
+async def test_a_form_posted_to_the_wrong_step_is_refused(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "login")
+    refused = await platform.http.post(
+        "/oauth/connect/permissions", data=hidden(page) | {"action": "approve"}
+    )
+    assert refused.status_code == 400
+    assert "location" not in refused.headers
+    unknown = await platform.http.post("/oauth/connect/nowhere", data=hidden(page))
+    assert unknown.status_code == 400
+
+
+async def test_expired_flow_is_refused(
+    platform: PlatformHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = await until_step(platform, "login")
+    later = int(time.time()) + FLOW_TTL + 5
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    refused = await submit(platform, page, {"email": "a@b.c", "password": "pw"})
+    assert refused.status_code == 400
+    assert "expired" in refused.text
+
+
+async def test_reloading_a_form_answer_is_an_error_page(platform: PlatformHarness) -> None:
+    response = await platform.http.get("/oauth/connect/login")
+    assert response.status_code == 400 and "text/html" in response.headers["content-type"]
+
+
+async def test_garbage_form_is_handled(platform: PlatformHarness) -> None:
+    response = await platform.http.post(
+        "/oauth/connect/login",
+        content=b"\xff\xfe=%%%",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code in (400, 403)
+    assert "text/html" in response.headers["content-type"]
+
+
+# --- codes ------------------------------------------------------------------------------------
+
+
+async def test_a_code_works_once(platform: PlatformHarness) -> None:
+    code = query_of(await connect_through(platform))["code"]
+    assert (await redeem(platform, code)).status_code == 200
+    reused = await redeem(platform, code)
+    assert reused.status_code == 400
+    assert reused.json()["error"] == "invalid_grant"
+
+
+async def test_an_expired_code_is_refused(platform: PlatformHarness) -> None:
+    from motorpool.platform.services.oauth import hash_code
+
+    code = query_of(await connect_through(platform))["code"]
+    async with platform.platform.sessions() as session, session.begin():
+        row = await session.get(AuthorizationCode, hash_code(code))
+        assert row is not None
+        expires = repo.aware(row.expires_at)
+        assert expires is not None
+        assert timedelta(minutes=9) < expires - datetime.now(UTC) <= timedelta(minutes=10)
+        await session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.code_hash == hash_code(code))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    refused = await redeem(platform, code)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+
+
+async def test_code_is_stored_hashed(platform: PlatformHarness) -> None:
+    from sqlalchemy import select
+
+    code = query_of(await connect_through(platform))["code"]
+    async with platform.platform.sessions() as session:
+        stored = (await session.scalars(select(AuthorizationCode.code_hash))).all()
+    assert stored and code not in stored
+
+
+async def test_code_needs_the_same_redirect_uri(platform: PlatformHarness) -> None:
+    code = query_of(await connect_through(platform))["code"]
+    refused = await redeem(platform, code, redirect_uri="http://localhost:8000/other")
+    assert refused.json()["error"] == "invalid_grant"
+
+
+async def test_pkce(platform: PlatformHarness) -> None:
+    verifier = "v" * 20 + "-._~" + "W" * 30
+    challenge = pkce_challenge(verifier)
+    params = {"code_challenge": challenge, "code_challenge_method": "S256"}
+
+    code = query_of(await connect_through(platform, **params))["code"]
+    accepted = await redeem(platform, code, code_verifier=verifier)
+    assert accepted.status_code == 200, accepted.text
+
+    code = query_of(await connect_through(platform, approval_prompt="force", **params))["code"]
+    wrong = await redeem(platform, code, code_verifier=verifier + "x")
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+
+    code = query_of(await connect_through(platform, approval_prompt="force", **params))["code"]
+    missing = await redeem(platform, code)
+    assert missing.status_code == 400
+
+
+# --- reauthenticate ---------------------------------------------------------------------------
+
+
+async def _connected_vehicle(
+    h: PlatformHarness, email: str = "1-vehicles@smartcar.com", **params: str
+) -> tuple[str, str]:
+    query = query_of(await connect_through(h, email=email, **params))
+    body = (await redeem(h, query["code"])).json()
+    return query["user_id"], body["vehicle_ids"][0]
+
+
+async def reauth(h: PlatformHarness, **params: str | None) -> httpx.Response:
+    query = {
+        "response_type": "vehicle_id",
+        "client_id": h.client_id,
+        "redirect_uri": h.redirect_uri,
+        "state": "re 1",
+    }
+    query.update(params)
+    return await h.http.get(
+        "/oauth/reauthenticate", params={k: v for k, v in query.items() if v is not None}
+    )
+
+
+async def test_reauthenticate_redirects_with_the_vehicle(platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await _connected_vehicle(platform, external_id="first")
+    page = await reauth(platform, vehicle_id=vehicle_id, external_id="second")
+    assert page.status_code == 200 and step_of(page) == "login"
+    page = await submit(platform, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
+    assert step_of(page) == "confirm"
+    assert str(PERMISSIONS["read_odometer"]) in page.text
+    done = await submit(platform, page, {"action": "approve"})
+    assert target_of(done) == platform.redirect_uri
+    assert query_of(done) == {"vehicle_id": vehicle_id, "state": "re 1", "external_id": "second"}
+    stored = await connections_of(platform, user_id)
+    assert stored[vehicle_id]["external_id"] == "second"
+    assert stored[vehicle_id]["permissions"] == SCOPE.split()
+
+
+async def test_reauthenticate_with_application_id_and_none_ends_on_a_page(
+    platform: PlatformHarness,
+) -> None:
+    _, vehicle_id = await _connected_vehicle(platform)
+    page = await reauth(
+        platform, response_type="none", client_id=None, application_id=platform.application_id,
+        redirect_uri=None, vehicle_id=vehicle_id,
+    )  # fmt: skip
+    page = await submit(platform, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
+    done = await submit(platform, page, {"action": "approve"})
+    assert done.status_code == 200 and "reconnected" in done.text
+    assert done.headers["x-frame-options"] == "DENY"
+
+
+async def test_reauthenticate_decline(platform: PlatformHarness) -> None:
+    _, vehicle_id = await _connected_vehicle(platform)
+    page = await reauth(platform, vehicle_id=vehicle_id)
+    page = await submit(platform, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
+    done = await submit(platform, page, {"action": "deny"})
+    assert query_of(done)["error"] == "access_denied" and query_of(done)["state"] == "re 1"
+
+
+async def test_reauthenticate_as_another_account_is_refused(platform: PlatformHarness) -> None:
+    _, vehicle_id = await _connected_vehicle(platform)
+    page = await reauth(platform, vehicle_id=vehicle_id)
+    again = await submit(platform, page, {"email": "2-vehicles@smartcar.com", "password": "pw"})
+    assert again.status_code == 403 and step_of(again) == "login"
+
+
+async def test_reauthenticate_live_owner_needs_the_password(platform: PlatformHarness) -> None:
+    owner = platform.first.owners[0]
+    _, vehicle_id = await _connected_vehicle(
+        platform, email=owner, password=platform.first.owner_password, mode="live"
+    )
+    page = await reauth(platform, vehicle_id=vehicle_id)
+    wrong = await submit(platform, page, {"email": owner, "password": "wrong password"})
+    assert wrong.status_code == 401
+    right = await submit(
+        platform, wrong, {"email": owner, "password": platform.first.owner_password}
+    )
+    done = await submit(platform, right, {"action": "approve"})
+    assert query_of(done)["vehicle_id"] == vehicle_id
+
+
+@pytest.mark.parametrize("vehicle_id", [None, "00000000-0000-0000-0000-000000000000"])
+async def test_reauthenticate_unknown_vehicle_is_invalid_request(
+    platform: PlatformHarness, vehicle_id: str | None
+) -> None:
+    response = await reauth(platform, vehicle_id=vehicle_id)
+    assert query_of(response)["error"] == "invalid_request"
+
+
+async def test_reauthenticate_bad_client_or_redirect_gets_an_error_page(
+    platform: PlatformHarness,
+) -> None:
+    _, vehicle_id = await _connected_vehicle(platform)
+    for params in (
+        {"client_id": "client_nope"},
+        {"redirect_uri": "http://localhost:8000/exchange/"},
+        {"response_type": "code"},
+    ):
+        page = await reauth(platform, vehicle_id=vehicle_id, **params)
+        assert page.status_code == 400 and "location" not in page.headers
+
+
+# --- headers ----------------------------------------------------------------------------------
+
+
+def assert_secure(response: httpx.Response) -> None:
+    assert response.headers["x-frame-options"] == "DENY"
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_security_headers_on_every_connect_response(platform: PlatformHarness) -> None:
+    page = await begin(platform)
+    assert_secure(page)
+    assert_secure(await begin(platform, client_id="client_unknown"))
+    assert_secure(await begin(platform, mode="nope"))
+    login = await submit(platform, page, {"make": first_brand(page)})
+    assert_secure(login)
+    assert_secure(await submit(platform, login, {"action": "cancel"}))
+    assert_secure(await platform.http.get("/oauth/connect/login"))
+
+
+async def test_stylesheet_is_served_locally(platform: PlatformHarness) -> None:
+    page = await begin(platform)
+    assert 'href="/static/connect/connect.css"' in page.text
+    assert "http://" not in page.text.split("<body", 1)[0].replace('content="', "")
+    css = await platform.http.get("/static/connect/connect.css")
+    assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+    assert "@import" not in css.text and "url(" not in css.text

@@ -1,0 +1,297 @@
+"""Connect in a real browser: the platform as a server process, driven with the system Chromium.
+
+Each page is screenshotted into ``test-artifacts/connect/``. The application's redirect URI
+(``http://localhost:8000/exchange``) is not served; the redirect is read from the answer to the
+last form."""
+
+from __future__ import annotations
+
+import html
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "connect"
+REDIRECT_URI = "http://localhost:8000/exchange"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="the browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium)",
+    ),
+]
+
+
+@dataclass
+class Server:
+    origin: str
+    client_id: str
+    client_secret: str
+    owner: str
+    owner_password: str
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _read_env(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``motorpool serve`` on a free port with a fresh SQLite database."""
+    home = tmp_path_factory.mktemp("connect-browser")
+    port = _free_port()
+    origin = f"http://127.0.0.1:{port}"
+    env_file = home / ".env"
+    env = os.environ | {
+        "MOTORPOOL_ENV_FILE": str(env_file),
+        "MOTORPOOL_PUBLIC_URL": origin,
+        "MOTORPOOL_PRINT_CREDENTIALS": "false",
+    }
+    env.pop("MOTORPOOL_DATABASE_URL", None)
+    command = [
+        sys.executable, "-m", "motorpool.cli", "serve", "--port", str(port),
+        "--database-url", f"sqlite+aiosqlite:///{home / 'motorpool.db'}", "--log-level", "warning",
+    ]  # fmt: skip
+    log = (home / "server.log").open("wb")
+    process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"motorpool serve exited:\n{(home / 'server.log').read_text()}")
+            try:
+                if (
+                    httpx.get(f"{origin}/.well-known/jwks.json", timeout=1).status_code == 200
+                    and env_file.exists()
+                ):
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"motorpool serve did not answer:\n{(home / 'server.log').read_text()}")
+            time.sleep(0.1)
+        values = _read_env(env_file)
+        owners = httpx.get(
+            f"{origin}/admin/owners",
+            headers={"Authorization": f"Bearer {values['MOTORPOOL_ADMIN_TOKEN']}"},
+        ).json()["data"]
+        yield Server(
+            origin,
+            values["SMARTCAR_CLIENT_ID"],
+            values["SMARTCAR_CLIENT_SECRET"],
+            owners[0]["email"],
+            values["MOTORPOOL_OWNER_PASSWORD"],
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1100, "height": 860})
+    tab = context.new_page()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+def authorize_url(server: Server, **params: str) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": server.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "read_vehicle_info required:read_odometer read_location",
+        "mode": "test",
+        "state": "browser state ✓",
+    } | params
+    return f"{server.origin}/oauth/authorize?{urlencode(query)}"
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def redirected_to(page: Page, click: Callable[[], None]) -> dict[str, str]:
+    """Click, and answer the query of the redirect the application would receive.
+
+    The redirect target is not served, and Playwright cannot route a redirected request, so the
+    form's answer itself is intercepted: it must be a 303 to the registered redirect URI."""
+    seen: dict[str, str] = {}
+
+    def answer(route: Route) -> None:
+        response = route.fetch(max_redirects=0)
+        seen["status"] = str(response.status)
+        seen["location"] = response.headers.get("location", "")
+        seen["frame"] = response.headers.get("x-frame-options", "")
+        route.fulfill(
+            status=200,
+            content_type="text/html",
+            body=f"<!doctype html><title>redirect</title><h1>Redirected to the application</h1>"
+            f"<p>{html.escape(seen['location'])}</p>",
+        )
+
+    page.route("**/oauth/connect/**", answer)
+    try:
+        with page.expect_navigation():
+            click()
+    finally:
+        page.unroute("**/oauth/connect/**", answer)
+    assert seen["status"] == "303"
+    assert seen["frame"] == "DENY"
+    location = urlsplit(seen["location"])
+    assert location._replace(query="").geturl() == REDIRECT_URI
+    return dict(parse_qsl(location.query, keep_blank_values=True))
+
+
+def test_owner_completes_connect(server: Server, page: Page) -> None:
+    response = page.goto(authorize_url(server))
+    assert response.status == 200
+    assert response.headers["x-frame-options"] == "DENY"
+    expect(page.get_by_role("heading", name="Select your vehicle's brand")).to_be_visible()
+    shot(page, "01-brand")
+
+    page.locator(".brand-tile").first.click()
+    expect(page.get_by_label("E-mail address")).to_be_visible()
+    shot(page, "02-login")
+
+    page.get_by_label("E-mail address").fill("3-vehicles@smartcar.com")
+    page.get_by_label("Password").fill("any password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Choose vehicles to share")).to_be_visible()
+    boxes = page.get_by_role("checkbox")
+    expect(boxes).to_have_count(3)
+    shot(page, "03-vehicles")
+
+    boxes.nth(2).uncheck()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Allow Development application to:")).to_be_visible()
+    required = page.get_by_role("checkbox", name="odometer")
+    expect(required).to_be_checked()
+    expect(required).to_be_disabled()
+    shot(page, "04-permissions")
+
+    page.get_by_role("checkbox", name="location").uncheck()
+    query = redirected_to(page, page.get_by_role("button", name="Allow").click)
+    assert query["state"] == "browser state ✓"
+    assert query["user_id"] and query["code"]
+    assert "error" not in query
+    shot(page, "05-redirected")
+
+    # The code from the browser's redirect is redeemable once, for the vehicles chosen.
+    redeemed = httpx.post(
+        f"{server.origin}/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": server.client_id,
+            "client_secret": server.client_secret,
+            "code": query["code"],
+            "redirect_uri": REDIRECT_URI,
+        },
+    )
+    assert redeemed.status_code == 200, redeemed.text
+    body = redeemed.json()
+    assert body["user_id"] == query["user_id"]
+    assert len(body["vehicle_ids"]) == 2
+    assert body["scope"].split() == ["read_vehicle_info", "read_odometer"]
+
+
+def test_owner_declines(server: Server, page: Page) -> None:
+    page.goto(authorize_url(server, state="decline-1"))
+    page.locator(".brand-tile").first.click()
+    page.get_by_label("E-mail address").fill("1-vehicles@smartcar.com")
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    heading = page.get_by_role("heading", name="Choose vehicles to share")
+    expect(heading).to_be_visible()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("button", name="Deny")).to_be_visible()
+    query = redirected_to(page, page.get_by_role("button", name="Deny").click)
+    assert query["error"] == "access_denied"
+    assert query["state"] == "decline-1"
+    assert "code" not in query and "user_id" not in query
+    shot(page, "06-declined")
+
+
+def test_incompatible_vehicle_is_shown_and_reported(server: Server, page: Page) -> None:
+    vin = "1FTFW1ET5DFC10312"
+    page.goto(authorize_url(server, state="incompatible"))
+    page.locator(".brand-tile").first.click()
+    page.get_by_label("E-mail address").fill(f"{vin}@incompatible.smartcar.com")
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Not compatible")).to_be_visible()
+    expect(page.get_by_role("checkbox")).to_be_disabled()
+    shot(page, "07-incompatible")
+    query = redirected_to(
+        page, page.get_by_role("button", name="Return to Development application").click
+    )
+    assert query["error"] == "vehicle_incompatible"
+    assert query["vin"] == vin and query["state"] == "incompatible"
+
+
+def test_live_owner_sees_a_wrong_password_message(server: Server, page: Page) -> None:
+    page.goto(authorize_url(server, mode="live"))
+    page.locator(".brand-tile").last.click()
+    page.get_by_label("E-mail address").fill(server.owner)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("not correct")
+    expect(page.get_by_label("E-mail address")).to_have_attribute("aria-describedby", "login-error")
+    shot(page, "08-wrong-password")
+
+
+def test_unregistered_redirect_uri_shows_an_error_page(server: Server, page: Page) -> None:
+    response = page.goto(authorize_url(server, redirect_uri=REDIRECT_URI + "/"))
+    assert response.status == 400
+    expect(page.get_by_role("heading", name="Unregistered redirect URI")).to_be_visible()
+    assert page.url.startswith(server.origin)
+    shot(page, "09-error-page")
