@@ -116,8 +116,10 @@ class SignalService:
     def snapshot_time(access: VehicleAccess, now_ms: int) -> int:
         """The moment of the vehicle's latest report at or before ``now_ms``."""
         interval = report_interval_ms(access.state)
-        phase = access.seed % interval
-        return now_ms - ((now_ms - phase) % interval)
+        phase = access.seed % interval  # so a fleet does not report in lockstep
+        latest = now_ms - ((now_ms - phase) % interval)
+        # Nothing is reported from before the state record was last written.
+        return max(latest, min(int(access.state.get("at", latest)), now_ms))
 
     def _snapshot(self, access: VehicleAccess, now_ms: int, system: str) -> _Snapshot:
         taken = self.snapshot_time(access, now_ms)
@@ -181,7 +183,9 @@ class SignalService:
 
     @staticmethod
     def _for_caller(resource: dict[str, Any], code: str, permissions: frozenset[str]) -> dict[str, Any]:
-        if SIGNALS[code].permission in permissions:
+        status = resource["attributes"]["status"]
+        incapable = status["value"] == "ERROR" and status["error"]["type"] == "COMPATIBILITY"
+        if incapable or SIGNALS[code].permission in permissions:
             return resource
         # Not granted: listed as an error, with no value (the body would leak the data).
         attributes = {k: v for k, v in resource["attributes"].items() if k != "body"}
@@ -236,16 +240,16 @@ class SignalService:
         definition = SIGNALS.get(code)
         if definition is None:
             raise NotFound(f"There is no signal with code '{code}'.")
-        if definition.permission not in access.permissions:
-            raise PermissionDenied(
-                f"Reading '{code}' needs the '{definition.permission}' permission, which this "
-                "connection was not granted."
-            )
         snapshot = self._snapshot(access, now_ms, system)
         resource = snapshot.resources[code]
         status = resource["attributes"]["status"]
         if status["value"] == "ERROR" and status["error"]["type"] == "COMPATIBILITY":
             raise Incompatible(f"This vehicle cannot provide '{code}'.", code=status["error"]["code"])
+        if definition.permission not in access.permissions:
+            raise PermissionDenied(
+                f"Reading '{code}' needs the '{definition.permission}' permission, which this "
+                "connection was not granted."
+            )
         return Rendered(
             body=orjson.dumps({"data": resource}),
             data_age_ms=snapshot.oem_updated[code],
