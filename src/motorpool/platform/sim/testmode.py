@@ -1,0 +1,135 @@
+"""Test-mode vehicles derived from the owner's e-mail (smartcar-v3.md §12, DESIGN.md §5), and VINs.
+
+- ``<n>-vehicles@…`` (1 ≤ n ≤ 999) → n vehicles;
+- ``<VIN>@<level>.…`` with level ``compatible``/``phev`` (every permission), ``bev`` (battery
+  ones), ``fuel`` (gasoline ones) or ``incompatible`` (none) → that VIN at that level;
+- ``smartcar@successful-request.com`` → VIN ``0SCAUDI037A5ADB1C``;
+- anything else → one vehicle.
+
+Everything is a function of the e-mail (case-insensitive), so logging in twice gives the same
+cars. A count outside 1–999 is not the convention and gives one vehicle, like any other address."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from dataclasses import dataclass
+
+from . import catalogue
+from .catalogue import ModelSpec
+from .signals import PERMISSION_LEVELS, level_for, permissions_for
+
+SUCCESSFUL_REQUEST_EMAIL = "smartcar@successful-request.com"
+SUCCESSFUL_REQUEST_VIN = "0SCAUDI037A5ADB1C"
+MAX_TEST_VEHICLES = 999
+
+VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # no I, O or Q
+_TRANSLITERATION = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10))),
+}
+_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+#: Position 10 of a VIN, repeating every 30 years from 1980.
+_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
+
+_VEHICLES_EMAIL = re.compile(r"(\d{1,6})-vehicles")
+_VIN_LOCAL = re.compile(r"[a-z0-9]{17}")
+_LEVEL_POWERTRAINS: dict[str, tuple[str, ...]] = {
+    "bev": ("BEV",),
+    "fuel": ("ICE", "HEV"),
+    "phev": ("PHEV",),
+    "compatible": ("BEV", "PHEV", "HEV", "ICE"),
+    "incompatible": ("BEV", "PHEV", "HEV", "ICE"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TestVehicle:
+    """A vehicle a test-mode owner has: what to create, and which permissions it can grant."""
+
+    __test__ = False  # not a pytest test class
+
+    vin: str
+    spec: ModelSpec
+    year: int
+    seed: int
+    permissions: frozenset[str]
+    level: str
+
+
+def vin_check_digit(vin: str) -> str:
+    """The ISO 3779 / North American check digit (position 9) of a 17-character VIN."""
+    total = sum(_TRANSLITERATION[ch] * w for ch, w in zip(vin.upper(), _WEIGHTS))
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def year_code(year: int) -> str:
+    return _YEAR_CODES[(year - 1980) % 30]
+
+
+def years_for_code(code: str) -> list[int]:
+    """Model years a VIN's tenth character can stand for (1980–2039)."""
+    index = _YEAR_CODES.find(code.upper())
+    return [] if index < 0 else [1980 + index, 2010 + index]
+
+
+def make_vin(rng: random.Random, spec: ModelSpec, year: int | None = None) -> str:
+    """A plausible VIN for the model: the make's WMI, model year code and a valid check digit."""
+    make = catalogue.find_make(spec.make)
+    assert make is not None, spec.make
+    if year is None:
+        year = rng.choice(spec.years)
+    letters = VIN_ALPHABET
+    descriptor = "".join(rng.choice(letters) for _ in range(5))
+    plant = rng.choice(letters[:23])
+    serial = f"{rng.randrange(1_000_000):06d}"
+    draft = f"{rng.choice(make.wmis)}{descriptor}0{year_code(year)}{plant}{serial}"
+    return draft[:8] + vin_check_digit(draft) + draft[9:]
+
+
+def _seed(email: str, index: int) -> int:
+    digest = hashlib.sha256(f"motorpool-test:{email}#{index}".encode()).digest()
+    return int.from_bytes(digest[:6], "big")
+
+
+def _derived(email: str, index: int) -> TestVehicle:
+    seed = _seed(email, index)
+    rng = random.Random(seed)
+    spec = catalogue.pick_model(rng)
+    year = rng.choice(spec.years)
+    return TestVehicle(make_vin(rng, spec, year), spec, year, seed, permissions_for(spec), level_for(spec))
+
+
+def _for_vin(email: str, vin: str, level: str, make_hint: str | None = None) -> TestVehicle:
+    seed = _seed(email, 0)
+    rng = random.Random(seed)
+    powertrains = _LEVEL_POWERTRAINS[level]
+    make = catalogue.find_make(make_hint) if make_hint else catalogue.make_for_wmi(vin[:3])
+    candidates = [m for m in catalogue.models_of(make.code) if m.powertrain in powertrains] if make else []
+    if not candidates:
+        candidates = [m for m in catalogue.models() if m.powertrain in powertrains]
+    # Prefer a model that was built in the year the VIN's tenth character names.
+    codes = years_for_code(vin[9])
+    fitting = [m for m in candidates if any(y in m.years for y in codes)]
+    spec = rng.choice(fitting or candidates)
+    decoded = [y for y in codes if y in spec.years]
+    year = decoded[-1] if decoded else rng.choice(spec.years)
+    return TestVehicle(vin, spec, year, seed, PERMISSION_LEVELS[level], level)
+
+
+def vehicles_for_test_email(email: str) -> list[TestVehicle]:
+    """The test-mode vehicles of an owner's e-mail, deterministically."""
+    email = email.strip().lower()
+    local, _, domain = email.rpartition("@")
+    if email == SUCCESSFUL_REQUEST_EMAIL:
+        return [_for_vin(email, SUCCESSFUL_REQUEST_VIN, "compatible", make_hint="AUDI")]
+    count = _VEHICLES_EMAIL.fullmatch(local)
+    if count is not None and 1 <= int(count.group(1)) <= MAX_TEST_VEHICLES:
+        return [_derived(email, index) for index in range(int(count.group(1)))]
+    level = domain.split(".", 1)[0]
+    if _VIN_LOCAL.fullmatch(local) and level in PERMISSION_LEVELS:
+        return [_for_vin(email, local.upper(), level)]
+    return [_derived(email, 0)]
