@@ -9,16 +9,24 @@ drives a bare ASGI app answering a body of the same size, for the ratio."""
 
 from __future__ import annotations
 
-import argparse
-import shutil
-import statistics
-import tempfile
-from pathlib import Path
-from urllib.parse import urlencode
+import os
+import sys
 
-import httpx
+# This file's name shadows the standard library's ``token`` module, so its folder goes to the
+# end of the import path (still reachable for ``harness``).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 
-from harness import bare_asgi, lua_string, motorpool_serve, run_wrk
+import argparse  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
+
+import httpx  # noqa: E402
+
+from harness import bare_asgi, lua_string, motorpool_serve, run_wrk  # noqa: E402
 
 
 def main() -> None:

@@ -242,3 +242,11 @@ async def test_bearer_check_refuses_bad_tokens(platform: PlatformHarness) -> Non
         assert body["statusCode"] == 401 and body["requestId"] == response.headers["sc-request-id"], case
     ok = await platform.http.get("/v3/connections", headers={"Authorization": "Bearer " + good})
     assert ok.status_code == 200
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    from alembic.script import ScriptDirectory
+
+    from motorpool.platform.store.db import HEAD_REVISION, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
