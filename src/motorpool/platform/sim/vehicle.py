@@ -2,7 +2,8 @@
 
 The state holds values *as of* ``state["at"]`` and the activity that runs from then on:
 
-- ``{"kind": "parked"}`` (optionally ``"asleep": True`` when put to sleep on purpose),
+- ``{"kind": "parked"}``, optionally with ``"idle_since"`` (when it became idle, if before
+  ``at``) and ``"asleep_at"`` (when it was put to sleep on purpose),
 - ``{"kind": "charging", "started_at", "start_soc", "energy_kwh"}`` on the charger in
   ``state["charger"]`` until the charge limit,
 - ``{"kind": "driving", "to": [lat, lon], "kph", "km", "phase", "wiggle"}`` from
@@ -171,6 +172,7 @@ def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any)
         "charge_limit": limit,
         "max_range_charges": rng.randint(0, 25) if battery else 0,
         "last_energy_kwh": 0.0,
+        "sessions": 0,
         "plugged": plugged,
         "charger": charger,
         "locked": rng.random() < 0.95,
@@ -477,12 +479,14 @@ def contact(spec: ModelSpec, state: dict[str, Any], now: int, end: int | None = 
     activity = state["activity"]
     kind = activity["kind"]
     if kind == "parked":
-        idle_since: int | None = at
+        idle_since: int | None = activity.get("idle_since", at)
     else:
         idle_since = end
     observed, asleep = max(now, at), False
     if idle_since is not None:
-        falls_asleep = at if activity.get("asleep") else idle_since + spec.sleep_after_ms
+        falls_asleep = activity.get("asleep_at")
+        if falls_asleep is None:
+            falls_asleep = idle_since + spec.sleep_after_ms
         if now >= falls_asleep:
             asleep = True
             heartbeats = (now - falls_asleep) // spec.heartbeat_ms
@@ -971,7 +975,7 @@ def charge_records(ctx: _Context) -> list[dict[str, Any]]:
     records.extend(state["charge_records"])
     finished = ctx.m.finished_session
     if finished is not None:
-        records.append(session_record(ctx.spec, ctx.seed, state, finished, len(state["charge_records"])))
+        records.append(session_record(ctx.spec, ctx.seed, state, finished, state["sessions"]))
     return records
 
 

@@ -1,0 +1,301 @@
+"""Changes of plan: pure functions from (state, instant) to the next state.
+
+Each one first :func:`settle`\\ s the vehicle — folds whatever it was doing into its values at that
+instant — and then starts the next activity from there, so the history is a chain of closed-form
+pieces and the same seed and the same sequence of changes always give the same values.
+
+These are the simulation's primitives, not the API's commands: they refuse what the physical
+car cannot do (``VEHICLE_STATE`` codes of smartcar-v3.md §10.3, ``VEHICLE_NOT_CAPABLE``), and leave
+permissions, sleep/wake policy and offline handling to the caller (see ``vehicle.contact``)."""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from typing import Any
+
+from . import geo, physics
+from .catalogue import ModelSpec
+from .vehicle import (
+    HOME_AC,
+    HOME_RADIUS_KM,
+    HOUR_MS,
+    activity_end,
+    evolve,
+    public_dc_charger,
+    session_record,
+    trip_of,
+)
+
+#: Folded charging sessions kept in the state (older ones drop off; the history stays small).
+MAX_KEPT_SESSIONS = 20
+
+
+class SimulationRefused(Exception):
+    """The vehicle cannot do this now (or ever): carries the wire error type and code."""
+
+    def __init__(self, error_type: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.type = error_type
+        self.code = code
+
+
+def _state_error(code: str, message: str) -> SimulationRefused:
+    return SimulationRefused("VEHICLE_STATE", code, message)
+
+
+def _not_capable(message: str) -> SimulationRefused:
+    return SimulationRefused("COMPATIBILITY", "VEHICLE_NOT_CAPABLE", message)
+
+
+def settle(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, *, wake: bool = True) -> dict[str, Any]:
+    """A new state whose values are those at ``now`` and whose activity continues from there.
+
+    ``wake=False`` keeps an idle car's idle time (and sleep), for changes that do not reach the
+    car — an operator editing a value, say."""
+    now = max(now, state["at"])
+    end = activity_end(spec, state)
+    m = evolve(spec, state, now, end)
+    new = copy.deepcopy(state)
+    new.update(
+        at=now,
+        odometer_km=m.odometer_km,
+        soc=m.soc,
+        fuel_l=m.fuel_l,
+        oil_life=m.oil_life,
+        lv_soc=m.lv_soc,
+        tire_kpa=list(m.tyre_kpa),
+        max_range_charges=m.max_range_charges,
+        position=[m.latitude, m.longitude, m.heading],
+    )
+    activity = state["activity"]
+    kind = activity["kind"]
+    if kind == "charging":
+        if m.charging:
+            new["activity"] = {**activity, "energy_kwh": m.energy_added_kwh}
+        else:
+            assert m.finished_session is not None
+            _keep_session(spec, seed, new, m.finished_session)
+            new["last_energy_kwh"] = m.energy_added_kwh
+            new["activity"] = {"kind": "parked", "idle_since": m.idle_since}
+    elif kind == "driving":
+        if m.moving:
+            trip = trip_of(spec, state)
+            hours = (now - state["at"]) / HOUR_MS
+            covered = physics.distance_after(trip.average_kph, trip.phase, hours)
+            phase = (trip.phase + 2 * math.pi * hours / physics.SWING_PERIOD_H) % (2 * math.pi)
+            new["activity"] = {**activity, "km": max(0.0, activity["km"] - covered), "phase": phase}
+        else:
+            new["activity"] = {"kind": "parked", "idle_since": m.idle_since}
+    else:
+        new["activity"] = dict(activity)
+        new["activity"].setdefault("idle_since", state["at"])
+    if wake and new["activity"]["kind"] == "parked":
+        new["activity"] = {"kind": "parked"}
+    if new["activity"].get("idle_since") == now:
+        del new["activity"]["idle_since"]
+    return new
+
+
+def _keep_session(spec: ModelSpec, seed: int, state: dict[str, Any], session: dict[str, Any]) -> None:
+    record = session_record(spec, seed, state, session, state["sessions"])
+    state["sessions"] += 1
+    state["charge_records"] = [*state["charge_records"], record][-MAX_KEPT_SESSIONS:]
+
+
+def _require_plug_in(spec: ModelSpec) -> None:
+    if not spec.is_plug_in:
+        raise _not_capable(f"The {spec.make_display} {spec.model} does not plug in.")
+
+
+def _require_parked(state: dict[str, Any], action: str) -> None:
+    if state["activity"]["kind"] == "driving":
+        raise _state_error("IN_MOTION", f"The vehicle is moving; it cannot {action}.")
+
+
+# --- charging -------------------------------------------------------------------------------
+
+
+def ac_charger(spec: ModelSpec, market: str, kw: float | None = None, *, public: bool = False, site: str | None = None) -> dict[str, Any]:
+    """An AC charger of the market's kind (home wallbox power by default)."""
+    volts, phases, breaker_kw = HOME_AC[market]
+    connector = spec.ac_connector_na if market == "NA" else spec.ac_connector_eu
+    return {"dc": False, "kw": breaker_kw if kw is None else kw, "volts": volts, "phases": phases,
+            "connector": connector, "public": public, "site": site}
+
+
+def default_charger(spec: ModelSpec, state: dict[str, Any]) -> dict[str, Any]:
+    """The charger a car plugs into where it stands: the wallbox at home, a fast charger elsewhere."""
+    city = geo.CITY_BY_KEY[state["city"]]
+    lat, lon, _ = state["position"]
+    home = state["home"]
+    if geo.distance_km(lat, lon, home[0], home[1]) < HOME_RADIUS_KM:
+        return ac_charger(spec, city.market)
+    nearest = city.chargers[int(geo.unit_noise(int(lat * 1e4), int(lon * 1e4)) * len(city.chargers))]
+    if spec.max_dc_kw > 0:
+        return public_dc_charger(spec, city.market, 150.0, nearest) | {"latitude": lat, "longitude": lon}
+    return ac_charger(spec, city.market, 7.2, public=True, site=nearest) | {"latitude": lat, "longitude": lon}
+
+
+def plug_in(
+    spec: ModelSpec, seed: int, state: dict[str, Any], now: int,
+    charger: dict[str, Any] | None = None, *, start: bool = False,
+) -> dict[str, Any]:
+    """Connect a charger (the one where the car stands unless given); ``start`` begins charging."""
+    _require_plug_in(spec)
+    _require_parked(state, "be plugged in")
+    new = settle(spec, seed, state, now)
+    if new["activity"]["kind"] == "charging":
+        raise _state_error("CHARGING_IN_PROGRESS", "The vehicle is already charging.")
+    new["plugged"] = True
+    new["charger"] = charger if charger is not None else default_charger(spec, new)
+    new["last_energy_kwh"] = 0.0
+    return start_charging(spec, seed, new, new["at"]) if start and new["soc"] < new["charge_limit"] else new
+
+
+def unplug(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+    """Disconnect the charger, ending any session."""
+    _require_plug_in(spec)
+    new = _end_session(spec, seed, settle(spec, seed, state, now))
+    new.update(plugged=False, charger=None, last_energy_kwh=0.0)
+    return new
+
+
+def start_charging(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+    _require_plug_in(spec)
+    new = settle(spec, seed, state, now)
+    if not new["plugged"]:
+        raise _state_error("CHARGING_PLUG_NOT_CONNECTED", "The charging cable is not connected.")
+    if new["activity"]["kind"] == "charging":
+        raise _state_error("CHARGING_IN_PROGRESS", "The vehicle is already charging.")
+    if new["soc"] >= new["charge_limit"]:
+        raise _state_error("FULLY_CHARGED", "The battery is already at its charge limit.")
+    new["activity"] = {"kind": "charging", "started_at": new["at"], "start_soc": new["soc"], "energy_kwh": 0.0}
+    return new
+
+
+def stop_charging(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+    _require_plug_in(spec)
+    new = settle(spec, seed, state, now)
+    if new["activity"]["kind"] != "charging":
+        raise _state_error("NOT_CHARGING", "The vehicle is not charging.")
+    return _end_session(spec, seed, new)
+
+
+def _end_session(spec: ModelSpec, seed: int, settled: dict[str, Any]) -> dict[str, Any]:
+    activity = settled["activity"]
+    if activity["kind"] != "charging":
+        return settled
+    session = {"started_at": activity["started_at"], "ended_at": settled["at"], "start_soc": activity["start_soc"],
+               "end_soc": settled["soc"], "energy_kwh": activity["energy_kwh"], "charger": settled["charger"]}
+    _keep_session(spec, seed, settled, session)
+    settled["last_energy_kwh"] = activity["energy_kwh"]
+    settled["activity"] = {"kind": "parked"}
+    return settled
+
+
+def set_charge_limit(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, percent: int) -> dict[str, Any]:
+    """A new global charge limit (50–100 %); a session already past it ends as fully charged."""
+    _require_plug_in(spec)
+    if not 50 <= percent <= 100:
+        raise ValueError("The charge limit is a percentage from 50 to 100.")
+    new = settle(spec, seed, state, now)
+    new["charge_limit"] = int(percent)
+    return new
+
+
+# --- closures -------------------------------------------------------------------------------
+
+
+def set_locked(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, locked: bool) -> dict[str, Any]:
+    _require_parked(state, "lock or unlock" if locked else "unlock")
+    new = settle(spec, seed, state, now)
+    new["locked"] = bool(locked)
+    return new
+
+
+# --- driving --------------------------------------------------------------------------------
+
+
+def cruise_speed(km: float) -> float:
+    """A plausible average speed for a trip of this length: town, suburbs, highway."""
+    if km < 10:
+        return 32.0
+    if km < 50:
+        return 55.0
+    return 95.0
+
+
+def start_trip(
+    spec: ModelSpec, seed: int, state: dict[str, Any], now: int,
+    latitude: float, longitude: float, speed_kph: float | None = None,
+) -> dict[str, Any]:
+    """Drive from where the car is to a destination; a car on the charger is unplugged first.
+
+    A car already driving is rerouted from where it is. Road distance is the straight line times a
+    detour factor; the path bends, the speed swings with traffic, the car stops early if it runs
+    out of energy."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError("Latitude must be within ±90 and longitude within ±180.")
+    if speed_kph is not None and not 5 <= speed_kph <= 200:
+        raise ValueError("The average speed must be between 5 and 200 kph.")
+    new = settle(spec, seed, state, now)
+    if new["plugged"]:
+        new = _end_session(spec, seed, new)
+        new.update(plugged=False, charger=None, last_energy_kwh=0.0)
+    lat, lon, _ = new["position"]
+    straight = geo.distance_km(lat, lon, latitude, longitude)
+    rng = random.Random(seed ^ new["at"])
+    km = straight * rng.uniform(1.15, 1.35)
+    new["activity"] = {
+        "kind": "driving",
+        "to": [latitude, longitude],
+        "kph": float(speed_kph) if speed_kph is not None else cruise_speed(km),
+        "km": km,
+        "phase": rng.uniform(0, 2 * math.pi),
+        "wiggle": [rng.uniform(0.03, 0.1) * rng.choice((-1, 1)), rng.uniform(0, 2 * math.pi)],
+    }
+    new["locked"] = True
+    return new
+
+
+# --- connectivity ---------------------------------------------------------------------------
+
+
+def sleep(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+    """Put an idle car to sleep now (a charging or moving car stays awake)."""
+    _require_parked(state, "sleep")
+    new = settle(spec, seed, state, now, wake=False)
+    if new["activity"]["kind"] != "parked":
+        raise _state_error("CHARGING_IN_PROGRESS", "A charging vehicle stays awake.")
+    new["activity"]["asleep_at"] = new["at"]
+    return new
+
+
+def wake(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+    """Wake the car: it reports fresh values and stays awake until idle for its make's while."""
+    return settle(spec, seed, state, now)
+
+
+def set_online(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, online: bool) -> dict[str, Any]:
+    """Take the car off the network (reads then fail) or bring it back (it reports at once)."""
+    if online:
+        new = settle(spec, seed, state, now)
+        new["offline_since"] = None
+    else:
+        new = settle(spec, seed, state, now, wake=False)
+        new["offline_since"] = new["at"]
+    return new
+
+
+def set_signal(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, code: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    """Pin a signal to a body from now on (``None`` un-pins it): an operator's override."""
+    new = settle(spec, seed, state, now, wake=False)
+    overrides = dict(new["overrides"])
+    if body is None:
+        overrides.pop(code, None)
+    else:
+        overrides[code] = [body, new["at"]]
+    new["overrides"] = overrides
+    return new
