@@ -49,6 +49,7 @@ class Server:
     client_secret: str
     owner: str
     owner_password: str
+    admin_token: str
 
 
 def _free_port() -> int:
@@ -112,6 +113,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             values["SMARTCAR_CLIENT_SECRET"],
             owners[0]["email"],
             values["MOTORPOOL_OWNER_PASSWORD"],
+            values["MOTORPOOL_ADMIN_TOKEN"],
         )
     finally:
         process.terminate()
@@ -212,7 +214,7 @@ def test_owner_completes_connect(server: Server, page: Page) -> None:
 
     boxes.nth(2).uncheck()
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Allow Development application to:")).to_be_visible()
+    expect(page.get_by_role("heading", name="Review permissions")).to_be_visible()
     required = page.get_by_role("checkbox", name="odometer")
     expect(required).to_be_checked()
     expect(required).to_be_disabled()
@@ -295,3 +297,32 @@ def test_unregistered_redirect_uri_shows_an_error_page(server: Server, page: Pag
     expect(page.get_by_role("heading", name="Unregistered redirect URI")).to_be_visible()
     assert page.url.startswith(server.origin)
     shot(page, "09-error-page")
+
+
+def test_owner_reauthenticates_and_ends_on_the_completion_page(server: Server, page: Page) -> None:
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    apps = httpx.get(f"{server.origin}/admin/applications", headers=admin).json()["data"]
+    application_id = next(a["id"] for a in apps if a["clientId"] == server.client_id)
+    connected = httpx.post(
+        f"{server.origin}/admin/applications/{application_id}/connections",
+        headers=admin,
+        json={
+            "email": "1-vehicles@smartcar.com",
+            "mode": "test",
+            "permissions": ["read_odometer", "read_location"],
+        },
+    )
+    assert connected.status_code == 201, connected.text
+    vehicle_id = connected.json()["data"]["vehicleIds"][0]
+    query = urlencode(
+        {"response_type": "none", "client_id": server.client_id, "vehicle_id": vehicle_id}
+    )
+    page.goto(f"{server.origin}/oauth/reauthenticate?{query}")
+    page.get_by_label("E-mail address").fill("1-vehicles@smartcar.com")
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Read the odometer")).to_be_visible()
+    shot(page, "10-reauthenticate")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("heading", name="Your vehicle is reconnected")).to_be_visible()
+    shot(page, "11-reauthenticated")

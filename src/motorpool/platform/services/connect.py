@@ -190,7 +190,6 @@ class Flow:
     csrf: str
     brand: str | None = None
     subject: str | None = None
-    email: str | None = None
     vehicles: list[str] = field(default_factory=list)
     chosen: list[str] = field(default_factory=list)
 
@@ -437,7 +436,7 @@ def _authorize_params(
         application_name=app.name,
         redirect_uri=redirect_uri,
         state=values.get("state"),
-        mode=mode,  # type: ignore[arg-type]
+        mode=mode,
         scope=scope,
         required=required,
         approval_prompt=approval_prompt,  # type: ignore[arg-type]
@@ -680,7 +679,6 @@ class Connect:
 
     async def _login(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
         request = flow.authorize
-        email = (_one(form, "email") or "").strip()
         async with self.sessions() as session, session.begin():
             result = await self._check_login(
                 flow, session, request.application_id, request.mode, form
@@ -692,7 +690,7 @@ class Connect:
             return failure(
                 request.redirect_uri, request.state, "no_vehicles", self._no_vehicles(request)
             )
-        flow.subject, flow.email = result.subject, email
+        flow.subject = result.subject
         flow.vehicles, flow.step = [v.id for v in vehicles], "vehicles"
         return self._vehicles_page(flow, vehicles)
 
