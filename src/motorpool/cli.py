@@ -79,6 +79,204 @@ def db_upgrade(database_url: DbOption = None) -> None:
     console.print(f"database at head: {settings.database_url}")
 
 
+# --- motorpool up: the platform and the tutorial's demo in one process -------------------------
+
+
+@app.command()
+def up(
+    platform_port: Annotated[int, typer.Option("--platform-port", help="Port of the platform.")] = 4000,
+    demo_port: Annotated[int, typer.Option("--demo-port", help="Port of the demo app.")] = 8000,
+    database_url: DbOption = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
+) -> None:
+    """Start the platform and the tutorial's demo app together; Ctrl-C stops both."""
+    import uvloop
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        code = runner.run(_run_up(platform_port, demo_port, database_url, log_level))
+    raise typer.Exit(code)
+
+
+class _StartupFailed(Exception):
+    """A server of ``motorpool up`` could not start; the message says why."""
+
+
+def _listen(port: int) -> Any:
+    """A socket bound to 127.0.0.1:``port``, so a busy port is reported before anything starts."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise _StartupFailed(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _server(asgi_app: Any, log_level: str) -> Any:
+    """A uvicorn server that leaves signals to ``up``, which stops both servers itself."""
+    import contextlib
+
+    import uvicorn
+
+    class SharedLoopServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:  # uvicorn would re-raise SIGINT once it stopped
+            yield
+
+    config = uvicorn.Config(
+        asgi_app, http="httptools", lifespan="on", log_level=log_level, access_log=False
+    )
+    return SharedLoopServer(config)
+
+
+async def _serve(server: Any, sock: Any, name: str) -> None:
+    try:
+        await server.serve(sockets=[sock])
+    except SystemExit:  # uvicorn's way of saying the app's start-up failed
+        raise _StartupFailed(f"the {name} failed to start (see the log above)") from None
+
+
+async def _until_started(server: Any, task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    while not server.started:
+        if task.done():
+            task.result()
+            raise _StartupFailed("a server stopped while starting")
+        if stop.is_set():
+            return
+        await asyncio.sleep(0.02)
+
+
+def _up_credentials(settings: Any, first: Any) -> dict[str, str]:
+    """The development application's credentials: from this first start, else from the env
+    file first start wrote, else from the environment."""
+    if first is not None:
+        return first.env(settings.origin)
+    values = _dotenv(settings.env_file) if settings.env_file else {}
+    for name in ("SMARTCAR_CLIENT_ID", "SMARTCAR_CLIENT_SECRET", "MOTORPOOL_APPLICATION_ID", "MOTORPOOL_ADMIN_TOKEN"):
+        if not values.get(name) and os.environ.get(name):
+            values[name] = os.environ[name]
+    if settings.admin_token:
+        values["MOTORPOOL_ADMIN_TOKEN"] = settings.admin_token
+    if not values.get("SMARTCAR_CLIENT_ID") or not values.get("SMARTCAR_CLIENT_SECRET"):
+        raise _StartupFailed(
+            f"the database {settings.database_url} already holds the development application, "
+            f"but its credentials are not in {settings.env_file} (nor SMARTCAR_CLIENT_ID and "
+            "SMARTCAR_CLIENT_SECRET). Set them, or remove the database to start afresh."
+        )
+    return values
+
+
+async def _register_redirect_uri(platform_port: int, credentials: dict[str, str], uri: str) -> None:
+    """Register the demo's redirect URI on the development application (a no-op when it is
+    already there), through the admin API of the platform just started."""
+    import httpx
+
+    token = credentials.get("MOTORPOOL_ADMIN_TOKEN")
+    if not token:
+        if not uri.endswith("localhost:8000/exchange"):
+            err.print(f"[yellow]no admin token: register {uri} yourself (motorpool apps add-redirect-uri)[/yellow]")
+        return
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform_port}", headers=headers, timeout=10) as admin:
+        application_id = credentials.get("MOTORPOOL_APPLICATION_ID")
+        if not application_id:
+            listing = (await admin.get("/admin/applications")).json().get("data", [])
+            matches = [a["id"] for a in listing if a["clientId"] == credentials["SMARTCAR_CLIENT_ID"]]
+            application_id = matches[0] if matches else None
+        if application_id is None:
+            raise _StartupFailed("the development application is not in the database")
+        response = await admin.post(f"/admin/applications/{application_id}/redirect-uris", json={"uri": uri})
+        if response.status_code >= 400:
+            raise _StartupFailed(f"could not register {uri}: {response.status_code} {response.text}")
+
+
+def _print_up_banner(settings: Any, demo_settings: Any, demo_port: int) -> None:
+    def line(text: str) -> None:
+        console.print(text, soft_wrap=True, highlight=False)
+
+    line("")
+    line(f"[bold green]motorpool is up[/bold green] — open [bold]http://localhost:{demo_port}/login[/bold]")
+    line(f"  demo       http://localhost:{demo_port}   the tutorial's app; Connect in {demo_settings.mode} mode")
+    line(f"  platform   {settings.origin}   Connect, IAM, Vehicle API, admin; API docs at /docs")
+    line(f"  client id  {demo_settings.client_id}   secret in {settings.env_file or 'the environment'}")
+    line(f"  redirect   {demo_settings.redirect_uri}")
+    line(f"  databases  {settings.database_url} · sessions {demo_settings.database_url}")
+    line("Press Ctrl-C to stop.")
+    console.file.flush()
+
+
+async def _run_up(platform_port: int, demo_port: int, database_url: str | None, log_level: str) -> int:
+    import signal
+
+    from .demo.app import create_app as create_demo
+    from .demo.settings import DemoSettings
+    from .platform.app import create_app as create_platform
+
+    settings = _settings(host="127.0.0.1", port=platform_port, database_url=database_url)
+    stop = asyncio.Event()
+    servers: list[Any] = []
+
+    def on_signal() -> None:
+        if stop.is_set():  # a second Ctrl-C: stop waiting for open connections
+            for server in servers:
+                server.force_exit = True
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        platform_socket, demo_socket = _listen(platform_port), _listen(demo_port)
+        platform_app = create_platform(settings)
+        servers.append(_server(platform_app, log_level))
+        tasks.append(asyncio.create_task(_serve(servers[0], platform_socket, "platform")))
+        await _until_started(servers[0], tasks[0], stop)
+        if not stop.is_set():
+            credentials = _up_credentials(settings, platform_app.state.platform.first_start)
+            if settings.env_file and credentials.get("MOTORPOOL_URL") != settings.origin:
+                from .platform.services.bootstrap import write_env_file
+
+                # Keep `.env` pointing the CLI and the tutorial's code at the platform as started now.
+                write_env_file(settings.env_file, {"MOTORPOOL_URL": settings.origin})
+            redirect_uri = f"http://localhost:{demo_port}/exchange"
+            await _register_redirect_uri(platform_port, credentials, redirect_uri)
+            demo_settings = DemoSettings(
+                client_id=credentials["SMARTCAR_CLIENT_ID"],
+                client_secret=credentials["SMARTCAR_CLIENT_SECRET"],
+                redirect_uri=redirect_uri,
+                base_url=settings.origin,
+            )
+            servers.append(_server(create_demo(demo_settings), log_level))
+            tasks.append(asyncio.create_task(_serve(servers[1], demo_socket, "demo")))
+            await _until_started(servers[1], tasks[1], stop)
+            if not stop.is_set():
+                _print_up_banner(settings, demo_settings, demo_port)
+        # Run until Ctrl-C, or until a server stops by itself.
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        failed = [task for task in tasks if task.done() and task.exception() is not None]
+        if failed:
+            raise failed[0].exception()  # type: ignore[misc]
+        return 0
+    except _StartupFailed as exc:
+        err.print(f"[red]motorpool up: {exc}[/red]")
+        return 1
+    finally:
+        # The demo first, so no page is half-way through a platform call when it stops.
+        for server, task in reversed(list(zip(servers, tasks, strict=True))):
+            server.should_exit = True
+            await asyncio.gather(task, return_exceptions=True)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
 # --- admin API commands -----------------------------------------------------------------------
 
 
