@@ -64,7 +64,7 @@ def settle(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, *, wake:
         soc=m.soc,
         fuel_l=m.fuel_l,
         oil_life=m.oil_life,
-        lv_soc=m.lv_soc,
+        lv_soc=m.lv_charge,
         tire_kpa=list(m.tyre_kpa),
         max_range_charges=m.max_range_charges,
         position=[m.latitude, m.longitude, m.heading],
@@ -75,9 +75,9 @@ def settle(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, *, wake:
         if m.charging:
             new["activity"] = {**activity, "energy_kwh": m.energy_added_kwh}
         else:
-            assert m.finished_session is not None
-            _keep_session(spec, seed, new, m.finished_session)
-            new["last_energy_kwh"] = m.energy_added_kwh
+            if m.finished_session is not None:
+                _keep_session(spec, seed, new, m.finished_session)
+                new["last_energy_kwh"] = m.energy_added_kwh
             new["activity"] = {"kind": "parked", "idle_since": m.idle_since}
     elif kind == "driving":
         if m.moving:
@@ -148,8 +148,11 @@ def plug_in(
     new = settle(spec, seed, state, now)
     if new["activity"]["kind"] == "charging":
         raise _state_error("CHARGING_IN_PROGRESS", "The vehicle is already charging.")
+    charger = charger if charger is not None else default_charger(spec, new)
+    if charger["dc"] and spec.max_dc_kw <= 0:
+        raise _not_capable(f"The {spec.make_display} {spec.model} cannot fast-charge on DC.")
     new["plugged"] = True
-    new["charger"] = charger if charger is not None else default_charger(spec, new)
+    new["charger"] = charger
     new["last_energy_kwh"] = 0.0
     return start_charging(spec, seed, new, new["at"]) if start and new["soc"] < new["charge_limit"] else new
 

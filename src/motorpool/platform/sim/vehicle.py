@@ -265,7 +265,10 @@ class Moment:
     soc: float | None
     fuel_l: float | None
     oil_life: float | None
+    #: 12 V state of charge as reported: the charge held, capped by what the ageing battery holds.
     lv_soc: float
+    #: The charge held, before the ageing cap (what the state stores).
+    lv_charge: float
     latitude: float
     longitude: float
     heading: float
@@ -293,10 +296,10 @@ def activity_end(spec: ModelSpec, state: dict[str, Any]) -> int | None:
     kind = activity["kind"]
     if kind == "charging":
         curve = charge_curve(spec, state)
-        if curve is None:
-            return state["at"]
+        if curve is None or curve.peak_kw <= 0:
+            return state["at"]  # nothing flows: idle from the start
         hours = curve.hours_between(state["soc"], state["charge_limit"])
-        return state["at"] + int(math.ceil(hours * HOUR_MS)) if math.isfinite(hours) else None
+        return state["at"] + int(math.ceil(hours * HOUR_MS))
     if kind == "driving":
         return state["at"] + int(math.ceil(trip_of(spec, state).hours * HOUR_MS))
     return None
@@ -353,29 +356,28 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None = ...
     counter = state["max_range_charges"]
     finished: dict[str, Any] | None = None
 
-    if kind == "charging":
-        curve = charge_curve(spec, state)
+    curve = charge_curve(spec, state) if kind == "charging" else None
+    if curve is not None and curve.peak_kw > 0 and soc is not None:
         limit = float(state["charge_limit"])
-        done = end if end is not None else t + 1
+        done = end if end is not None else t
         stop = min(t, done)
-        if curve is not None and soc is not None:
-            new_soc = curve.soc_after(soc, (stop - at) / HOUR_MS, limit)
-            battery = battery_of(spec, state)
-            assert battery is not None
-            energy = activity["energy_kwh"] + (new_soc - soc) / 100.0 * battery.usable_kwh
-            soc = new_soc
-            lv = min(100.0, lv + 20.0 * (stop - at) / HOUR_MS)
-            if t < done:
-                charging, status = True, "CHARGING"
-                grid_kw = curve.grid_kw(soc)
-                minutes = int(math.ceil(curve.hours_between(soc, limit) * 60))
-                idle_since = None
-            else:
-                status = "FULLY_CHARGED"
-                idle_since = done
-                if limit >= 100:
-                    counter += 1
-                finished = _session_record(state, activity, done, soc, energy)
+        battery = battery_of(spec, state)
+        assert battery is not None
+        new_soc = curve.soc_after(soc, (stop - at) / HOUR_MS, limit)
+        energy = activity["energy_kwh"] + (new_soc - soc) / 100.0 * battery.usable_kwh
+        soc = new_soc
+        lv = min(100.0, lv + 20.0 * (stop - at) / HOUR_MS)
+        if t < done:
+            charging, status = True, "CHARGING"
+            grid_kw = curve.grid_kw(soc)
+            minutes = int(math.ceil(curve.hours_between(soc, limit) * 60))
+            idle_since = None
+        else:
+            status = "FULLY_CHARGED"
+            idle_since = done
+            if limit >= 100:
+                counter += 1
+            finished = _session_record(state, activity, done, soc, energy)
         soc, lv = _parked_values(spec, state, stop, t, soc, lv, plugged)
     elif kind == "driving":
         trip = trip_of(spec, state)
@@ -401,7 +403,7 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None = ...
             arrived = at + int(math.ceil(trip.hours * HOUR_MS))
             idle_since = arrived
             soc, lv = _parked_values(spec, state, arrived, t, soc, lv, plugged)
-    else:
+    else:  # parked, or on a charger that delivers nothing
         soc, lv = _parked_values(spec, state, at, t, soc, lv, plugged)
         if plugged and soc is not None and soc >= state["charge_limit"] - 0.05:
             status = "FULLY_CHARGED"
@@ -409,7 +411,7 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None = ...
     tyres = _tyres(state, at, t)
     return Moment(
         t=t, odometer_km=odometer, soc=soc, fuel_l=fuel, oil_life=oil,
-        lv_soc=min(lv, lv_capacity(state, t)), latitude=lat, longitude=lon, heading=heading,
+        lv_soc=min(lv, lv_capacity(state, t)), lv_charge=lv, latitude=lat, longitude=lon, heading=heading,
         speed_kph=speed, moving=moving, plugged=plugged, charging=charging, status=status,
         grid_kw=grid_kw, energy_added_kwh=energy, minutes_to_complete=minutes, tyre_kpa=tyres,
         idle_since=idle_since, driving_hours=driving_hours, max_range_charges=counter,
