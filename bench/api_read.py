@@ -12,6 +12,7 @@ falling by no more than 10 % from the small fleet to the large one)."""
 
 from __future__ import annotations
 
+import _pathfix  # noqa: F401  (must come first: see _pathfix.py)
 import argparse
 import random
 

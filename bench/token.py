@@ -9,14 +9,7 @@ drives a bare ASGI app answering a body of the same size, for the ratio."""
 
 from __future__ import annotations
 
-import os
-import sys
-
-# This file's name shadows the standard library's ``token`` module, so its folder goes to the
-# end of the import path (still reachable for ``harness``).
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
-
+import _pathfix  # noqa: F401  (must come first: see _pathfix.py)
 import argparse  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 import orjson
 
@@ -22,6 +23,17 @@ from ..errors import ServerError
 from .common import REQUEST_ID
 
 log = logging.getLogger("motorpool")
+
+
+class AsgiEndpoint:
+    """Marks a coroutine ``(scope, receive, send)`` as a raw ASGI endpoint for a Route (Starlette
+    would otherwise call a plain function with a Request)."""
+
+    def __init__(self, handler: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.handler(scope, receive, send)
 
 
 async def serve_fast(owner: FastAPI, route: Route, scope: Scope, receive: Receive, send: Send) -> None:

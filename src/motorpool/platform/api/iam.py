@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from fastapi import APIRouter, FastAPI, Form
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ..errors import OAuthError
 from ..services.oauth import parse_token_request
-from .common import json_response, oauth_error_response, platform_of
+from .common import json_response, platform_of
+from .fastlane import AsgiEndpoint
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 router = APIRouter(tags=["IAM"])
 
 
@@ -32,7 +35,11 @@ class OAuthErrorBody(BaseModel):
     error_description: str
 
 
-async def _read(request: Request) -> Any:
+_NO_STORE_RAW = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
+
+
+async def _read(scope: Scope, receive: Receive) -> Any:
+    request = Request(scope, receive)
     return parse_token_request(
         request.headers.get("content-type", ""),
         await request.body(),
@@ -40,34 +47,58 @@ async def _read(request: Request) -> Any:
     )
 
 
-async def token_endpoint(request: Request) -> Response:
+async def _answer(send: Send, status: int, payload: Any, extra: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    body = orjson.dumps(payload) if payload is not None else b""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *_NO_STORE_RAW,
+        *extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _oauth_failure(send: Send, error: OAuthError) -> None:
+    extra = ((b"www-authenticate", b'Basic realm="motorpool"'),) if error.status == 401 else ()
+    await _answer(send, error.status, error.body(), extra)
+
+
+def _platform(scope: Scope) -> Any:
+    return scope["app"].state.platform
+
+
+async def token_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     try:
-        answer = await platform_of(request).oauth.token(await _read(request))  # type: ignore[arg-type]
+        answer = await _platform(scope).oauth.token(await _read(scope, receive))
     except OAuthError as error:
-        return oauth_error_response(error)
-    return json_response(answer, headers=NO_STORE)
+        await _oauth_failure(send, error)
+        return
+    await _answer(send, 200, answer)
 
 
-async def introspect_endpoint(request: Request) -> Response:
+async def introspect_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     try:
-        answer = await platform_of(request).oauth.introspect(await _read(request))  # type: ignore[arg-type]
+        answer = await _platform(scope).oauth.introspect(await _read(scope, receive))
     except OAuthError as error:
-        return oauth_error_response(error)
-    return json_response(answer, headers=NO_STORE)
+        await _oauth_failure(send, error)
+        return
+    await _answer(send, 200, answer)
 
 
-async def revoke_endpoint(request: Request) -> Response:
+async def revoke_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     try:
-        await platform_of(request).oauth.revoke(await _read(request))  # type: ignore[arg-type]
+        await _platform(scope).oauth.revoke(await _read(scope, receive))
     except OAuthError as error:
-        return oauth_error_response(error)
-    return Response(status_code=200, headers=NO_STORE)
+        await _oauth_failure(send, error)
+        return
+    await _answer(send, 200, None)
 
 
 FAST_ROUTES = [
-    Route("/oauth2/token", token_endpoint, methods=["POST"]),
-    Route("/oauth2/introspect", introspect_endpoint, methods=["POST"]),
-    Route("/oauth2/revoke", revoke_endpoint, methods=["POST"]),
+    Route("/oauth2/token", AsgiEndpoint(token_endpoint), methods=["POST"]),
+    Route("/oauth2/introspect", AsgiEndpoint(introspect_endpoint), methods=["POST"]),
+    Route("/oauth2/revoke", AsgiEndpoint(revoke_endpoint), methods=["POST"]),
 ]
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ..errors import ApiError, NotFound, ValidationFailed
 from ..services import connections as connection_rules
@@ -23,7 +24,8 @@ from ..services.oauth import AccessClaims, authenticate_bearer
 from ..store import repo
 from ..store.models import Connection
 from . import schemas
-from .common import JSON, error_response, json_response, platform_of
+from .common import error_response, json_response, platform_of
+from .fastlane import AsgiEndpoint
 
 router = APIRouter(prefix="/v3", tags=["Vehicle API"])
 
@@ -231,7 +233,14 @@ async def _signal_access(request: Request) -> Any:
     return await platform.access.get(claims.application_id, user_id, vehicle_id)
 
 
-async def signals_endpoint(request: Request) -> Response:
+async def _send_rendered(send: Send, rendered: signal_rules.Rendered) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": list(rendered.raw_headers)})
+    await send({"type": "http.response.body", "body": rendered.body})
+
+
+async def signals_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    """``GET /v3/vehicles/{id}/signals`` as a bare ASGI endpoint (the hottest read)."""
+    request = Request(scope, receive)
     platform = platform_of(request)
     try:
         access = await _signal_access(request)
@@ -243,11 +252,13 @@ async def signals_endpoint(request: Request) -> Response:
         await _vehicle_latency(request)
         rendered = platform.signals.list_signals(access, int(time.time() * 1000), system, page, size)
     except ApiError as error:
-        return error_response(request, error)
-    return Response(rendered.body, media_type=JSON, headers=rendered.headers())
+        await error_response(request, error)(scope, receive, send)
+        return
+    await _send_rendered(send, rendered)
 
 
-async def signal_endpoint(request: Request) -> Response:
+async def signal_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+    request = Request(scope, receive)
     platform = platform_of(request)
     try:
         access = await _signal_access(request)
@@ -257,13 +268,14 @@ async def signal_endpoint(request: Request) -> Response:
             access, request.path_params["code"], int(time.time() * 1000), system
         )
     except ApiError as error:
-        return error_response(request, error)
-    return Response(rendered.body, media_type=JSON, headers=rendered.headers())
+        await error_response(request, error)(scope, receive, send)
+        return
+    await _send_rendered(send, rendered)
 
 
 FAST_ROUTES = [
-    Route("/v3/vehicles/{vehicle_id}/signals", signals_endpoint, methods=["GET"]),
-    Route("/v3/vehicles/{vehicle_id}/signals/{code}", signal_endpoint, methods=["GET"]),
+    Route("/v3/vehicles/{vehicle_id}/signals", AsgiEndpoint(signals_endpoint), methods=["GET"]),
+    Route("/v3/vehicles/{vehicle_id}/signals/{code}", AsgiEndpoint(signal_endpoint), methods=["GET"]),
 ]
 
 SignalUserHeader = Annotated[str, Header(alias="sc-user-id", description="The user's id, from Connect")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,13 @@ DEFAULT_PAGE_SIZE = 10
 CONNECTION_MODES = ("live", "simulated", "test")
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def parse_uuid(value: str, what: str, *, parameter: str | None = None) -> str:
     """The canonical form of a UUID, or a VALIDATION error naming what was malformed."""
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return value  # the common case, checked without building a UUID object
     try:
         return str(uuid.UUID(value))
     except (ValueError, AttributeError, TypeError):

@@ -19,9 +19,10 @@ from ..sim.testmode import vehicles_for_test_email
 from ..sim.vehicle import new_vehicle_state
 from ..store import repo
 from ..store.models import Connection, Owner, User, Vehicle
-from .admin import password_matches
+from .admin import hash_password, password_matches
 
 Mode = Literal["live", "simulated", "test"]
+_UNKNOWN_OWNER_HASH = hash_password("no owner has this password; it only costs the same time")
 MODES: tuple[Mode, ...] = ("live", "simulated", "test")
 
 
@@ -64,7 +65,9 @@ async def login(
     email = normalise_email(email)
     if mode == "live":
         owner = await repo.get_owner_by_email(session, email)
-        if owner is None or not password_matches(owner.password_hash, password):
+        # Hash even for an unknown e-mail, so the answer's timing does not tell which exist.
+        stored = owner.password_hash if owner is not None else _UNKNOWN_OWNER_HASH
+        if not password_matches(stored, password) or owner is None:
             raise LoginRefused("The e-mail address or password is not correct.")
         vehicles = list(await repo.list_owner_vehicles(session, owner.id))
         return Login(subject_for(mode, email, owner), email, vehicles)

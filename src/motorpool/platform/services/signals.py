@@ -58,13 +58,19 @@ class Rendered:
     data_age_ms: int
     fetched_at_ms: int
     unit_system: str
+    #: The ASGI response headers, built once per rendering.
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "sc-data-age": iso_ms(self.data_age_ms),
-            "sc-fetched-at": iso_ms(self.fetched_at_ms),
-            "sc-unit-system": self.unit_system,
-        }
+    @classmethod
+    def build(cls, body: bytes, data_age_ms: int, fetched_at_ms: int, unit_system: str) -> Rendered:
+        headers = (
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"sc-data-age", iso_ms(data_age_ms).encode()),
+            (b"sc-fetched-at", iso_ms(fetched_at_ms).encode()),
+            (b"sc-unit-system", unit_system.encode()),
+        )
+        return cls(body, data_age_ms, fetched_at_ms, unit_system, headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +233,7 @@ class SignalService:
             "included": {"vehicle": snapshot.vehicle},
         }
         ages = [snapshot.oem_updated[c] for c in chosen if c in snapshot.succeeded]
-        rendered = Rendered(
+        rendered = Rendered.build(
             body=orjson.dumps(body),
             data_age_ms=max(ages) if ages else snapshot.fetched_at_ms,
             fetched_at_ms=snapshot.fetched_at_ms,
@@ -250,7 +256,7 @@ class SignalService:
                 f"Reading '{code}' needs the '{definition.permission}' permission, which this "
                 "connection was not granted."
             )
-        return Rendered(
+        return Rendered.build(
             body=orjson.dumps({"data": resource}),
             data_age_ms=snapshot.oem_updated[code],
             fetched_at_ms=snapshot.fetched_at_ms,
