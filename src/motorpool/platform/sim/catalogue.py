@@ -129,6 +129,10 @@ class ModelSpec:
     def __repr__(self) -> str:
         return f"ModelSpec({self.make} {self.model!r}, {self.powertrain})"
 
+    def __hash__(self) -> int:
+        # The read path keys caches by spec; hashing ~50 nested fields per call cost ~20 µs.
+        return hash((self.make, self.model, self.powertrain))
+
     @property
     def is_plug_in(self) -> bool:
         return self.powertrain in ("BEV", "PHEV")

@@ -82,10 +82,6 @@ _DTCS_PLUG_IN = (
 _DTCS_COMMON = (("B1318", "lighting", "Exterior lamp circuit fault"), ("U0184", "telematics", "Lost communication with radio"))
 
 
-def _round(value: float, digits: int = 1) -> float:
-    return round(value, digits)
-
-
 def _firmware(spec: ModelSpec, rng: random.Random, year: int) -> str:
     return spec.firmware_pattern.format(
         y=year, a=rng.randint(1, 9), b=rng.randint(0, 30), b2=f"{rng.randint(1, 52):02d}", c=rng.randint(0, 12)
@@ -106,7 +102,7 @@ def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any)
     delivered_at = min(now_ms, int((datetime(year - 1, 10, 1, tzinfo=UTC).timestamp() + rng.uniform(0, 270) * 86400) * 1000))
     age_years = max(0.05, (now_ms - delivered_at) / YEAR_MS)
     annual_km = rng.uniform(8_000, 20_000)
-    odometer = _round(max(rng.uniform(30, 600), annual_km * age_years))
+    odometer = round(max(rng.uniform(30, 600), annual_km * age_years), 1)
 
     city = rng.choice(geo.cities_in(spec.markets))
     home = geo.offset(city.latitude, city.longitude, rng.uniform(-8, 8), rng.uniform(-8, 8))
@@ -117,8 +113,8 @@ def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any)
     trim_index = rng.randrange(len(spec.trims))
     battery = spec.batteries[spec.trims[trim_index].battery] if spec.batteries else None
     limit = rng.choice((80, 80, 80, 85, 90, 90))
-    soc = _round(rng.uniform(25, limit - 2)) if battery else None
-    fuel = _round(spec.tank_l * rng.uniform(0.15, 0.95)) if spec.has_engine else None
+    soc = round(rng.uniform(25, limit - 2), 1) if battery else None
+    fuel = round(spec.tank_l * rng.uniform(0.15, 0.95), 1) if spec.has_engine else None
     plugged = bool(battery) and at_home and rng.random() < 0.35
     charger = _home_charger(spec, city.market) if plugged else None
     activity: dict[str, Any] = {"kind": "parked"}
@@ -157,17 +153,17 @@ def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any)
         "role": "OWNER" if rng.random() < 0.85 else "SECONDARY_DRIVER",
         "digital_key_paired": spec.has_digital_key and rng.random() < 0.6,
         "surveillance_enabled": spec.surveillance_brand is not None and rng.random() < 0.2,
-        "standby_w": _round(rng.uniform(12, 40)),
+        "standby_w": round(rng.uniform(12, 40), 1),
         # Original 12 V battery, or a replacement fitted within the last three years of an older car.
         "lv_installed_at": delivered_at if age_years <= 4 else now_ms - int(rng.uniform(0.2, 3.0) * YEAR_MS),
-        "lv_soc": _round(rng.uniform(82, 100)),
-        "lv_drain_pct_day": _round(rng.uniform(0.15, 0.6), 2),
-        "tire_kpa": [_round(p + rng.uniform(-12, 4)) for p in recommended],
-        "tire_leak_kpa_day": _round(rng.uniform(0.02, 0.08), 3),
+        "lv_soc": round(rng.uniform(82, 100), 1),
+        "lv_drain_pct_day": round(rng.uniform(0.15, 0.6), 2),
+        "tire_kpa": [round(p + rng.uniform(-12, 4), 1) for p in recommended],
+        "tire_leak_kpa_day": round(rng.uniform(0.02, 0.08), 3),
         "odometer_km": odometer,
         "soc": soc,
         "fuel_l": fuel,
-        "oil_life": _round(rng.uniform(15, 100)) if spec.has_engine else None,
+        "oil_life": round(rng.uniform(15, 100), 1) if spec.has_engine else None,
         "oil_interval_km": float(rng.choice((8_000, 12_000, 16_000))) if spec.has_engine else None,
         "charge_limit": limit,
         "max_range_charges": rng.randint(0, 25) if battery else 0,
@@ -509,8 +505,6 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
-def _diagnostic(status: str | None) -> dict[str, Any]:
-    return {"status": "OK"} if status is None else {"status": "ALERT", "description": status}
 
 
 class _Context:
@@ -575,22 +569,22 @@ def _charge(ctx: _Context) -> dict[str, Any]:
         colour = "OFF"
     port_open = m.plugged or "port" in state["open"]
     return {
-        "charge-amperage": {"unit": "ampere", "value": _round(amps)},
-        "charge-amperagemax": {"unit": "ampere", "value": _round(max_amps)},
-        "charge-amperagerequested": {"unit": "ampere", "value": _round(max_amps if m.charging else 0.0)},
+        "charge-amperage": {"unit": "ampere", "value": round(amps, 1)},
+        "charge-amperagemax": {"unit": "ampere", "value": round(max_amps, 1)},
+        "charge-amperagerequested": {"unit": "ampere", "value": round(max_amps if m.charging else 0.0, 1)},
         "charge-chargelimits": {
             "values": [{"type": "GLOBAL", "limit": limit, "condition": None}],
             "activeLimit": limit if m.plugged else None,
             "unit": "percent",
         },
         "charge-chargeportstatuscolor": {"value": colour},
-        "charge-chargerate": {"unit": "kph", "value": _round(rate)},
+        "charge-chargerate": {"unit": "kph", "value": round(rate, 1)},
         "charge-chargerecords": {"values": charge_records(ctx)},
         "charge-chargetimers": {"values": list(state["schedules"])},
         "charge-chargerphases": {"unit": "count", "value": phases if m.plugged else 0},
         "charge-chargingconnectortype": {"value": charger["connector"] if charger is not None else inlet},
         "charge-detailedchargingstatus": {"value": m.status},
-        "charge-energyadded": {"unit": "kWh", "value": _round(m.energy_added_kwh, 2)},
+        "charge-energyadded": {"unit": "kWh", "value": round(m.energy_added_kwh, 2)},
         "charge-fastchargertype": {"value": fast_type},
         "charge-ischarging": {"value": m.charging},
         "charge-ischargingcableconnected": {"value": m.plugged},
@@ -598,15 +592,15 @@ def _charge(ctx: _Context) -> dict[str, Any]:
         "charge-ischargingportflapopen": {"value": port_open},
         "charge-isfastchargerpresent": {"value": charger is not None and bool(charger["dc"])},
         "charge-timetocomplete": {"unit": "minutes", "value": m.minutes_to_complete},
-        "charge-voltage": {"unit": "volts", "value": _round(volts)},
-        "charge-wattage": {"unit": "watts", "value": _round(watts)},
+        "charge-voltage": {"unit": "volts", "value": round(volts, 1)},
+        "charge-wattage": {"unit": "watts", "value": round(watts, 1)},
     }
 
 
 def _climate(ctx: _Context) -> dict[str, Any]:
     return {
-        "climate-externaltemperature": {"unit": "celsius", "value": _round(ctx.outside_c)},
-        "climate-internaltemperature": {"unit": "celsius", "value": _round(_cabin_c(ctx))},
+        "climate-externaltemperature": {"unit": "celsius", "value": round(ctx.outside_c, 1)},
+        "climate-internaltemperature": {"unit": "celsius", "value": round(_cabin_c(ctx), 1)},
     }
 
 
@@ -643,11 +637,13 @@ def _connectivity(ctx: _Context) -> dict[str, Any]:
     }
 
 
-_SYSTEMS = (
-    "abs", "activesafety", "airbag", "brakefluid", "driverassistance", "evbatteryconditioning",
-    "evcharging", "evdriveunit", "evhvbattery", "emissions", "lighting", "mil", "oillife",
-    "oilpressure", "oiltemperature", "telematics", "tirepressure", "tirepressuremonitoring",
-    "transmission", "washerfluid", "waterinfuel",
+_SYSTEMS = tuple(
+    (f"diagnostics-{system}", system) for system in (
+        "abs", "activesafety", "airbag", "brakefluid", "driverassistance", "evbatteryconditioning",
+        "evcharging", "evdriveunit", "evhvbattery", "emissions", "lighting", "mil", "oillife",
+        "oilpressure", "oiltemperature", "telematics", "tirepressure", "tirepressuremonitoring",
+        "transmission", "washerfluid", "waterinfuel",
+    )
 )
 
 
@@ -661,7 +657,10 @@ def _diagnostics(ctx: _Context) -> dict[str, Any]:
         alerts.setdefault("oillife", "Oil change due")
     if "emissions" in alerts:
         alerts.setdefault("mil", "Check engine light on")
-    bodies = {f"diagnostics-{system}": _diagnostic(alerts.get(system)) for system in _SYSTEMS}
+    bodies: dict[str, Any] = {
+        code: {"status": "OK"} if system not in alerts else {"status": "ALERT", "description": alerts[system]}
+        for code, system in _SYSTEMS
+    }
     dtcs = state["dtcs"]
     bodies["diagnostics-dtccount"] = {"unit": "count", "value": len(dtcs)}
     bodies["diagnostics-dtclist"] = {"values": [{"code": code, "timestamp": _iso(ms)} for code, ms in dtcs]}
@@ -683,10 +682,10 @@ def _engine(ctx: _Context) -> dict[str, Any]:
     spec, m = ctx.spec, ctx.m
     fuel = m.fuel_l or 0.0
     return {
-        "internalcombustionengine-amountremaining": {"unit": "liters", "value": _round(fuel)},
-        "internalcombustionengine-fuellevel": {"unit": "percent", "value": _round(fuel / spec.tank_l * 100.0)},
-        "internalcombustionengine-oillife": {"unit": "percent", "value": _round(m.oil_life or 0.0)},
-        "internalcombustionengine-range": {"unit": "km", "value": _round(fuel / spec.l_per_100km * 100.0)},
+        "internalcombustionengine-amountremaining": {"unit": "liters", "value": round(fuel, 1)},
+        "internalcombustionengine-fuellevel": {"unit": "percent", "value": round(fuel / spec.tank_l * 100.0, 1)},
+        "internalcombustionengine-oillife": {"unit": "percent", "value": round(m.oil_life or 0.0, 1)},
+        "internalcombustionengine-range": {"unit": "km", "value": round(fuel / spec.l_per_100km * 100.0, 1)},
     }
 
 
@@ -694,7 +693,7 @@ def _location(ctx: _Context) -> dict[str, Any]:
     m, state = ctx.m, ctx.state
     home = state["home"]
     at_home = geo.distance_km(m.latitude, m.longitude, home[0], home[1]) < HOME_RADIUS_KM
-    heading = _round(m.heading)
+    heading = round(m.heading, 1)
     return {
         "location-isathome": {"value": at_home},
         "location-preciselocation": {
@@ -712,17 +711,17 @@ def _low_voltage(ctx: _Context) -> dict[str, Any]:
     capacity = lv_capacity(ctx.state, ctx.m.t)
     status = "BAD" if lv < 35 else "WARN" if lv < 60 or capacity < 75 else "GOOD"
     return {
-        "lowvoltagebattery-stateofcharge": {"unit": "percent", "value": _round(lv)},
+        "lowvoltagebattery-stateofcharge": {"unit": "percent", "value": round(lv, 1)},
         "lowvoltagebattery-status": {"value": status},
     }
 
 
 def _motion(ctx: _Context) -> dict[str, Any]:
-    return {"motion-currentspeed": {"unit": "kph", "value": _round(ctx.m.speed_kph)}}
+    return {"motion-currentspeed": {"unit": "kph", "value": round(ctx.m.speed_kph, 1)}}
 
 
 def _odometer(ctx: _Context) -> dict[str, Any]:
-    return {"odometer-traveleddistance": {"unit": "km", "value": _round(ctx.m.odometer_km)}}
+    return {"odometer-traveleddistance": {"unit": "km", "value": round(ctx.m.odometer_km, 1)}}
 
 
 def _service(ctx: _Context) -> dict[str, Any]:
@@ -759,15 +758,15 @@ def _traction(ctx: _Context) -> dict[str, Any]:
         },
         "tractionbattery-range": {
             "unit": "km",
-            "value": _round(estimated),
+            "value": round(estimated, 1),
             "type": "ESTIMATED",
             "additionalValues": [
-                {"type": "ESTIMATED", "value": _round(estimated)},
-                {"type": "IDEAL_CONDITIONS", "value": _round(ideal)},
-                {"type": "RATED", "value": _round(rated)},
+                {"type": "ESTIMATED", "value": round(estimated, 1)},
+                {"type": "IDEAL_CONDITIONS", "value": round(ideal, 1)},
+                {"type": "RATED", "value": round(rated, 1)},
             ],
         },
-        "tractionbattery-stateofcharge": {"unit": "percent", "value": _round(soc)},
+        "tractionbattery-stateofcharge": {"unit": "percent", "value": round(soc, 1)},
     }
 
 
@@ -804,7 +803,7 @@ def _wheel(ctx: _Context) -> dict[str, Any]:
     warm = 1.0 + TYRE_WARM_GAIN * (1.0 - math.exp(-m.driving_hours * 6.0)) if m.moving else 1.0
     shift = TYRE_KPA_PER_C * (ctx.outside_c - 20.0)
     tyres = [
-        {"row": i // 2, "column": i % 2, "tirePressure": _round(max(0.0, (p + shift) * warm))}
+        {"row": i // 2, "column": i % 2, "tirePressure": round(max(0.0, (p + shift) * warm), 1)}
         for i, p in enumerate(m.tyre_kpa)
     ]
     return {
@@ -839,14 +838,24 @@ _LIVE_CODES = frozenset({"connectivitystatus-isasleep", "connectivitystatus-ison
 
 
 @lru_cache(maxsize=512)
-def _plan(spec: ModelSpec) -> tuple[tuple[Any, tuple[str, ...]], ...]:
-    """The builders a model needs and the supported codes each contributes, in catalogue order."""
+def _plan(spec: ModelSpec) -> tuple[tuple[Any, ...], tuple[tuple[str, int], ...]]:
+    """The builders a model needs, and every catalogue code (in order) with the index of the
+    builder that makes its body, or -1 when the model cannot report it."""
     supported = supported_signals(spec)
-    plan: dict[Any, list[str]] = {}
+    builders: list[Any] = []
+    layout: list[tuple[str, int]] = []
     for code, signal in SIGNALS.items():
-        if code in supported:
-            plan.setdefault(_BUILDERS[signal.group], []).append(code)
-    return tuple((builder, tuple(codes)) for builder, codes in plan.items())
+        if code not in supported:
+            layout.append((code, -1))
+            continue
+        builder = _BUILDERS[signal.group]
+        if builder not in builders:
+            builders.append(builder)
+        layout.append((code, builders.index(builder)))
+    return tuple(builders), tuple(layout)
+
+
+_new_reading = tuple.__new__  # skips NamedTuple's Python-level __new__ on the hot path
 
 
 def read_signals(spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], now_ms: int) -> dict[str, Reading]:
@@ -859,21 +868,25 @@ def read_signals(spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], no
     ctx = _Context(spec, vin, seed, state, now_ms)
     observed = min(ctx.m.t, now_ms)
     error = None if ctx.contact.online else UNREACHABLE_ERROR
-    built: dict[str, Reading] = {}
-    for builder, codes in _plan(spec):
-        bodies = builder(ctx)
-        for code in codes:
-            built[code] = Reading(bodies[code], observed, error)
+    builders, layout = _plan(spec)
+    bodies = [builder(ctx) for builder in builders]
+    unsupported = _new_reading(Reading, (None, observed, COMPATIBILITY_ERROR))
+    readings: dict[str, Reading] = {}
+    for code, index in layout:
+        if index < 0:
+            readings[code] = unsupported
+        else:
+            readings[code] = _new_reading(Reading, (bodies[index][code], observed, error))
     for code in _LIVE_CODES:
-        if code in built:
-            built[code] = Reading(built[code].body, now_ms, None)
+        reading = readings[code]
+        if reading.body is not None:
+            readings[code] = _new_reading(Reading, (reading.body, now_ms, None))
     overrides = state["overrides"]
     if overrides:
         for code, (body, at) in overrides.items():
-            if code in built:
-                built[code] = Reading(body, min(max(at, observed), now_ms), error)
-    unsupported = Reading(None, observed, COMPATIBILITY_ERROR)
-    return {code: built.get(code, unsupported) for code in SIGNALS}
+            if readings.get(code, unsupported).body is not None:
+                readings[code] = _new_reading(Reading, (body, min(max(at, observed), now_ms), error))
+    return readings
 
 
 def read_signal(spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], now_ms: int, code: str) -> Reading:
@@ -922,15 +935,15 @@ def _charge_record(
         price = home_price
     return {
         "id": record_id,
-        "cost": {"currency": city.currency, "energyAmount": _round(grid_kwh * price, 2), "otherAmount": 0.0},
+        "cost": {"currency": city.currency, "energyAmount": round(grid_kwh * price, 2), "otherAmount": 0.0},
         "startTime": _iso(session["started_at"]),
         "endTime": _iso(session["ended_at"]),
         "location": location,
-        "energyAdded": _round(session["energy_kwh"], 2),
+        "energyAdded": round(session["energy_kwh"], 2),
         "connectorType": charger.get("connector"),
         "isPublicCharger": public,
-        "startStateOfCharge": _round(session["start_soc"]),
-        "endStateOfCharge": _round(session["end_soc"]),
+        "startStateOfCharge": round(session["start_soc"], 1),
+        "endStateOfCharge": round(session["end_soc"], 1),
     }
 
 
@@ -1016,11 +1029,11 @@ def _service_history(spec: ModelSpec, seed: int, delivered_at: int, created_at: 
         base = 90.0 if spec.has_engine else 60.0
         records.append({
             "id": f"svc_{seed & 0xFFFFFF:06x}{index:02d}",
-            "cost": {"amount": _round(base * len(chosen) * rng.uniform(0.8, 1.4) * _LABOUR[city.currency], 2), "currency": city.currency},
+            "cost": {"amount": round(base * len(chosen) * rng.uniform(0.8, 1.4) * _LABOUR[city.currency], 2), "currency": city.currency},
             "time": _iso(when),
             "tasks": [{"id": f"t{n + 1}", "description": task} for n, task in enumerate(chosen)],
             "details": [{"id": "d1", "description": f"{spec.make_display} service centre, {city.name}"}],
-            "odometer": {"unit": "km", "value": _round(first_km * (when - delivered_at) / span)},
+            "odometer": {"unit": "km", "value": round(first_km * (when - delivered_at) / span, 1)},
         })
         index += 1
         when += interval_ms
