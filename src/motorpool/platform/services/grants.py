@@ -5,6 +5,7 @@ made either way is the same record."""
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,12 @@ from ..store.models import Connection, Owner, User, Vehicle
 from .admin import hash_password, password_matches
 
 Mode = Literal["live", "simulated", "test"]
-_UNKNOWN_OWNER_HASH = hash_password("no owner has this password; it only costs the same time")
+
+
+@functools.cache
+def _unknown_owner_hash() -> str:
+    """A hash to check unknown e-mails against (made on first use: hashing is slow)."""
+    return hash_password("no owner has this password; it only costs the same time")
 MODES: tuple[Mode, ...] = ("live", "simulated", "test")
 
 
@@ -66,7 +72,7 @@ async def login(
     if mode == "live":
         owner = await repo.get_owner_by_email(session, email)
         # Hash even for an unknown e-mail, so the answer's timing does not tell which exist.
-        stored = owner.password_hash if owner is not None else _UNKNOWN_OWNER_HASH
+        stored = owner.password_hash if owner is not None else _unknown_owner_hash()
         if not password_matches(stored, password) or owner is None:
             raise LoginRefused("The e-mail address or password is not correct.")
         vehicles = list(await repo.list_owner_vehicles(session, owner.id))
