@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -215,7 +216,7 @@ def test_a_parked_electric_car_loses_a_little_charge_each_day() -> None:
     spec = model("VOLKSWAGEN", "ID.4")
     state = _parked(spec, 4, surveillance_enabled=False)
     socs = [body(read_signals(spec, VIN, 4, state, T0 + d * DAY), "tractionbattery-stateofcharge")["value"] for d in range(0, 31, 5)]
-    drops = [a - b for a, b in zip(socs, socs[1:])]
+    drops = [a - b for a, b in pairwise(socs)]
     assert all(0.1 < d < 5.0 for d in drops), "under 1 % a day, five days apart"
     assert socs[-1] > 40
 
@@ -266,7 +267,7 @@ def test_outside_temperature_follows_season_and_time_of_day() -> None:
     afternoon = dawn + 10 * HOUR
     assert geo.outside_temperature(austin, afternoon) > geo.outside_temperature(austin, dawn)
     values = [geo.outside_temperature(oslo, january + k * 10 * MINUTE) for k in range(200)]
-    assert max(abs(a - b) for a, b in zip(values, values[1:])) < 1.0, "no jumps between readings"
+    assert max(abs(a - b) for a, b in pairwise(values)) < 1.0, "no jumps between readings"
 
 
 # --- reporting: sleep and connectivity ------------------------------------------------------
@@ -340,7 +341,7 @@ def test_histories_are_plausible() -> None:
         assert 3 <= len(records) <= 7
         ends = [rec["endTime"] for rec in records]
         assert ends == sorted(ends) and ends[-1] < "2026-05-28T20:26:40Z"
-        for earlier, following in zip(records, records[1:]):
+        for earlier, following in pairwise(records):
             assert earlier["endTime"] <= following["startTime"], "sessions do not overlap"
         for rec in records:
             battery = spec.batteries[spec.trims[state["trim"]].battery]

@@ -595,7 +595,7 @@ def models(powertrain: str | None = None) -> list[ModelSpec]:
     key = powertrain.upper() if powertrain else None
     if key not in _BY_POWERTRAIN:
         raise ValueError(f"Unknown powertrain {powertrain!r}; expected one of {', '.join(POWERTRAINS)}.")
-    return list(_BY_POWERTRAIN[key])  # type: ignore[index]
+    return list(_BY_POWERTRAIN[key])
 
 
 def find_make(make: str) -> Make | None:

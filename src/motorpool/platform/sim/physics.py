@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 HOUR_MS = 3_600_000
 
@@ -44,7 +45,7 @@ class ChargeCurve:
 
     def fraction(self, soc: float) -> float:
         shape = self.shape
-        for (a, fa), (b, fb) in zip(shape, shape[1:]):
+        for (a, fa), (b, fb) in pairwise(shape):
             if soc <= b:
                 return fa + (fb - fa) * (max(soc, a) - a) / (b - a)
         return shape[-1][1]
@@ -57,7 +58,7 @@ class ChargeCurve:
         """(from, to, alpha, beta) of each linear piece between two states of charge."""
         pieces = []
         shape = self.shape
-        for (a, fa), (b, fb) in zip(shape, shape[1:]):
+        for (a, fa), (b, fb) in pairwise(shape):
             lo, hi = max(a, start), min(b, end)
             if lo >= hi:
                 continue

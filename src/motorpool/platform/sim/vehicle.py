@@ -29,6 +29,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from types import EllipsisType
 from typing import Any, NamedTuple
 
 from . import geo, physics
@@ -212,7 +213,8 @@ def public_dc_charger(spec: ModelSpec, market: str, kw: float, site: str | None 
 def battery_of(spec: ModelSpec, state: dict[str, Any]) -> BatteryOption | None:
     if not spec.batteries:
         return None
-    return spec.batteries[spec.trims[state["trim"]].battery]
+    trim: int = state["trim"]
+    return spec.batteries[spec.trims[trim].battery]
 
 
 def charge_curve(spec: ModelSpec, state: dict[str, Any]) -> physics.ChargeCurve | None:
@@ -288,16 +290,16 @@ class Moment:
 
 def activity_end(spec: ModelSpec, state: dict[str, Any]) -> int | None:
     """When the current activity ends by itself (full battery, arrival); None for parked."""
-    activity = state["activity"]
-    kind = activity["kind"]
+    at: int = state["at"]
+    kind = state["activity"]["kind"]
     if kind == "charging":
         curve = charge_curve(spec, state)
         if curve is None or curve.peak_kw <= 0:
-            return state["at"]  # nothing flows: idle from the start
+            return at  # nothing flows: idle from the start
         hours = curve.hours_between(state["soc"], state["charge_limit"])
-        return state["at"] + int(math.ceil(hours * HOUR_MS))
+        return at + math.ceil(hours * HOUR_MS)
     if kind == "driving":
-        return state["at"] + int(math.ceil(trip_of(spec, state).hours * HOUR_MS))
+        return at + math.ceil(trip_of(spec, state).hours * HOUR_MS)
     return None
 
 
@@ -322,7 +324,8 @@ def _parked_values(
 
 def lv_capacity(state: dict[str, Any], t: int) -> float:
     """How full a 12 V battery of this age can get: it loses about 5 points a year."""
-    age_years = max(0, t - state["lv_installed_at"]) / YEAR_MS
+    installed: int = state["lv_installed_at"]
+    age_years = max(0, t - installed) / YEAR_MS
     return max(40.0, 100.0 - 5.0 * age_years)
 
 
@@ -332,8 +335,10 @@ def _tyres(state: dict[str, Any], since: int, t: int) -> tuple[float, float, flo
     return (a - leak, b - leak, c - leak, d - leak)
 
 
-def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None = ...) -> Moment:  # type: ignore[assignment]
-    """The vehicle's changing values at ``t`` (``t`` before ``state["at"]`` reads as ``at``)."""
+def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None | EllipsisType = ...) -> Moment:
+    """The vehicle's changing values at ``t`` (``t`` before ``state["at"]`` reads as ``at``).
+
+    ``end`` is :func:`activity_end`, when the caller already has it."""
     at = state["at"]
     t = max(t, at)
     if end is ...:
@@ -366,7 +371,7 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None = ...
         if t < done:
             charging, status = True, "CHARGING"
             grid_kw = curve.grid_kw(soc)
-            minutes = int(math.ceil(curve.hours_between(soc, limit) * 60))
+            minutes = math.ceil(curve.hours_between(soc, limit) * 60)
             idle_since = None
         else:
             status = "FULLY_CHARGED"
@@ -396,7 +401,7 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None = ...
             moving, idle_since, driving_hours = True, None, hours
             speed = physics.speed_at(trip.average_kph, trip.phase, hours)
         else:
-            arrived = at + int(math.ceil(trip.hours * HOUR_MS))
+            arrived = at + math.ceil(trip.hours * HOUR_MS)
             idle_since = arrived
             soc, lv = _parked_values(spec, state, arrived, t, soc, lv, plugged)
     else:  # parked, or on a charger that delivers nothing
@@ -469,7 +474,7 @@ class Contact:
     online: bool
 
 
-def contact(spec: ModelSpec, state: dict[str, Any], now: int, end: int | None = ...) -> Contact:  # type: ignore[assignment]
+def contact(spec: ModelSpec, state: dict[str, Any], now: int, end: int | None | EllipsisType = ...) -> Contact:
     """Whether the car is asleep or offline at ``now`` and when it last reported."""
     if end is ...:
         end = activity_end(spec, state)
@@ -510,7 +515,7 @@ def _iso(ms: int) -> str:
 class _Context:
     """What the body builders need, computed once per read."""
 
-    __slots__ = ("spec", "vin", "seed", "state", "m", "city", "outside_c", "contact", "battery", "curve", "now")
+    __slots__ = ("battery", "city", "contact", "curve", "m", "now", "outside_c", "seed", "spec", "state", "vin")
 
     def __init__(self, spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], now: int) -> None:
         self.spec, self.vin, self.seed, self.state, self.now = spec, vin, seed, state, now
@@ -529,7 +534,8 @@ def _temperature_factor(outside_c: float) -> float:
 
 
 def _cabin_c(ctx: _Context) -> float:
-    m, target = ctx.m, ctx.state["cabin_target_c"]
+    m = ctx.m
+    target: float = ctx.state["cabin_target_c"]
     if m.moving:
         parked = ctx.outside_c + 12.0 * geo.sun_strength(ctx.city, ctx.state["at"])
         return target + (parked - target) * math.exp(-m.driving_hours * 60.0 / 8.0)
@@ -971,7 +977,7 @@ def _charge_history(spec: ModelSpec, seed: int, created_at: int, city_key: str, 
             start_soc, end_soc = rng.uniform(20, 60), float(rng.choice((80, 85, 90)))
             number, road = street_number, street
         duration = int(curve.hours_between(start_soc, end_soc) * HOUR_MS)
-        session = {"started_at": end - duration, "ended_at": end, "start_soc": start_soc, "end_soc": end_soc,
+        session: dict[str, Any] = {"started_at": end - duration, "ended_at": end, "start_soc": start_soc, "end_soc": end_soc,
                    "energy_kwh": (end_soc - start_soc) / 100.0 * battery.usable_kwh, "charger": charger}
         records.append((session, number, road))
         end = session["started_at"] - rng.randint(10, 96) * HOUR_MS
