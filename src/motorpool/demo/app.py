@@ -117,11 +117,11 @@ def _quantity(value: Any) -> str:
     return f"{text} {unit}".strip() if unit != "%" else f"{text} %"
 
 
-def _coordinates(position: Any) -> str:
+def _coordinates(position: Any) -> tuple[str, str]:
     latitude, longitude = position.latitude, position.longitude
     north = "N" if latitude >= 0 else "S"
     east = "E" if longitude >= 0 else "W"
-    return f"{abs(latitude):.4f}° {north}, {abs(longitude):.4f}° {east}"
+    return f"{abs(latitude):.4f}° {north}", f"{abs(longitude):.4f}° {east}"
 
 
 CHARGING_LABELS = {
