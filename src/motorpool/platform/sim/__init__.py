@@ -1,4 +1,15 @@
 """The simulated fleet: catalogue, signals, vehicle state and its physics as a function of time.
 
-Pure Python with no I/O: the platform stores each vehicle's state record and asks this package
-what the vehicle reports at an instant (see DESIGN.md §6)."""
+Pure Python with no I/O (DESIGN.md §6): the platform stores each vehicle's static attributes,
+its seed and a small JSON state record, and asks this package what the vehicle reports at an
+instant. Nothing ticks per vehicle.
+
+- :mod:`.catalogue` — makes and models (``ModelSpec``), ``models``, ``find_model``, ``pick_model``, ``makes``.
+- :mod:`.signals` — the §6 signal catalogue (``SIGNALS``), ``PERMISSIONS``, ``supported_signals``.
+- :mod:`.vehicle` — ``new_vehicle_state``, ``read_signals``/``read_signal`` (``Reading``),
+  ``report_interval_ms``, ``last_report_ms``, ``contact`` (asleep/online), ``evolve``.
+- :mod:`.plans` — changes of plan as pure state transitions: plug in, charge, set the limit,
+  lock, drive, sleep, go offline, pin a signal (``SimulationRefused`` carries the wire error).
+- :mod:`.clock` — an application's clock: real time, accelerated, frozen, stepped.
+- :mod:`.units` — ``to_imperial``; :mod:`.testmode` — ``vehicles_for_test_email``, ``make_vin``.
+"""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .signals import SIGNALS
+
 KM_PER_MILE = 1.609344
 LITERS_PER_GALLON = 3.785411784  # US gallon
 KPA_PER_PSI = 6.894757293168
@@ -85,7 +87,10 @@ def _with_unit(item: Any, convert: Converter) -> Any:
 
 
 def to_imperial(code: str, body: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The body in imperial units (``code`` is accepted for callers that key by signal)."""
+    """The body in imperial units; a body with nothing to convert is returned as it is."""
     if body is None:
         return None
+    signal = SIGNALS.get(code)
+    if signal is not None and signal.unit not in CONVERSIONS:
+        return body  # percent, kWh, volts, counts, flags, texts: the same in both systems
     return _convert(body)  # type: ignore[no-any-return]
