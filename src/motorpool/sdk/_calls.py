@@ -6,17 +6,20 @@ here does I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import AliasChoices, AliasPath, Field
 
 from ._core import Call, parse_model, path_segment
+from ._errors import UnexpectedResponseError
 from ._http import RawResponse
 from ._models import (
     CommandExecution,
     Connection,
     Deleted,
+    FleetResult,
     ResponseMeta,
     Signal,
     SignalList,
@@ -30,6 +33,7 @@ from ._pagination import Page
 
 ItemT = TypeVar("ItemT", bound=SmartcarModel)
 ModelT = TypeVar("ModelT", bound=SmartcarModel)
+T = TypeVar("T")
 
 
 class PageBody(SmartcarModel, Generic[ItemT]):
@@ -196,16 +200,25 @@ def get_vehicle(vehicle_id: str) -> Call[Vehicle]:
     return Call("GET", "vehicle", f"/v3/vehicles/{path_segment(vehicle_id)}", _PARSE_VEHICLE)
 
 
-def _signal_list(response: RawResponse) -> SignalList:
-    result: SignalList = parse_model(SignalList, response)
-    result._attach(_meta(response), response.content)
-    return result
+def signal_list(response: RawResponse) -> SignalList:
+    """Decode a signal-list answer."""
+    try:
+        return SignalList.from_json(response.content, _meta(response))
+    except ValueError as error:
+        raise UnexpectedResponseError(
+            f"The answer (HTTP {response.status_code}) is not a signal list: {error}",
+            status_code=response.status_code,
+            content=response.content,
+        ) from error
 
 
-def list_signals(
-    vehicle_id: str, *, page_number: int | None = None, page_size: int | None = None
-) -> Call[SignalList]:
-    """``GET /v3/vehicles/{id}/signals`` (one page)."""
+def _keep(response: RawResponse) -> RawResponse:
+    return response
+
+
+def _signals_call(
+    vehicle_id: str, parse: Callable[[RawResponse], T], page_number: int | None, page_size: int | None
+) -> Call[T]:
     params = []
     if page_number is not None:
         params.append(("page", str(page_number)))
@@ -215,23 +228,80 @@ def list_signals(
         "GET",
         "vehicle",
         f"/v3/vehicles/{path_segment(vehicle_id)}/signals",
-        _signal_list,
+        parse,
         params=tuple(params),
         needs_user=True,
     )
 
 
-def next_signals_page(vehicle_id: str, signals: SignalList) -> Call[SignalList] | None:
-    """The call for the page after ``signals``, or None when it was the last."""
+def list_signals(
+    vehicle_id: str, *, page_number: int | None = None, page_size: int | None = None
+) -> Call[SignalList]:
+    """``GET /v3/vehicles/{id}/signals`` (one page), decoded."""
+    return _signals_call(vehicle_id, signal_list, page_number, page_size)
+
+
+def list_signals_raw(
+    vehicle_id: str, *, page_number: int | None = None, page_size: int | None = None
+) -> Call[RawResponse]:
+    """``GET /v3/vehicles/{id}/signals`` (one page), kept as received (fleet reads)."""
+    return _signals_call(vehicle_id, _keep, page_number, page_size)
+
+
+def following_signals_page(signals: SignalList) -> tuple[int, int | None] | None:
+    """(page number, page size) of the page after ``signals``, or None when it was the last."""
     number = signals.page_number or 1
     size = signals.page_size
-    if signals.next_link is not None:
-        more = True
+    if signals.has_links:
+        more = signals.next_link is not None
     elif signals.total_count is not None and size:
-        more = number * size < signals.total_count and len(signals.signals) > 0
+        more = number * size < signals.total_count
     else:
         more = False
-    return list_signals(vehicle_id, page_number=number + 1, page_size=size) if more else None
+    return (number + 1, size) if more and len(signals) > 0 else None
+
+
+def next_signals_page(vehicle_id: str, signals: SignalList) -> Call[SignalList] | None:
+    """The call for the page after ``signals``, or None when it was the last."""
+    following = following_signals_page(signals)
+    if following is None:
+        return None
+    return list_signals(vehicle_id, page_number=following[0], page_size=following[1])
+
+
+# A fleet read keeps answers undecoded; to know whether another page follows, it looks for the
+# members that could say so. Only when a string-valued "next", or a "totalCount" larger than a
+# "pageSize", appears anywhere in the bytes does it decode the page to decide exactly.
+_NEXT_LINK = re.compile(rb'"next"\s*:\s*"')
+_TOTAL_COUNT = re.compile(rb'"totalCount"\s*:\s*(\d+)')
+_PAGE_SIZE = re.compile(rb'"pageSize"\s*:\s*(\d+)')
+
+
+def _may_continue(content: bytes) -> bool:
+    if _NEXT_LINK.search(content):
+        return True
+    totals = [int(value) for value in _TOTAL_COUNT.findall(content)]
+    if not totals:
+        return False
+    sizes = [int(value) for value in _PAGE_SIZE.findall(content)]
+    return not sizes or max(totals) > min(sizes)
+
+
+def fleet_result(vehicle_id: str, user_id: str | None, pages: list[RawResponse]) -> FleetResult:
+    """A vehicle's fleet-read outcome from its undecoded pages."""
+    return FleetResult(
+        vehicle_id, user_id, pages=[(_meta(page), page.content) for page in pages]
+    )
+
+
+def next_raw_signals_page(vehicle_id: str, response: RawResponse) -> Call[RawResponse] | None:
+    """The call for the page after an undecoded signal-list answer, or None when it was the last."""
+    if not _may_continue(response.content):
+        return None
+    following = following_signals_page(signal_list(response))
+    if following is None:
+        return None
+    return list_signals_raw(vehicle_id, page_number=following[0], page_size=following[1])
 
 
 def get_signal(vehicle_id: str, code: str) -> Call[Signal]:

@@ -315,12 +315,14 @@ class Signals(_SyncResource):
             vehicle_id, user_id = target
             options = base if user_id == base.user_id else replace(base, user_id=user_id)
             try:
-                signals = self._client._run(calls.list_signals(vehicle_id), options)
-                while (following := calls.next_signals_page(vehicle_id, signals)) is not None:
-                    signals = signals.merged(self._client._run(following, options))
+                response = self._client._run(calls.list_signals_raw(vehicle_id), options)
+                pages = [response]
+                while (following := calls.next_raw_signals_page(vehicle_id, response)) is not None:
+                    response = self._client._run(following, options)
+                    pages.append(response)
             except SmartcarError as error:
                 return FleetResult(vehicle_id, user_id, error=error)
-            return FleetResult(vehicle_id, user_id, signals=signals)
+            return calls.fleet_result(vehicle_id, user_id, pages)
 
         if not targets:
             return []
@@ -696,12 +698,9 @@ class AsyncSignals(_AsyncResource):
 
     async def list(self, vehicle_id: str) -> SignalList:
         """Every signal of the vehicle, following pages until the last."""
-        return await self._list(vehicle_id, self._client._options)
-
-    async def _list(self, vehicle_id: str, options: RequestOptions) -> SignalList:
-        signals = await self._client._run(calls.list_signals(vehicle_id), options)
+        signals = await self._client._run(calls.list_signals(vehicle_id))
         while (following := calls.next_signals_page(vehicle_id, signals)) is not None:
-            signals = signals.merged(await self._client._run(following, options))
+            signals = signals.merged(await self._client._run(following))
         return signals
 
     async def get(self, vehicle_id: str, code: str) -> Signal:
@@ -759,6 +758,7 @@ class AsyncSignals(_AsyncResource):
         results: builtins.list[FleetResult | None] = [None] * len(targets)
         pending = iter(enumerate(targets))
         base = self._client._options
+        run = self._client._run
 
         # A fixed set of workers pulling from one iterator bounds the requests in flight without
         # creating a task (or a semaphore wait) per vehicle.
@@ -766,11 +766,15 @@ class AsyncSignals(_AsyncResource):
             for index, (vehicle_id, user_id) in pending:
                 options = base if user_id == base.user_id else replace(base, user_id=user_id)
                 try:
-                    signals = await self._list(vehicle_id, options)
+                    response = await run(calls.list_signals_raw(vehicle_id), options)
+                    pages = [response]
+                    while (following := calls.next_raw_signals_page(vehicle_id, response)) is not None:
+                        response = await run(following, options)
+                        pages.append(response)
                 except SmartcarError as error:
                     results[index] = FleetResult(vehicle_id, user_id, error=error)
                 else:
-                    results[index] = FleetResult(vehicle_id, user_id, signals=signals)
+                    results[index] = calls.fleet_result(vehicle_id, user_id, pages)
 
         workers = max(1, min(max_in_flight, len(targets)))
         await asyncio.gather(*(worker() for _ in range(workers)))

@@ -10,14 +10,25 @@ raw bytes; no Python runs per field, which keeps a fleet read cheap. Unknown fie
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import EllipsisType
 from typing import Any, TypeVar
 
-from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field, PrivateAttr
+import pydantic_core
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 
-from ._errors import ApiError, ResourceNotFoundError, SmartcarError, error_class
+from ._errors import (
+    ApiError,
+    ResourceNotFoundError,
+    SmartcarError,
+    UnexpectedResponseError,
+    error_class,
+)
+
+_ViewT = TypeVar("_ViewT")
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -71,31 +82,51 @@ def _path(*parts: str | int) -> AliasPath:
 
 
 class SmartcarModel(BaseModel):
-    """Base of every model: immutable, tolerant of unknown fields, with ``meta`` and ``raw``."""
+    """Base of every model: immutable, tolerant of unknown fields, with ``meta`` and ``raw``.
+
+    ``meta`` and the answer's bytes are kept in pydantic's per-instance private dict, set only
+    on the object a call returns. Declared private attributes would instead be initialised on
+    every nested object (each of a vehicle's ~90 signals), which costs more than parsing them.
+    """
 
     model_config = ConfigDict(
         extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True
     )
 
-    _meta: ResponseMeta = PrivateAttr(default=NO_META)
-    _content: bytes | None = PrivateAttr(default=None)
-    _decoded: Any = PrivateAttr(default=None)
+    def _private(self) -> dict[str, Any]:
+        private = self.__pydantic_private__
+        if private is None:
+            private = {}
+            object.__setattr__(self, "__pydantic_private__", private)
+        return private
 
     @property
     def meta(self) -> ResponseMeta:
         """Request id, data age, fetch time and unit system of the answer this came from."""
-        return self._meta
+        private = self.__pydantic_private__
+        meta = private.get("meta") if private else None
+        return meta if isinstance(meta, ResponseMeta) else NO_META
 
     @property
     def raw(self) -> Any:
         """The decoded JSON body of the answer this object came from (None for nested objects)."""
-        if self._decoded is None and self._content:
-            self._decoded = json.loads(self._content)
-        return self._decoded
+        private = self._private()
+        if "decoded" not in private:
+            content = private.get("content")
+            private["decoded"] = json.loads(content) if content else None
+        return private["decoded"]
+
+    @property
+    def _content(self) -> bytes | None:
+        private = self.__pydantic_private__
+        content = private.get("content") if private else None
+        return content if isinstance(content, bytes) else None
 
     def _attach(self, meta: ResponseMeta, content: bytes | None) -> None:
-        self._meta = meta
-        self._content = content
+        private = self._private()
+        private["meta"] = meta
+        private["content"] = content
+        private.pop("decoded", None)
 
 
 class Resolution(SmartcarModel):
@@ -241,45 +272,118 @@ class Signal(SmartcarModel):
             raise error
 
 
-class SignalList(SmartcarModel):
+class SignalList:
     """Every signal of a vehicle, with the vehicle itself. Look signals up by code.
 
+    Built from the decoded answer; each :class:`Signal` model is made the first time it is
+    asked for, so reading a few signals of a large list costs little more than decoding it.
     The typed views (``odometer``, ``location``, ``state_of_charge``, …) are None when the
     signal is missing or was not read successfully; ``signals[code]`` gives the signal itself
-    with its status and error.
+    with its status and error, and :meth:`require` raises that error.
     """
 
-    signals: list[Signal] = Field(default_factory=list, validation_alias=_alias("data", "signals"))
-    vehicle: Vehicle | None = Field(None, validation_alias=_alias(_path("included", "vehicle")))
-    total_count: int | None = Field(None, validation_alias=_alias(_path("meta", "totalCount")))
-    page_number: int | None = Field(
-        None, validation_alias=_alias(_path("meta", "pageNumber"), _path("meta", "page"))
-    )
-    page_size: int | None = Field(None, validation_alias=_alias(_path("meta", "pageSize")))
-    next_link: str | None = Field(None, validation_alias=_alias(_path("links", "next")))
+    __slots__ = ("__weakref__", "_body", "_by_code", "_content", "_items", "_signals", "_vehicle", "meta")
 
-    _by_code: dict[str, Signal] | None = PrivateAttr(default=None)
+    def __init__(
+        self,
+        body: Mapping[str, Any] | None = None,
+        *,
+        signals: Sequence[Signal] | None = None,
+        meta: ResponseMeta = NO_META,
+        content: bytes | None = None,
+    ) -> None:
+        self._body: Mapping[str, Any] = body or {}
+        items = self._body.get("data", self._body.get("signals"))
+        self._items: list[Any] = list(items) if isinstance(items, list) else []
+        self._by_code: dict[str, Signal | Mapping[str, Any]] | None = None
+        self._signals: list[Signal] | None = None
+        self._vehicle: Vehicle | None | EllipsisType = ...
+        if signals is not None:
+            self._signals = list(signals)
+            self._items = list(self._signals)
+        #: Request id, data age, fetch time and unit system of the answer.
+        self.meta = meta
+        self._content = content
 
-    def _index(self) -> dict[str, Signal]:
+    @classmethod
+    def from_json(cls, content: bytes, meta: ResponseMeta = NO_META) -> SignalList:
+        """Decode an answer's bytes (a ``ValueError`` if they are not a JSON object)."""
+        body = pydantic_core.from_json(content)
+        if not isinstance(body, dict):
+            # JSON that is not an object is a bad value, not a wrong argument type.
+            raise ValueError("a signal list must be a JSON object")  # noqa: TRY004
+        return cls(body, meta=meta, content=content)
+
+    # --- the list -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _code_of(item: Any) -> str | None:
+        if isinstance(item, Signal):
+            return item.code
+        if not isinstance(item, Mapping):
+            return None
+        attributes = item.get("attributes")
+        code = attributes.get("code") if isinstance(attributes, Mapping) else None
+        code = code or item.get("code") or item.get("id")
+        return code if isinstance(code, str) else None
+
+    def _index(self) -> dict[str, Signal | Mapping[str, Any]]:
         if self._by_code is None:
-            self._by_code = {signal.code: signal for signal in self.signals}
+            index: dict[str, Signal | Mapping[str, Any]] = {}
+            for item in self._items:
+                code = self._code_of(item)
+                if code is not None and code not in index:
+                    index[code] = item
+            self._by_code = index
         return self._by_code
 
-    def __getitem__(self, code: str) -> Signal:
-        return self._index()[code]
+    @property
+    def signals(self) -> list[Signal]:
+        """Every signal, in the order the answer gave them."""
+        if self._signals is None:
+            self._signals = [self._model(item) for item in self._items]
+        return self._signals
 
-    def __contains__(self, code: object) -> bool:
-        return code in self._index()
-
-    def __iter__(self) -> Iterator[Signal]:  # type: ignore[override]
-        return iter(self.signals)
-
-    def __len__(self) -> int:
-        return len(self.signals)
+    def _model(self, item: Any) -> Signal:
+        if isinstance(item, Signal):
+            return item
+        code = self._code_of(item)
+        index = self._index()
+        found = index.get(code) if code is not None else None
+        if isinstance(found, Signal):
+            return found
+        signal = Signal.model_validate(item)
+        if code is not None:
+            index[code] = signal
+        return signal
 
     def get(self, code: str) -> Signal | None:
         """The signal with this code, or None."""
-        return self._index().get(code)
+        item = self._index().get(code)
+        return None if item is None else self._model(item)
+
+    def __getitem__(self, code: str) -> Signal:
+        signal = self.get(code)
+        if signal is None:
+            raise KeyError(code)
+        return signal
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and code in self._index()
+
+    def __iter__(self) -> Iterator[Signal]:
+        return iter(self.signals)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"SignalList(vehicle_id={self.vehicle.id if self.vehicle else None!r}, signals={len(self)})"
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes of every signal in the list."""
+        return list(self._index())
 
     def require(self, code: str) -> Signal:
         """The signal with this code, raising its error if it was not read successfully."""
@@ -295,16 +399,70 @@ class SignalList(SmartcarModel):
         signal.raise_for_status()
         return signal
 
+    # --- the answer around it -------------------------------------------------------------------
+
+    def _member(self, *path: str) -> Any:
+        value: Any = self._body
+        for key in path:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(key)
+        return value
+
+    @property
+    def vehicle(self) -> Vehicle | None:
+        """The vehicle the signals belong to (the answer's ``included.vehicle``)."""
+        if self._vehicle is ...:
+            found = self._member("included", "vehicle")
+            self._vehicle = Vehicle.model_validate(found) if isinstance(found, Mapping) else None
+        return self._vehicle
+
+    @property
+    def total_count(self) -> int | None:
+        """How many signals the vehicle has in all pages, when the answer says."""
+        value = self._member("meta", "totalCount")
+        return value if isinstance(value, int) else None
+
+    @property
+    def page_number(self) -> int | None:
+        """This page's number (from 1), when the answer says."""
+        value = self._member("meta", "pageNumber")
+        if value is None:
+            value = self._member("meta", "page")
+        return value if isinstance(value, int) else None
+
+    @property
+    def page_size(self) -> int | None:
+        """The page size the answer was cut to, when it says."""
+        value = self._member("meta", "pageSize")
+        return value if isinstance(value, int) else None
+
+    @property
+    def next_link(self) -> str | None:
+        """The answer's ``links.next``."""
+        value = self._member("links", "next")
+        return value if isinstance(value, str) else None
+
+    @property
+    def has_links(self) -> bool:
+        """True when the answer carries a top-level ``links`` member."""
+        return isinstance(self._body.get("links"), Mapping)
+
+    @property
+    def raw(self) -> Any:
+        """The decoded JSON body of the answer (of its first page, if several were merged)."""
+        return self._body
+
     def merged(self, other: SignalList) -> SignalList:
         """This list with the signals of a further page appended."""
-        combined = self.model_copy(
-            update={"signals": [*self.signals, *other.signals], "next_link": other.next_link}
-        )
-        combined._by_code = None
-        combined._attach(self.meta, self._content)
-        return combined
+        body = dict(self._body)
+        body["data"] = [*self._items, *other._items]
+        if "links" in other._body:
+            body["links"] = other._body["links"]
+        return SignalList(body, meta=self.meta, content=self._content)
 
-    # Typed views. The conversions live in _signals so that clients and lists share them.
+    # --- typed views: the conversions live in _signals, shared with the clients -----------------
+
     @property
     def odometer(self) -> Odometer | None:
         """Distance travelled (``odometer-traveleddistance``)."""
@@ -369,7 +527,6 @@ def _optional(convert: Callable[[SignalList], _ViewT], signals: SignalList) -> _
         return None
 
 
-_ViewT = TypeVar("_ViewT")
 
 
 # --- typed signal values ------------------------------------------------------------------------
@@ -606,19 +763,69 @@ class CodeExchange(AccessToken):
 # --- fleet --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class FleetResult:
-    """One vehicle's outcome in a fleet read: its signals, or the error that prevented them."""
+    """One vehicle's outcome in a fleet read: its signals, or the error that prevented them.
 
-    vehicle_id: str
-    user_id: str | None
-    signals: SignalList | None = None
-    error: SmartcarError | None = None
+    The answer is kept as received and decoded when ``signals`` is first read. Decoding a
+    vehicle's ~90 signals costs more than fetching them, and a thousand decoded lists held at
+    once make Python's garbage collector walk millions of objects; kept as bytes, a fleet costs
+    one object per vehicle. The decoded list is cached only while you hold on to it.
+    """
+
+    __slots__ = ("_cached", "_pages", "error", "user_id", "vehicle_id")
+
+    def __init__(
+        self,
+        vehicle_id: str,
+        user_id: str | None,
+        *,
+        pages: Sequence[tuple[ResponseMeta, bytes]] = (),
+        error: SmartcarError | None = None,
+    ) -> None:
+        #: The vehicle read.
+        self.vehicle_id = vehicle_id
+        #: The user it was read for (``sc-user-id``).
+        self.user_id = user_id
+        #: Why the vehicle could not be read (an ApiError, TransportError, …), or None.
+        self.error = error
+        self._pages = tuple(pages)
+        self._cached: weakref.ref[SignalList] | None = None
 
     @property
     def ok(self) -> bool:
         """True when the signals were read."""
         return self.error is None
+
+    @property
+    def meta(self) -> ResponseMeta:
+        """Headers of the (first) answer: request id, data age, fetch time, unit system."""
+        return self._pages[0][0] if self._pages else NO_META
+
+    @property
+    def signals(self) -> SignalList | None:
+        """The vehicle's signals (None when ``error`` is set), decoded on first use."""
+        if not self._pages:
+            return None
+        cached = self._cached() if self._cached is not None else None
+        if cached is not None:
+            return cached
+        first_meta, first = self._pages[0]
+        try:
+            signals = SignalList.from_json(first, first_meta)
+            for meta, content in self._pages[1:]:
+                signals = signals.merged(SignalList.from_json(content, meta))
+        except ValueError as error:
+            raise UnexpectedResponseError(
+                f"The signals of {self.vehicle_id} are not valid JSON: {error}",
+                status_code=first_meta.status_code or 200,
+                content=first,
+            ) from error
+        self._cached = weakref.ref(signals)
+        return signals
+
+    def __repr__(self) -> str:
+        state = f"error={self.error!r}" if self.error is not None else f"pages={len(self._pages)}"
+        return f"FleetResult(vehicle_id={self.vehicle_id!r}, user_id={self.user_id!r}, {state})"
 
 
 __all__ = [

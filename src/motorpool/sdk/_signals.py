@@ -177,8 +177,8 @@ def lock_status_from(signals: SignalList) -> LockStatus:
 
 
 def single(signal: Signal) -> SignalList:
-    """A one-signal list, so the converters also serve single-signal reads."""
-    return SignalList.model_construct(signals=[signal])
+    """A one-signal list carrying the signal's answer, so the converters serve single reads too."""
+    return SignalList(signals=[signal], meta=signal.meta, content=signal._content)
 
 
 V = TypeVar("V", bound=SmartcarModel)
@@ -193,9 +193,7 @@ def typed(convert: Callable[[SignalList], V], signals: SignalList) -> V:
 
 def typed_from_signal(convert: Callable[[SignalList], V], signal: Signal) -> V:
     """``convert`` applied to a single signal read on its own."""
-    signals = single(signal)
-    signals._attach(signal.meta, signal._content)
-    return typed(convert, signals)
+    return typed(convert, single(signal))
 
 
 #: The code of each typed view that one signal is enough for; the others need the list.

@@ -1,0 +1,283 @@
+"""Reading the signals of a fleet: tutorial-style code, the SDK's ``Client``, and its ``AsyncClient``
+fleet read, side by side against one locally started platform.
+
+    .venv/bin/python bench/sdk_fleet.py [--vehicles 1000] [--latency 0.05] [--in-flight 50]
+
+Runs twice: on plain loopback, and with the platform answering every vehicle read
+``--latency`` seconds late (``MOTORPOOL_VEHICLE_LATENCY``, as real vehicles are slow). Each run
+starts ``motorpool serve`` (pinned to CPU 0) on a fresh SQLite database, seeds a fleet through the
+admin API and connects one user to every vehicle. Then, each in a fresh process pinned to CPU 1,
+three clients read every vehicle's signals and pull out its odometer:
+
+- **tutorial**: the way the tutorial writes it — ``urllib.request`` with a new connection per
+  request, one request at a time, ``json.loads`` and a scan for the signal;
+- **Client**: ``client.user(user_id).signals.list(vehicle_id).odometer``, one at a time;
+- **AsyncClient fleet**: ``client.user(user_id).signals.list_many(vehicle_ids, max_in_flight=N)``,
+  timed alone (the fleet read keeps answers undecoded) and with every odometer pulled out (which
+  decodes every answer).
+
+The three must agree on every odometer value. In the same run wrk (``--in-flight`` connections,
+the same requests) measures the platform's own capacity; wrk also reads every vehicle for two
+seconds before each client, so each starts on a platform whose recent readings are cached.
+Prints wall time and requests/s of each, the ratios to the tutorial code, and the ratio of the
+fleet read to the platform's capacity.
+Targets: with latency the fleet read is at least 20x the tutorial code; on loopback it reaches
+at least 0.8 of the platform's capacity.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# bench/ holds a script named token.py; run from here, it would shadow the standard library's
+# ``token`` module (imported by asyncio through tokenize). Keep bench/ on the path, but last.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE] + [_HERE]
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+ODOMETER = "odometer-traveleddistance"
+
+
+# --- the three clients, each run in its own process ------------------------------------------------
+
+
+def tutorial_style(origin: str, client_id: str, client_secret: str, user_id: str, vehicles: list[str]) -> dict[str, float]:
+    """What the tutorial's code does: a fresh HTTP connection per request, one after another."""
+    form = f"grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}".encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{origin}/oauth2/token", data=form)) as answer:
+        token = json.loads(answer.read())["access_token"]
+    odometers: dict[str, float] = {}
+    for vehicle_id in vehicles:
+        request = urllib.request.Request(
+            f"{origin}/v3/vehicles/{vehicle_id}/signals",
+            headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id},
+        )
+        with urllib.request.urlopen(request) as answer:
+            body = json.loads(answer.read())
+        for signal in body["data"]:
+            if signal["attributes"]["code"] == ODOMETER:
+                odometers[vehicle_id] = signal["attributes"]["body"]["value"]
+    return odometers
+
+
+def sdk_sync(origin: str, client_id: str, client_secret: str, user_id: str, vehicles: list[str]) -> dict[str, float]:
+    """The SDK's sync Client: one keep-alive connection, one request at a time."""
+    import motorpool
+
+    with motorpool.Client(client_id, client_secret, base_url=origin) as client:
+        me = client.user(user_id)
+        odometers: dict[str, float] = {}
+        for vehicle_id in vehicles:
+            odometer = me.signals.list(vehicle_id).odometer
+            assert odometer is not None
+            odometers[vehicle_id] = odometer.distance
+        return odometers
+
+
+def sdk_fleet(
+    origin: str, client_id: str, client_secret: str, user_id: str, vehicles: list[str], in_flight: int
+) -> dict[str, float]:
+    """The SDK's AsyncClient fleet read, ``in_flight`` requests at a time."""
+    import motorpool
+
+    async def read() -> dict[str, float]:
+        async with motorpool.AsyncClient(client_id, client_secret, base_url=origin) as client:
+            me = client.user(user_id)
+            await me.access_token()  # the token request is not part of a fleet read
+            started = time.perf_counter()
+            results = await me.signals.list_many(vehicles, max_in_flight=in_flight)
+            TIMES["read"] = time.perf_counter() - started
+        odometers: dict[str, float] = {}
+        for result in results:
+            if result.error is not None:
+                raise result.error
+            assert result.signals is not None and result.signals.odometer is not None
+            odometers[result.vehicle_id] = result.signals.odometer.distance
+        return odometers
+
+    return asyncio.run(read())
+
+
+#: Phases a client times itself (the fleet read alone, without decoding).
+TIMES: dict[str, float] = {}
+
+
+def client_main(args: argparse.Namespace) -> None:
+    spec = json.loads(sys.stdin.read())
+    if args.client != "tutorial":
+        import motorpool  # imports are not part of what is timed
+
+        motorpool.Client  # noqa: B018 - the SDK's modules load on first use
+    started = time.perf_counter()
+    if args.client == "tutorial":
+        odometers = tutorial_style(spec["origin"], spec["client_id"], spec["client_secret"], spec["user_id"], spec["vehicles"])
+    elif args.client == "sync":
+        odometers = sdk_sync(spec["origin"], spec["client_id"], spec["client_secret"], spec["user_id"], spec["vehicles"])
+    else:
+        odometers = sdk_fleet(
+            spec["origin"], spec["client_id"], spec["client_secret"], spec["user_id"], spec["vehicles"], args.in_flight
+        )
+    wall = time.perf_counter() - started
+    print(json.dumps({"wall": wall, "read": TIMES.get("read", wall), "odometers": odometers}))
+
+
+# --- the run ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    name: str
+    wall: float
+    requests: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.wall
+
+
+def run_client(mode: str, spec: dict[str, object], in_flight: int) -> tuple[float, float, dict[str, float]]:
+    from harness import PYTHON, pinned
+
+    argv = pinned(1, [PYTHON, os.path.abspath(__file__), "--client", mode, "--in-flight", str(in_flight)])
+    done = subprocess.run(argv, input=json.dumps(spec), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"client {mode} failed:\n{done.stderr}")
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    odometers = {k: float(v) for k, v in answer["odometers"].items()}
+    return float(answer["wall"]), float(answer["read"]), odometers
+
+
+def wrk_script(paths: list[str], token: str, user_id: str) -> str:
+    from harness import lua_string
+
+    table = ",".join(lua_string(p) for p in paths)
+    return (
+        f"local paths = {{{table}}}\n"
+        f'wrk.headers["Authorization"] = {lua_string("Bearer " + token)}\n'
+        f'wrk.headers["sc-user-id"] = {lua_string(user_id)}\n'
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i % #paths + 1\n"
+        "  return wrk.format(nil, paths[i])\n"
+        "end\n"
+    )
+
+
+def measure(label: str, latency: float, vehicle_count: int, in_flight: int, seconds: int) -> dict[str, float]:
+    import httpx
+    from harness import motorpool_serve, run_wrk
+
+    extra = {"MOTORPOOL_VEHICLE_LATENCY": str(latency)} if latency else {}
+    with motorpool_serve(extra_env=extra) as server:
+        env = server.env()
+        admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
+        app_id = env["MOTORPOOL_APPLICATION_ID"]
+        with httpx.Client(base_url=server.origin, timeout=600) as http:
+            existing = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
+            if vehicle_count > len(existing):
+                http.post(
+                    f"/admin/applications/{app_id}/fleet",
+                    json={"count": vehicle_count - len(existing), "seed": 42},
+                    headers=admin,
+                ).raise_for_status()
+            fleet = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
+            grant = http.post(
+                f"/admin/applications/{app_id}/connections",
+                json={"email": "fleet-owner@example.com", "mode": "simulated"},
+                headers=admin,
+            )
+            grant.raise_for_status()
+            user_id = grant.json()["data"]["userId"]
+            vehicles = [v for v in grant.json()["data"]["vehicleIds"]][:vehicle_count]
+            assert len(vehicles) == vehicle_count, (len(vehicles), len(fleet))
+            token = http.post(
+                "/oauth2/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": env["SMARTCAR_CLIENT_ID"],
+                    "client_secret": env["SMARTCAR_CLIENT_SECRET"],
+                },
+            ).json()["access_token"]
+            probe = http.get(
+                f"/v3/vehicles/{vehicles[0]}/signals",
+                headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id},
+            )
+            assert probe.status_code == 200, probe.text
+            body_size = len(probe.content)
+
+        spec = {
+            "origin": server.origin,
+            "client_id": env["SMARTCAR_CLIENT_ID"],
+            "client_secret": env["SMARTCAR_CLIENT_SECRET"],
+            "user_id": user_id,
+            "vehicles": vehicles,
+        }
+        paths = [f"/v3/vehicles/{vid}/signals" for vid in vehicles]
+        script = wrk_script(paths, token, user_id)
+        capacity = run_wrk(server.origin + paths[0], script=script, seconds=seconds, connections=in_flight)
+
+        results: dict[str, Measured] = {}
+        answers: dict[str, dict[str, float]] = {}
+        fleet_read = 0.0
+        for name, mode in (("tutorial", "tutorial"), ("Client", "sync"), ("AsyncClient fleet", "fleet")):
+            run_wrk(server.origin + paths[0], script=script, seconds=2, connections=in_flight, warmup=0)
+            wall, read, odometers = run_client(mode, spec, in_flight)
+            results[name] = Measured(name, wall, len(vehicles))
+            answers[name] = odometers
+            if mode == "fleet":
+                fleet_read = read
+        reference = answers["tutorial"]
+        for name, odometers in answers.items():
+            # Readings move only when a vehicle reports again, and slowly; compare loosely.
+            differing = [v for v in vehicles if abs(odometers.get(v, -1.0) - reference[v]) > 50.0]
+            assert not differing, f"{name} disagrees with the tutorial code on {len(differing)} vehicles"
+
+    tutorial = results["tutorial"]
+    fleet = results["AsyncClient fleet"]
+    read_only = Measured("  of which the read", fleet_read, len(vehicles))
+    print(f"\n== {label}: {vehicle_count:,} vehicles, vehicle latency {latency * 1000:.0f} ms, "
+          f"signals body {body_size:,} B, {in_flight} in flight ==")
+    print("  (each reads every vehicle's signals and pulls out its odometer)")
+    for item in (*results.values(), read_only):
+        print(f"  {item.name:20} {item.wall:8.2f} s  {item.rate:8.0f} req/s  "
+              f"{tutorial.wall / item.wall:6.1f}x the tutorial code")
+    print(f"  {'platform (wrk)':20} {'':8}    {capacity.requests_per_second:8.0f} req/s  "
+          f"p50 {capacity.p50_ms:.1f} ms  p99 {capacity.p99_ms:.1f} ms  non-2xx {capacity.non_2xx}")
+    ratio = read_only.rate / capacity.requests_per_second
+    print(f"  fleet read / platform capacity: {ratio:.2f} "
+          f"(with decoding every answer: {fleet.rate / capacity.requests_per_second:.2f})")
+    return {
+        "fleet_vs_tutorial": tutorial.wall / fleet.wall,
+        "fleet_vs_capacity": ratio,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vehicles", type=int, default=1000)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds, for the second run")
+    parser.add_argument("--in-flight", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration")
+    parser.add_argument("--client", choices=["tutorial", "sync", "fleet"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        client_main(args)
+        return
+    loopback = measure("loopback", 0.0, args.vehicles, args.in_flight, args.seconds)
+    slow = measure("slow vehicles", args.latency, args.vehicles, args.in_flight, args.seconds)
+    print("\n== targets ==")
+    print(f"  loopback: fleet read / platform capacity = {loopback['fleet_vs_capacity']:.2f} (target >= 0.8)")
+    print(f"  {args.latency * 1000:.0f} ms latency: fleet read / tutorial code = "
+          f"{slow['fleet_vs_tutorial']:.1f}x (target >= 20x)")
+
+
+if __name__ == "__main__":
+    main()
