@@ -1,0 +1,160 @@
+"""Helpers of the SDK's tests: a scripted network, wire bodies, and sync/async adapters.
+
+``Fake`` is a scripted stand-in for the *network* (not for motorpool): an httpx handler that
+answers the token endpoint and whatever a test scripts, and records every request. Fault cases
+the platform cannot produce (503 bursts, dropped connections) are scripted through it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+import motorpool
+
+BASE = "http://mp.test"
+CLIENT_ID = "client_test"
+CLIENT_SECRET = "scs_test"
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@dataclass
+class Fake:
+    """Answers requests from scripted handlers; records them all."""
+
+    requests: list[httpx.Request] = field(default_factory=list)
+    routes: dict[tuple[str, str], list[Handler | httpx.Response]] = field(default_factory=dict)
+    token_counter: int = 0
+    token_lifetime: int = 3600
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def script(self, method: str, path: str, *answers: Handler | httpx.Response) -> None:
+        """Answer ``method path`` with these, in order; the last one repeats."""
+        self.routes[(method, path)] = list(answers)
+
+    def token(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.token_counter += 1
+            number = self.token_counter
+        return httpx.Response(
+            200,
+            json={"access_token": f"token-{number}", "token_type": "Bearer", "expires_in": self.token_lifetime},
+        )
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            self.requests.append(request)
+        key = (request.method, request.url.path)
+        answers = self.routes.get(key)
+        if answers is None:
+            if key == ("POST", "/oauth2/token"):
+                return self.token(request)
+            return httpx.Response(404, json=not_found(f"no route {key}"))
+        with self.lock:
+            answer = answers[0] if len(answers) == 1 else answers.pop(0)
+        if isinstance(answer, httpx.Response):
+            return answer
+        return answer(request)
+
+    def sent(self, method: str | None = None, path: str | None = None) -> list[httpx.Request]:
+        """The recorded requests, filtered."""
+        return [
+            r
+            for r in self.requests
+            if (method is None or r.method == method) and (path is None or r.url.path == path)
+        ]
+
+    @property
+    def token_requests(self) -> int:
+        return len(self.sent("POST", "/oauth2/token"))
+
+
+def not_found(detail: str) -> dict[str, Any]:
+    return {
+        "errors": [{"status": "404", "type": "RESOURCE_NOT_FOUND", "code": "PATH", "title": "Not Found", "detail": detail}],
+        "type": "RESOURCE_NOT_FOUND",
+        "code": "PATH",
+        "description": detail,
+        "statusCode": 404,
+    }
+
+
+def error_body(status: int, error_type: str, code: str | None, description: str, **extra: Any) -> dict[str, Any]:
+    """A body in motorpool's shape: v3 ``errors[]`` plus the flat v2 fields."""
+    return {
+        "errors": [
+            {
+                "status": str(status),
+                "type": error_type,
+                "code": code,
+                "title": "Error",
+                "detail": description,
+                "resolution": {"type": extra.get("resolution")},
+                "suggestedUserMessage": extra.get("suggested", "Something went wrong."),
+                "meta": {"requestId": "req-1"},
+            }
+        ],
+        "type": error_type,
+        "code": code,
+        "description": description,
+        "statusCode": status,
+        "requestId": "req-1",
+        "resolution": {"type": extra.get("resolution")},
+        "suggestedUserMessage": extra.get("suggested", "Something went wrong."),
+        "docURL": "https://smartcar.com/docs/errors",
+    }
+
+
+def signal_item(code: str, body: dict[str, Any] | None, status: str = "SUCCESS", error: dict[str, Any] | None = None) -> dict[str, Any]:
+    group, _, name = code.partition("-")
+    status_body: dict[str, Any] = {"value": status}
+    if error is not None:
+        status_body["error"] = error
+    attributes: dict[str, Any] = {"code": code, "name": name.title(), "group": group.title(), "status": status_body}
+    if body is not None:
+        attributes["body"] = body
+    return {
+        "id": code,
+        "type": "signal",
+        "attributes": attributes,
+        "meta": {"retrievedAt": 1752104218549, "oemUpdatedAt": 1752104118549},
+        "links": {"self": f"{BASE}/v3/vehicles/v/signals/{code}"},
+    }
+
+
+def signals_body(items: list[dict[str, Any]], *, page: int = 1, size: int = 100, total: int | None = None, next_link: str | None = None) -> dict[str, Any]:
+    return {
+        "data": items,
+        "meta": {"page": page, "pageSize": size, "totalCount": len(items) if total is None else total},
+        "links": {"self": "s", "first": "f", "previous": None, "next": next_link, "last": "l"},
+        "included": {"vehicle": {"id": "v", "type": "vehicle", "attributes": {"make": "TESLA", "model": "Model 3", "year": 2022}}},
+    }
+
+
+FAST_RETRIES = motorpool.RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
+
+
+async def resolve(value: Any) -> Any:
+    """The result of a client call, whichever client made it."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+async def resolve_error(value: Callable[[], Any], error: type[BaseException]) -> BaseException:
+    """Run a client call and return the exception it raised (failing if none or another)."""
+    with pytest.raises(error) as caught:
+        await resolve(value())
+    return caught.value
+
+
+def json_of(request: httpx.Request) -> Any:
+    return json.loads(request.content) if request.content else None
