@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import ApiError, NotFound, ValidationFailed
 from ..sim import catalogue
+from ..sim.signals import permissions_for
 from ..sim.testmode import make_vin
 from ..sim.vehicle import new_vehicle_state
 from ..store import repo
@@ -253,7 +254,9 @@ class AdminService:
             owner_id=owner_id,
             nickname=nickname,
             seed=seed,
-            state=new_vehicle_state(spec, seed, int(time.time() * 1000)),
+            # A simulated car grants what its powertrain can serve (no read_fuel on a BEV).
+            capabilities=sorted(permissions_for(spec)),
+            state=new_vehicle_state(spec, seed, int(time.time() * 1000), year=year),
             version=1,
             created_at=datetime.now(UTC),
         )

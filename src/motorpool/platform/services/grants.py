@@ -108,7 +108,7 @@ async def test_vehicles(session: AsyncSession, application_id: str, email: str) 
                 test_key=key,
                 capabilities=sorted(item.permissions),
                 seed=item.seed,
-                state=new_vehicle_state(item.spec, item.seed, now_ms),
+                state=new_vehicle_state(item.spec, item.seed, now_ms, year=item.year),
             )
             created.append(vehicle)
         result.append(vehicle)
