@@ -61,7 +61,9 @@ class Fake:
         with self.lock:
             answer = answers[0] if len(answers) == 1 else answers.pop(0)
         if isinstance(answer, httpx.Response):
-            return answer
+            # A response is consumed when read: hand out a fresh copy each time it repeats.
+            answer.read()
+            return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
         return answer(request)
 
     def sent(self, method: str | None = None, path: str | None = None) -> list[httpx.Request]:
