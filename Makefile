@@ -30,4 +30,4 @@ lint: install
 	$(BIN)/ruff check src tests bench
 
 clean:
-	rm -rf $(VENV) motorpool.db .motorpool
+	rm -rf $(VENV) motorpool.db* demo.db* .motorpool

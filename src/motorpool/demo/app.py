@@ -21,7 +21,6 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from motorpool import (
     ApiError,
@@ -37,11 +36,12 @@ from motorpool import (
 
 from .sessions import BrowserSession, SessionStore
 from .settings import DemoSettings
+from .templating import templates as pages
 from .vehicles import VehicleView, failed_view, vehicle_view, vehicles_json
 
 log = logging.getLogger("motorpool.demo")
 
-HERE = Path(__file__).parent
+STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "motorpool_demo_session"
 #: Vehicles read at once for one page; a user rarely has more, and the platform is shared.
 VEHICLES_IN_FLIGHT = 8
@@ -106,42 +106,6 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _clamp_percent(value: float | None) -> float:
-    return max(0.0, min(100.0, float(value or 0)))
-
-
-def _quantity(value: Any) -> str:
-    number = value.value
-    unit = {"percent": "%", "kilometers": "km", "miles": "mi"}.get(value.unit, value.unit or "")
-    text = f"{number:,.0f}" if abs(number) >= 100 or float(number).is_integer() else f"{number:,.1f}"
-    return f"{text} {unit}".strip() if unit != "%" else f"{text} %"
-
-
-def _coordinates(position: Any) -> tuple[str, str]:
-    latitude, longitude = position.latitude, position.longitude
-    north = "N" if latitude >= 0 else "S"
-    east = "E" if longitude >= 0 else "W"
-    return f"{abs(latitude):.4f}° {north}", f"{abs(longitude):.4f}° {east}"
-
-
-CHARGING_LABELS = {
-    "CHARGING": ("Charging", "info"),
-    "FULLY_CHARGED": ("Fully charged", "ok"),
-    "NOT_CHARGING": ("Not charging", "neutral"),
-}
-
-
-def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
-    env = templates.env
-    env.filters["quantity"] = _quantity
-    env.filters["coordinates"] = _coordinates
-    env.filters["clamp_percent"] = _clamp_percent
-    env.filters["charging_label"] = lambda state: CHARGING_LABELS.get(state, (str(state).replace("_", " ").capitalize(), ""))[0]
-    env.filters["charging_tone"] = lambda state: CHARGING_LABELS.get(state, ("", "neutral"))[1]
-    return templates
-
-
 def _check(settings: DemoSettings) -> None:
     missing = [
         name
@@ -165,7 +129,7 @@ def create_app(
     network (tests pass ``httpx.ASGITransport(app=platform_app)``)."""
     settings = settings or DemoSettings()
     _check(settings)
-    templates = _templates()
+    templates = pages()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -204,7 +168,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     def demo_of(request: Request) -> Demo:
         demo: Demo = request.app.state.demo
@@ -419,10 +383,10 @@ async def read_vehicles(user: AsyncClient) -> list[VehicleView]:
         for outcome in (details, signals):
             if isinstance(outcome, BaseException) and not _vehicle_specific(outcome):
                 raise outcome
-        if isinstance(details, BaseException) or isinstance(signals, BaseException):
-            failure = details if isinstance(details, BaseException) else signals
-            known = None if isinstance(details, BaseException) else details
-            return failed_view(vehicle_id, _describe(failure), known)
+        if isinstance(details, BaseException):
+            return failed_view(vehicle_id, _describe(details))
+        if isinstance(signals, BaseException):
+            return failed_view(vehicle_id, _describe(signals), details)
         return vehicle_view(details, signals)
 
     return list(await asyncio.gather(*(read_one(vehicle_id) for vehicle_id in vehicle_ids)))
