@@ -239,11 +239,12 @@ async def _run_up(platform_port: int, demo_port: int, database_url: str | None, 
         await _until_started(servers[0], tasks[0], stop)
         if not stop.is_set():
             credentials = _up_credentials(settings, platform_app.state.platform.first_start)
-            if settings.env_file and credentials.get("MOTORPOOL_URL") != settings.origin:
+            env_file = settings.env_file
+            if env_file and env_file.exists() and credentials.get("MOTORPOOL_URL") != settings.origin:
                 from .platform.services.bootstrap import write_env_file
 
                 # Keep `.env` pointing the CLI and the tutorial's code at the platform as started now.
-                write_env_file(settings.env_file, {"MOTORPOOL_URL": settings.origin})
+                write_env_file(env_file, {"MOTORPOOL_URL": settings.origin})
             redirect_uri = f"http://localhost:{demo_port}/exchange"
             await _register_redirect_uri(platform_port, credentials, redirect_uri)
             demo_settings = DemoSettings(
@@ -266,7 +267,7 @@ async def _run_up(platform_port: int, demo_port: int, database_url: str | None, 
             raise failed[0].exception()  # type: ignore[misc]
         return 0
     except _StartupFailed as exc:
-        err.print(f"[red]motorpool up: {exc}[/red]")
+        err.print(f"[red]motorpool up: {exc}[/red]", soft_wrap=True, highlight=False)
         return 1
     finally:
         # The demo first, so no page is half-way through a platform call when it stops.

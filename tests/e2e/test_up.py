@@ -125,6 +125,13 @@ def test_a_second_start_reuses_the_database_and_credentials_and_ctrl_c_stops_it(
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{second.platform}/.well-known/jwks.json", timeout=2)
 
+    # The secret exists only in `.env` (the database keeps a hash): without it, say so plainly.
+    (tmp_path / ".env").unlink()
+    with pytest.raises(AssertionError, match="exited with 1") as failure:
+        start_up(tmp_path)
+    assert "credentials are not in .env" in str(failure.value)
+    assert "Traceback" not in str(failure.value)
+
 
 def test_a_busy_port_is_reported_plainly(tmp_path: Path, running: Up) -> None:
     with pytest.raises(AssertionError, match="exited with 1") as failure:
