@@ -160,3 +160,50 @@ async def resolve_error(value: Callable[[], Any], error: type[BaseException]) ->
 
 def json_of(request: httpx.Request) -> Any:
     return json.loads(request.content) if request.content else None
+
+
+class SyncBridge(httpx.BaseTransport):
+    """A sync transport into an ASGI app served by an event loop running in another thread.
+
+    The sync client is blocking, and the platform app lives on the test's event loop; the sync
+    client runs in a worker thread and each request is handed to the loop, through httpx's own
+    ASGITransport. Nothing is answered here: the app answers.
+    """
+
+    def __init__(self, app: Any, loop: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._loop = loop
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        import asyncio
+
+        body = request.read()
+
+        async def forward() -> tuple[int, httpx.Headers, bytes]:
+            copy = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+            response = await self._inner.handle_async_request(copy)
+            return response.status_code, response.headers, await response.aread()
+
+        status, headers, content = asyncio.run_coroutine_threadsafe(forward(), self._loop).result()
+        return httpx.Response(status, headers=headers, content=content)
+
+
+class Counting(httpx.AsyncBaseTransport, httpx.BaseTransport):
+    """Passes every request on unchanged and counts them by path (wraps a real transport)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.paths: list[str] = []
+
+    def count(self, path: str) -> int:
+        return self.paths.count(path)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        response: httpx.Response = await self.inner.handle_async_request(request)
+        return response
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        response: httpx.Response = self.inner.handle_request(request)
+        return response
