@@ -92,15 +92,17 @@ def sdk_fleet(
         async with motorpool.AsyncClient(client_id, client_secret, base_url=origin) as client:
             me = client.user(user_id)
             await me.access_token()  # the token request is not part of a fleet read
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             results = await me.signals.list_many(vehicles, max_in_flight=in_flight)
             TIMES["read"] = time.perf_counter() - started
+            TIMES["read_cpu"] = time.process_time() - cpu
         odometers: dict[str, float] = {}
         for result in results:
             if result.error is not None:
                 raise result.error
-            assert result.signals is not None and result.signals.odometer is not None
-            odometers[result.vehicle_id] = result.signals.odometer.distance
+            signals = result.signals  # decoded here, and kept while this name holds it
+            assert signals is not None and signals.odometer is not None
+            odometers[result.vehicle_id] = signals.odometer.distance
         return odometers
 
     return asyncio.run(read())
@@ -126,7 +128,8 @@ def client_main(args: argparse.Namespace) -> None:
             spec["origin"], spec["client_id"], spec["client_secret"], spec["user_id"], spec["vehicles"], args.in_flight
         )
     wall = time.perf_counter() - started
-    print(json.dumps({"wall": wall, "read": TIMES.get("read", wall), "odometers": odometers}))
+    print(json.dumps({"wall": wall, "read": TIMES.get("read", wall), "read_cpu": TIMES.get("read_cpu", 0.0),
+                      "odometers": odometers}))
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -143,7 +146,7 @@ class Measured:
         return self.requests / self.wall
 
 
-def run_client(mode: str, spec: dict[str, object], in_flight: int) -> tuple[float, float, dict[str, float]]:
+def run_client(mode: str, spec: dict[str, object], in_flight: int) -> tuple[float, float, float, dict[str, float]]:
     from harness import PYTHON, pinned
 
     argv = pinned(1, [PYTHON, os.path.abspath(__file__), "--client", mode, "--in-flight", str(in_flight)])
@@ -152,7 +155,7 @@ def run_client(mode: str, spec: dict[str, object], in_flight: int) -> tuple[floa
         raise RuntimeError(f"client {mode} failed:\n{done.stderr}")
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     odometers = {k: float(v) for k, v in answer["odometers"].items()}
-    return float(answer["wall"]), float(answer["read"]), odometers
+    return float(answer["wall"]), float(answer["read"]), float(answer["read_cpu"]), odometers
 
 
 def wrk_script(paths: list[str], token: str, user_id: str) -> str:
@@ -226,14 +229,14 @@ def measure(label: str, latency: float, vehicle_count: int, in_flight: int, seco
 
         results: dict[str, Measured] = {}
         answers: dict[str, dict[str, float]] = {}
-        fleet_read = 0.0
+        fleet_read = fleet_cpu = 0.0
         for name, mode in (("tutorial", "tutorial"), ("Client", "sync"), ("AsyncClient fleet", "fleet")):
             run_wrk(server.origin + paths[0], script=script, seconds=2, connections=in_flight, warmup=0)
-            wall, read, odometers = run_client(mode, spec, in_flight)
+            wall, read, cpu, odometers = run_client(mode, spec, in_flight)
             results[name] = Measured(name, wall, len(vehicles))
             answers[name] = odometers
             if mode == "fleet":
-                fleet_read = read
+                fleet_read, fleet_cpu = read, cpu
         reference = answers["tutorial"]
         for name, odometers in answers.items():
             # Readings move only when a vehicle reports again, and slowly; compare loosely.
@@ -253,7 +256,8 @@ def measure(label: str, latency: float, vehicle_count: int, in_flight: int, seco
           f"p50 {capacity.p50_ms:.1f} ms  p99 {capacity.p99_ms:.1f} ms  non-2xx {capacity.non_2xx}")
     ratio = read_only.rate / capacity.requests_per_second
     print(f"  fleet read / platform capacity: {ratio:.2f} "
-          f"(with decoding every answer: {fleet.rate / capacity.requests_per_second:.2f})")
+          f"(with decoding every answer: {fleet.rate / capacity.requests_per_second:.2f}); "
+          f"the client process was on CPU {fleet_cpu / fleet_read:.0%} of the read")
     return {
         "fleet_vs_tutorial": tutorial.wall / fleet.wall,
         "fleet_vs_capacity": ratio,

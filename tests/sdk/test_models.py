@@ -132,6 +132,8 @@ def test_paging_decisions_with_and_without_links() -> None:
         ({"data": [], "meta": {"pageSize": 1, "totalCount": 5}}, True),
         ({"data": [], "meta": {"totalCount": 5}}, True),
         ({"data": [signal_item("a-b", {"next": None})]}, False),
+        ({"links": {"next": "http://n"}, "meta": {"totalCount": 9, "pageSize": 1}, "data": [signal_item("a-b", {"value": 1})]}, True),
+        ({"data": [], "meta": {"totalCount": 9, "pageSize": 10}, "links": {"next": "http://n"}}, True),
     ],
 )
 def test_the_cheap_paging_scan_never_misses_a_following_page(body: dict[str, object], may_continue: bool) -> None:
@@ -184,7 +186,7 @@ def test_webhook_and_subscription_from_the_documented_examples() -> None:
 
 def test_fleet_results_decode_on_first_use_and_cache_while_held() -> None:
     content = json.dumps(signals_body([signal_item("odometer-traveleddistance", {"unit": "km", "value": 5})])).encode()
-    meta = motorpool.ResponseMeta(status_code=200, request_id="r-1")
+    meta = motorpool.ResponseMeta(200, {"sc-request-id": "r-1"})
     result = motorpool.FleetResult("v", "u", pages=[(meta, content)])
     assert result.ok and result.meta.request_id == "r-1"
     held = result.signals

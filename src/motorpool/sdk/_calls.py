@@ -269,22 +269,35 @@ def next_signals_page(vehicle_id: str, signals: SignalList) -> Call[SignalList] 
     return list_signals(vehicle_id, page_number=following[0], page_size=following[1])
 
 
-# A fleet read keeps answers undecoded; to know whether another page follows, it looks for the
-# members that could say so. Only when a string-valued "next", or a "totalCount" larger than a
-# "pageSize", appears anywhere in the bytes does it decode the page to decide exactly.
-_NEXT_LINK = re.compile(rb'"next"\s*:\s*"')
-_TOTAL_COUNT = re.compile(rb'"totalCount"\s*:\s*(\d+)')
-_PAGE_SIZE = re.compile(rb'"pageSize"\s*:\s*(\d+)')
+# A fleet read keeps answers undecoded, so it learns whether another page follows from the bytes:
+# the last "next" member (links.next) holding a string, or the last "totalCount" exceeding the
+# last "pageSize" (meta), sends the page to a full decode that decides exactly. Top-level members
+# follow "data" in the answers of motorpool and of the documented examples, so searching from the
+# end finds them after a few hundred bytes; a regex or a forward scan over a ~50 KB answer costs
+# more than the rest of the request. Both tests would have to be misled, by members of the same
+# names nested inside the signals, for a following page to be missed.
+_VALUE = re.compile(rb'\s*:\s*("|-?\d+|null)')
+
+
+def _last_value(content: bytes, key: bytes) -> bytes | None:
+    """The start of the value after the last occurrence of ``key``: ``"``, digits or null."""
+    position = content.rfind(key)
+    if position == -1:
+        return None
+    match = _VALUE.match(content, position + len(key))
+    return match.group(1) if match is not None else None
 
 
 def _may_continue(content: bytes) -> bool:
-    if _NEXT_LINK.search(content):
-        return True
-    totals = [int(value) for value in _TOTAL_COUNT.findall(content)]
-    if not totals:
+    following = _last_value(content, b'"next"')
+    if following is not None:
+        # With links present, links.next alone decides (as following_signals_page does).
+        return following == b'"'
+    total = _last_value(content, b'"totalCount"')
+    if total is None or total in (b'"', b"null"):
         return False
-    sizes = [int(value) for value in _PAGE_SIZE.findall(content)]
-    return not sizes or max(totals) > min(sizes)
+    size = _last_value(content, b'"pageSize"')
+    return size is None or size in (b'"', b"null") or int(total) > int(size)
 
 
 def fleet_result(vehicle_id: str, user_id: str | None, pages: list[RawResponse]) -> FleetResult:

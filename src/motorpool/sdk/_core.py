@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import platform
+import re
 import threading
 import time
 import weakref
@@ -334,6 +335,13 @@ class ClientCore:
         return request_flow(prepared, options.retry)
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")
+
+
 def path_segment(value: str) -> str:
     """``value`` quoted for use as one path segment (ids come from callers and may be anything)."""
-    return quote(str(value), safe="")
+    value = str(value)
+    # Ids are nearly always UUIDs or codes made of unreserved characters: skip the slow quote.
+    if _UNRESERVED.fullmatch(value) and value not in (".", ".."):
+        return value
+    return quote(value, safe="")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from types import EllipsisType
 from typing import Any, TypeVar
@@ -40,31 +39,51 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
 class ResponseMeta:
     """What the response headers say about an answer.
 
     ``data_age`` is when the vehicle recorded the data, ``fetched_at`` when the platform fetched
     it (``SC-Data-Age`` and ``SC-Fetched-At``); ``unit_system`` is ``metric`` or ``imperial``.
+    The times are read from the headers when asked for.
     """
 
-    status_code: int | None = None
-    request_id: str | None = None
-    data_age: datetime | None = None
-    fetched_at: datetime | None = None
-    unit_system: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    __slots__ = ("headers", "status_code")
+
+    def __init__(self, status_code: int | None = None, headers: Mapping[str, str] | None = None) -> None:
+        #: The HTTP status of the answer.
+        self.status_code = status_code
+        #: Every header of the answer (case-insensitive when the transport's mapping is).
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
 
     @classmethod
     def from_headers(cls, status_code: int, headers: Mapping[str, str]) -> ResponseMeta:
-        """Read ``SC-Request-Id``, ``SC-Data-Age``, ``SC-Fetched-At`` and ``SC-Unit-System``."""
-        return cls(
-            status_code=status_code,
-            request_id=headers.get("sc-request-id"),
-            data_age=_parse_time(headers.get("sc-data-age")),
-            fetched_at=_parse_time(headers.get("sc-fetched-at")),
-            unit_system=headers.get("sc-unit-system"),
-            headers=headers,
+        """The meta of an answer with this status and these headers."""
+        return cls(status_code, headers)
+
+    @property
+    def request_id(self) -> str | None:
+        """``SC-Request-Id``: quote it when asking for support."""
+        return self.headers.get("sc-request-id")
+
+    @property
+    def data_age(self) -> datetime | None:
+        """``SC-Data-Age``: when the vehicle recorded the data."""
+        return _parse_time(self.headers.get("sc-data-age"))
+
+    @property
+    def fetched_at(self) -> datetime | None:
+        """``SC-Fetched-At``: when the platform fetched the data from the vehicle."""
+        return _parse_time(self.headers.get("sc-fetched-at"))
+
+    @property
+    def unit_system(self) -> str | None:
+        """``SC-Unit-System``: ``metric`` or ``imperial``."""
+        return self.headers.get("sc-unit-system")
+
+    def __repr__(self) -> str:
+        return (
+            f"ResponseMeta(status_code={self.status_code!r}, request_id={self.request_id!r}, "
+            f"data_age={self.data_age!r}, fetched_at={self.fetched_at!r}, unit_system={self.unit_system!r})"
         )
 
 
