@@ -35,13 +35,13 @@ import sys
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE] + [_HERE]
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
+import argparse
+import asyncio
+import json
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass
 
 ODOMETER = "odometer-traveleddistance"
 
