@@ -555,3 +555,37 @@ async def test_every_answer_carries_its_meta(client: Any, fake: Fake) -> None:
     assert vehicle.meta.request_id == "rid" and vehicle.meta.status_code == 200
     assert vehicle.meta.fetched_at is not None and (vehicle.meta.fetched_at - vehicle.meta.data_age).seconds == 5
     assert vehicle.raw["data"]["attributes"]["make"] == "TESLA"
+
+
+# --- with a cached token the first attempt is made inline; the flow carries on from it ------------
+
+
+async def test_with_a_cached_token_retries_count_the_first_attempt(client: Any, fake: Fake) -> None:
+    await resolve(client.access_token())
+    fake.script("GET", f"/v3/vehicles/{VEHICLE}", fail(503, "SERVER"))
+    await resolve_error(lambda: client.vehicles.get(VEHICLE), motorpool.ServerError)
+    assert len(fake.sent("GET")) == 3
+    fake.script("GET", f"/v3/vehicles/{VEHICLE}", fail(503, "SERVER"), fail(503, "SERVER"), ok(vehicle_body()))
+    assert (await resolve(client.vehicles.get(VEHICLE))).id == VEHICLE
+    assert len(fake.sent("GET")) == 6
+
+
+async def test_with_a_cached_token_a_401_renews_it_once(client: Any, fake: Fake) -> None:
+    await resolve(client.access_token())
+    fake.script("GET", f"/v3/vehicles/{VEHICLE}", fail(401, "AUTHENTICATION"), ok(vehicle_body()))
+    assert (await resolve(client.vehicles.get(VEHICLE))).id == VEHICLE
+    assert [r.headers["authorization"] for r in fake.sent("GET")] == ["Bearer token-1", "Bearer token-2"]
+    fake.script("GET", f"/v3/vehicles/{VEHICLE}", fail(401, "AUTHENTICATION"))
+    await resolve_error(lambda: client.vehicles.get(VEHICLE), motorpool.AuthenticationError)
+    assert fake.token_requests == 3
+
+
+async def test_with_a_cached_token_commands_keep_their_retry_rules(client: Any, fake: Fake) -> None:
+    await resolve(client.access_token())
+    path = f"/v3/vehicles/{VEHICLE}/commands/security/lock"
+    fake.script("POST", path, dropped, ok({"data": {"id": "exec_1"}}))
+    await resolve_error(lambda: client.user(USER).commands.lock(VEHICLE), motorpool.ReadError)
+    assert len(fake.sent("POST", path)) == 1
+    fake.script("POST", path, refused, ok({"data": {"id": "exec_2"}}))
+    assert (await resolve(client.user(USER).commands.lock(VEHICLE))).id == "exec_2"
+    assert len(fake.sent("POST", path)) == 3

@@ -28,7 +28,17 @@ from ._config import (
     resolve_credential,
     validate_unit_system,
 )
-from ._core import Authorize, Call, ClientCore, Flow, RequestOptions, Send, Sleep
+from ._core import (
+    Authorize,
+    Call,
+    ClientCore,
+    FirstAttempt,
+    Flow,
+    RequestOptions,
+    Send,
+    Sleep,
+    request_flow,
+)
 from ._errors import ConfigurationError, SmartcarError, TransportError
 from ._http import AiohttpSender, AsyncHttpxSender, AsyncSender, HttpxSender, SyncSender
 from ._models import (
@@ -616,7 +626,21 @@ class Client(_BaseClient):
 
     def _run(self, call: Call[T], options: RequestOptions | None = None) -> T:
         options = options or self._options
-        return self._drive(self._core.flow(call, options), options.timeout)
+        prepared = self._core.prepare(call, options)
+        token = self._core.tokens.usable()
+        if token is None:
+            return self._drive(request_flow(prepared, options.retry), options.timeout)
+        # The common case, a cached token and a success, is done here without the flow's steps;
+        # anything else goes to the flow with this first outcome, and it carries on from there.
+        try:
+            response = self._sender.send(prepared.request(token), options.timeout)
+        except TransportError as failure:
+            first = FirstAttempt(token, failure)
+        else:
+            if prepared.succeeded(response):
+                return prepared.parse(response)
+            first = FirstAttempt(token, response)
+        return self._drive(request_flow(prepared, options.retry, first), options.timeout)
 
     def close(self) -> None:
         """Close the connection pool (views share it: close the client they came from)."""
@@ -1068,7 +1092,21 @@ class AsyncClient(_BaseClient):
 
     async def _run(self, call: Call[T], options: RequestOptions | None = None) -> T:
         options = options or self._options
-        return await self._drive(self._core.flow(call, options), options.timeout)
+        prepared = self._core.prepare(call, options)
+        token = self._core.tokens.usable()
+        if token is None:
+            return await self._drive(request_flow(prepared, options.retry), options.timeout)
+        # The common case, a cached token and a success, is done here without the flow's steps;
+        # anything else goes to the flow with this first outcome, and it carries on from there.
+        try:
+            response = await self._sender.send(prepared.request(token), options.timeout)
+        except TransportError as failure:
+            first = FirstAttempt(token, failure)
+        else:
+            if prepared.succeeded(response):
+                return prepared.parse(response)
+            first = FirstAttempt(token, response)
+        return await self._drive(request_flow(prepared, options.retry, first), options.timeout)
 
     async def aclose(self) -> None:
         """Close the connection pool (views share it: close the client they came from)."""

@@ -149,32 +149,61 @@ class Prepared(Generic[T]):
     authenticated: bool
     idempotent: bool
 
+    def request(self, token: str | None) -> RawRequest:
+        """The request to send, carrying ``token`` when there is one."""
+        headers = self.headers
+        if token is not None:
+            headers = {**headers, "authorization": f"Bearer {token}"}
+        return RawRequest(self.method, self.url, headers, self.content)
 
-def request_flow(prepared: Prepared[T], policy: RetryPolicy) -> Flow[T]:
-    """Send ``prepared`` with a token, retrying per ``policy``; re-fetch the token once on 401."""
+    @staticmethod
+    def succeeded(response: RawResponse) -> bool:
+        """True when ``response`` is a success to parse (anything else goes through the flow)."""
+        return response.status_code < 400
+
+
+@dataclass(frozen=True, slots=True)
+class FirstAttempt:
+    """The outcome of a first attempt a client made inline, with the token it sent."""
+
+    token: str | None
+    outcome: RawResponse | TransportError
+
+
+def request_flow(
+    prepared: Prepared[T], policy: RetryPolicy, first: FirstAttempt | None = None
+) -> Flow[T]:
+    """Send ``prepared`` with a token, retrying per ``policy``; re-fetch the token once on 401.
+
+    ``first`` is the outcome of an attempt a client already made inline (see ``Client._run``);
+    the flow carries on from it exactly as if it had made that attempt itself.
+    """
     attempt = 0
     rejected: str | None = None
     reauthorized = False
     while True:
-        headers = prepared.headers
-        token: str | None = None
-        if prepared.authenticated:
-            token = yield Authorize(rejected)
-            headers = {**headers, "authorization": f"Bearer {token}"}
-            rejected = None
-        request = RawRequest(prepared.method, prepared.url, headers, prepared.content)
-        try:
-            response: RawResponse = yield Send(request)
-        except TransportError as failure:
+        if first is not None:
+            token, outcome, first = first.token, first.outcome, None
+        else:
+            token = None
+            if prepared.authenticated:
+                token = yield Authorize(rejected)
+                rejected = None
+            try:
+                outcome = yield Send(prepared.request(token))
+            except TransportError as sent_but_failed:
+                outcome = sent_but_failed
+        if isinstance(outcome, TransportError):
             delay = retry_delay_for_transport(
-                policy, failure, idempotent=prepared.idempotent, attempt=attempt
+                policy, outcome, idempotent=prepared.idempotent, attempt=attempt
             )
             if delay is None:
-                raise
+                raise outcome
             attempt += 1
             yield Sleep(delay)
             continue
-        if response.status_code < 400:
+        response = outcome
+        if prepared.succeeded(response):
             return prepared.parse(response)
         if response.status_code == 401 and token is not None and not reauthorized:
             # The token may have been revoked or expired early: fetch a new one, once.
@@ -277,6 +306,8 @@ class ClientCore:
             "management": origins.management_api.rstrip("/"),
         }
         self._base_headers = {"accept": "application/json", "user-agent": USER_AGENT}
+        # Headers are the same for every call of a view; shared, never mutated once built.
+        self._headers_by_view: dict[tuple[str | None, str], dict[str, str]] = {}
 
     def token_flow(self, options: RequestOptions) -> Flow[AccessToken]:
         """Fetch an application token with the client-credentials grant."""
@@ -307,22 +338,32 @@ class ClientCore:
             url += "?" + urlencode(call.params, quote_via=quote)
         return url
 
-    def flow(self, call: Call[T], options: RequestOptions) -> Flow[T]:
-        """The flow that performs ``call`` for the view with ``options``."""
+    def _headers(self, options: RequestOptions) -> dict[str, str]:
+        key = (options.user_id, options.unit_system)
+        headers = self._headers_by_view.get(key)
+        if headers is None:
+            headers = dict(self._base_headers)
+            if options.user_id:
+                headers["sc-user-id"] = options.user_id
+            if options.unit_system != "metric":
+                headers["sc-unit-system"] = options.unit_system
+            if len(self._headers_by_view) > 1024:
+                self._headers_by_view.clear()
+            self._headers_by_view[key] = headers
+        return headers
+
+    def prepare(self, call: Call[T], options: RequestOptions) -> Prepared[T]:
+        """``call`` made ready for the view with ``options``, all but the token."""
         if call.needs_user and not options.user_id:
             raise ConfigurationError(
                 f"{call.method} {call.path} is made for a user: use client.user(user_id)."
             )
-        headers = dict(self._base_headers)
-        if options.user_id:
-            headers["sc-user-id"] = options.user_id
-        if options.unit_system != "metric":
-            headers["sc-unit-system"] = options.unit_system
+        headers = self._headers(options)
         content: bytes | None = None
         if call.body is not None:
             content = json.dumps(call.body, separators=(",", ":")).encode()
-            headers["content-type"] = "application/json"
-        prepared = Prepared(
+            headers = {**headers, "content-type": "application/json"}
+        return Prepared(
             method=call.method,
             url=self.url(call),
             headers=headers,
@@ -332,7 +373,10 @@ class ClientCore:
             authenticated=True,
             idempotent=call.idempotent,
         )
-        return request_flow(prepared, options.retry)
+
+    def flow(self, call: Call[T], options: RequestOptions) -> Flow[T]:
+        """The flow that performs ``call`` for the view with ``options``."""
+        return request_flow(self.prepare(call, options), options.retry)
 
 
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")
