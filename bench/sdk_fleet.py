@@ -17,10 +17,13 @@ three clients read every vehicle's signals and pull out its odometer:
   decodes every answer).
 
 The three must agree on every odometer value. In the same run wrk (``--in-flight`` connections,
-the same requests) measures the platform's own capacity; wrk also reads every vehicle for two
-seconds before each client, so each starts on a platform whose recent readings are cached.
-Prints wall time and requests/s of each, the ratios to the tutorial code, and the ratio of the
-fleet read to the platform's capacity.
+the same requests) measures the platform's own capacity. Before that and before each client, wrk
+reads every vehicle for two seconds (so each starts on a platform whose recent readings are
+cached) and then pauses three seconds (uvicorn answers slowly for a moment after a load generator
+drops its connections). Loopback runs ``--rounds`` rounds (the slow run, one) and prints the
+median wall time and requests/s of each client, the ratios to the tutorial code, and the median
+of each round's ratio of the fleet read to the platform's capacity.
+
 Targets: with latency the fleet read is at least 20x the tutorial code; on loopback it reaches
 at least 0.8 of the platform's capacity.
 """
@@ -38,10 +41,12 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE] 
 import argparse
 import asyncio
 import json
+import statistics
 import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 ODOMETER = "odometer-traveleddistance"
 
@@ -135,17 +140,6 @@ def client_main(args: argparse.Namespace) -> None:
 # --- the run ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Measured:
-    name: str
-    wall: float
-    requests: int
-
-    @property
-    def rate(self) -> float:
-        return self.requests / self.wall
-
-
 def run_client(mode: str, spec: dict[str, object], in_flight: int) -> tuple[float, float, float, dict[str, float]]:
     from harness import PYTHON, pinned
 
@@ -174,94 +168,129 @@ def wrk_script(paths: list[str], token: str, user_id: str) -> str:
     )
 
 
-def measure(label: str, latency: float, vehicle_count: int, in_flight: int, seconds: int) -> dict[str, float]:
+@dataclass
+class Round:
+    """One round's figures: each client's wall time, the fleet read alone, and wrk's rate."""
+
+    walls: dict[str, float]
+    fleet_read: float
+    fleet_cpu: float
+    capacity: float
+    capacity_p99_ms: float
+
+
+def prepare_platform(server: Any, vehicle_count: int) -> tuple[dict[str, Any], str, int]:
+    """Seed the fleet, connect one user to it; answers the clients' spec, a token, the body size."""
     import httpx
+
+    env = server.env()
+    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
+    app_id = env["MOTORPOOL_APPLICATION_ID"]
+    with httpx.Client(base_url=server.origin, timeout=600) as http:
+        existing = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
+        if vehicle_count > len(existing):
+            http.post(
+                f"/admin/applications/{app_id}/fleet",
+                json={"count": vehicle_count - len(existing), "seed": 42},
+                headers=admin,
+            ).raise_for_status()
+        grant = http.post(
+            f"/admin/applications/{app_id}/connections",
+            json={"email": "fleet-owner@example.com", "mode": "simulated"},
+            headers=admin,
+        )
+        grant.raise_for_status()
+        user_id = grant.json()["data"]["userId"]
+        vehicles = list(grant.json()["data"]["vehicleIds"])[:vehicle_count]
+        assert len(vehicles) == vehicle_count, len(vehicles)
+        token = http.post(
+            "/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": env["SMARTCAR_CLIENT_ID"],
+                "client_secret": env["SMARTCAR_CLIENT_SECRET"],
+            },
+        ).json()["access_token"]
+        probe = http.get(
+            f"/v3/vehicles/{vehicles[0]}/signals",
+            headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id},
+        )
+        assert probe.status_code == 200, probe.text
+    spec = {
+        "origin": server.origin,
+        "client_id": env["SMARTCAR_CLIENT_ID"],
+        "client_secret": env["SMARTCAR_CLIENT_SECRET"],
+        "user_id": user_id,
+        "vehicles": vehicles,
+    }
+    return spec, token, len(probe.content)
+
+
+CLIENTS = (("tutorial", "tutorial"), ("Client", "sync"), ("AsyncClient fleet", "fleet"))
+
+
+def measure(
+    label: str, latency: float, vehicle_count: int, in_flight: int, seconds: int, rounds: int
+) -> dict[str, float]:
     from harness import motorpool_serve, run_wrk
 
     extra = {"MOTORPOOL_VEHICLE_LATENCY": str(latency)} if latency else {}
     with motorpool_serve(extra_env=extra) as server:
-        env = server.env()
-        admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
-        app_id = env["MOTORPOOL_APPLICATION_ID"]
-        with httpx.Client(base_url=server.origin, timeout=600) as http:
-            existing = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
-            if vehicle_count > len(existing):
-                http.post(
-                    f"/admin/applications/{app_id}/fleet",
-                    json={"count": vehicle_count - len(existing), "seed": 42},
-                    headers=admin,
-                ).raise_for_status()
-            fleet = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
-            grant = http.post(
-                f"/admin/applications/{app_id}/connections",
-                json={"email": "fleet-owner@example.com", "mode": "simulated"},
-                headers=admin,
-            )
-            grant.raise_for_status()
-            user_id = grant.json()["data"]["userId"]
-            vehicles = [v for v in grant.json()["data"]["vehicleIds"]][:vehicle_count]
-            assert len(vehicles) == vehicle_count, (len(vehicles), len(fleet))
-            token = http.post(
-                "/oauth2/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": env["SMARTCAR_CLIENT_ID"],
-                    "client_secret": env["SMARTCAR_CLIENT_SECRET"],
-                },
-            ).json()["access_token"]
-            probe = http.get(
-                f"/v3/vehicles/{vehicles[0]}/signals",
-                headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id},
-            )
-            assert probe.status_code == 200, probe.text
-            body_size = len(probe.content)
-
-        spec = {
-            "origin": server.origin,
-            "client_id": env["SMARTCAR_CLIENT_ID"],
-            "client_secret": env["SMARTCAR_CLIENT_SECRET"],
-            "user_id": user_id,
-            "vehicles": vehicles,
-        }
+        spec, token, body_size = prepare_platform(server, vehicle_count)
+        vehicles: list[str] = spec["vehicles"]
         paths = [f"/v3/vehicles/{vid}/signals" for vid in vehicles]
-        script = wrk_script(paths, token, user_id)
-        capacity = run_wrk(server.origin + paths[0], script=script, seconds=seconds, connections=in_flight)
+        script = wrk_script(paths, token, spec["user_id"])
 
-        results: dict[str, Measured] = {}
-        answers: dict[str, dict[str, float]] = {}
-        fleet_read = fleet_cpu = 0.0
-        for name, mode in (("tutorial", "tutorial"), ("Client", "sync"), ("AsyncClient fleet", "fleet")):
+        def warm_up() -> None:
+            # Reads every vehicle (so recent readings are cached), then pauses: uvicorn answers
+            # slowly for a moment after a load generator drops its connections at once.
             run_wrk(server.origin + paths[0], script=script, seconds=2, connections=in_flight, warmup=0)
-            wall, read, cpu, odometers = run_client(mode, spec, in_flight)
-            results[name] = Measured(name, wall, len(vehicles))
-            answers[name] = odometers
-            if mode == "fleet":
-                fleet_read, fleet_cpu = read, cpu
-        reference = answers["tutorial"]
-        for name, odometers in answers.items():
-            # Readings move only when a vehicle reports again, and slowly; compare loosely.
-            differing = [v for v in vehicles if abs(odometers.get(v, -1.0) - reference[v]) > 50.0]
-            assert not differing, f"{name} disagrees with the tutorial code on {len(differing)} vehicles"
+            time.sleep(3)
 
-    tutorial = results["tutorial"]
-    fleet = results["AsyncClient fleet"]
-    read_only = Measured("  of which the read", fleet_read, len(vehicles))
-    print(f"\n== {label}: {vehicle_count:,} vehicles, vehicle latency {latency * 1000:.0f} ms, "
-          f"signals body {body_size:,} B, {in_flight} in flight ==")
-    print("  (each reads every vehicle's signals and pulls out its odometer)")
-    for item in (*results.values(), read_only):
-        print(f"  {item.name:20} {item.wall:8.2f} s  {item.rate:8.0f} req/s  "
-              f"{tutorial.wall / item.wall:6.1f}x the tutorial code")
-    print(f"  {'platform (wrk)':20} {'':8}    {capacity.requests_per_second:8.0f} req/s  "
-          f"p50 {capacity.p50_ms:.1f} ms  p99 {capacity.p99_ms:.1f} ms  non-2xx {capacity.non_2xx}")
-    ratio = read_only.rate / capacity.requests_per_second
-    print(f"  fleet read / platform capacity: {ratio:.2f} "
-          f"(with decoding every answer: {fleet.rate / capacity.requests_per_second:.2f}); "
-          f"the client process was on CPU {fleet_cpu / fleet_read:.0%} of the read")
-    return {
-        "fleet_vs_tutorial": tutorial.wall / fleet.wall,
-        "fleet_vs_capacity": ratio,
-    }
+        measured: list[Round] = []
+        for _ in range(rounds):
+            warm_up()
+            capacity = run_wrk(server.origin + paths[0], script=script, seconds=seconds, connections=in_flight, warmup=0)
+            walls: dict[str, float] = {}
+            answers: dict[str, dict[str, float]] = {}
+            fleet_read = fleet_cpu = 0.0
+            for name, mode in CLIENTS:
+                warm_up()
+                wall, read, cpu, odometers = run_client(mode, spec, in_flight)
+                walls[name] = wall
+                answers[name] = odometers
+                if mode == "fleet":
+                    fleet_read, fleet_cpu = read, cpu
+            reference = answers["tutorial"]
+            for name, odometers in answers.items():
+                # Readings move only when a vehicle reports again, and slowly; compare loosely.
+                differing = [v for v in vehicles if abs(odometers.get(v, -1.0) - reference[v]) > 50.0]
+                assert not differing, f"{name} disagrees with the tutorial code on {len(differing)} vehicles"
+            measured.append(Round(walls, fleet_read, fleet_cpu, capacity.requests_per_second, capacity.p99_ms))
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    count = len(vehicles)
+    print(f"\n== {label}: {count:,} vehicles, vehicle latency {latency * 1000:.0f} ms, "
+          f"signals body {body_size:,} B, {in_flight} in flight, median of {rounds} round(s) ==")
+    print("  (each client reads every vehicle's signals and pulls out its odometer)")
+    tutorial = median([r.walls["tutorial"] for r in measured])
+    rows = [(name, median([r.walls[name] for r in measured])) for name, _ in CLIENTS]
+    rows.append(("  of which the read", median([r.fleet_read for r in measured])))
+    for name, wall in rows:
+        print(f"  {name:20} {wall:8.2f} s  {count / wall:8.0f} req/s  {tutorial / wall:6.1f}x the tutorial code")
+    capacity = median([r.capacity for r in measured])
+    print(f"  {'platform (wrk)':20} {'':8}    {capacity:8.0f} req/s  "
+          f"(p99 {median([r.capacity_p99_ms for r in measured]):.0f} ms)")
+    read_ratio = median([count / r.fleet_read / r.capacity for r in measured])
+    decoded_ratio = median([count / r.walls["AsyncClient fleet"] / r.capacity for r in measured])
+    vs_tutorial = median([r.walls["tutorial"] / r.walls["AsyncClient fleet"] for r in measured])
+    cpu = median([r.fleet_cpu / r.fleet_read for r in measured])
+    print(f"  fleet read / platform capacity: {read_ratio:.2f} per round "
+          f"{[round(count / r.fleet_read / r.capacity, 2) for r in measured]}; "
+          f"with every answer decoded {decoded_ratio:.2f}; client on CPU {cpu:.0%} of the read")
+    return {"fleet_vs_tutorial": vs_tutorial, "fleet_vs_capacity": read_ratio}
 
 
 def main() -> None:
@@ -269,14 +298,15 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds, for the second run")
     parser.add_argument("--in-flight", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds on loopback (the slow run has one)")
     parser.add_argument("--client", choices=["tutorial", "sync", "fleet"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         client_main(args)
         return
-    loopback = measure("loopback", 0.0, args.vehicles, args.in_flight, args.seconds)
-    slow = measure("slow vehicles", args.latency, args.vehicles, args.in_flight, args.seconds)
+    loopback = measure("loopback", 0.0, args.vehicles, args.in_flight, args.seconds, args.rounds)
+    slow = measure("slow vehicles", args.latency, args.vehicles, args.in_flight, args.seconds, 1)
     print("\n== targets ==")
     print(f"  loopback: fleet read / platform capacity = {loopback['fleet_vs_capacity']:.2f} (target >= 0.8)")
     print(f"  {args.latency * 1000:.0f} ms latency: fleet read / tutorial code = "
