@@ -16,6 +16,9 @@ three clients read every vehicle's signals and pull out its odometer:
   timed alone (the fleet read keeps answers undecoded) and with every odometer pulled out (which
   decodes every answer).
 
+For reference, a fourth client sends the same requests straight through aiohttp with nothing
+around them: the floor the fleet read stands on, measured in the same round.
+
 The three must agree on every odometer value. In the same run wrk (``--in-flight`` connections,
 the same requests) measures the platform's own capacity. Before that and before each client, wrk
 reads every vehicle for two seconds (so each starts on a platform whose recent readings are
@@ -117,6 +120,39 @@ def sdk_fleet(
 TIMES: dict[str, float] = {}
 
 
+def bare_aiohttp(origin: str, client_id: str, client_secret: str, user_id: str, vehicles: list[str], in_flight: int) -> dict[str, float]:
+    """The floor under the fleet read: the same requests straight through aiohttp, answers kept,
+    nothing checked or decoded until the read is over (a reference, not a way to write a client)."""
+    import aiohttp
+
+    async def read() -> dict[str, float]:
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as session:
+            async with session.post(f"{origin}/oauth2/token", data=form) as answer:
+                token = (await answer.json())["access_token"]
+            headers = {"Authorization": f"Bearer {token}", "sc-user-id": user_id}
+            bodies: dict[str, bytes] = {}
+            pending = iter(vehicles)
+
+            async def worker() -> None:
+                for vehicle_id in pending:
+                    async with session.get(f"{origin}/v3/vehicles/{vehicle_id}/signals", headers=headers) as answer:
+                        bodies[vehicle_id] = await answer.read()
+
+            started, cpu = time.perf_counter(), time.process_time()
+            await asyncio.gather(*(worker() for _ in range(in_flight)))
+            TIMES["read"] = time.perf_counter() - started
+            TIMES["read_cpu"] = time.process_time() - cpu
+        odometers: dict[str, float] = {}
+        for vehicle_id, body in bodies.items():
+            for signal in json.loads(body)["data"]:
+                if signal["attributes"]["code"] == ODOMETER:
+                    odometers[vehicle_id] = signal["attributes"]["body"]["value"]
+        return odometers
+
+    return asyncio.run(read())
+
+
 def client_main(args: argparse.Namespace) -> None:
     spec = json.loads(sys.stdin.read())
     if args.client != "tutorial":
@@ -128,8 +164,12 @@ def client_main(args: argparse.Namespace) -> None:
         odometers = tutorial_style(spec["origin"], spec["client_id"], spec["client_secret"], spec["user_id"], spec["vehicles"])
     elif args.client == "sync":
         odometers = sdk_sync(spec["origin"], spec["client_id"], spec["client_secret"], spec["user_id"], spec["vehicles"])
-    else:
+    elif args.client == "fleet":
         odometers = sdk_fleet(
+            spec["origin"], spec["client_id"], spec["client_secret"], spec["user_id"], spec["vehicles"], args.in_flight
+        )
+    else:
+        odometers = bare_aiohttp(
             spec["origin"], spec["client_id"], spec["client_secret"], spec["user_id"], spec["vehicles"], args.in_flight
         )
     wall = time.perf_counter() - started
@@ -175,6 +215,7 @@ class Round:
     walls: dict[str, float]
     fleet_read: float
     fleet_cpu: float
+    bare_read: float
     capacity: float
     capacity_p99_ms: float
 
@@ -226,7 +267,7 @@ def prepare_platform(server: Any, vehicle_count: int) -> tuple[dict[str, Any], s
     return spec, token, len(probe.content)
 
 
-CLIENTS = (("tutorial", "tutorial"), ("Client", "sync"), ("AsyncClient fleet", "fleet"))
+CLIENTS = (("tutorial", "tutorial"), ("Client", "sync"), ("AsyncClient fleet", "fleet"), ("bare aiohttp", "aiohttp"))
 
 
 def measure(
@@ -253,7 +294,7 @@ def measure(
             capacity = run_wrk(server.origin + paths[0], script=script, seconds=seconds, connections=in_flight, warmup=0)
             walls: dict[str, float] = {}
             answers: dict[str, dict[str, float]] = {}
-            fleet_read = fleet_cpu = 0.0
+            fleet_read = fleet_cpu = bare_read = 0.0
             for name, mode in CLIENTS:
                 warm_up()
                 wall, read, cpu, odometers = run_client(mode, spec, in_flight)
@@ -261,12 +302,14 @@ def measure(
                 answers[name] = odometers
                 if mode == "fleet":
                     fleet_read, fleet_cpu = read, cpu
+                if mode == "aiohttp":
+                    bare_read = read
             reference = answers["tutorial"]
             for name, odometers in answers.items():
                 # Readings move only when a vehicle reports again, and slowly; compare loosely.
                 differing = [v for v in vehicles if abs(odometers.get(v, -1.0) - reference[v]) > 50.0]
                 assert not differing, f"{name} disagrees with the tutorial code on {len(differing)} vehicles"
-            measured.append(Round(walls, fleet_read, fleet_cpu, capacity.requests_per_second, capacity.p99_ms))
+            measured.append(Round(walls, fleet_read, fleet_cpu, bare_read, capacity.requests_per_second, capacity.p99_ms))
 
     def median(values: list[float]) -> float:
         return statistics.median(values)
@@ -276,8 +319,9 @@ def measure(
           f"signals body {body_size:,} B, {in_flight} in flight, median of {rounds} round(s) ==")
     print("  (each client reads every vehicle's signals and pulls out its odometer)")
     tutorial = median([r.walls["tutorial"] for r in measured])
-    rows = [(name, median([r.walls[name] for r in measured])) for name, _ in CLIENTS]
+    rows = [(name, median([r.walls[name] for r in measured])) for name, mode in CLIENTS if mode != "aiohttp"]
     rows.append(("  of which the read", median([r.fleet_read for r in measured])))
+    rows.append(("bare aiohttp read", median([r.bare_read for r in measured])))
     for name, wall in rows:
         print(f"  {name:20} {wall:8.2f} s  {count / wall:8.0f} req/s  {tutorial / wall:6.1f}x the tutorial code")
     capacity = median([r.capacity for r in measured])
@@ -290,6 +334,9 @@ def measure(
     print(f"  fleet read / platform capacity: {read_ratio:.2f} per round "
           f"{[round(count / r.fleet_read / r.capacity, 2) for r in measured]}; "
           f"with every answer decoded {decoded_ratio:.2f}; client on CPU {cpu:.0%} of the read")
+    print(f"  bare aiohttp read / platform capacity: "
+          f"{median([count / r.bare_read / r.capacity for r in measured]):.2f}; "
+          f"fleet read / bare aiohttp read: {median([r.bare_read / r.fleet_read for r in measured]):.2f}")
     return {"fleet_vs_tutorial": vs_tutorial, "fleet_vs_capacity": read_ratio}
 
 
@@ -300,7 +347,7 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration")
     parser.add_argument("--rounds", type=int, default=3, help="rounds on loopback (the slow run has one)")
-    parser.add_argument("--client", choices=["tutorial", "sync", "fleet"], help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=["tutorial", "sync", "fleet", "aiohttp"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         client_main(args)
