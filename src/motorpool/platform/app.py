@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import admin, common, connect, iam, vehicles
+from .api import admin, commands, common, connect, iam, vehicles
 from .api.fastlane import PlatformApp
 from .services.runtime import Platform, start_platform
 from .settings import Settings
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> PlatformApp:
     iam.install(app)
     connect.install(app)
     vehicles.install(app)
+    app.include_router(commands.router)
     app.include_router(admin.router)
     app.add_middleware(common.RequestIdMiddleware)
     return app

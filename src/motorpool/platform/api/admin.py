@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -10,8 +12,10 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from ..errors import AuthenticationError
+from ..services import commands as command_rules
 from ..services import grants
 from ..services.oauth import bearer_token
+from ..sim import plans
 from ..store import repo
 from ..store.models import Application, ClientSecret, Owner, Vehicle
 from .common import json_response, platform_of
@@ -269,3 +273,75 @@ async def create_fleet(request: Request, application_id: str, body: NewFleet) ->
             session, application_id, body.count, body.powertrain, body.seed
         )
     return json_response({"data": {"created": created}}, 201)
+
+
+# --- steering the simulation ------------------------------------------------------------------
+# Each one is a plan of motorpool.platform.sim.plans applied with a compare-and-set, like a command.
+
+
+async def _steer(request: Request, vehicle_id: str, plan: Any) -> Response:
+    started_ms = int(time.time() * 1000)
+    state = await command_rules.apply_plan(platform_of(request).sessions, vehicle_id, plan, started_ms)
+    return json_response({"data": {"vehicleId": vehicle_id, "activity": state["activity"]["kind"],
+                                   "plugged": state.get("plugged"), "locked": state.get("locked")}})
+
+
+class PlugRequest(BaseModel):
+    plugged: bool = True
+    start: bool = False
+    kw: float | None = Field(default=None, gt=0, le=400, description="Charger power; default the charger where the car stands")
+
+
+@router.post("/vehicles/{vehicle_id}/plug", summary="Plug a simulated vehicle in (or out)")
+async def plug_vehicle(request: Request, vehicle_id: str, body: PlugRequest) -> Response:
+    """``plugged: false`` unplugs; ``start: true`` starts charging at once."""
+    if not body.plugged:
+        return await _steer(request, vehicle_id, plans.unplug)
+
+    def plug(spec: Any, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+        # A given power overrides the charger where the car stands (home wallbox or public post).
+        charger = {**plans.default_charger(spec, state), "kw": body.kw} if body.kw else None
+        return plans.plug_in(spec, seed, state, now, charger, start=body.start)
+
+    return await _steer(request, vehicle_id, plug)
+
+
+class DriveRequest(BaseModel):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    speed_kph: float | None = Field(default=None, alias="speedKph", ge=5, le=200)
+    model_config = {"populate_by_name": True}
+
+
+@router.post("/vehicles/{vehicle_id}/drive", summary="Start a trip to a destination")
+async def drive_vehicle(request: Request, vehicle_id: str, body: DriveRequest) -> Response:
+    return await _steer(request, vehicle_id, partial(
+        plans.start_trip, latitude=body.latitude, longitude=body.longitude, speed_kph=body.speed_kph))
+
+
+@router.post("/vehicles/{vehicle_id}/sleep", summary="Put an idle vehicle to sleep now")
+async def sleep_vehicle(request: Request, vehicle_id: str) -> Response:
+    return await _steer(request, vehicle_id, plans.sleep)
+
+
+@router.post("/vehicles/{vehicle_id}/wake", summary="Wake a vehicle")
+async def wake_vehicle(request: Request, vehicle_id: str) -> Response:
+    return await _steer(request, vehicle_id, plans.wake)
+
+
+class OnlineRequest(BaseModel):
+    online: bool
+
+
+@router.post("/vehicles/{vehicle_id}/online", summary="Take a vehicle off the network or bring it back")
+async def set_vehicle_online(request: Request, vehicle_id: str, body: OnlineRequest) -> Response:
+    return await _steer(request, vehicle_id, partial(plans.set_online, online=body.online))
+
+
+class SignalOverride(BaseModel):
+    body: dict[str, Any] | None = Field(description="The signal's body from now on; null un-pins it")
+
+
+@router.put("/vehicles/{vehicle_id}/signals/{code}", summary="Pin a signal to a value")
+async def set_vehicle_signal(request: Request, vehicle_id: str, code: str, body: SignalOverride) -> Response:
+    return await _steer(request, vehicle_id, partial(plans.set_signal, code=code, body=body.body))

@@ -1,0 +1,96 @@
+"""Vehicle commands: success, refusals decided by the simulated state, effects on signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import PlatformHarness
+from tests.platform.test_vehicle_api import assert_error, get
+
+CONTROL = ["read_vehicle_info", "read_battery", "read_charge", "read_security", "control_security", "control_charge"]
+
+
+async def tesla(platform: PlatformHarness, scope: list[str] | None = None) -> tuple[str, str]:
+    """A Tesla Model 3 of the application's fleet, connected with ``scope``."""
+    vehicle = await platform.admin("POST", "/admin/vehicles", json={
+        "applicationId": platform.application_id, "make": "TESLA", "model": "Model 3", "seed": 7})
+    user_id, vehicle_ids = await platform.connect(scope=scope or CONTROL, vehicles=[vehicle["id"]])
+    return user_id, vehicle_ids[0]
+
+
+async def command(platform: PlatformHarness, user_id: str, vehicle_id: str, path: str,
+                  body: dict[str, Any] | None = None) -> Any:
+    headers = await platform.auth_headers(user_id)
+    return await platform.http.post(f"/v3/vehicles/{vehicle_id}/commands/{path}", headers=headers, json=body)
+
+
+async def signal(platform: PlatformHarness, user_id: str, vehicle_id: str, code: str) -> dict[str, Any]:
+    response = await get(platform, f"/v3/vehicles/{vehicle_id}/signals/{code}", user_id)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["attributes"]["body"]
+
+
+async def test_lock_and_unlock_change_the_lock_signal(platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(platform)
+    response = await command(platform, user_id, vehicle_id, "security/unlock")
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["id"].startswith("exec_") and data["type"] == "command-execution"
+    assert data["attributes"]["commandType"] == "security-unlock"
+    assert data["attributes"]["status"] == {"value": "SUCCESS"}
+    assert data["attributes"]["executionMode"] == "sync"
+    assert (await signal(platform, user_id, vehicle_id, "closure-islocked"))["value"] is False
+    assert (await command(platform, user_id, vehicle_id, "security/lock")).status_code == 200
+    assert (await signal(platform, user_id, vehicle_id, "closure-islocked"))["value"] is True
+
+
+async def steer(platform: PlatformHarness, vehicle_id: str, action: str, body: dict[str, Any] | None = None) -> Any:
+    return await platform.admin("POST", f"/admin/vehicles/{vehicle_id}/{action}", json=body or {})
+
+
+async def test_charging_starts_and_stops_with_the_plug(platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(platform)
+    await steer(platform, vehicle_id, "plug", {"plugged": False})
+    assert_error(await command(platform, user_id, vehicle_id, "charge/start"), 409, "VEHICLE_STATE",
+                 "CHARGING_PLUG_NOT_CONNECTED")
+    assert_error(await command(platform, user_id, vehicle_id, "charge/stop"), 409, "VEHICLE_STATE", "NOT_CHARGING")
+
+    await steer(platform, vehicle_id, "plug", {"plugged": True})
+    # Room below the limit, so the start is not refused as fully charged.
+    await command(platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 100}}})
+    started = await command(platform, user_id, vehicle_id, "charge/start")
+    assert started.status_code == 200, started.text
+    assert started.json()["data"]["attributes"]["commandType"] == "charge-start"
+    assert (await signal(platform, user_id, vehicle_id, "charge-ischarging"))["value"] is True
+    assert (await signal(platform, user_id, vehicle_id, "charge-detailedchargingstatus"))["value"] == "CHARGING"
+    assert_error(await command(platform, user_id, vehicle_id, "charge/start"), 409, "VEHICLE_STATE",
+                 "CHARGING_IN_PROGRESS")
+
+    assert (await command(platform, user_id, vehicle_id, "charge/stop")).status_code == 200
+    assert (await signal(platform, user_id, vehicle_id, "charge-ischarging"))["value"] is False
+
+
+async def test_set_limit_is_validated_and_read_back(platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(platform)
+    response = await command(platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 80}}})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["attributes"]["parameters"] == {"percent": 80}
+    limits = await signal(platform, user_id, vehicle_id, "charge-chargelimits")
+    assert {"type": "GLOBAL", "limit": 80, "condition": None} in limits["values"]
+    for bad in (49, 101, "80", 80.5, None):
+        assert_error(await command(platform, user_id, vehicle_id, "charge/set-limit",
+                                   {"data": {"attributes": {"percent": bad}}}), 400, "VALIDATION")
+    assert_error(await command(platform, user_id, vehicle_id, "charge/set-limit", {}), 400, "VALIDATION")
+
+
+async def test_lock_while_driving_is_refused_in_motion(sqlite_platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(sqlite_platform)
+    await steer(sqlite_platform, vehicle_id, "drive", {"latitude": 40.0, "longitude": -100.0})
+    assert_error(await command(sqlite_platform, user_id, vehicle_id, "security/unlock"), 409, "VEHICLE_STATE",
+                 "IN_MOTION")
+
+
+async def test_commands_need_their_permission_and_the_user(sqlite_platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(sqlite_platform, scope=["read_vehicle_info", "control_charge"])
+    assert_error(await command(sqlite_platform, user_id, vehicle_id, "security/lock"), 403, "PERMISSION")
+    assert_error(await command(sqlite_platform, None, vehicle_id, "security/lock"), 400, "VALIDATION")  # type: ignore[arg-type]
