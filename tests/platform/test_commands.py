@@ -94,3 +94,21 @@ async def test_commands_need_their_permission_and_the_user(sqlite_platform: Plat
     user_id, vehicle_id = await tesla(sqlite_platform, scope=["read_vehicle_info", "control_charge"])
     assert_error(await command(sqlite_platform, user_id, vehicle_id, "security/lock"), 403, "PERMISSION")
     assert_error(await command(sqlite_platform, None, vehicle_id, "security/lock"), 400, "VALIDATION")  # type: ignore[arg-type]
+
+
+async def test_admin_steering_answers_and_refuses_cleanly(sqlite_platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(sqlite_platform)
+    assert (await steer(sqlite_platform, vehicle_id, "sleep"))["activity"] == "parked"
+    await steer(sqlite_platform, vehicle_id, "wake")
+    # A command reaches a car that was put to sleep: the make's cloud wakes it first.
+    await steer(sqlite_platform, vehicle_id, "sleep")
+    assert (await command(sqlite_platform, user_id, vehicle_id, "security/unlock")).status_code == 200
+    pinned = await sqlite_platform.admin("PUT", f"/admin/vehicles/{vehicle_id}/signals/closure-islocked",
+                                         json={"body": {"value": True}})
+    assert pinned["vehicleId"] == vehicle_id
+    assert (await signal(sqlite_platform, user_id, vehicle_id, "closure-islocked"))["value"] is True
+    headers = sqlite_platform.admin_headers
+    bad_drive = await sqlite_platform.http.post(f"/admin/vehicles/{vehicle_id}/drive", headers=headers,
+                                                json={"latitude": 91, "longitude": 0})
+    assert bad_drive.status_code in (400, 422), bad_drive.text
+    assert (await steer(sqlite_platform, vehicle_id, "online", {"online": False}))["vehicleId"] == vehicle_id
