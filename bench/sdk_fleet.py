@@ -33,14 +33,9 @@ at least 0.8 of the platform's capacity.
 
 from __future__ import annotations
 
+import _pathfix  # noqa: F401  (must come first: see _pathfix.py)
 import os
 import sys
-
-# bench/ holds a script named token.py; run from here, it would shadow the standard library's
-# ``token`` module (imported by asyncio through tokenize). Keep bench/ on the path, but last.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE] + [_HERE]
-
 import argparse
 import asyncio
 import json
