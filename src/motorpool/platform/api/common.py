@@ -31,16 +31,22 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = str(uuid.uuid4())
-        scope[REQUEST_ID] = request_id
-        header = (b"sc-request-id", request_id.encode())
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
-
+        _, send_with_id = tag_request(scope, send)
         await self.app(scope, receive, send_with_id)
+
+
+def tag_request(scope: Scope, send: Send) -> tuple[str, Send]:
+    """Give a request its id and a ``send`` that adds the ``SC-Request-Id`` header."""
+    request_id = str(uuid.uuid4())
+    scope[REQUEST_ID] = request_id
+    header = (b"sc-request-id", request_id.encode())
+
+    async def send_with_id(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), header]
+        await send(message)
+
+    return request_id, send_with_id
 
 
 def request_id(request: Request) -> str:

@@ -10,7 +10,6 @@ declaration so it stays documented in OpenAPI."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -20,7 +19,7 @@ from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import ServerError
-from .common import REQUEST_ID
+from .common import tag_request
 
 log = logging.getLogger("motorpool")
 
@@ -38,18 +37,15 @@ class AsgiEndpoint:
 
 async def serve_fast(owner: FastAPI, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
     """Run a fast-lane endpoint with a request id and a last-resort error answer."""
-    request_id = str(uuid.uuid4())
-    scope[REQUEST_ID] = request_id
     scope["app"] = owner
-    header = (b"sc-request-id", request_id.encode())
     started = False
 
-    async def send_with_id(message: Message) -> None:
+    async def noting_start(message: Message) -> None:
         nonlocal started
-        if message["type"] == "http.response.start":
-            started = True
-            message["headers"] = [*message.get("headers", ()), header]
+        started = started or message["type"] == "http.response.start"
         await send(message)
+
+    request_id, send_with_id = tag_request(scope, noting_start)
 
     try:
         await route.handle(scope, receive, send_with_id)

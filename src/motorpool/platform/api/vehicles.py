@@ -245,12 +245,13 @@ async def signals_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     try:
         access = await _signal_access(request)
         system = signal_rules.unit_system(request.headers.get("sc-unit-system"))
-        query = request.query_params
-        page, size = signal_rules.parse_signal_paging(
-            query.get("page[number]", query.get("page")), query.get("page[size]", query.get("pageSize"))
+        paging = connection_rules.parse_paging(
+            request.query_params, default_size=signal_rules.MAX_SIGNAL_PAGE
         )
         await _vehicle_latency(request)
-        rendered = platform.signals.list_signals(access, int(time.time() * 1000), system, page, size)
+        rendered = platform.signals.list_signals(
+            access, int(time.time() * 1000), system, paging.number, paging.size
+        )
     except ApiError as error:
         await error_response(request, error)(scope, receive, send)
         return
@@ -343,18 +344,7 @@ async def get_vehicle(request: Request, vehicle_id: str, sc_user_id: UserHeader 
         vehicle = found[0].vehicle
         if vehicle.id != vehicle_id:
             raise NotFound(f"No vehicle with id '{vehicle_id}' is connected to this application.")
-        resource = {
-            "id": vehicle.id,
-            "type": "vehicle",
-            "attributes": {
-                "make": vehicle.make,
-                "model": vehicle.model,
-                "year": vehicle.year,
-                "mode": vehicle.mode,
-                "powertrainType": vehicle.powertrain,
-            },
-            "links": {"self": f"{platform.settings.origin}/v3/vehicles/{vehicle.id}"},
-        }
+        resource = platform.signals.vehicle_resource(vehicle)
     await _vehicle_latency(request)
     return json_response({"data": resource, "id": resource["id"], **resource["attributes"]})
 

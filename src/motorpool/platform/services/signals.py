@@ -19,6 +19,7 @@ from ..errors import ApiError, Incompatible, NotFound, PermissionDenied, Validat
 from ..sim import catalogue, units
 from ..sim.signals import SIGNALS, supported_signals
 from ..sim.vehicle import read_signals, report_interval_ms
+from ..store.models import Vehicle
 from .access import VehicleAccess
 
 MAX_SIGNAL_PAGE = 100
@@ -104,18 +105,20 @@ class SignalService:
         self._snapshots.clear()
         self._bodies.clear()
 
-    def vehicle_resource(self, access: VehicleAccess) -> dict[str, Any]:
+    def vehicle_resource(self, vehicle: VehicleAccess | Vehicle) -> dict[str, Any]:
+        """The vehicle resource, from a cached access record or a stored vehicle alike."""
+        vehicle_id = vehicle.vehicle_id if isinstance(vehicle, VehicleAccess) else vehicle.id
         return {
-            "id": access.vehicle_id,
+            "id": vehicle_id,
             "type": "vehicle",
             "attributes": {
-                "make": access.make,
-                "model": access.model,
-                "year": access.year,
-                "mode": access.mode,
-                "powertrainType": access.powertrain,
+                "make": vehicle.make,
+                "model": vehicle.model,
+                "year": vehicle.year,
+                "mode": vehicle.mode,
+                "powertrainType": vehicle.powertrain,
             },
-            "links": {"self": f"{self.origin}/v3/vehicles/{access.vehicle_id}"},
+            "links": {"self": f"{self.origin}/v3/vehicles/{vehicle_id}"},
         }
 
     @staticmethod
@@ -262,28 +265,3 @@ class SignalService:
             fetched_at_ms=snapshot.fetched_at_ms,
             unit_system=system,
         )
-
-
-def parse_signal_paging(page: str | None, size: str | None) -> tuple[int, int]:
-    problems: list[ValidationFailed] = []
-    number, count = 1, MAX_SIGNAL_PAGE
-    if page is not None:
-        try:
-            number = int(page)
-            if number < 1:
-                raise ValueError
-        except ValueError:
-            problems.append(ValidationFailed(f"page '{page}' must be a whole number of at least 1.", source={"parameter": "page"}))
-    if size is not None:
-        try:
-            count = int(size)
-            if not 1 <= count <= MAX_SIGNAL_PAGE:
-                raise ValueError
-        except ValueError:
-            problems.append(
-                ValidationFailed(f"pageSize '{size}' must be a whole number from 1 to {MAX_SIGNAL_PAGE}.", source={"parameter": "pageSize"})
-            )
-    if problems:
-        problems[0].extra_errors = problems[1:]
-        raise problems[0]
-    return number, count
