@@ -53,7 +53,7 @@ class Platform:
             try:
                 await self.access.poll()
                 await self.clients.flush_usage()
-                async with self.sessions() as session, session.begin():
+                async with self.sessions() as session:
                     self.tokens.revoked.update(
                         await repo.live_revocations(session, datetime.now(UTC))
                     )
@@ -104,6 +104,7 @@ async def start_platform(settings: Settings) -> Platform:
             key = generate_signing_key()
             await repo.add_signing_key(session, key)
             keys = [key]
+        await repo.prune_revocations(session, datetime.now(UTC))
         revoked = set(await repo.live_revocations(session, datetime.now(UTC)))
 
     tokens = TokenService(keys, issuer=settings.origin, ttl=settings.token_ttl, revoked=revoked)
