@@ -410,9 +410,94 @@ async def add_revoked_token(session: AsyncSession, jti: str, expires_at: datetim
 
 async def live_revocations(session: AsyncSession, now: datetime) -> list[str]:
     """The ids of revoked tokens that have not expired yet (a read; polled every second)."""
-    return list((await session.scalars(select(RevokedToken.jti).where(RevokedToken.expires_at >= now))).all())
+    query = select(RevokedToken.jti).where(RevokedToken.expires_at >= now)
+    return list((await session.scalars(query)).all())
 
 
 async def prune_revocations(session: AsyncSession, now: datetime) -> None:
     """Forget revocations of tokens that have expired anyway."""
     await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """What the read path needs about one (user, vehicle) pair, fetched in one query."""
+
+    connection_id: str
+    permissions: tuple[str, ...]
+    vehicle_id: str
+    vin: str
+    make: str
+    model: str
+    year: int
+    powertrain: str
+    mode: str
+    seed: int
+    state: dict[str, Any]
+    version: int
+
+
+async def access_row(
+    session: AsyncSession, application_id: str, user_id: str, vehicle_id: str
+) -> AccessRow | None:
+    query = (
+        select(
+            Connection.id,
+            Connection.permissions,
+            Vehicle.id,
+            Vehicle.vin,
+            Vehicle.make,
+            Vehicle.model,
+            Vehicle.year,
+            Vehicle.powertrain,
+            Vehicle.mode,
+            Vehicle.seed,
+            Vehicle.state,
+            Vehicle.version,
+        )
+        .join(Vehicle, Vehicle.id == Connection.vehicle_id)
+        .where(
+            Connection.application_id == application_id,
+            Connection.user_id == user_id,
+            Connection.vehicle_id == vehicle_id,
+        )
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    return AccessRow(
+        connection_id=row[0],
+        permissions=tuple(row[1] or ()),
+        vehicle_id=row[2],
+        vin=row[3],
+        make=row[4],
+        model=row[5],
+        year=row[6],
+        powertrain=row[7],
+        mode=row[8],
+        seed=row[9],
+        state=row[10] or {},
+        version=row[11],
+    )
+
+
+async def vehicle_connected_to_application(
+    session: AsyncSession, application_id: str, vehicle_id: str
+) -> bool:
+    found = await session.scalar(
+        select(Connection.id)
+        .where(Connection.application_id == application_id, Connection.vehicle_id == vehicle_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+# --- connect ----------------------------------------------------------------------------------
+
+
+async def find_user_by_subject(session: AsyncSession, application_id: str, subject: str) -> User | None:
+    """The user an owner already is for an application, without creating one."""
+    result = await session.scalars(
+        select(User).where(User.application_id == application_id, User.subject == subject)
+    )
+    return result.first()
