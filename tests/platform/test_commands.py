@@ -10,10 +10,10 @@ from tests.platform.test_vehicle_api import assert_error, get
 CONTROL = ["read_vehicle_info", "read_battery", "read_charge", "read_security", "control_security", "control_charge"]
 
 
-async def tesla(platform: PlatformHarness, scope: list[str] | None = None) -> tuple[str, str]:
+async def tesla(platform: PlatformHarness, scope: list[str] | None = None, seed: int = 7) -> tuple[str, str]:
     """A Tesla Model 3 of the application's fleet, connected with ``scope``."""
     vehicle = await platform.admin("POST", "/admin/vehicles", json={
-        "applicationId": platform.application_id, "make": "TESLA", "model": "Model 3", "seed": 7})
+        "applicationId": platform.application_id, "make": "TESLA", "model": "Model 3", "seed": seed})
     user_id, vehicle_ids = await platform.connect(scope=scope or CONTROL, vehicles=[vehicle["id"]])
     return user_id, vehicle_ids[0]
 
@@ -100,8 +100,6 @@ async def test_admin_steering_answers_and_refuses_cleanly(sqlite_platform: Platf
     user_id, vehicle_id = await tesla(sqlite_platform)
     assert (await steer(sqlite_platform, vehicle_id, "sleep"))["activity"] == "parked"
     await steer(sqlite_platform, vehicle_id, "wake")
-    # A command reaches a car that was put to sleep: the make's cloud wakes it first.
-    await steer(sqlite_platform, vehicle_id, "sleep")
     assert (await command(sqlite_platform, user_id, vehicle_id, "security/unlock")).status_code == 200
     pinned = await sqlite_platform.admin("PUT", f"/admin/vehicles/{vehicle_id}/signals/closure-islocked",
                                          json={"body": {"value": True}})
@@ -113,3 +111,11 @@ async def test_admin_steering_answers_and_refuses_cleanly(sqlite_platform: Platf
     assert bad_drive.status_code == 400, bad_drive.text
     assert bad_drive.json()["type"] == "VALIDATION"
     assert (await steer(sqlite_platform, vehicle_id, "online", {"online": False}))["vehicleId"] == vehicle_id
+
+
+async def test_one_seed_makes_one_vehicle(sqlite_platform: PlatformHarness) -> None:
+    await tesla(sqlite_platform)
+    again = await sqlite_platform.http.post("/admin/vehicles", headers=sqlite_platform.admin_headers, json={
+        "applicationId": sqlite_platform.application_id, "make": "TESLA", "model": "Model 3", "seed": 7})
+    assert_error(again, 409, again.json()["type"])
+    assert "seed 7" in again.json()["description"]

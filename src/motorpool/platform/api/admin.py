@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import re
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from ..errors import AuthenticationError
-from ..services import commands as command_rules
+from ..errors import AuthenticationError, ValidationFailed
 from ..services import grants
+from ..services.clocks import clock_view
+from ..services.connections import parse_uuid
 from ..services.oauth import bearer_token
 from ..sim import plans
 from ..store import repo
@@ -280,8 +281,9 @@ async def create_fleet(request: Request, application_id: str, body: NewFleet) ->
 
 
 async def _steer(request: Request, vehicle_id: str, plan: Any) -> Response:
-    started_ms = int(time.time() * 1000)
-    state = await command_rules.apply_plan(platform_of(request).sessions, vehicle_id, plan, started_ms)
+    """Apply a plan at the simulated now of the vehicle's application (real time for an owner's car)."""
+    vehicle_id = parse_uuid(vehicle_id, "vehicleId", parameter="vehicleId")
+    state = await platform_of(request).commands.steer(vehicle_id, plan)
     return json_response({"data": {"vehicleId": vehicle_id, "activity": state["activity"]["kind"],
                                    "plugged": state.get("plugged"), "locked": state.get("locked")}})
 
@@ -307,16 +309,27 @@ async def plug_vehicle(request: Request, vehicle_id: str, body: PlugRequest) -> 
 
 
 class DriveRequest(BaseModel):
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
     speed_kph: float | None = Field(default=None, alias="speedKph", ge=5, le=200)
     model_config = {"populate_by_name": True}
 
 
 @router.post("/vehicles/{vehicle_id}/drive", summary="Start a trip to a destination")
 async def drive_vehicle(request: Request, vehicle_id: str, body: DriveRequest) -> Response:
-    return await _steer(request, vehicle_id, partial(
-        plans.start_trip, latitude=body.latitude, longitude=body.longitude, speed_kph=body.speed_kph))
+    """Without ``latitude``/``longitude`` the car drives to the destination last sent to its
+    navigation (``navigation/set-destination``)."""
+    if (body.latitude is None) != (body.longitude is None):
+        raise ValidationFailed("Give both latitude and longitude, or neither.", source={"parameter": "latitude"})
+
+    def drive(spec: Any, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+        target = (body.latitude, body.longitude) if body.latitude is not None else state.get("destination")
+        if target is None or target[0] is None:
+            raise ValueError("No destination: give latitude and longitude, or set one with navigation/set-destination.")
+        return plans.start_trip(spec, seed, state, now, latitude=target[0], longitude=target[1],
+                                speed_kph=body.speed_kph)
+
+    return await _steer(request, vehicle_id, drive)
 
 
 @router.post("/vehicles/{vehicle_id}/sleep", summary="Put an idle vehicle to sleep now")
@@ -345,3 +358,58 @@ class SignalOverride(BaseModel):
 @router.put("/vehicles/{vehicle_id}/signals/{code}", summary="Pin a signal to a value")
 async def set_vehicle_signal(request: Request, vehicle_id: str, code: str, body: SignalOverride) -> Response:
     return await _steer(request, vehicle_id, partial(plans.set_signal, code=code, body=body.body))
+
+
+# --- the simulation clock ---------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, None: 1000}
+
+
+def duration_ms(text: str) -> int:
+    """``90``, ``90s``, ``15m``, ``2h``, ``1.5d`` → milliseconds (a bare number is seconds)."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValidationFailed(f"'{text}' is not a duration such as 90s, 15m, 2h or 1d.", source={"pointer": "/by"})
+    return int(float(match.group(1)) * _UNIT_MS[match.group(2)])
+
+
+class ClockChange(BaseModel):
+    rate: float | None = Field(default=None, ge=0, le=10_000, description="1 real time, 60 a minute per second, 0 frozen")
+    now: datetime | None = Field(default=None, description="Jump forward to this instant")
+    model_config = {"extra": "forbid"}
+
+
+class ClockStep(BaseModel):
+    seconds: float | None = Field(default=None, ge=0)
+    by: str | None = Field(default=None, description="A duration such as 90s, 15m, 2h or 1d")
+    model_config = {"extra": "forbid"}
+
+
+async def _clock_answer(request: Request, application_id: str) -> Response:
+    clock = await platform_of(request).clocks.clock(application_id)
+    return json_response({"data": {"applicationId": application_id, **clock_view(clock)}})
+
+
+@router.get("/applications/{application_id}/clock", summary="Read an application's simulation clock")
+async def get_clock(request: Request, application_id: str) -> Response:
+    return await _clock_answer(request, application_id)
+
+
+@router.put("/applications/{application_id}/clock", summary="Set the clock's rate, or jump forward")
+async def set_clock(request: Request, application_id: str, body: ClockChange) -> Response:
+    """``rate`` 0 freezes simulated time, 1 runs it at real pace, 60 makes a minute pass per
+    second; ``now`` jumps forward to an instant (never back)."""
+    to_ms = int(body.now.timestamp() * 1000) if body.now is not None else None
+    await platform_of(request).clocks.change(application_id, rate=body.rate, to_ms=to_ms)
+    return await _clock_answer(request, application_id)
+
+
+@router.post("/applications/{application_id}/clock/advance", summary="Move the clock forward")
+async def advance_clock(request: Request, application_id: str, body: ClockStep) -> Response:
+    """Give ``seconds`` or ``by`` (``2h``); vehicles charge, drive and sleep through the step."""
+    if (body.seconds is None) == (body.by is None):
+        raise ValidationFailed("Give either seconds or by.", source={"pointer": "/seconds"})
+    step = duration_ms(body.by) if body.by is not None else int((body.seconds or 0) * 1000)
+    await platform_of(request).clocks.change(application_id, advance_ms=step)
+    return await _clock_answer(request, application_id)

@@ -7,7 +7,6 @@ declarations further down document the same paths in OpenAPI."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -233,6 +232,13 @@ async def _signal_access(request: Request) -> Any:
     return await platform.access.get(claims.application_id, user_id, vehicle_id)
 
 
+async def simulated_now(request: Request, access: Any) -> int:
+    """The calling application's simulated now (its clock is cached after the first read)."""
+    clocks = platform_of(request).clocks
+    now = clocks.cached_now(access.application_id)
+    return now if now is not None else await clocks.now_ms(access.application_id)
+
+
 async def _send_rendered(send: Send, rendered: signal_rules.Rendered) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": list(rendered.raw_headers)})
     await send({"type": "http.response.body", "body": rendered.body})
@@ -250,7 +256,7 @@ async def signals_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         )
         await _vehicle_latency(request)
         rendered = platform.signals.list_signals(
-            access, int(time.time() * 1000), system, paging.number, paging.size
+            access, await simulated_now(request, access), system, paging.number, paging.size
         )
     except ApiError as error:
         await error_response(request, error)(scope, receive, send)
@@ -266,7 +272,7 @@ async def signal_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         system = signal_rules.unit_system(request.headers.get("sc-unit-system"))
         await _vehicle_latency(request)
         rendered = platform.signals.get_signal(
-            access, request.path_params["code"], int(time.time() * 1000), system
+            access, request.path_params["code"], await simulated_now(request, access), system
         )
     except ApiError as error:
         await error_response(request, error)(scope, receive, send)

@@ -186,7 +186,11 @@ class AdminService:
             nickname=nickname,
             seed=seed,
         )
-        await repo.add_vehicles(session, [vehicle])
+        try:
+            await repo.add_vehicles(session, [vehicle])
+        except IntegrityError:
+            # A vehicle's id is drawn from its seed, so one seed makes one vehicle.
+            raise Conflict(f"A vehicle made from seed {seed} already exists; give another seed.") from None
         return vehicle
 
     async def create_fleet(

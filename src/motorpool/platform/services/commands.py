@@ -1,31 +1,47 @@
-"""Vehicle commands: permission check, then load → settle → plan → compare-and-set.
+"""Vehicle commands and charge schedules: the rules between the API and the simulation.
 
-The outcome is decided by the simulated state (``sim.plans`` refuses with the documented
-``VEHICLE_STATE`` codes); an asleep car is woken by the command, as connected cars are woken by
-their maker's cloud before a remote command. Nothing runs in the background: the new state is a
-starting point the reads evolve from."""
+A command is load → settle → plan → compare-and-set, at the application's simulated now. The
+outcome is decided by the simulated state (``sim.plans`` refuses with the documented
+``VEHICLE_STATE`` codes). A car that sleeps is woken the way its maker does it (``sim.remote``):
+the command is queued in the vehicle's state, answered ``202`` with ``executionMode: "async"``,
+and completes when the wake-up is over; its result is read at
+``GET /v3/vehicles/{id}/commands/executions/{executionId}``. Makers that do not wake a car for a
+command refuse with ``ASLEEP``. Nothing runs in the background: a queued command is applied by the
+first read, command or execution lookup whose instant reaches it."""
 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ApiError, Incompatible, NotFound, PermissionDenied, ValidationFailed, VehicleStateError
-from ..sim import catalogue
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..errors import (
+    ApiError,
+    Incompatible,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    VehicleStateError,
+)
+from ..sim import catalogue, plans, remote
 from ..sim.catalogue import ModelSpec
 from ..sim.plans import SimulationRefused
+from ..sim.signals import permissions_for
+from ..sim.vehicle import contact
 from ..store import repo
+from ..store.models import CommandExecution, Vehicle
 from .access import VehicleAccess
+from .clocks import ClockBook
+from .signals import iso_ms
 
 #: A plan: (spec, seed, state, now_ms) → the new state, or SimulationRefused.
 Plan = Callable[[ModelSpec, int, dict[str, Any], int], dict[str, Any]]
 
-
-def _iso(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+COMMAND_EXECUTION = "command-execution"
+SCHEDULE_EXECUTION = "charge-schedule-execution"
 
 
 def refusal_error(refused: SimulationRefused) -> ApiError:
@@ -36,6 +52,10 @@ def refusal_error(refused: SimulationRefused) -> ApiError:
 
 
 def require_permission(access: VehicleAccess, permission: str) -> None:
+    """A command needs a vehicle that can do it (else 501) and the user's grant (else 403)."""
+    spec = model_of(access.make, access.model)
+    if permission not in permissions_for(spec):
+        raise Incompatible(f"The {spec.make_display} {spec.model} cannot receive this command.")
     if permission not in access.permissions:
         raise PermissionDenied(
             f"This command needs the {permission} permission, which the user did not grant."
@@ -49,46 +69,206 @@ def model_of(make: str, model: str) -> ModelSpec:
     return spec
 
 
-async def apply_plan(sessions: Any, vehicle_id: str, plan: Plan, now_ms: int) -> dict[str, Any]:
-    """Apply ``plan`` to the stored state with a compare-and-set, retrying once on a lost race.
-
-    The version bump of the save makes the read caches drop their snapshot of the vehicle."""
-    for _attempt in range(2):
-        async with sessions() as session, session.begin():
-            vehicle = await repo.get_vehicle(session, vehicle_id)
-            if vehicle is None:
-                raise NotFound("The vehicle does not exist.", code="VEHICLE")
-            spec = model_of(vehicle.make, vehicle.model)
-            try:
-                new_state = plan(spec, vehicle.seed, vehicle.state, now_ms)
-            except SimulationRefused as refused:
-                raise refusal_error(refused) from None
-            except ValueError as invalid:
-                raise ValidationFailed(str(invalid)) from None
-            if await repo.save_vehicle_state(session, vehicle.id, new_state, vehicle.version):
-                return new_state
-    raise VehicleStateError("The vehicle was busy with another command; try again.", code="UNKNOWN")
+def new_execution_id() -> str:
+    return f"exec_{secrets.token_hex(12)}"
 
 
-def command_execution(command_type: str, started_ms: int, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``command-execution`` answer of a command that completed synchronously."""
-    finished_ms = int(time.time() * 1000)
-    attributes: dict[str, Any] = {
-        "commandType": command_type,
-        "status": {"value": "SUCCESS"},
-        "executionMode": "sync",
-    }
+def new_schedule_id() -> str:
+    return f"sched_{secrets.token_hex(12)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What to carry out: a ``commandType`` of ``plans.run_command`` and its parameters.
+
+    ``attributes`` are the wire attributes of the answer (without status and mode)."""
+
+    command: str
+    parameters: dict[str, Any]
+    execution_type: str
+    attributes: dict[str, Any]
+
+
+def command_request(command_type: str, parameters: dict[str, Any] | None = None) -> Request:
+    attributes: dict[str, Any] = {"commandType": command_type}
     if parameters:
         attributes["parameters"] = parameters
-    return {
-        "data": {
-            "id": f"exec_{secrets.token_hex(12)}",
-            "type": "command-execution",
-            "attributes": attributes,
-            "meta": {
-                "executedAt": _iso(started_ms),
-                "completedAt": _iso(finished_ms),
-                "durationInSeconds": max(0, round((finished_ms - started_ms) / 1000)),
-            },
-        }
+    return Request(command_type, parameters or {}, COMMAND_EXECUTION, attributes)
+
+
+def schedule_create_request(schedule_type: str, parameters: dict[str, Any], timer: dict[str, Any]) -> Request:
+    schedule_id = timer["scheduleId"]
+    attributes = {"action": "create", "scheduleType": schedule_type, "scheduleId": schedule_id,
+                  "parameters": parameters}
+    return Request("charge-schedule-create", {"timer": timer}, SCHEDULE_EXECUTION, attributes)
+
+
+def schedule_delete_request(schedule_id: str, schedule_type: str | None) -> Request:
+    attributes = {"action": "delete", "scheduleType": schedule_type, "scheduleId": schedule_id}
+    return Request("charge-schedule-delete", {"scheduleId": schedule_id}, SCHEDULE_EXECUTION, attributes)
+
+
+def execution_body(execution: CommandExecution, origin: str) -> dict[str, Any]:
+    """The ``command-execution`` / ``charge-schedule-execution`` answer of a stored execution."""
+    attributes = dict(execution.attributes)
+    error = attributes.pop("error", None)
+    status: dict[str, Any] = {"value": execution.status}
+    if error is not None:
+        status["error"] = error
+    attributes["status"] = status
+    completed = execution.completed_ms
+    data: dict[str, Any] = {
+        "id": execution.id,
+        "type": execution.type,
+        "attributes": attributes,
+        "links": {
+            "self": f"{origin}/v3/vehicles/{execution.vehicle_id}/commands/executions/{execution.id}",
+        },
+        "meta": {
+            "executedAt": iso_ms(execution.executed_ms),
+            "completedAt": iso_ms(completed) if completed is not None else None,
+            "durationInSeconds": round((completed - execution.executed_ms) / 1000) if completed is not None else None,
+        },
     }
+    if execution.type == SCHEDULE_EXECUTION and attributes.get("action") == "create":
+        data["links"]["schedule"] = f"/vehicles/{execution.vehicle_id}/charge-schedules/{attributes['scheduleId']}"
+    return {"data": data}
+
+
+def _error_of(refused: SimulationRefused) -> dict[str, Any]:
+    error = refusal_error(refused)
+    return {"type": error.type, "code": error.code, "description": error.detail}
+
+
+class CommandService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook, origin: str) -> None:
+        self.sessions = sessions
+        self.clocks = clocks
+        self.origin = origin
+
+    # --- the Vehicle API's commands -----------------------------------------------------------
+
+    async def execute(self, access: VehicleAccess, request: Request) -> tuple[int, dict[str, Any]]:
+        """Carry out a command for a user's vehicle: ``(HTTP status, answer body)``."""
+        now = await self.clocks.now_ms(access.application_id)
+        for _attempt in range(3):
+            async with self.sessions() as session, session.begin():
+                vehicle, spec, state = await self._load_settled(session, access.vehicle_id, now)
+                reach = contact(spec, state, now)
+                if not reach.online:
+                    raise VehicleStateError("The vehicle is not reachable over the network.", code="UNREACHABLE")
+                execution = CommandExecution(
+                    id=new_execution_id(), application_id=access.application_id,
+                    vehicle_id=vehicle.id, user_id=access.user_id, type=request.execution_type,
+                    attributes=dict(request.attributes), executed_ms=now,
+                )
+                if reach.asleep:
+                    policy = remote.policy_for(spec)
+                    if not policy.wakes_for_commands:
+                        raise VehicleStateError(
+                            f"The vehicle is asleep; {spec.make_display} does not wake it for remote commands.",
+                            code="ASLEEP",
+                        )
+                    self._dry_run(spec, vehicle.seed, state, now, request)
+                    due = now + policy.wake_ms + remote.command_latency_ms(spec, vehicle.seed, now)
+                    new_state = plans.queue_command(state, execution.id, request.command, request.parameters, due)
+                    execution.attributes["executionMode"] = "async"
+                    execution.status, execution.due_ms, execution.completed_ms = "PENDING", due, None
+                else:
+                    new_state = self._run(spec, vehicle.seed, state, now, request)
+                    done = now + remote.command_latency_ms(spec, vehicle.seed, now)
+                    execution.attributes["executionMode"] = "sync"
+                    execution.status, execution.due_ms, execution.completed_ms = "SUCCESS", done, done
+                if await repo.save_vehicle_state(session, vehicle.id, new_state, vehicle.version):
+                    await repo.add_execution(session, execution)
+                    status = 202 if execution.status == "PENDING" else 200
+                    return status, execution_body(execution, self.origin)
+        raise VehicleStateError("The vehicle was busy with another command; try again.", code="UNKNOWN")
+
+    async def execution(self, access: VehicleAccess, execution_id: str) -> dict[str, Any]:
+        """A stored execution, completed first if its instant has come."""
+        async with self.sessions() as session:
+            execution = await repo.get_execution(session, access.application_id, access.vehicle_id, execution_id)
+        if execution is None:
+            raise NotFound(f"No command execution '{execution_id}' for this vehicle.")
+        if execution.status == "PENDING":
+            now = await self.clocks.now_ms(access.application_id)
+            if execution.due_ms <= now:
+                await self._settle_stored(access.vehicle_id, now)
+                async with self.sessions() as session:
+                    execution = await repo.get_execution(
+                        session, access.application_id, access.vehicle_id, execution_id
+                    )
+                assert execution is not None
+        return execution_body(execution, self.origin)
+
+    @staticmethod
+    def _run(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, request: Request) -> dict[str, Any]:
+        try:
+            return plans.run_command(spec, seed, state, now, request.command, request.parameters)
+        except SimulationRefused as refused:
+            raise refusal_error(refused) from None
+        except LookupError:
+            raise NotFound("There is no charge schedule with this id on the vehicle.") from None
+        except ValueError as invalid:
+            raise ValidationFailed(str(invalid)) from None
+
+    @classmethod
+    def _dry_run(cls, spec: ModelSpec, seed: int, state: dict[str, Any], now: int, request: Request) -> None:
+        """Refuse at once what no wake-up can change (an incapable car, bad input); the car's
+        state when it wakes decides the rest."""
+        try:
+            cls._run(spec, seed, state, now, request)
+        except VehicleStateError:
+            pass
+
+    # --- steering and shared steps ------------------------------------------------------------
+
+    async def steer(self, vehicle_id: str, plan: Plan) -> dict[str, Any]:
+        """Apply an operator's plan (the admin API) at the vehicle's application's now."""
+        for _attempt in range(3):
+            async with self.sessions() as session, session.begin():
+                vehicle = await repo.get_vehicle(session, vehicle_id)
+                if vehicle is None:
+                    raise NotFound("The vehicle does not exist.", code="PATH")
+                now = await self.clocks.now_ms(vehicle.application_id)
+                vehicle, spec, state = await self._load_settled(session, vehicle_id, now, vehicle)
+                try:
+                    new_state = plan(spec, vehicle.seed, state, now)
+                except SimulationRefused as refused:
+                    raise refusal_error(refused) from None
+                except ValueError as invalid:
+                    raise ValidationFailed(str(invalid)) from None
+                if await repo.save_vehicle_state(session, vehicle.id, new_state, vehicle.version):
+                    return new_state
+        raise VehicleStateError("The vehicle was busy with another change; try again.", code="UNKNOWN")
+
+    async def _load_settled(
+        self, session: AsyncSession, vehicle_id: str, now: int, vehicle: Vehicle | None = None
+    ) -> tuple[Vehicle, ModelSpec, dict[str, Any]]:
+        """The vehicle, its model, and its state with every queued command due by ``now`` applied
+        (their executions are completed in the same transaction)."""
+        if vehicle is None:
+            vehicle = await repo.get_vehicle(session, vehicle_id)
+        if vehicle is None:
+            raise NotFound("The vehicle does not exist.", code="PATH")
+        spec = model_of(vehicle.make, vehicle.model)
+        state, outcomes = plans.resolve_due(spec, vehicle.seed, vehicle.state, now)
+        for execution_id, completed, refused in outcomes:
+            await repo.finish_execution(
+                session, execution_id,
+                status="SUCCESS" if refused is None else "FAILURE",
+                error=None if refused is None else _error_of(refused),
+                completed_ms=completed,
+            )
+        return vehicle, spec, state
+
+    async def _settle_stored(self, vehicle_id: str, now: int) -> None:
+        """Store the effect of queued commands that are due (an execution lookup asked)."""
+        for _attempt in range(3):
+            async with self.sessions() as session, session.begin():
+                vehicle, _spec, state = await self._load_settled(session, vehicle_id, now)
+                if state is vehicle.state:
+                    return
+                if await repo.save_vehicle_state(session, vehicle.id, state, vehicle.version):
+                    return

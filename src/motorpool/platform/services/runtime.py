@@ -17,6 +17,8 @@ from ..settings import Settings
 from ..store import db, repo
 from .access import AccessCache
 from .admin import AdminService
+from .clocks import ClockBook
+from .commands import CommandService
 from .signals import SignalService
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
 
@@ -37,6 +39,8 @@ class Platform:
     admin_token_hash: str
     access: AccessCache
     signals: SignalService
+    clocks: ClockBook
+    commands: CommandService
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -85,6 +89,8 @@ async def start_platform(settings: Settings) -> Platform:
     access = AccessCache()
     sessions = db.session_factory(engine, on_change=access.invalidate)
     access.sessions = sessions
+    clocks = ClockBook(sessions)
+    access.listeners.append(clocks.invalidate)
     generated_admin_token: str | None = None
     async with sessions() as session, session.begin():
         pepper = await _instance_secret(session, "secret_pepper", secrets.token_hex(32))
@@ -122,6 +128,8 @@ async def start_platform(settings: Settings) -> Platform:
         admin_token_hash=admin_hash,
         access=access,
         signals=SignalService(settings.origin),
+        clocks=clocks,
+        commands=CommandService(sessions, clocks, settings.origin),
     )
     await access.poll()
     if settings.bootstrap:

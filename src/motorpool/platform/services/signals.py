@@ -17,6 +17,7 @@ import orjson
 
 from ..errors import ApiError, Incompatible, NotFound, PermissionDenied, ValidationFailed
 from ..sim import catalogue, units
+from ..sim.plans import resolve_due
 from ..sim.signals import SIGNALS, supported_signals
 from ..sim.vehicle import read_signals, report_interval_ms
 from ..store.models import Vehicle
@@ -139,7 +140,11 @@ class SignalService:
         spec = catalogue.find_model(access.make, access.model)
         if spec is None:
             raise ApiError(f"Vehicle '{access.vehicle_id}' has no catalogue model.")
-        readings = read_signals(spec, access.vin, access.seed, access.state, taken)
+        state = access.state
+        if state.get("pending"):
+            # Commands queued for a sleeping car take effect from their due instant on.
+            state = resolve_due(spec, access.seed, state, taken)[0]
+        readings = read_signals(spec, access.vin, access.seed, state, taken)
         supported = supported_signals(spec)
         vehicle_link = f"{self.origin}/v3/vehicles/{access.vehicle_id}"
         resources: dict[str, dict[str, Any]] = {}

@@ -302,3 +302,138 @@ def set_signal(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, code
         overrides[code] = [body, new["at"]]
     new["overrides"] = overrides
     return new
+
+
+# --- charge port, navigation, charge schedules ----------------------------------------------
+
+
+def set_charge_port(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, open: bool) -> dict[str, Any]:
+    """Open or close the charge-port flap (a flap with a cable in it cannot close)."""
+    _require_plug_in(spec)
+    new = settle(spec, seed, state, now)
+    opened = [part for part in new["open"] if part != "port"]
+    if open:
+        opened.append("port")
+    elif new["plugged"]:
+        raise _state_error(
+            "CHARGING_IN_PROGRESS" if new["activity"]["kind"] == "charging" else "UNKNOWN",
+            "The charging cable is in the port; unplug it before closing the flap.",
+        )
+    new["open"] = opened
+    return new
+
+
+def set_destination(
+    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, latitude: float, longitude: float
+) -> dict[str, Any]:
+    """Send a destination to the car's navigation; a later trip without one drives there."""
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ValueError("Latitude must be within ±90 and longitude within ±180.")
+    new = settle(spec, seed, state, now)
+    new["destination"] = [float(latitude), float(longitude), new["at"]]
+    return new
+
+
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+
+def add_charge_schedule(
+    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, timer: dict[str, Any]
+) -> dict[str, Any]:
+    """Store a location charge timer (``charge-chargetimers``); the make must accept its kind.
+
+    A new schedule of a kind replaces the one of the same kind at the same place, as the makers'
+    apps do."""
+    _require_plug_in(spec)
+    kind = timer.get("scheduleType")
+    if kind not in spec.charge_schedule_types:
+        raise _not_capable(f"The {spec.make_display} {spec.model} does not accept {kind} charge schedules.")
+    new = settle(spec, seed, state, now)
+    place = (timer["condition"]["latitude"], timer["condition"]["longitude"])
+    kept = [
+        t for t in new["schedules"]
+        if not (t.get("scheduleType") == kind and t.get("condition")
+                and (t["condition"]["latitude"], t["condition"]["longitude"]) == place)
+    ]
+    new["schedules"] = [*kept, timer]
+    return new
+
+
+def remove_charge_schedule(
+    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, schedule_id: str
+) -> dict[str, Any]:
+    """Remove a location charge timer by its id (``LookupError`` when there is none)."""
+    _require_plug_in(spec)
+    if not any(t.get("scheduleId") == schedule_id for t in state["schedules"]):
+        raise LookupError(schedule_id)
+    new = settle(spec, seed, state, now)
+    new["schedules"] = [t for t in new["schedules"] if t.get("scheduleId") != schedule_id]
+    return new
+
+
+# --- commands by name, and commands that complete later -------------------------------------
+
+
+def run_command(
+    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, command: str, parameters: dict[str, Any]
+) -> dict[str, Any]:
+    """Carry out a Vehicle API command (its wire ``commandType``) at ``now``."""
+    if command in ("security-lock", "security-unlock"):
+        return set_locked(spec, seed, state, now, locked=command == "security-lock")
+    if command == "charge-start":
+        return start_charging(spec, seed, state, now)
+    if command == "charge-stop":
+        return stop_charging(spec, seed, state, now)
+    if command == "charge-set-limit":
+        return set_charge_limit(spec, seed, state, now, int(parameters["percent"]))
+    if command in ("charge-port-open", "charge-port-close"):
+        return set_charge_port(spec, seed, state, now, open=command == "charge-port-open")
+    if command == "navigation-set-destination":
+        return set_destination(spec, seed, state, now, parameters["latitude"], parameters["longitude"])
+    if command == "charge-schedule-create":
+        return add_charge_schedule(spec, seed, state, now, parameters["timer"])
+    if command == "charge-schedule-delete":
+        return remove_charge_schedule(spec, seed, state, now, parameters["scheduleId"])
+    raise ValueError(f"Unknown command {command!r}.")
+
+
+def queue_command(
+    state: dict[str, Any], execution_id: str, command: str, parameters: dict[str, Any], due: int
+) -> dict[str, Any]:
+    """A state that carries out ``command`` at ``due`` (a sleeping car being woken for it).
+
+    Nothing runs in the background: reads and later changes apply it when their instant reaches
+    ``due`` (see :func:`resolve_due`)."""
+    new = copy.deepcopy(state)
+    new["pending"] = [*state.get("pending", ()),
+                      {"id": execution_id, "command": command, "parameters": parameters, "due": due}]
+    return new
+
+
+def resolve_due(
+    spec: ModelSpec, seed: int, state: dict[str, Any], now: int
+) -> tuple[dict[str, Any], list[tuple[str, int, SimulationRefused | None]]]:
+    """Apply the queued commands due at or before ``now``, in order.
+
+    Returns the state and, per applied command, ``(execution id, completion instant, refusal or
+    None)``. A refused command leaves the state as it was. A pure function: reads use it to see
+    a command's effect from its due instant on, before anything is stored."""
+    pending = state.get("pending")
+    if not pending or all(entry["due"] > now for entry in pending):
+        return state, []
+    outcomes: list[tuple[str, int, SimulationRefused | None]] = []
+    current = state
+    for entry in sorted(pending, key=lambda e: (e["due"], e["id"])):
+        if entry["due"] > now:
+            break
+        try:
+            current = run_command(spec, seed, current, entry["due"], entry["command"], entry["parameters"])
+            outcomes.append((entry["id"], entry["due"], None))
+        except SimulationRefused as refused:
+            outcomes.append((entry["id"], entry["due"], refused))
+        except (ValueError, LookupError) as invalid:
+            outcomes.append((entry["id"], entry["due"], _state_error("UNKNOWN", str(invalid))))
+    done = {outcome[0] for outcome in outcomes}
+    current = copy.deepcopy(current) if current is state else current
+    current["pending"] = [entry for entry in pending if entry["id"] not in done]
+    return current, outcomes

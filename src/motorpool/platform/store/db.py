@@ -8,8 +8,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection as SyncConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session
 
 from .repo import CHANGED
@@ -17,7 +21,7 @@ from .repo import CHANGED
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration. Start-up compares the database with it and imports Alembic (a
 #: quarter of a second) only when there is something to apply; a test keeps it in step.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -69,6 +69,8 @@ class Application(Base):
     redirect_uris: Mapped[list[str]] = mapped_column(default=list)
     #: Application management token, the key for webhook signatures.
     management_token: Mapped[str] = mapped_column(String(128))
+    #: The simulation clock (``sim.clock.Clock.to_dict``); None runs on real time.
+    clock: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     secrets: Mapped[list[ClientSecret]] = relationship(
@@ -197,3 +199,25 @@ class RevokedToken(Base):
     __tablename__ = "revoked_tokens"
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CommandExecution(Base):
+    """A command or charge-schedule change sent to a vehicle, readable again by its id.
+
+    Times are the application's simulated epoch milliseconds; a ``PENDING`` execution completes
+    at ``due_ms`` (its outcome is decided by the vehicle's state then)."""
+
+    __tablename__ = "command_executions"
+    __table_args__ = (Index("ix_command_executions_vehicle", "vehicle_id", "id"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16))
+    #: The wire ``attributes`` of the answer (commandType or action/scheduleType, parameters, …).
+    attributes: Mapped[dict[str, Any]] = mapped_column()
+    executed_ms: Mapped[int] = mapped_column(BigInteger)
+    due_ms: Mapped[int] = mapped_column(BigInteger)
+    completed_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,9 +13,10 @@ from sqlalchemy.orm import selectinload
 
 from .models import (
     Application,
-    CacheGeneration,
     AuthorizationCode,
+    CacheGeneration,
     ClientSecret,
+    CommandExecution,
     Connection,
     InstanceSecret,
     Owner,
@@ -24,7 +25,6 @@ from .models import (
     User,
     Vehicle,
 )
-
 
 CHANGED = "motorpool.access_changed"
 
@@ -501,3 +501,72 @@ async def find_user_by_subject(session: AsyncSession, application_id: str, subje
         select(User).where(User.application_id == application_id, User.subject == subject)
     )
     return result.first()
+
+
+# --- simulation clocks ------------------------------------------------------------------------
+
+
+async def read_clock(session: AsyncSession, application_id: str) -> tuple[bool, dict[str, Any] | None]:
+    """(whether the application exists, its stored clock or None for real time)."""
+    row = (await session.execute(
+        select(Application.id, Application.clock).where(Application.id == application_id)
+    )).first()
+    if row is None:
+        return False, None
+    return True, row[1]
+
+
+async def write_clock(session: AsyncSession, application_id: str, clock: dict[str, Any] | None) -> bool:
+    """Store an application's clock; every process drops its cached clocks and snapshots."""
+    result = await session.execute(
+        update(Application).where(Application.id == application_id).values(clock=clock)
+    )
+    if result.rowcount:
+        await bump_generation(session)
+    return bool(result.rowcount)
+
+
+# --- command executions -----------------------------------------------------------------------
+
+
+async def add_execution(session: AsyncSession, execution: CommandExecution) -> None:
+    session.add(execution)
+    await session.flush()
+
+
+async def get_execution(
+    session: AsyncSession, application_id: str, vehicle_id: str, execution_id: str
+) -> CommandExecution | None:
+    result = await session.scalars(
+        select(CommandExecution).where(
+            CommandExecution.id == execution_id,
+            CommandExecution.application_id == application_id,
+            CommandExecution.vehicle_id == vehicle_id,
+        )
+    )
+    return result.first()
+
+
+async def pending_executions(session: AsyncSession, vehicle_id: str) -> Sequence[CommandExecution]:
+    result = await session.scalars(
+        select(CommandExecution)
+        .where(CommandExecution.vehicle_id == vehicle_id, CommandExecution.status == "PENDING")
+        .order_by(CommandExecution.due_ms)
+    )
+    return result.all()
+
+
+async def finish_execution(
+    session: AsyncSession, execution_id: str, *, status: str, error: dict[str, Any] | None, completed_ms: int
+) -> None:
+    """Record the outcome of a queued command (``error`` goes into its status on the wire)."""
+    execution = await session.get(CommandExecution, execution_id)
+    if execution is None or execution.status != "PENDING":
+        return
+    attributes = dict(execution.attributes)
+    if error is not None:
+        attributes["error"] = error
+    execution.attributes = attributes
+    execution.status = status
+    execution.completed_ms = completed_ms
+    await session.flush()
