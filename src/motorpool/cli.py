@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -440,6 +441,169 @@ def vehicles_list(application: Annotated[str | None, typer.Option("--application
     for item in admin.call("GET", f"/admin/applications/{application}/vehicles"):
         table.add_row(item["id"], f"{item['year']} {item['make']} {item['model']}", item["powertrainType"], item["vin"], item["nickname"])
     console.print(table)
+
+
+# --- steering the simulation ------------------------------------------------------------------
+
+clock_cli = typer.Typer(no_args_is_help=True, help="An application's simulation clock.")
+signals_cli = typer.Typer(no_args_is_help=True, help="Pin a simulated vehicle's signals.")
+app.add_typer(clock_cli, name="clock")
+app.add_typer(signals_cli, name="signals")
+ApplicationOption = Annotated[
+    str | None, typer.Option("--application", help="Application id (MOTORPOOL_APPLICATION_ID).")
+]
+
+
+def _application(application: str | None) -> str:
+    found = application or os.environ.get("MOTORPOOL_APPLICATION_ID") or _dotenv().get("MOTORPOOL_APPLICATION_ID")
+    if not found:
+        err.print("Give --application (or set MOTORPOOL_APPLICATION_ID).")
+        raise typer.Exit(2)
+    return found
+
+
+def _print_clock(data: dict[str, Any]) -> None:
+    pace = "frozen" if data["frozen"] else f"{data['rate']:g}× real time"
+    console.print(f"{data['now']}  ({pace}, {data['offsetSeconds']:+g} s from real time)")
+
+
+@clock_cli.command("show")
+def clock_show(application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """Print the application's simulated now and pace."""
+    _print_clock(Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/clock"))
+
+
+@clock_cli.command("set")
+def clock_set(
+    rate: Annotated[float | None, typer.Option(help="1 real time, 60 = a minute per second, 0 frozen")] = None,
+    now: Annotated[str | None, typer.Option(help="Jump forward to this ISO 8601 instant")] = None,
+    application: ApplicationOption = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Change the clock's pace, or jump it forward to an instant."""
+    body = {key: value for key, value in {"rate": rate, "now": now}.items() if value is not None}
+    if not body:
+        err.print("Give --rate or --now.")
+        raise typer.Exit(2)
+    path = f"/admin/applications/{_application(application)}/clock"
+    _print_clock(Admin(url, admin_token).call("PUT", path, json=body))
+
+
+@clock_cli.command("freeze")
+def clock_freeze(application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """Stop simulated time where it stands (move it with `clock advance`)."""
+    path = f"/admin/applications/{_application(application)}/clock"
+    _print_clock(Admin(url, admin_token).call("PUT", path, json={"rate": 0}))
+
+
+@clock_cli.command("resume")
+def clock_resume(application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """Let simulated time run at real pace again (from where it stands)."""
+    path = f"/admin/applications/{_application(application)}/clock"
+    _print_clock(Admin(url, admin_token).call("PUT", path, json={"rate": 1}))
+
+
+@clock_cli.command("advance")
+def clock_advance(
+    by: Annotated[str, typer.Argument(help="A duration: 90s, 15m, 2h, 1d")],
+    application: ApplicationOption = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Move simulated time forward: cars charge, drive and fall asleep through the step."""
+    path = f"/admin/applications/{_application(application)}/clock/advance"
+    _print_clock(Admin(url, admin_token).call("POST", path, json={"by": by}))
+
+
+def _print_vehicle(data: dict[str, Any]) -> None:
+    plugged = "plugged in" if data.get("plugged") else "unplugged"
+    locked = "locked" if data.get("locked") else "unlocked"
+    console.print(f"vehicle {data['vehicleId']}: {data['activity']}, {plugged}, {locked}")
+
+
+@vehicles_cli.command("drive")
+def vehicles_drive(
+    vehicle_id: str,
+    to: Annotated[str | None, typer.Option(help="LAT,LON; default the navigation's destination")] = None,
+    speed: Annotated[float | None, typer.Option(help="Average speed, kph")] = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Start a trip; the car drives there along a plausible path and parks."""
+    body: dict[str, Any] = {}
+    if to is not None:
+        try:
+            latitude, longitude = (float(part) for part in to.split(","))
+        except ValueError:
+            err.print("--to takes LAT,LON, for example --to 37.7749,-122.4194")
+            raise typer.Exit(2) from None
+        body.update(latitude=latitude, longitude=longitude)
+    if speed is not None:
+        body["speedKph"] = speed
+    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/drive", json=body))
+
+
+@vehicles_cli.command("plug")
+def vehicles_plug(
+    vehicle_id: str,
+    out: Annotated[bool, typer.Option("--out", help="Unplug instead")] = False,
+    start: Annotated[bool, typer.Option("--start", help="Start charging at once")] = False,
+    kw: Annotated[float | None, typer.Option(help="Charger power in kW (default: the charger where it stands)")] = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Plug a car into the charger where it stands (or unplug it with --out)."""
+    body: dict[str, Any] = {"plugged": not out, "start": start}
+    if kw is not None:
+        body["kw"] = kw
+    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/plug", json=body))
+
+
+@vehicles_cli.command("sleep")
+def vehicles_sleep(vehicle_id: str, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """Put an idle car to sleep now (reads then return its last report)."""
+    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/sleep", json={}))
+
+
+@vehicles_cli.command("wake")
+def vehicles_wake(vehicle_id: str, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """Wake a car: it reports fresh values."""
+    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/wake", json={}))
+
+
+@vehicles_cli.command("online")
+def vehicles_online(
+    vehicle_id: str,
+    offline: Annotated[bool, typer.Option("--offline", help="Take it off the network instead")] = False,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Bring a car back on the network (or take it off with --offline: reads then fail)."""
+    path = f"/admin/vehicles/{vehicle_id}/online"
+    _print_vehicle(Admin(url, admin_token).call("POST", path, json={"online": not offline}))
+
+
+@signals_cli.command("set")
+def signals_set(
+    vehicle_id: str,
+    code: str,
+    body: Annotated[str | None, typer.Argument(help='The body as JSON, e.g. \'{"value": 42}\'')] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Un-pin: the simulation decides again")] = False,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Pin a signal to a body from now on (or un-pin it with --clear)."""
+    if clear == (body is not None):
+        err.print("Give a JSON body, or --clear.")
+        raise typer.Exit(2)
+    try:
+        parsed = json.loads(body) if body is not None else None
+    except json.JSONDecodeError as exc:
+        err.print(f"The body is not JSON: {exc}")
+        raise typer.Exit(2) from None
+    data = Admin(url, admin_token).call("PUT", f"/admin/vehicles/{vehicle_id}/signals/{code}", json={"body": parsed})
+    console.print(f"{code} on {data['vehicleId']}: {'un-pinned' if parsed is None else json.dumps(parsed)}")
 
 
 def main() -> None:
