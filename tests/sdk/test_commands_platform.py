@@ -1,0 +1,135 @@
+"""The SDK's commands and charge schedules against the real platform, sync and async mirrored.
+
+Every answer comes from motorpool's simulation: refusals are decided by the simulated car's
+state, and a sleeping car's command completes later, on the application's clock."""
+
+# ruff: noqa: F811  (the tests take the imported `on` fixture as a parameter)
+
+from __future__ import annotations
+
+from typing import Any
+
+import motorpool
+
+from ..conftest import PlatformHarness
+from .test_platform import Against, on  # noqa: F401  (`on`, the sync/async fixture)
+
+CONTROL = ["read_vehicle_info", "read_battery", "read_charge", "read_security", "read_location",
+           "control_security", "control_charge", "control_navigation"]
+HOME = {"latitude": 37.7749, "longitude": -122.4194}
+
+
+async def connected(platform: PlatformHarness, make: str, model: str, seed: int,
+                    scope: list[str] | None = None) -> tuple[str, str]:
+    vehicle = await platform.admin("POST", "/admin/vehicles", json={
+        "applicationId": platform.application_id, "make": make, "model": model, "seed": seed})
+    user_id, vehicle_ids = await platform.connect(scope=scope or CONTROL, vehicles=[vehicle["id"]])
+    return user_id, vehicle_ids[0]
+
+
+async def steer(platform: PlatformHarness, vehicle_id: str, action: str, **body: Any) -> None:
+    await platform.admin("POST", f"/admin/vehicles/{vehicle_id}/{action}", json=body)
+
+
+async def test_lock_unlock_and_the_lock_signal(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 21)
+    me = on.client().user(user_id)
+    unlocked = await on.run(lambda: me.commands.unlock(vehicle_id))
+    assert isinstance(unlocked, motorpool.CommandExecution)
+    assert unlocked.succeeded and unlocked.command_type == "security-unlock"
+    assert unlocked.execution_mode == "sync" and unlocked.id.startswith("exec_")
+    assert unlocked.meta.request_id
+    assert (await on.run(lambda: me.signals.get(vehicle_id, "closure-islocked"))).body["value"] is False
+    assert (await on.run(lambda: me.commands.lock(vehicle_id))).succeeded
+    again = await on.run(lambda: me.commands.get_execution(vehicle_id, unlocked.id))
+    assert again.id == unlocked.id and again.succeeded
+
+
+async def test_charging_commands_and_their_refusals(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model Y", 22)
+    me = on.client().user(user_id)
+    await steer(on.platform, vehicle_id, "plug", plugged=False)
+    refused = await on.raises(motorpool.VehicleStateError, lambda: me.commands.start_charge(vehicle_id))
+    assert refused.status_code == 409 and refused.code == "CHARGING_PLUG_NOT_CONNECTED"
+    assert (await on.raises(motorpool.VehicleStateError, lambda: me.commands.stop_charge(vehicle_id))).code == "NOT_CHARGING"
+
+    await steer(on.platform, vehicle_id, "plug", plugged=True)
+    limit = await on.run(lambda: me.commands.set_charge_limit(vehicle_id, 100))
+    assert limit.parameters == {"percent": 100}
+    assert (await on.run(lambda: me.commands.start_charge(vehicle_id))).succeeded
+    assert (await on.raises(motorpool.VehicleStateError, lambda: me.commands.start_charge(vehicle_id))).code == "CHARGING_IN_PROGRESS"
+    assert (await on.run(lambda: me.signals.get(vehicle_id, "charge-ischarging"))).body["value"] is True
+    assert (await on.run(lambda: me.commands.stop_charge(vehicle_id))).succeeded
+    invalid = await on.raises(motorpool.ValidationError, lambda: me.commands.set_charge_limit(vehicle_id, 20))
+    assert invalid.status_code == 400
+
+
+async def test_charge_port_and_navigation(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 23)
+    me = on.client().user(user_id)
+    await steer(on.platform, vehicle_id, "plug", plugged=False)
+    assert (await on.run(lambda: me.commands.open_charge_port(vehicle_id))).command_type == "charge-port-open"
+    assert (await on.run(lambda: me.signals.get(vehicle_id, "charge-ischargingportflapopen"))).body["value"] is True
+    assert (await on.run(lambda: me.commands.close_charge_port(vehicle_id))).succeeded
+    sent = await on.run(lambda: me.commands.set_destination(vehicle_id, 37.8, -122.3))
+    assert sent.parameters == {"latitude": 37.8, "longitude": -122.3}
+    bad = await on.raises(motorpool.ValidationError, lambda: me.commands.set_destination(vehicle_id, 95.0, 0.0))
+    assert bad.status_code == 400
+
+
+async def test_a_sleeping_car_answers_pending_and_completes_on_the_clock(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 24)
+    me = on.client().user(user_id)
+    clock = f"/admin/applications/{on.platform.application_id}/clock"
+    await on.platform.admin("PUT", clock, json={"rate": 0})
+    await steer(on.platform, vehicle_id, "sleep")
+    pending = await on.run(lambda: me.commands.lock(vehicle_id))
+    assert pending.is_pending and pending.execution_mode == "async"
+    await on.platform.admin("POST", clock + "/advance", json={"by": "3m"})
+    done = await on.run(lambda: me.commands.get_execution(vehicle_id, pending.id))
+    assert done.succeeded and done.completed_at is not None
+
+    toyota_user, toyota = await connected(on.platform, "TOYOTA", "RAV4 Prime", 25)
+    await steer(on.platform, toyota, "sleep")
+    owner = on.client().user(toyota_user)
+    asleep = await on.raises(motorpool.VehicleStateError, lambda: owner.commands.lock(toyota))
+    assert asleep.code == "ASLEEP"
+
+
+async def test_charge_schedules_create_read_back_and_delete(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 26)
+    me = on.client().user(user_id)
+    daily = await on.run(lambda: me.charge_schedules.set_daily(
+        vehicle_id, latitude=HOME["latitude"], longitude=HOME["longitude"], start_time="01:00", stop_time="06:00"))
+    assert daily.succeeded and daily.action == "create" and daily.schedule_type == "daily"
+    weekly = await on.run(lambda: me.charge_schedules.set_weekly(
+        vehicle_id, latitude=40.0, longitude=-105.0, days={"Monday": ("22:00", "23:00")}))
+    workweek = await on.run(lambda: me.charge_schedules.set_workweek(
+        vehicle_id, latitude=41.0, longitude=-105.0, weekdays=("00:30", "05:00"), weekends=("10:00", "12:00")))
+    timers = (await on.run(lambda: me.signals.get(vehicle_id, "charge-chargetimers"))).body["values"]
+    ids = {t.get("scheduleId") for t in timers}
+    assert {daily.schedule_id, weekly.schedule_id, workweek.schedule_id} <= ids
+
+    removed = await on.run(lambda: me.charge_schedules.delete(vehicle_id, daily.schedule_id))
+    assert isinstance(removed, motorpool.CommandExecution) and removed.action == "delete"
+    gone = await on.raises(motorpool.ResourceNotFoundError,
+                           lambda: me.charge_schedules.delete(vehicle_id, daily.schedule_id))
+    assert gone.status_code == 404
+
+    ford_user, ford = await connected(on.platform, "FORD", "Mustang Mach-E", 27)
+    ford_owner = on.client().user(ford_user)
+    incapable = await on.raises(motorpool.CompatibilityError, lambda: ford_owner.charge_schedules.set_daily(
+        ford, latitude=1.0, longitude=2.0, start_time="01:00", stop_time="02:00"))
+    assert incapable.status_code == 501 and incapable.code == "VEHICLE_NOT_CAPABLE"
+
+
+async def test_command_permissions_and_motion(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 28, scope=["read_vehicle_info", "control_charge"])
+    me = on.client().user(user_id)
+    denied = await on.raises(motorpool.PermissionDeniedError, lambda: me.commands.lock(vehicle_id))
+    assert denied.status_code == 403
+    mover_user, mover = await connected(on.platform, "TESLA", "Model 3", 29)
+    await steer(on.platform, mover, "drive", latitude=38.5, longitude=-121.5)
+    driver = on.client().user(mover_user)
+    moving = await on.raises(motorpool.VehicleStateError, lambda: driver.commands.unlock(mover))
+    assert moving.code == "IN_MOTION"
