@@ -144,6 +144,59 @@ def test_admin_commands(served: Served) -> None:
     assert refused.returncode == 1 and "powertrain" in refused.stderr.lower()
 
 
+def test_clock_and_steering_commands(served: Served) -> None:
+    """Freeze the clock, plug a car in and start charging, advance two hours: more charge."""
+    created = served.cli("vehicles", "create", "--make", "TESLA", "--model", "Model 3")
+    assert created.returncode == 0, created.stderr
+    vehicle_id = created.stdout.split()[1]
+    frozen = served.cli("clock", "freeze")
+    assert frozen.returncode == 0 and "frozen" in frozen.stdout, frozen.stderr
+    env = served.env()
+    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
+    connected = httpx.post(f"{served.origin}/admin/applications/{env['MOTORPOOL_APPLICATION_ID']}/connections",
+                           headers=admin, json={"email": "cli@example.com", "mode": "simulated",
+                                                "vehicleIds": [vehicle_id]})
+    assert connected.status_code == 201, connected.text
+    user_id = connected.json()["data"]["userId"]
+    token = httpx.post(served.origin + "/oauth2/token", data={
+        "grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
+        "client_secret": env["SMARTCAR_CLIENT_SECRET"]}).json()["access_token"]
+
+    def soc() -> float:
+        answer = httpx.get(f"{served.origin}/v3/vehicles/{vehicle_id}/signals/tractionbattery-stateofcharge",
+                           headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id})
+        assert answer.status_code == 200, answer.text
+        return float(answer.json()["data"]["attributes"]["body"]["value"])
+
+    assert served.cli("vehicles", "plug", vehicle_id, "--out").returncode == 0
+    assert served.cli("signals", "set", vehicle_id, "charge-chargelimits", "--clear").returncode == 0
+    plugged = served.cli("vehicles", "plug", vehicle_id, "--start", "--kw", "11")
+    assert plugged.returncode == 0 and "plugged in" in plugged.stdout, plugged.stderr
+    before = soc()
+    advanced = served.cli("clock", "advance", "2h")
+    assert advanced.returncode == 0 and "frozen" in advanced.stdout, advanced.stderr
+    after = soc()
+    assert after > before or after >= 80, (before, after)
+    shown = served.cli("clock", "show")
+    offset = float(shown.stdout.split("(frozen, ")[1].split(" s ")[0])
+    assert 7000 < offset <= 7200, shown.stdout  # two hours ahead, less the real time since freezing
+
+    assert "charging" not in served.cli("vehicles", "plug", vehicle_id, "--out").stdout
+    slept = served.cli("vehicles", "sleep", vehicle_id)
+    assert slept.returncode == 0 and "parked" in slept.stdout, slept.stderr
+    assert served.cli("vehicles", "wake", vehicle_id).returncode == 0
+    drove = served.cli("vehicles", "drive", vehicle_id, "--to", "37.80,-122.40")
+    assert drove.returncode == 0 and "driving" in drove.stdout, drove.stderr
+    pinned = served.cli("signals", "set", vehicle_id, "odometer-traveleddistance", '{"unit": "km", "value": 12345}')
+    assert pinned.returncode == 0, pinned.stderr
+    assert served.cli("vehicles", "online", vehicle_id, "--offline").returncode == 0
+    bad = served.cli("vehicles", "drive", vehicle_id, "--to", "north")
+    assert bad.returncode == 2 and "LAT,LON" in bad.stderr
+    backwards = served.cli("clock", "set", "--now", "2001-01-01T00:00:00Z")
+    assert backwards.returncode == 1 and "backwards" in backwards.stderr
+    assert served.cli("clock", "resume").returncode == 0
+
+
 def test_admin_commands_need_the_token(served: Served) -> None:
     (served.workdir / ".env").write_text("")
     result = served.cli("apps", "list")
