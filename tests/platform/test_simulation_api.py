@@ -358,3 +358,12 @@ async def test_commands_are_documented_in_openapi(sqlite_platform: PlatformHarne
         assert path in paths, path
     body = paths["/v3/vehicles/{vehicle_id}/commands/navigation/set-destination"]["post"]["requestBody"]
     assert body["content"]["application/json"]["example"]["data"]["attributes"]["latitude"] == 37.7749
+
+
+async def test_a_new_car_starts_its_life_at_the_applications_now(sqlite_platform: PlatformHarness) -> None:
+    """Made after the clock moved a month ahead, a car is fresh then, not a month asleep."""
+    await clock(sqlite_platform, "POST", "/advance", by="30d")
+    user_id, vehicle_id = await tesla(sqlite_platform, scope=ALL_CONTROL)
+    odometer = await signal_meta(sqlite_platform, user_id, vehicle_id, "odometer-traveleddistance")
+    assert odometer["meta"]["retrievedAt"] - odometer["meta"]["oemUpdatedAt"] < 60_000
+    assert odometer["meta"]["retrievedAt"] > (await clock(sqlite_platform))["nowMs"] - 120_000

@@ -198,6 +198,8 @@ async def create_vehicle(request: Request, body: NewVehicle) -> Response:
     """With ``applicationId`` the vehicle joins that application's simulated fleet; with
     ``ownerEmail`` it belongs to a live-mode owner account."""
     platform = platform_of(request)
+    # A simulated car starts its life at its application's simulated now.
+    now_ms = await platform.clocks.now_ms(body.application_id) if body.application_id else None
     async with platform.sessions() as session, session.begin():
         vehicle = await platform.admin.create_vehicle(
             session,
@@ -210,6 +212,7 @@ async def create_vehicle(request: Request, body: NewVehicle) -> Response:
             vin=body.vin,
             nickname=body.nickname,
             seed=body.seed,
+            now_ms=now_ms,
         )
         view = vehicle_view(vehicle)
     return json_response({"data": view}, 201)
@@ -269,9 +272,10 @@ async def create_fleet(request: Request, application_id: str, body: NewFleet) ->
     """Models, years, VINs and states are drawn from ``seed`` (random when omitted), so the same
     seed gives the same fleet."""
     platform = platform_of(request)
+    now_ms = await platform.clocks.now_ms(application_id)
     async with platform.sessions() as session, session.begin():
         created = await platform.admin.create_fleet(
-            session, application_id, body.count, body.powertrain, body.seed
+            session, application_id, body.count, body.powertrain, body.seed, now_ms
         )
     return json_response({"data": {"created": created}}, 201)
 

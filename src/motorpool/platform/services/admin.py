@@ -164,8 +164,11 @@ class AdminService:
         vin: str | None = None,
         nickname: str = "",
         seed: int | None = None,
+        now_ms: int | None = None,
     ) -> Vehicle:
-        """A simulated vehicle in an application's fleet, or a live vehicle of an owner."""
+        """A simulated vehicle in an application's fleet, or a live vehicle of an owner.
+
+        ``now_ms`` is when its simulated life starts (the application's simulated now)."""
         if (application_id is None) == (owner_email is None):
             raise ValidationFailed("Give either an application (simulated fleet) or an owner (live).")
         owner = None
@@ -185,6 +188,7 @@ class AdminService:
             vin=vin,
             nickname=nickname,
             seed=seed,
+            now_ms=now_ms,
         )
         try:
             await repo.add_vehicles(session, [vehicle])
@@ -200,6 +204,7 @@ class AdminService:
         count: int,
         powertrain: str | None = None,
         seed: int | None = None,
+        now_ms: int | None = None,
     ) -> int:
         """Add ``count`` simulated vehicles to an application's fleet in one go."""
         await self.application(session, application_id)
@@ -213,6 +218,7 @@ class AdminService:
                 owner_id=None,
                 powertrain=powertrain,
                 seed=(base * 1_000_003 + index) % 2**48,
+                now_ms=now_ms,
             )
             rows.append(vehicle)
         await repo.bulk_add_vehicles(session, rows)
@@ -230,6 +236,7 @@ class AdminService:
         vin: str | None = None,
         nickname: str = "",
         seed: int | None = None,
+        now_ms: int | None = None,
     ) -> Vehicle:
         if powertrain is not None and powertrain.upper() not in POWERTRAINS:
             raise ValidationFailed(f"powertrain must be one of {', '.join(POWERTRAINS)}.")
@@ -260,7 +267,7 @@ class AdminService:
             seed=seed,
             # A simulated car grants what its powertrain can serve (no read_fuel on a BEV).
             capabilities=sorted(permissions_for(spec)),
-            state=new_vehicle_state(spec, seed, int(time.time() * 1000), year=year),
+            state=new_vehicle_state(spec, seed, now_ms or int(time.time() * 1000), year=year),
             version=1,
             created_at=datetime.now(UTC),
         )
