@@ -584,6 +584,19 @@ def vehicles_online(
     _print_vehicle(Admin(url, admin_token).call("POST", path, json={"online": not offline}))
 
 
+@vehicles_cli.command("open")
+def vehicles_open(
+    vehicle_id: str,
+    part: Annotated[str, typer.Argument(help="door-0-0, window-1-1, trunk, hood, tailgate, frunk, sunroof")],
+    close: Annotated[bool, typer.Option("--close", help="Close it instead")] = False,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Open (or close) a door, window, trunk or hood, as someone at the car would."""
+    path = f"/admin/vehicles/{vehicle_id}/open"
+    _print_vehicle(Admin(url, admin_token).call("POST", path, json={"part": part, "open": not close}))
+
+
 @signals_cli.command("set")
 def signals_set(
     vehicle_id: str,

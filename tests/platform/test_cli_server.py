@@ -185,6 +185,11 @@ def test_clock_and_steering_commands(served: Served) -> None:
     slept = served.cli("vehicles", "sleep", vehicle_id)
     assert slept.returncode == 0 and "parked" in slept.stdout, slept.stderr
     assert served.cli("vehicles", "wake", vehicle_id).returncode == 0
+    opened = served.cli("vehicles", "open", vehicle_id, "hood")
+    assert opened.returncode == 0, opened.stderr
+    assert served.cli("vehicles", "open", vehicle_id, "hood", "--close").returncode == 0
+    no_such = served.cli("vehicles", "open", vehicle_id, "moonroof")
+    assert no_such.returncode == 1 and "moonroof" in no_such.stderr
     drove = served.cli("vehicles", "drive", vehicle_id, "--to", "37.80,-122.40")
     assert drove.returncode == 0 and "driving" in drove.stdout, drove.stderr
     pinned = served.cli("signals", "set", vehicle_id, "odometer-traveleddistance", '{"unit": "km", "value": 12345}')

@@ -367,3 +367,20 @@ async def test_a_new_car_starts_its_life_at_the_applications_now(sqlite_platform
     odometer = await signal_meta(sqlite_platform, user_id, vehicle_id, "odometer-traveleddistance")
     assert odometer["meta"]["retrievedAt"] - odometer["meta"]["oemUpdatedAt"] < 60_000
     assert odometer["meta"]["retrievedAt"] > (await clock(sqlite_platform))["nowMs"] - 120_000
+
+
+async def test_a_car_with_a_door_trunk_or_hood_open_does_not_lock(platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(platform)
+    await command(platform, user_id, vehicle_id, "security/unlock")
+    for part, code in (("door-0-1", "DOOR_OPEN"), ("trunk", "TRUNK_OPEN"), ("hood", "HOOD_OPEN")):
+        await steer(platform, vehicle_id, "open", {"part": part})
+        doors = await signal(platform, user_id, vehicle_id, "closure-doors")
+        assert any(d["isOpen"] for d in doors["values"]) == part.startswith("door-")
+        assert_error(await command(platform, user_id, vehicle_id, "security/lock"), 409, "VEHICLE_STATE", code)
+        await steer(platform, vehicle_id, "open", {"part": part, "open": False})
+    assert (await command(platform, user_id, vehicle_id, "security/lock")).status_code == 200
+    doors = (await signal(platform, user_id, vehicle_id, "closure-doors"))["values"]
+    assert all(d["isLocked"] and not d["isOpen"] for d in doors)
+    bad = await platform.http.post(f"/admin/vehicles/{vehicle_id}/open", headers=platform.admin_headers,
+                                   json={"part": "door-9-9"})
+    assert_error(bad, 400, "VALIDATION")

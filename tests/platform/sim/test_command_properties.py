@@ -34,7 +34,8 @@ commands = st.one_of(
         lambda ll: ("navigation-set-destination", {"latitude": ll[0], "longitude": ll[1]})),
 )
 operator = st.one_of(
-    st.sampled_from([("plug", None), ("unplug", None), ("sleep", None), ("wake", None)]),
+    st.sampled_from([("plug", None), ("unplug", None), ("sleep", None), ("wake", None),
+                     ("open", "door-0-0"), ("close", "door-0-0"), ("open", "hood")]),
     st.tuples(st.floats(-0.3, 0.3), st.floats(-0.3, 0.3)).map(lambda d: ("drive", d)),
 )
 clock_moves = st.one_of(
@@ -59,6 +60,8 @@ def _operate(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, op: st
         return plans.sleep(spec, seed, state, now)
     if op == "wake":
         return plans.wake(spec, seed, state, now)
+    if op in ("open", "close"):
+        return plans.set_open(spec, seed, state, now, arg, open=op == "open")
     lat, lon, _ = state["position"]
     return plans.start_trip(spec, seed, state, now, lat + arg[0], lon + arg[1])
 
@@ -81,6 +84,9 @@ def _run(spec: ModelSpec, seed: int, plan: list[Any]) -> list[tuple[int, dict[st
                 state = _operate(spec, seed, state, now, *action)
         except (SimulationRefused, LookupError):
             pass
+        else:
+            if kind == "command" and not queued and action[0] == "security-lock":
+                assert not any(p.startswith("door-") or p == "hood" for p in state["open"]), "locked with a door open"
         real += wait
         clock = clock.advanced(amount, real) if move == "advance" else clock.with_rate(amount, real)
         sample_at = clock.now(real)

@@ -355,6 +355,18 @@ async def set_vehicle_online(request: Request, vehicle_id: str, body: OnlineRequ
     return await _steer(request, vehicle_id, partial(plans.set_online, online=body.online))
 
 
+class OpenRequest(BaseModel):
+    part: str = Field(description="door-ROW-COLUMN, window-ROW-COLUMN, trunk, hood, tailgate, frunk or sunroof")
+    open: bool = True
+
+
+@router.post("/vehicles/{vehicle_id}/open", summary="Open or close a door, window, trunk or hood")
+async def open_part(request: Request, vehicle_id: str, body: OpenRequest) -> Response:
+    """As someone at the car would; a car with a door, trunk or hood open refuses to lock
+    (``DOOR_OPEN``, ``TRUNK_OPEN``, ``HOOD_OPEN``)."""
+    return await _steer(request, vehicle_id, partial(plans.set_open, part=body.part, open=body.open))
+
+
 class SignalOverride(BaseModel):
     body: dict[str, Any] | None = Field(description="The signal's body from now on; null un-pins it")
 

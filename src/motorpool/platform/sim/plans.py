@@ -213,6 +213,8 @@ def set_charge_limit(spec: ModelSpec, seed: int, state: dict[str, Any], now: int
 
 def set_locked(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, locked: bool) -> dict[str, Any]:
     _require_parked(state, "lock or unlock" if locked else "unlock")
+    if locked:
+        _refuse_locking_open(state)
     new = settle(spec, seed, state, now)
     new["locked"] = bool(locked)
     return new
@@ -260,6 +262,8 @@ def start_trip(
         "wiggle": [rng.uniform(0.03, 0.1) * rng.choice((-1, 1)), rng.uniform(0, 2 * math.pi)],
     }
     new["locked"] = True
+    # The driver shuts the doors, trunks, hood and charge flap; windows may stay open.
+    new["open"] = [part for part in new["open"] if part.startswith("window-") or part == "sunroof"]
     return new
 
 
@@ -437,3 +441,44 @@ def resolve_due(
     current = copy.deepcopy(current) if current is state else current
     current["pending"] = [entry for entry in pending if entry["id"] not in done]
     return current, outcomes
+
+
+# --- doors, trunks, windows -----------------------------------------------------------------
+
+
+def openable_parts(spec: ModelSpec) -> list[str]:
+    """What an operator can open on this model (the names ``state["open"]`` holds)."""
+    parts = [f"door-{r}-{c}" for r in range(spec.door_rows) for c in range(spec.door_columns)]
+    parts += [f"window-{r}-{c}" for r in range(spec.window_rows) for c in range(spec.window_columns)]
+    parts += ["trunk", "hood"]
+    if spec.has_tailgate:
+        parts.append("tailgate")
+    if spec.has_frunk:
+        parts.append("frunk")
+    if spec.has_sunroof:
+        parts.append("sunroof")
+    return parts
+
+
+def set_open(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, part: str, open: bool) -> dict[str, Any]:
+    """Open or close a door, window, trunk, hood… (someone at the car; it does not wake it)."""
+    if part not in openable_parts(spec):
+        raise ValueError(f"The {spec.make_display} {spec.model} has no '{part}'; it has {', '.join(openable_parts(spec))}.")
+    _require_parked(state, "have its doors opened")
+    new = settle(spec, seed, state, now, wake=False)
+    opened = [p for p in new["open"] if p != part]
+    if open:
+        opened.append(part)
+    new["open"] = opened
+    return new
+
+
+def _refuse_locking_open(state: dict[str, Any]) -> None:
+    """A car does not lock with a door, the trunk or the hood open."""
+    opened = state["open"]
+    if any(part.startswith("door-") for part in opened):
+        raise _state_error("DOOR_OPEN", "A door is open; close it before locking.")
+    if any(part in ("trunk", "tailgate", "frunk") for part in opened):
+        raise _state_error("TRUNK_OPEN", "A trunk is open; close it before locking.")
+    if "hood" in opened:
+        raise _state_error("HOOD_OPEN", "The hood is open; close it before locking.")
