@@ -106,6 +106,8 @@ async def test_the_clock_never_runs_backwards_and_rejects_nonsense(sqlite_platfo
     assert_error(missing, 404, "RESOURCE_NOT_FOUND")
     jumped = await clock(sqlite_platform, "PUT", now="2030-06-01T12:00:00Z")
     assert jumped["now"].startswith("2030-06-01T12:00:00")
+    naive = await clock(sqlite_platform, "PUT", now="2030-06-02T12:00:00")  # no offset: UTC
+    assert naive["now"].startswith("2030-06-02T12:00:00")
 
 
 async def test_each_application_has_its_own_clock(sqlite_platform: PlatformHarness) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
@@ -416,7 +416,10 @@ async def get_clock(request: Request, application_id: str) -> Response:
 async def set_clock(request: Request, application_id: str, body: ClockChange) -> Response:
     """``rate`` 0 freezes simulated time, 1 runs it at real pace, 60 makes a minute pass per
     second; ``now`` jumps forward to an instant (never back)."""
-    to_ms = int(body.now.timestamp() * 1000) if body.now is not None else None
+    moment = body.now
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # an instant without an offset is read as UTC
+    to_ms = int(moment.timestamp() * 1000) if moment is not None else None
     await platform_of(request).clocks.change(application_id, rate=body.rate, to_ms=to_ms)
     return await _clock_answer(request, application_id)
 
