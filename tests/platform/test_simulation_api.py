@@ -386,3 +386,21 @@ async def test_a_car_with_a_door_trunk_or_hood_open_does_not_lock(platform: Plat
     bad = await platform.http.post(f"/admin/vehicles/{vehicle_id}/open", headers=platform.admin_headers,
                                    json={"part": "door-9-9"})
     assert_error(bad, 400, "VALIDATION")
+
+
+async def test_a_full_battery_refuses_to_start_charging(sqlite_platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(sqlite_platform)
+    await clock(sqlite_platform, "PUT", rate=0)
+    await steer(sqlite_platform, vehicle_id, "plug", {"plugged": False})
+    await steer(sqlite_platform, vehicle_id, "plug", {"plugged": True, "start": True, "kw": 11})
+    await clock(sqlite_platform, "POST", "/advance", by="2d")
+    assert (await signal(sqlite_platform, user_id, vehicle_id, "charge-detailedchargingstatus"))["value"] == "FULLY_CHARGED"
+    limit = (await signal(sqlite_platform, user_id, vehicle_id, "charge-chargelimits"))["activeLimit"]
+    assert (await signal(sqlite_platform, user_id, vehicle_id, "tractionbattery-stateofcharge"))["value"] == limit
+    await steer(sqlite_platform, vehicle_id, "wake")  # two idle days put it to sleep
+    assert_error(await command(sqlite_platform, user_id, vehicle_id, "charge/start"), 409, "VEHICLE_STATE",
+                 "FULLY_CHARGED")
+    # Raising the limit makes room again.
+    await command(sqlite_platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 100}}})
+    if limit < 100:
+        assert (await command(sqlite_platform, user_id, vehicle_id, "charge/start")).status_code == 200
