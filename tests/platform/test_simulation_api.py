@@ -3,6 +3,7 @@ port, navigation, charge schedules, and their effects on signals."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ ALL_CONTROL = [*CONTROL, "control_navigation", "read_location", "read_odometer"]
 
 
 def ms(stamp: str) -> int:
-    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+    return int(datetime.fromisoformat(stamp).timestamp() * 1000)
 
 
 async def clock(platform: PlatformHarness, method: str = "GET", path: str = "", **body: Any) -> dict[str, Any]:
@@ -404,3 +405,44 @@ async def test_a_full_battery_refuses_to_start_charging(sqlite_platform: Platfor
     await command(sqlite_platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 100}}})
     if limit < 100:
         assert (await command(sqlite_platform, user_id, vehicle_id, "charge/start")).status_code == 200
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+ODD_BODIES = [
+    b"", b"null", b"[]", b"{}", b'{"data": []}', b'{"data": {"attributes": []}}', b'{"data": {"attributes": null}}',
+    b'{"data": {"attributes": {"percent": 1e999}}}',
+    b'{"data": {"attributes": {"latitude": 1e308, "longitude": -1e308}}}',
+    b'{"data": {"attributes": {"location": [], "days": [], "weekdays": "x"}}}', b"\xff\xfe",
+    b'{"data": {"attributes": {"location": {"latitude": true, "longitude": null}}}}',
+    b'{"data": {"attributes": {"percent": 80, "extra": 1}}}',
+]
+BODY_PATHS = ["commands/charge/set-limit", "commands/navigation/set-destination", "charge-schedules/daily",
+              "charge-schedules/weekly", "charge-schedules/workweek", "commands/security/lock"]
+
+
+async def test_odd_input_gets_documented_errors_never_a_500(sqlite_platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await tesla(sqlite_platform, scope=["read_vehicle_info", "control_charge", "control_security", "control_navigation"])
+    headers = await sqlite_platform.auth_headers(user_id)
+    for path, body in itertools.product(BODY_PATHS, ODD_BODIES):
+        r = await sqlite_platform.http.post(f"/v3/vehicles/{vehicle_id}/{path}", headers={**headers, "content-type": "application/json"}, content=body)
+        assert r.status_code < 500, (path, body, r.text)
+        assert "errors" in r.json() or r.status_code in (200, 202), (path, body, r.text)
+    for eid in ["x" * 500, "%00", ".."]:
+        r = await sqlite_platform.http.get(f"/v3/vehicles/{vehicle_id}/commands/executions/{eid}", headers=headers)
+        assert r.status_code in (404,), (eid, r.status_code, r.text)
+    r = await sqlite_platform.http.delete(f"/v3/vehicles/{vehicle_id}/charge-schedules/{'y'*300}", headers=headers)
+    assert r.status_code == 404, r.text
+    for body in [{"part": 5}, {"part": None}, {}, {"part": "hood", "open": "maybe"}]:
+        r = await sqlite_platform.http.post(f"/admin/vehicles/{vehicle_id}/open", headers=sqlite_platform.admin_headers, json=body)
+        assert r.status_code == 400, (body, r.text)
+    for body in [{"by": "1e400h"}, {"seconds": 1e300}, {"by": ""}, {"by": None, "seconds": None}]:
+        r = await sqlite_platform.http.post(f"/admin/applications/{sqlite_platform.application_id}/clock/advance", headers=sqlite_platform.admin_headers, json=body)
+        assert r.status_code == 400, (body, r.text)
+    for body in [{"now": "9999-12-31T23:59:59Z"}, {"now": "0001-01-01T00:00:00Z"}, {"rate": "NaN"}]:
+        r = await sqlite_platform.http.put(f"/admin/applications/{sqlite_platform.application_id}/clock", headers=sqlite_platform.admin_headers, json=body)
+        assert r.status_code == 400, (body, r.text)
+    r = await sqlite_platform.http.post("/admin/vehicles/not-a-uuid/sleep", headers=sqlite_platform.admin_headers, json={})
+    assert r.status_code == 400, r.text
+    r = await sqlite_platform.http.post("/admin/vehicles/6f1c1e0a-0000-4000-8000-000000000000/sleep", headers=sqlite_platform.admin_headers, json={})
+    assert r.status_code == 404, r.text
