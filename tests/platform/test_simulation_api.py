@@ -446,3 +446,25 @@ async def test_odd_input_gets_documented_errors_never_a_500(sqlite_platform: Pla
     assert r.status_code == 400, r.text
     r = await sqlite_platform.http.post("/admin/vehicles/6f1c1e0a-0000-4000-8000-000000000000/sleep", headers=sqlite_platform.admin_headers, json={})
     assert r.status_code == 404, r.text
+
+
+async def test_a_schedule_where_the_car_is_plugged_in_decides_when_it_charges(platform: PlatformHarness) -> None:
+    """A one-hour nightly window at home: over a day, the car charges about an hour, no more."""
+    user_id, vehicle_id = await tesla(platform, scope=ALL_CONTROL)
+    # A fixed instant (and the seed's fixed home city) make the window's local time certain.
+    await clock(platform, "PUT", rate=0, now="2030-01-07T12:00:00Z")
+    await steer(platform, vehicle_id, "plug", {"plugged": False})
+    here = await signal(platform, user_id, vehicle_id, "location-preciselocation")
+    window = {"startTime": "02:00", "stopTime": "03:00"}
+    created = await schedule(platform, user_id, vehicle_id, "daily", {
+        "location": {"latitude": here["latitude"], "longitude": here["longitude"]}, **window})
+    assert created.status_code == 200, created.text
+    await command(platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 100}}})
+    await steer(platform, vehicle_id, "plug", {"plugged": True, "kw": 7.4})
+    before = (await signal(platform, user_id, vehicle_id, "tractionbattery-stateofcharge"))["value"]
+    await clock(platform, "POST", "/advance", by="1d")
+    after = (await signal(platform, user_id, vehicle_id, "tractionbattery-stateofcharge"))["value"]
+    # About 7 kWh into a ~60 kWh pack: some 10 points, where a day unscheduled would fill it.
+    assert before < after < min(100, before + 25)
+    assert (await signal(platform, user_id, vehicle_id, "charge-ischarging"))["value"] is False
+    assert 3 < (await signal(platform, user_id, vehicle_id, "charge-energyadded"))["value"] < 9

@@ -37,6 +37,7 @@ operator = st.one_of(
     st.sampled_from([("plug", None), ("unplug", None), ("sleep", None), ("wake", None),
                      ("open", "door-0-0"), ("close", "door-0-0"), ("open", "hood")]),
     st.tuples(st.floats(-0.3, 0.3), st.floats(-0.3, 0.3)).map(lambda d: ("drive", d)),
+    st.tuples(st.integers(0, 23), st.integers(1, 30)).map(lambda w: ("schedule_here", w)),
 )
 clock_moves = st.one_of(
     st.integers(0, 6 * HOUR).map(lambda ms: ("advance", ms)),
@@ -60,6 +61,14 @@ def _operate(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, op: st
         return plans.sleep(spec, seed, state, now)
     if op == "wake":
         return plans.wake(spec, seed, state, now)
+    if op == "schedule_here":  # a daily window (start hour, length in half hours) where the car stands
+        lat, lon, _ = state["position"]
+        start, halves = arg
+        end = (start * 60 + halves * 30) % (24 * 60)
+        timer = {**TIMER, "condition": {**TIMER["condition"], "latitude": lat, "longitude": lon},
+                 "schedules": [{"start": f"{start:02d}:00:00", "end": f"{end // 60:02d}:{end % 60:02d}:00",
+                                "days": list(plans.WEEKDAYS)}]}
+        return plans.add_charge_schedule(spec, seed, state, now, timer)
     if op in ("open", "close"):
         return plans.set_open(spec, seed, state, now, arg, open=op == "open")
     lat, lon, _ = state["position"]

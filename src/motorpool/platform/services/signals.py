@@ -17,7 +17,7 @@ import orjson
 
 from ..errors import ApiError, Incompatible, NotFound, PermissionDenied, ValidationFailed
 from ..sim import catalogue, units
-from ..sim.plans import resolve_due
+from ..sim.plans import has_due_work, resolve_due
 from ..sim.signals import SIGNALS, supported_signals
 from ..sim.vehicle import read_signals, report_interval_ms
 from ..store.models import Vehicle
@@ -141,8 +141,8 @@ class SignalService:
         if spec is None:
             raise ApiError(f"Vehicle '{access.vehicle_id}' has no catalogue model.")
         state = access.state
-        if state.get("pending"):
-            # Commands queued for a sleeping car take effect from their due instant on.
+        if has_due_work(state):
+            # Commands queued for a sleeping car, and charge schedules, act from their instant on.
             state = resolve_due(spec, access.seed, state, taken)[0]
         readings = read_signals(spec, access.vin, access.seed, state, taken)
         supported = supported_signals(spec)

@@ -154,7 +154,15 @@ def plug_in(
     new["plugged"] = True
     new["charger"] = charger
     new["last_energy_kwh"] = 0.0
-    return start_charging(spec, seed, new, new["at"]) if start and new["soc"] < new["charge_limit"] else new
+    if new["soc"] >= new["charge_limit"]:
+        return new
+    if start:
+        return start_charging(spec, seed, new, new["at"])
+    if in_window(new, new["at"]):  # plugged in during a scheduled window: it charges at once
+        charging = start_charging(spec, seed, new, new["at"])
+        charging["activity"]["by_schedule"] = True
+        return charging
+    return new
 
 
 def unplug(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
@@ -417,30 +425,139 @@ def queue_command(
 def resolve_due(
     spec: ModelSpec, seed: int, state: dict[str, Any], now: int
 ) -> tuple[dict[str, Any], list[tuple[str, int, SimulationRefused | None]]]:
-    """Apply the queued commands due at or before ``now``, in order.
+    """Apply, in time order, what has come due by ``now``: queued commands and the starts and
+    stops of a charge schedule governing the car where it is plugged in.
 
     Returns the state and, per applied command, ``(execution id, completion instant, refusal or
     None)``. A refused command leaves the state as it was. A pure function: reads use it to see
-    a command's effect from its due instant on, before anything is stored."""
-    pending = state.get("pending")
-    if not pending or all(entry["due"] > now for entry in pending):
+    these effects from their instant on, before anything is stored."""
+    if not has_due_work(state):
         return state, []
     outcomes: list[tuple[str, int, SimulationRefused | None]] = []
     current = state
-    for entry in sorted(pending, key=lambda e: (e["due"], e["id"])):
-        if entry["due"] > now:
+    follow_schedule = True
+    for _step in range(MAX_DUE_STEPS):
+        queued = [e for e in current.get("pending", ()) if e["due"] <= now]
+        entry = min(queued, key=lambda e: (e["due"], e["id"])) if queued else None
+        event = _next_schedule_event(current, now) if follow_schedule else None
+        if entry is not None and (event is None or entry["due"] <= event[0]):
+            current, outcome = _run_queued(spec, seed, current, entry)
+            outcomes.append(outcome)
+            follow_schedule = True  # a command (a new limit, say) may give the schedule work again
+        elif event is not None:
+            current, follow_schedule = _apply_schedule_event(spec, seed, current, *event)
+        else:
             break
-        try:
-            current = run_command(spec, seed, current, entry["due"], entry["command"], entry["parameters"])
-            outcomes.append((entry["id"], entry["due"], None))
-        except SimulationRefused as refused:
-            outcomes.append((entry["id"], entry["due"], refused))
-        except (ValueError, LookupError) as invalid:
-            outcomes.append((entry["id"], entry["due"], _state_error("UNKNOWN", str(invalid))))
-    done = {outcome[0] for outcome in outcomes}
-    current = copy.deepcopy(current) if current is state else current
-    current["pending"] = [entry for entry in pending if entry["id"] not in done]
     return current, outcomes
+
+
+#: A bound on the events one catch-up applies (a clock moved years ahead over a busy schedule).
+MAX_DUE_STEPS = 2_000
+
+
+def has_due_work(state: dict[str, Any]) -> bool:
+    """Whether the state carries anything that happens later by itself (cheap, for the read path)."""
+    return bool(state.get("pending")) or bool(state["plugged"] and state["schedules"])
+
+
+def _run_queued(
+    spec: ModelSpec, seed: int, state: dict[str, Any], entry: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[str, int, SimulationRefused | None]]:
+    refusal: SimulationRefused | None = None
+    try:
+        new = run_command(spec, seed, state, entry["due"], entry["command"], entry["parameters"])
+    except SimulationRefused as refused:
+        new, refusal = copy.deepcopy(state), refused
+    except (ValueError, LookupError) as invalid:
+        new, refusal = copy.deepcopy(state), _state_error("UNKNOWN", str(invalid))
+    new["pending"] = [e for e in new.get("pending", ()) if e["id"] != entry["id"]]
+    return new, (entry["id"], entry["due"], refusal)
+
+
+# --- charge schedules at work ---------------------------------------------------------------
+
+#: How near a schedule's location a car must be plugged in for the schedule to govern it.
+SCHEDULE_RADIUS_KM = 0.5
+
+
+def governing_timer(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The location charge timer of the place where the car stands plugged in, if any."""
+    if not state["plugged"]:
+        return None
+    lat, lon, _ = state["position"]
+    for timer in state["schedules"]:
+        condition = timer.get("condition") or {}
+        if timer.get("type") == "LOCATION" and "latitude" in condition and geo.distance_km(
+            lat, lon, condition["latitude"], condition["longitude"]
+        ) <= SCHEDULE_RADIUS_KM:
+            return timer
+    return None
+
+
+def _clock_ms(text: str) -> int:
+    hours, minutes, *rest = (int(part) for part in text.split(":"))
+    return ((hours * 60 + minutes) * 60 + (rest[0] if rest else 0)) * 1000
+
+
+def schedule_windows(state: dict[str, Any], timer: dict[str, Any], since: int, until: int) -> list[tuple[int, int]]:
+    """The timer's charging windows (UTC epoch ms, start and end) that overlap ``[since, until]``.
+
+    Times are local to the car's city; a window whose end is not after its start runs past
+    midnight."""
+    offset = int(geo.CITY_BY_KEY[state["city"]].utc_offset_h * HOUR_MS)
+    day_ms = 24 * HOUR_MS
+    first_day = (since + offset) // day_ms - 1
+    last_day = (until + offset) // day_ms
+    windows = []
+    for day in range(first_day, last_day + 1):
+        weekday = WEEKDAYS[(day + 3) % 7]  # 1970-01-01 was a Thursday
+        for slot in timer.get("schedules", ()):
+            if weekday not in slot.get("days", ()):
+                continue
+            start, end = _clock_ms(slot["start"]), _clock_ms(slot["end"])
+            if end <= start:
+                end += day_ms
+            begins = day * day_ms + start - offset
+            ends = day * day_ms + end - offset
+            if ends >= since and begins <= until:
+                windows.append((begins, ends))
+    return sorted(windows)
+
+
+def in_window(state: dict[str, Any], at: int) -> bool:
+    """Whether a governing schedule lets the car charge at ``at``."""
+    timer = governing_timer(state)
+    return timer is not None and any(b <= at < e for b, e in schedule_windows(state, timer, at, at))
+
+
+def _next_schedule_event(state: dict[str, Any], now: int) -> tuple[int, bool] | None:
+    """The first window start (True) or end (False) after the state's instant and by ``now``."""
+    timer = governing_timer(state)
+    if timer is None:
+        return None
+    at = state["at"]
+    events = [(b, True) for b, _ in schedule_windows(state, timer, at, now) if at < b <= now]
+    events += [(e, False) for _, e in schedule_windows(state, timer, at, now) if at < e <= now]
+    return min(events) if events else None
+
+
+def _apply_schedule_event(
+    spec: ModelSpec, seed: int, state: dict[str, Any], at: int, starts: bool
+) -> tuple[dict[str, Any], bool]:
+    """A window opens (charging starts) or closes (a scheduled session stops). Returns the state
+    and whether later events still matter (not when the battery already sits at its limit)."""
+    if starts:
+        try:
+            new = start_charging(spec, seed, state, at)
+        except SimulationRefused as refused:
+            settled = settle(spec, seed, state, at, wake=False)
+            return settled, refused.code != "FULLY_CHARGED"
+        new["activity"]["by_schedule"] = True
+        return new, True
+    if state["activity"]["kind"] == "charging" and state["activity"].get("by_schedule"):
+        new = settle(spec, seed, state, at)
+        return _end_session(spec, seed, new), True
+    return settle(spec, seed, state, at, wake=False), True
 
 
 # --- doors, trunks, windows -----------------------------------------------------------------
