@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from ..errors import AuthenticationError, ValidationFailed
+from ..errors import AuthenticationError, NotFound, ValidationFailed
 from ..services import grants
 from ..services.clocks import clock_view
 from ..services.connections import parse_uuid
+from ..services.limits import SMARTCAR_REFILL_PER_MINUTE, SMARTCAR_REQUESTS, RateLimit
 from ..services.oauth import bearer_token
 from ..sim import plans
 from ..store import repo
@@ -432,3 +433,44 @@ async def advance_clock(request: Request, application_id: str, body: ClockStep) 
     step = duration_ms(body.by) if body.by is not None else int((body.seconds or 0) * 1000)
     await platform_of(request).clocks.change(application_id, advance_ms=step)
     return await _clock_answer(request, application_id)
+
+
+# --- rate limits --------------------------------------------------------------------------------
+
+
+class RateLimitChange(BaseModel):
+    requests: int | None = Field(default=None, description="The application's bucket size (burst)")
+    refill_per_minute: float | None = Field(default=None, alias="refillPerMinute",
+                                            description="How many requests the bucket regains per minute")
+    vehicle_requests_per_minute: int | None = Field(default=None, alias="vehicleRequestsPerMinute",
+                                                    description="Each vehicle's throttle")
+    preset: Literal["smartcar"] | None = Field(default=None, description="'smartcar': 120 requests, 2 per minute")
+    model_config = {"populate_by_name": True, "extra": "forbid"}
+
+
+def _limit_view(application_id: str, limit: RateLimit | None) -> dict[str, Any]:
+    values = limit.to_dict() if limit else {"requests": None, "refillPerMinute": None, "vehicleRequestsPerMinute": None}
+    return {"data": {"applicationId": application_id, "enabled": limit is not None, **values}}
+
+
+@router.get("/applications/{application_id}/rate-limit", summary="Read an application's Vehicle API rate limits")
+async def get_rate_limit(request: Request, application_id: str) -> Response:
+    platform = platform_of(request)
+    async with platform.sessions() as session:
+        exists, _stored = await repo.read_rate_limit(session, application_id)
+    if not exists:
+        raise NotFound(f"No application with id '{application_id}'.", code="PATH")
+    return json_response(_limit_view(application_id, await platform.limits.limit(application_id)))
+
+
+@router.put("/applications/{application_id}/rate-limit", summary="Set (or lift) an application's rate limits")
+async def set_rate_limit(request: Request, application_id: str, body: RateLimitChange) -> Response:
+    """Off by default. ``{"preset": "smartcar"}`` sets Smartcar's documented default (120 requests,
+    refilling 2 per minute); an empty body lifts every limit. Refusals are ``429 RATE_LIMIT``
+    (``SMARTCAR_API`` or ``VEHICLE``) with ``retry-after``."""
+    if body.preset == "smartcar":
+        limit = RateLimit(SMARTCAR_REQUESTS, SMARTCAR_REFILL_PER_MINUTE, body.vehicle_requests_per_minute)
+    else:
+        limit = RateLimit(body.requests, body.refill_per_minute, body.vehicle_requests_per_minute)
+    changed = await platform_of(request).limits.change(application_id, limit)
+    return json_response(_limit_view(application_id, changed))

@@ -38,6 +38,13 @@ def authenticate(request: Request) -> AccessClaims:
     return authenticate_bearer(platform_of(request).tokens, request.headers.get("authorization"))
 
 
+async def authorize(request: Request, vehicle_id: str | None = None) -> AccessClaims:
+    """The caller's claims, once the application's rate limits (if any) let the request in."""
+    claims = authenticate(request)
+    await platform_of(request).limits.admit(claims.application_id, vehicle_id)
+    return claims
+
+
 def connection_resource(connection: Connection, origin: str) -> dict[str, Any]:
     vehicle = connection.vehicle
     return {
@@ -123,7 +130,7 @@ async def list_connections(
 ) -> Response:
     """Every connection of the calling application, newest first. Carries the JSON:API
     ``data`` and the flat ``connections`` list."""
-    claims = authenticate(request)
+    claims = await authorize(request)
     platform = platform_of(request)
     query = dict(request.query_params)
     filters = connection_rules.connection_filter(claims.application_id, query, sc_user_id)
@@ -158,7 +165,7 @@ async def get_connection(
     connection_id: Annotated[str, Path(description="A connection id, or a connected vehicle's id")],
     sc_user_id: UserHeader = None,
 ) -> Response:
-    claims = authenticate(request)
+    claims = await authorize(request)
     platform = platform_of(request)
     async with platform.sessions() as session:
         found = await connection_rules.find_connection(
@@ -184,7 +191,7 @@ async def delete_connection(
 ) -> Response:
     """Disconnects the vehicle. Addressed by vehicle id it removes the vehicle's connections to
     this application (narrowed to one user by ``sc-user-id``)."""
-    claims = authenticate(request)
+    claims = await authorize(request)
     async with platform_of(request).sessions() as session, session.begin():
         found = await connection_rules.find_connection(
             session, claims.application_id, connection_id, sc_user_id
@@ -196,7 +203,7 @@ async def delete_connection(
 @router.delete("/users/{user_id}", status_code=204, summary="Remove a user", responses=schemas.ERRORS)
 async def delete_user(request: Request, user_id: str) -> Response:
     """Deletes the user for this application with all their connections."""
-    claims = authenticate(request)
+    claims = await authorize(request)
     async with platform_of(request).sessions() as session, session.begin():
         await connection_rules.delete_user(session, claims.application_id, user_id)
     return Response(status_code=204)
@@ -229,6 +236,7 @@ async def _signal_access(request: Request) -> Any:
         request.path_params["vehicle_id"], "vehicleId", parameter="vehicleId"
     )
     user_id = _required_user(request)
+    await platform.limits.admit(claims.application_id, vehicle_id)
     return await platform.access.get(claims.application_id, user_id, vehicle_id)
 
 
@@ -335,7 +343,7 @@ async def get_vehicle(request: Request, vehicle_id: str, sc_user_id: UserHeader 
     """The vehicle's make, model, year, mode and powertrain: in ``data`` and at the top level.
     The vehicle must be connected to the calling application (to the ``sc-user-id`` user, when
     given)."""
-    claims = authenticate(request)
+    claims = await authorize(request)
     platform = platform_of(request)
     vehicle_id = connection_rules.parse_uuid(vehicle_id, "vehicleId", parameter="vehicleId")
     if sc_user_id is not None:

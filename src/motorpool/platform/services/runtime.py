@@ -19,8 +19,9 @@ from .access import AccessCache
 from .admin import AdminService
 from .clocks import ClockBook
 from .commands import CommandService
-from .signals import SignalService
+from .limits import RateLimiter
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
+from .signals import SignalService
 
 log = logging.getLogger("motorpool")
 
@@ -41,6 +42,7 @@ class Platform:
     signals: SignalService
     clocks: ClockBook
     commands: CommandService
+    limits: RateLimiter
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -91,6 +93,8 @@ async def start_platform(settings: Settings) -> Platform:
     access.sessions = sessions
     clocks = ClockBook(sessions)
     access.listeners.append(clocks.invalidate)
+    limits = RateLimiter(sessions)
+    access.listeners.append(limits.invalidate)
     generated_admin_token: str | None = None
     async with sessions() as session, session.begin():
         pepper = await _instance_secret(session, "secret_pepper", secrets.token_hex(32))
@@ -130,6 +134,7 @@ async def start_platform(settings: Settings) -> Platform:
         signals=SignalService(settings.origin),
         clocks=clocks,
         commands=CommandService(sessions, clocks, settings.origin),
+        limits=limits,
     )
     await access.poll()
     if settings.bootstrap:

@@ -71,6 +71,8 @@ class Application(Base):
     management_token: Mapped[str] = mapped_column(String(128))
     #: The simulation clock (``sim.clock.Clock.to_dict``); None runs on real time.
     clock: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: Vehicle API rate limits (``services.limits.RateLimit.to_dict``); None: no limits.
+    rate_limit: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     secrets: Mapped[list[ClientSecret]] = relationship(

@@ -570,3 +570,26 @@ async def finish_execution(
     execution.status = status
     execution.completed_ms = completed_ms
     await session.flush()
+
+
+# --- rate limits ------------------------------------------------------------------------------
+
+
+async def read_rate_limit(session: AsyncSession, application_id: str) -> tuple[bool, dict[str, Any] | None]:
+    """(whether the application exists, its stored rate limits or None)."""
+    row = (await session.execute(
+        select(Application.id, Application.rate_limit).where(Application.id == application_id)
+    )).first()
+    if row is None:
+        return False, None
+    return True, row[1]
+
+
+async def write_rate_limit(session: AsyncSession, application_id: str, limit: dict[str, Any] | None) -> bool:
+    """Store an application's rate limits; every process drops its cached copy."""
+    result = await session.execute(
+        update(Application).where(Application.id == application_id).values(rate_limit=limit)
+    )
+    if result.rowcount:
+        await bump_generation(session)
+    return bool(result.rowcount)
