@@ -376,6 +376,40 @@ def apps_revoke_secret(application_id: str, secret_id: str, url: UrlOption = Non
     console.print(f"revoked {data['id']} at {data['revokedAt']}")
 
 
+@apps_cli.command("rate-limit")
+def apps_rate_limit(
+    application: Annotated[str | None, typer.Argument(help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,
+    requests: Annotated[int | None, typer.Option(help="The application's bucket: requests at once")] = None,
+    refill_per_minute: Annotated[float | None, typer.Option(help="…refilled by this many a minute")] = None,
+    vehicle_per_minute: Annotated[int | None, typer.Option(help="Each vehicle's throttle, a minute")] = None,
+    smartcar: Annotated[bool, typer.Option("--smartcar", help="Smartcar's default: 120, refilling 2 a minute")] = False,
+    off: Annotated[bool, typer.Option("--off", help="Lift every limit")] = False,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Show or set an application's Vehicle API rate limits (none by default)."""
+    admin = Admin(url, admin_token)
+    path = f"/admin/applications/{_application(application)}/rate-limit"
+    body: dict[str, Any] = {"requests": requests, "refillPerMinute": refill_per_minute,
+                            "vehicleRequestsPerMinute": vehicle_per_minute}
+    body = {key: value for key, value in body.items() if value is not None}
+    if smartcar:
+        body["preset"] = "smartcar"
+    if off and body:
+        err.print("--off lifts every limit; give it alone.")
+        raise typer.Exit(2)
+    data = admin.call("PUT", path, json=body) if body or off else admin.call("GET", path)
+    if not data["enabled"]:
+        console.print("no rate limits")
+        return
+    parts = []
+    if data["requests"] is not None:
+        parts.append(f"{data['requests']} requests, refilling {data['refillPerMinute']:g} a minute")
+    if data["vehicleRequestsPerMinute"] is not None:
+        parts.append(f"{data['vehicleRequestsPerMinute']} a minute per vehicle")
+    console.print("; ".join(parts))
+
+
 @owners_cli.command("list")
 def owners_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
     """List live-mode owner accounts."""

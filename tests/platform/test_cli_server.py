@@ -202,6 +202,17 @@ def test_clock_and_steering_commands(served: Served) -> None:
     assert served.cli("clock", "resume").returncode == 0
 
 
+def test_rate_limit_command(served: Served) -> None:
+    assert served.cli("apps", "rate-limit").stdout.strip() == "no rate limits"
+    smartcar = served.cli("apps", "rate-limit", "--smartcar", "--vehicle-per-minute", "10")
+    assert smartcar.returncode == 0, smartcar.stderr
+    assert "120 requests, refilling 2 a minute; 10 a minute per vehicle" in smartcar.stdout
+    assert "120 requests" in served.cli("apps", "rate-limit").stdout
+    bad = served.cli("apps", "rate-limit", "--requests", "5")
+    assert bad.returncode == 1 and "refillPerMinute" in bad.stderr
+    assert served.cli("apps", "rate-limit", "--off").stdout.strip() == "no rate limits"
+
+
 def test_admin_commands_need_the_token(served: Served) -> None:
     (served.workdir / ".env").write_text("")
     result = served.cli("apps", "list")
