@@ -122,7 +122,7 @@ async def _attributes(request: Request, model: type[Model]) -> Model:
         raise first from None
 
 
-async def _execute(request: Request, permission: str, action: command_rules.Request) -> Response:
+async def _execute(request: Request, permission: str, action: command_rules.Action) -> Response:
     access = await _signal_access(request)
     command_rules.require_permission(access, permission)
     status, body = await platform_of(request).commands.execute(access, action)
@@ -131,7 +131,7 @@ async def _execute(request: Request, permission: str, action: command_rules.Requ
 
 async def _command(request: Request, permission: str, command_type: str,
                    parameters: dict[str, Any] | None = None) -> Response:
-    return await _execute(request, permission, command_rules.command_request(command_type, parameters))
+    return await _execute(request, permission, command_rules.command_action(command_type, parameters))
 
 
 @router.post("/vehicles/{vehicle_id}/commands/security/lock", summary="Lock the vehicle",
@@ -167,7 +167,7 @@ async def charge_set_limit(vehicle_id: str, request: Request) -> Response:
     access = await _signal_access(request)
     limit = await _attributes(request, ChargeLimit)
     command_rules.require_permission(access, "control_charge")
-    action = command_rules.command_request("charge-set-limit", {"percent": limit.percent})
+    action = command_rules.command_action("charge-set-limit", {"percent": limit.percent})
     status, body = await platform_of(request).commands.execute(access, action)
     return json_response(body, status)
 
@@ -192,7 +192,7 @@ async def set_destination(vehicle_id: str, request: Request) -> Response:
     access = await _signal_access(request)
     place = await _attributes(request, Location)
     command_rules.require_permission(access, "control_navigation")
-    action = command_rules.command_request(
+    action = command_rules.command_action(
         "navigation-set-destination", {"latitude": place.latitude, "longitude": place.longitude}
     )
     status, body = await platform_of(request).commands.execute(access, action)
@@ -246,7 +246,7 @@ async def _create_schedule(request: Request, schedule_type: str, model: type[Mod
     else:
         windows = [(parsed.weekdays, _WEEKDAYS)] + ([(parsed.weekends, _WEEKEND)] if parsed.weekends else [])
     timer = _timer(schedule_type, parsed.location, windows)
-    action = command_rules.schedule_create_request(schedule_type, parsed.model_dump(exclude_none=True), timer)
+    action = command_rules.schedule_create_action(schedule_type, parsed.model_dump(exclude_none=True), timer)
     status, body = await platform_of(request).commands.execute(access, action)
     return json_response(body, status)
 
@@ -287,6 +287,6 @@ async def delete_schedule(vehicle_id: str, schedule_id: str, request: Request) -
     command_rules.require_permission(access, "control_charge")
     schedule_type = next((t.get("scheduleType") for t in access.state.get("schedules", ())
                           if t.get("scheduleId") == schedule_id), None)
-    action = command_rules.schedule_delete_request(schedule_id, schedule_type)
+    action = command_rules.schedule_delete_action(schedule_id, schedule_type)
     status, body = await platform_of(request).commands.execute(access, action)
     return json_response(body, status)

@@ -78,7 +78,7 @@ def new_schedule_id() -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Request:
+class Action:
     """What to carry out: a ``commandType`` of ``plans.run_command`` and its parameters.
 
     ``attributes`` are the wire attributes of the answer (without status and mode)."""
@@ -89,23 +89,23 @@ class Request:
     attributes: dict[str, Any]
 
 
-def command_request(command_type: str, parameters: dict[str, Any] | None = None) -> Request:
+def command_action(command_type: str, parameters: dict[str, Any] | None = None) -> Action:
     attributes: dict[str, Any] = {"commandType": command_type}
     if parameters:
         attributes["parameters"] = parameters
-    return Request(command_type, parameters or {}, COMMAND_EXECUTION, attributes)
+    return Action(command_type, parameters or {}, COMMAND_EXECUTION, attributes)
 
 
-def schedule_create_request(schedule_type: str, parameters: dict[str, Any], timer: dict[str, Any]) -> Request:
+def schedule_create_action(schedule_type: str, parameters: dict[str, Any], timer: dict[str, Any]) -> Action:
     schedule_id = timer["scheduleId"]
     attributes = {"action": "create", "scheduleType": schedule_type, "scheduleId": schedule_id,
                   "parameters": parameters}
-    return Request("charge-schedule-create", {"timer": timer}, SCHEDULE_EXECUTION, attributes)
+    return Action("charge-schedule-create", {"timer": timer}, SCHEDULE_EXECUTION, attributes)
 
 
-def schedule_delete_request(schedule_id: str, schedule_type: str | None) -> Request:
+def schedule_delete_action(schedule_id: str, schedule_type: str | None) -> Action:
     attributes = {"action": "delete", "scheduleType": schedule_type, "scheduleId": schedule_id}
-    return Request("charge-schedule-delete", {"scheduleId": schedule_id}, SCHEDULE_EXECUTION, attributes)
+    return Action("charge-schedule-delete", {"scheduleId": schedule_id}, SCHEDULE_EXECUTION, attributes)
 
 
 def execution_body(execution: CommandExecution, origin: str) -> dict[str, Any]:
@@ -148,7 +148,7 @@ class CommandService:
 
     # --- the Vehicle API's commands -----------------------------------------------------------
 
-    async def execute(self, access: VehicleAccess, request: Request) -> tuple[int, dict[str, Any]]:
+    async def execute(self, access: VehicleAccess, action: Action) -> tuple[int, dict[str, Any]]:
         """Carry out a command for a user's vehicle: ``(HTTP status, answer body)``."""
         now = await self.clocks.now_ms(access.application_id)
         for _attempt in range(3):
@@ -159,8 +159,8 @@ class CommandService:
                     raise VehicleStateError("The vehicle is not reachable over the network.", code="UNREACHABLE")
                 execution = CommandExecution(
                     id=new_execution_id(), application_id=access.application_id,
-                    vehicle_id=vehicle.id, user_id=access.user_id, type=request.execution_type,
-                    attributes=dict(request.attributes), executed_ms=now,
+                    vehicle_id=vehicle.id, user_id=access.user_id, type=action.execution_type,
+                    attributes=dict(action.attributes), executed_ms=now,
                 )
                 if reach.asleep:
                     policy = remote.policy_for(spec)
@@ -169,13 +169,13 @@ class CommandService:
                             f"The vehicle is asleep; {spec.make_display} does not wake it for remote commands.",
                             code="ASLEEP",
                         )
-                    self._dry_run(spec, vehicle.seed, state, now, request)
+                    self._dry_run(spec, vehicle.seed, state, now, action)
                     due = now + policy.wake_ms + remote.command_latency_ms(spec, vehicle.seed, now)
-                    new_state = plans.queue_command(state, execution.id, request.command, request.parameters, due)
+                    new_state = plans.queue_command(state, execution.id, action.command, action.parameters, due)
                     execution.attributes["executionMode"] = "async"
                     execution.status, execution.due_ms, execution.completed_ms = "PENDING", due, None
                 else:
-                    new_state = self._run(spec, vehicle.seed, state, now, request)
+                    new_state = self._run(spec, vehicle.seed, state, now, action)
                     done = now + remote.command_latency_ms(spec, vehicle.seed, now)
                     execution.attributes["executionMode"] = "sync"
                     execution.status, execution.due_ms, execution.completed_ms = "SUCCESS", done, done
@@ -203,9 +203,9 @@ class CommandService:
         return execution_body(execution, self.origin)
 
     @staticmethod
-    def _run(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, request: Request) -> dict[str, Any]:
+    def _run(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, action: Action) -> dict[str, Any]:
         try:
-            return plans.run_command(spec, seed, state, now, request.command, request.parameters)
+            return plans.run_command(spec, seed, state, now, action.command, action.parameters)
         except SimulationRefused as refused:
             raise refusal_error(refused) from None
         except LookupError:
@@ -214,11 +214,11 @@ class CommandService:
             raise ValidationFailed(str(invalid)) from None
 
     @classmethod
-    def _dry_run(cls, spec: ModelSpec, seed: int, state: dict[str, Any], now: int, request: Request) -> None:
+    def _dry_run(cls, spec: ModelSpec, seed: int, state: dict[str, Any], now: int, action: Action) -> None:
         """Refuse at once what no wake-up can change (an incapable car, bad input); the car's
         state when it wakes decides the rest."""
         try:
-            cls._run(spec, seed, state, now, request)
+            cls._run(spec, seed, state, now, action)
         except VehicleStateError:
             pass
 
