@@ -66,6 +66,7 @@ def _operate(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, op: st
         start, halves = arg
         end = (start * 60 + halves * 30) % (24 * 60)
         timer = {**TIMER, "condition": {**TIMER["condition"], "latitude": lat, "longitude": lon},
+                 "scheduleId": f"sched_{lat:.6f}_{lon:.6f}",  # ids are unique, as the API makes them
                  "schedules": [{"start": f"{start:02d}:00:00", "end": f"{end // 60:02d}:{end % 60:02d}:00",
                                 "days": list(plans.WEEKDAYS)}]}
         return plans.add_charge_schedule(spec, seed, state, now, timer)

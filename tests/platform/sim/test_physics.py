@@ -12,7 +12,7 @@ from motorpool.platform.sim.physics import (
     speed_at,
 )
 
-socs = st.floats(min_value=0.0, max_value=100.0)
+socs = st.floats(min_value=0.0, max_value=100.0, allow_subnormal=False)  # a state of charge, not a denormal
 curves = st.builds(
     ChargeCurve,
     peak_kw=st.floats(min_value=1.0, max_value=350.0),

@@ -536,8 +536,12 @@ def _next_schedule_event(state: dict[str, Any], now: int) -> tuple[int, bool] | 
     if timer is None:
         return None
     at = state["at"]
-    events = [(b, True) for b, _ in schedule_windows(state, timer, at, now) if at < b <= now]
-    events += [(e, False) for _, e in schedule_windows(state, timer, at, now) if at < e <= now]
+    # Every weekly pattern has a window within eight days, so look no further (a clock moved
+    # years ahead would otherwise cost a year of windows per event).
+    until = min(now, at + 8 * 24 * HOUR_MS)
+    windows = schedule_windows(state, timer, at, until)
+    events = [(b, True) for b, _ in windows if at < b <= until]
+    events += [(e, False) for _, e in windows if at < e <= until]
     return min(events) if events else None
 
 
