@@ -6,11 +6,13 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table as RichTable
 
 app = typer.Typer(no_args_is_help=True, help="motorpool: a self-hosted connected-car platform.")
 apps_cli = typer.Typer(no_args_is_help=True, help="Applications, redirect URIs and client secrets.")
@@ -21,8 +23,34 @@ app.add_typer(apps_cli, name="apps")
 app.add_typer(owners_cli, name="owners")
 app.add_typer(vehicles_cli, name="vehicles")
 app.add_typer(db_cli, name="db")
-console = Console()
-err = Console(stderr=True)
+
+
+class _LazyConsole:
+    """A rich ``Console`` made on first use: importing rich is a noticeable share of the start-up
+    of ``motorpool serve``, which prints without it."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+def Table(*columns: str, **options: Any) -> RichTable:
+    """A rich ``Table``, imported on first use like the consoles (named like the class it
+    stands in for, so the commands read as before)."""
+    from rich.table import Table as RichTable
+
+    return RichTable(*columns, **options)
+
+
+console: Console = _LazyConsole()  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
 PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
@@ -51,7 +79,9 @@ def serve(
     from .platform.app import create_app
 
     settings = _settings(host=host, port=port, database_url=database_url)
-    err.print(f"motorpool platform on [bold]{settings.origin}[/bold] — database {settings.database_url}")
+    # typer's own styling, not rich's: serving never needs rich (see _LazyConsole).
+    origin = typer.style(settings.origin, bold=True)
+    typer.echo(f"motorpool platform on {origin} — database {settings.database_url}", err=True)
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -1,4 +1,8 @@
-"""``create_app(settings)``: the platform as one ASGI app. Nothing is built at import time."""
+"""``create_app(settings)``: the platform as one ASGI app. Nothing is built at import time.
+
+Start-up imports only what the first answers need: IAM (the token endpoint, JWKS) and the
+Vehicle API's reads. Connect, the vehicle commands and the admin API are lazy routes
+(see :mod:`.api.fastlane`): their modules are imported by the first request that needs them."""
 
 from __future__ import annotations
 
@@ -7,14 +11,44 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import admin, commands, common, connect, iam, vehicles
-from .api.fastlane import PlatformApp
+from .api import common, iam, vehicles
+from .api.fastlane import LazyRoutes, PlatformApp
 from .services.runtime import Platform, start_platform
 from .settings import Settings
 
 DESCRIPTION = """A self-hosted connected-car platform speaking Smartcar's v3 wire contract:
 IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3, the Management API v3, and an
 admin API to steer the simulated fleet."""
+
+#: The API's sections in reading order; lazy routes join the document after the eager ones, so
+#: without this list the docs would show them in the order they happened to be installed.
+TAGS = [{"name": name} for name in ("IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Admin")]
+
+
+def _install_connect(app: FastAPI) -> None:
+    from .api import connect
+
+    connect.install(app)
+
+
+def _install_commands(app: FastAPI) -> None:
+    from .api import commands
+
+    app.include_router(commands.router)
+
+
+def _install_admin(app: FastAPI) -> None:
+    from .api import admin
+
+    app.include_router(admin.router)
+
+
+#: Every path a lazy group answers starts with one of its prefixes (tests/platform/test_startup.py).
+LAZY_ROUTES = (
+    LazyRoutes(("/oauth/", "/static"), _install_connect),
+    LazyRoutes(("/v3/vehicles/",), _install_commands),
+    LazyRoutes(("/admin/",), _install_admin),
+)
 
 
 def create_app(settings: Settings | None = None) -> PlatformApp:
@@ -30,13 +64,13 @@ def create_app(settings: Settings | None = None) -> PlatformApp:
         finally:
             await platform.close()
 
-    app = PlatformApp(title="motorpool", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = PlatformApp(
+        title="motorpool", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan
+    )
     app.state.settings = settings
     common.install_error_handlers(app)
     iam.install(app)
-    connect.install(app)
     vehicles.install(app)
-    app.include_router(commands.router)
-    app.include_router(admin.router)
+    app.lazy_routes.extend(LAZY_ROUTES)
     app.add_middleware(common.RequestIdMiddleware)
     return app

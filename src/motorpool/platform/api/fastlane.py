@@ -5,16 +5,22 @@ router cost tens of microseconds per request; the token grant and signal reads a
 many thousands of times a second, so they skip it. A fast-lane handler is a plain Starlette
 endpoint that does its own checks and writes errors in the documented shape itself; everything
 else, lifespan included, goes through FastAPI as usual. Each fast path keeps a FastAPI
-declaration so it stays documented in OpenAPI."""
+declaration so it stays documented in OpenAPI.
+
+Lazy routes: importing a group of routes (its pydantic models, Jinja2, the rules behind it) is a
+large share of the start-up time, and a run may never call some groups, so they are installed on
+first use — the first request under one of their path prefixes, or the OpenAPI document."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
-
 from fastapi import FastAPI
+from starlette._utils import get_route_path  # the path the router matches (FastAPI uses it too)
 from starlette.routing import Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
@@ -67,16 +73,48 @@ async def serve_fast(owner: FastAPI, route: Route, scope: Scope, receive: Receiv
         await send_with_id({"type": "http.response.body", "body": payload})
 
 
+@dataclass(frozen=True)
+class LazyRoutes:
+    """A group of routes installed on first use. ``prefixes`` must cover every path its routes
+    answer (a test checks it): a request under none of them does not install the group."""
+
+    prefixes: tuple[str, ...]
+    install: Callable[[FastAPI], None]
+
+
 class PlatformApp(FastAPI):
-    """FastAPI with a fast lane in front of everything it does per request."""
+    """FastAPI with a fast lane in front of everything it does per request, and routes that
+    are installed on first use."""
 
     fast_routes: list[Route]
+    lazy_routes: list[LazyRoutes]
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.fast_routes = []
+        self.lazy_routes = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for route in getattr(self, "fast_routes", ()):
+            for route in self.fast_routes:
                 match, child = route.matches(scope)
                 if match is Match.FULL:
                     await serve_fast(self, route, {**scope, **child}, receive, send)
                     return
+            if self.lazy_routes:
+                self.install_lazy_routes(get_route_path(scope))
         await super().__call__(scope, receive, send)
+
+    def install_lazy_routes(self, path: str | None = None) -> None:
+        """Install the lazy groups whose prefixes ``path`` starts with; every group without a path.
+
+        Synchronous on purpose: concurrent first requests cannot see a group half-installed."""
+        for group in list(self.lazy_routes):
+            if path is None or path.startswith(group.prefixes):
+                group.install(self)
+                self.lazy_routes.remove(group)
+
+    def openapi(self) -> dict[str, Any]:
+        # The document (and /docs, which reads it) describes every route, lazy ones included.
+        self.install_lazy_routes()
+        return super().openapi()
