@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from ..settings import DEFAULT_REDIRECT_URI
 from ..store import repo
+from ..store.models import Owner
+from .admin import hash_password
 
 if TYPE_CHECKING:
     from .runtime import Platform
@@ -71,8 +73,13 @@ async def bootstrap_if_empty(platform: Platform, admin_token: str | None) -> Fir
             admin_token=admin_token,
             owner_password=password,
         )
+        # One argon2 hash for the three owners: they share one random password by design (it is
+        # printed once), so separate salts would hide nothing, and each hash costs ~150 ms of CPU
+        # on the first start. The constants above are valid owners of an empty database, which
+        # is all the checks of AdminService.create_owner would establish.
+        password_hash = hash_password(password)
         for email, name, powertrains in DEV_OWNERS:
-            await platform.admin.create_owner(session, email, password, name)
+            await repo.add_owner(session, Owner(email=email, name=name, password_hash=password_hash))
             for powertrain in powertrains:
                 await platform.admin.create_vehicle(session, owner_email=email, powertrain=powertrain)
             first.owners.append(email)
