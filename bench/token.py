@@ -1,6 +1,6 @@
 """Client-credentials grants per second against ``motorpool serve``, and start-up time.
 
-    .venv/bin/python bench/token.py [--seconds 10]
+    .venv/bin/python bench/token.py [--seconds 10] [--starts 5] [--startup-only]
 
 Start-up is measured from launching ``motorpool serve`` to its first answer: on an empty database
 (first start: migrations, keys and the development application) and again on the same database
@@ -26,6 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--starts", type=int, default=5, help="warm start-ups to time")
+    parser.add_argument("--startup-only", action="store_true", help="time the start-ups, skip the grants")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="motorpool-bench-token-"))
@@ -36,6 +37,9 @@ def main() -> None:
         for _ in range(args.starts):
             with motorpool_serve(workdir) as server:
                 warm.append(server.startup)
+        if args.startup_only:
+            _print_startup(first_start, warm)
+            return
         with motorpool_serve(workdir) as server:
             env = server.env()
             form = urlencode({
@@ -58,15 +62,19 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"start-up, first start (empty database):  {first_start:.2f} s")
-    print(f"start-up, later starts (median of {len(warm)}):   {statistics.median(warm):.2f} s "
-          f"(min {min(warm):.2f}, max {max(warm):.2f})")
+    _print_startup(first_start, warm)
     print(f"grants:    {grants.requests_per_second:9.0f} /s   p50 {grants.p50_ms:6.2f} ms   p99 {grants.p99_ms:6.2f} ms"
           f"   non-2xx {grants.non_2xx}  socket errors {grants.errors}")
     print(f"bare ASGI: {bare.requests_per_second:9.0f} /s   p50 {bare.p50_ms:6.2f} ms   p99 {bare.p99_ms:6.2f} ms"
           f"   ({size}-byte body)")
     print(f"ratio grants / bare ASGI: {grants.requests_per_second / bare.requests_per_second:.3f}")
     print("targets: >= 5,000 grants/s; start-up < 1 s")
+
+
+def _print_startup(first_start: float, warm: list[float]) -> None:
+    print(f"start-up, first start (empty database):  {first_start:.2f} s")
+    print(f"start-up, later starts (median of {len(warm)}):   {statistics.median(warm):.2f} s "
+          f"(min {min(warm):.2f}, max {max(warm):.2f})")
 
 
 if __name__ == "__main__":
