@@ -17,6 +17,9 @@ from ..conftest import PlatformHarness
 
 #: Imported by the first request that needs them, never by `motorpool serve` itself.
 LAZY_MODULES = (
+    "motorpool.platform.api.iam_docs",
+    "motorpool.platform.api.vehicles",
+    "motorpool.platform.api.schemas",
     "motorpool.platform.api.admin",
     "motorpool.platform.api.commands",
     "motorpool.platform.api.connect",
@@ -44,6 +47,7 @@ def test_a_lazy_group_answers_only_under_its_prefixes(group: Any) -> None:
     before = len(app.router.routes)
     group.install(app)
     added = [path for route in app.router.routes[before:] for path in _paths(route)]
+    added += [route.path for route in app.fast_routes]
     assert added, "the group installed no routes"
     for path in added:
         assert path.startswith(group.prefixes), f"{path} is outside {group.prefixes}"
@@ -73,9 +77,14 @@ async def test_lazy_routes_answer_their_first_request(sqlite_platform: PlatformH
     app = sqlite_platform.app
     assert isinstance(app, PlatformApp)
     http = sqlite_platform.http
-    assert len(app.lazy_routes) == len(LAZY_ROUTES)
+    pending = len(LAZY_ROUTES)
+    assert len(app.lazy_routes) == pending
     assert (await http.get("/.well-known/jwks.json")).status_code == 200
-    assert len(app.lazy_routes) == len(LAZY_ROUTES), "an eager route installed a lazy group"
+    headers = await sqlite_platform.auth_headers()  # a token grant: the fast lane too
+    assert len(app.lazy_routes) == pending, "a fast route installed a lazy group"
+    wrong_method = await http.get("/oauth2/token")
+    assert wrong_method.status_code == 405 and wrong_method.json()["statusCode"] == 405
+    assert len(app.lazy_routes) == pending - 1
     listing = await http.get("/admin/applications", headers=sqlite_platform.admin_headers)
     assert listing.status_code == 200 and listing.json()["data"]
     page = await http.get(
@@ -85,10 +94,14 @@ async def test_lazy_routes_answer_their_first_request(sqlite_platform: PlatformH
     )
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert (await http.get("/static/does-not-exist.css")).status_code == 404
-    assert len(app.lazy_routes) == 1  # the commands are still to come
-    unknown = await http.post("/v3/vehicles/not-a-uuid/commands/security/lock")
-    assert unknown.status_code in (400, 401, 404) and unknown.json()["statusCode"] == unknown.status_code
+    assert len(app.lazy_routes) == 2  # the Vehicle API and its commands are still to come
+    # The first Vehicle API request is a fast-lane read whose route its own group brings.
+    user_id, vehicle_ids = await sqlite_platform.connect()
+    signals = await http.get(f"/v3/vehicles/{vehicle_ids[0]}/signals", headers={**headers, "sc-user-id": user_id})
+    assert signals.status_code == 200, signals.text
     assert app.lazy_routes == []
+    lock = await http.post(f"/v3/vehicles/{vehicle_ids[0]}/commands/security/lock", headers=headers)
+    assert lock.status_code < 500 and lock.headers["sc-request-id"]
 
 
 async def test_the_openapi_document_installs_every_group(tmp_path: Any) -> None:

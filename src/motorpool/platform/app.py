@@ -1,8 +1,8 @@
 """``create_app(settings)``: the platform as one ASGI app. Nothing is built at import time.
 
-Start-up imports only what the first answers need: IAM (the token endpoint, JWKS) and the
-Vehicle API's reads. Connect, the vehicle commands and the admin API are lazy routes
-(see :mod:`.api.fastlane`): their modules are imported by the first request that needs them."""
+Start-up imports only what the first answers need: IAM's fast routes (the token endpoint, JWKS,
+the server metadata). Everything else is a lazy group of routes (see :mod:`.api.fastlane`): the
+first request under its paths imports and installs it, and so does the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import common, iam, vehicles
+from .api import common, iam
 from .api.fastlane import LazyRoutes, PlatformApp
 from .services.runtime import Platform, start_platform
 from .settings import Settings
@@ -20,9 +20,14 @@ DESCRIPTION = """A self-hosted connected-car platform speaking Smartcar's v3 wir
 IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3, the Management API v3, and an
 admin API to steer the simulated fleet."""
 
-#: The API's sections in reading order; lazy routes join the document after the eager ones, so
-#: without this list the docs would show them in the order they happened to be installed.
+#: The API's sections in reading order, whatever order their routes were installed in.
 TAGS = [{"name": name} for name in ("IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Admin")]
+
+
+def _install_vehicles(app: FastAPI) -> None:
+    from .api import vehicles
+
+    vehicles.install(app)
 
 
 def _install_connect(app: FastAPI) -> None:
@@ -45,7 +50,9 @@ def _install_admin(app: FastAPI) -> None:
 
 #: Every path a lazy group answers starts with one of its prefixes (tests/platform/test_startup.py).
 LAZY_ROUTES = (
+    LazyRoutes(("/oauth2/", "/.well-known/"), iam.install_docs),
     LazyRoutes(("/oauth/", "/static"), _install_connect),
+    LazyRoutes(("/v3/",), _install_vehicles),
     LazyRoutes(("/v3/vehicles/",), _install_commands),
     LazyRoutes(("/admin/",), _install_admin),
 )
@@ -70,7 +77,6 @@ def create_app(settings: Settings | None = None) -> PlatformApp:
     app.state.settings = settings
     common.install_error_handlers(app)
     iam.install(app)
-    vehicles.install(app)
     app.lazy_routes.extend(LAZY_ROUTES)
     app.add_middleware(common.RequestIdMiddleware)
     return app

@@ -96,23 +96,34 @@ class PlatformApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for route in self.fast_routes:
-                match, child = route.matches(scope)
-                if match is Match.FULL:
-                    await serve_fast(self, route, {**scope, **child}, receive, send)
-                    return
-            if self.lazy_routes:
-                self.install_lazy_routes(get_route_path(scope))
+            found = self._fast_route(scope)
+            if found is None and self.lazy_routes and self.install_lazy_routes(get_route_path(scope)):
+                found = self._fast_route(scope)  # a group just installed may bring fast routes
+            if found is not None:
+                route, child = found
+                await serve_fast(self, route, {**scope, **child}, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
-    def install_lazy_routes(self, path: str | None = None) -> None:
-        """Install the lazy groups whose prefixes ``path`` starts with; every group without a path.
+    def _fast_route(self, scope: Scope) -> tuple[Route, Scope] | None:
+        for route in self.fast_routes:
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return route, child
+        return None
+
+    def install_lazy_routes(self, path: str | None = None) -> bool:
+        """Install the lazy groups whose prefixes ``path`` starts with (every group without a
+        path); True when one was installed.
 
         Synchronous on purpose: concurrent first requests cannot see a group half-installed."""
+        installed = False
         for group in list(self.lazy_routes):
             if path is None or path.startswith(group.prefixes):
                 group.install(self)
                 self.lazy_routes.remove(group)
+                installed = True
+        return installed
 
     def openapi(self) -> dict[str, Any]:
         # The document (and /docs, which reads it) describes every route, lazy ones included.

@@ -1,16 +1,16 @@
 """IAM: the token, introspection and revocation endpoints, JWKS and server metadata.
 
-The token endpoint is served by a plain Starlette route placed ahead of FastAPI's routing (it is
-the hottest write path); the FastAPI declaration below it documents the same path in OpenAPI."""
+All five are served by plain Starlette routes placed ahead of FastAPI's routing: the token
+endpoint is the hottest write path, and JWKS and the metadata are what a client asks first. Their
+FastAPI declarations, which document them in OpenAPI, live in :mod:`.iam_docs` and are installed
+on first use (see :mod:`.fastlane`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-
-from fastapi import APIRouter, FastAPI, Form
-from pydantic import BaseModel
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,20 +20,6 @@ from ..errors import OAuthError
 from ..services.oauth import parse_token_request
 from .common import json_response, platform_of
 from .fastlane import AsgiEndpoint
-
-router = APIRouter(tags=["IAM"])
-
-
-class TokenAnswer(BaseModel):
-    access_token: str
-    token_type: str = "Bearer"
-    expires_in: int = 3600
-
-
-class OAuthErrorBody(BaseModel):
-    error: str
-    error_description: str
-
 
 _NO_STORE_RAW = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
 
@@ -95,51 +81,10 @@ async def revoke_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     await _answer(send, 200, None)
 
 
-FAST_ROUTES = [
-    Route("/oauth2/token", AsgiEndpoint(token_endpoint), methods=["POST"]),
-    Route("/oauth2/introspect", AsgiEndpoint(introspect_endpoint), methods=["POST"]),
-    Route("/oauth2/revoke", AsgiEndpoint(revoke_endpoint), methods=["POST"]),
-]
-
-
-# OpenAPI declarations of the fast routes: never reached, the fast lane answers first.
-_responses: dict[int | str, dict[str, Any]] = {
-    400: {"model": OAuthErrorBody, "description": "invalid_request / unsupported_grant_type"},
-    401: {"model": OAuthErrorBody, "description": "invalid_client"},
-}
-
-
-@router.post("/oauth2/token", response_model=TokenAnswer, responses=_responses, summary="Request an access token")
-async def _doc_token(
-    grant_type: str = Form(examples=["client_credentials"]),
-    client_id: str | None = Form(None),
-    client_secret: str | None = Form(None),
-) -> Response:
-    """OAuth 2.0 client credentials (RFC 6749 §4.4). Credentials in the form, a JSON body, or
-    HTTP Basic. Answers a one-hour JWT access token (RFC 9068); no refresh token.
-    ``grant_type=authorization_code`` redeems a Connect ``code`` (with PKCE ``code_verifier``)
-    and also answers ``user_id`` and ``vehicle_ids``."""
-    raise AssertionError("served by the fast route")
-
-
-@router.post("/oauth2/introspect", responses=_responses, summary="Introspect a token (RFC 7662)")
-async def _doc_introspect(token: str = Form()) -> Response:
-    """Requires client authentication; only the client's own tokens are reported active."""
-    raise AssertionError("served by the fast route")
-
-
-@router.post("/oauth2/revoke", responses=_responses, summary="Revoke a token (RFC 7009)")
-async def _doc_revoke(token: str = Form()) -> Response:
-    """Requires client authentication; the token stops working at once."""
-    raise AssertionError("served by the fast route")
-
-
-@router.get("/.well-known/jwks.json", summary="Public signing keys")
 async def jwks(request: Request) -> Response:
     return json_response(platform_of(request).tokens.jwks, headers={"Cache-Control": "max-age=300"})
 
 
-@router.get("/.well-known/oauth-authorization-server", summary="Server metadata (RFC 8414)")
 async def metadata(request: Request) -> Response:
     origin = platform_of(request).settings.origin
     return json_response(
@@ -161,6 +106,21 @@ async def metadata(request: Request) -> Response:
     )
 
 
+FAST_ROUTES = [
+    Route("/oauth2/token", AsgiEndpoint(token_endpoint), methods=["POST"]),
+    Route("/oauth2/introspect", AsgiEndpoint(introspect_endpoint), methods=["POST"]),
+    Route("/oauth2/revoke", AsgiEndpoint(revoke_endpoint), methods=["POST"]),
+    Route("/.well-known/jwks.json", jwks, methods=["GET"]),
+    Route("/.well-known/oauth-authorization-server", metadata, methods=["GET"]),
+]
+
+
 def install(app: FastAPI) -> None:
-    app.include_router(router)
     app.fast_routes = [*getattr(app, "fast_routes", []), *FAST_ROUTES]
+
+
+def install_docs(app: FastAPI) -> None:
+    """Add the OpenAPI declarations of the routes above (a lazy group: see ``app.py``)."""
+    from .iam_docs import router
+
+    app.include_router(router)

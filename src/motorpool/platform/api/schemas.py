@@ -13,7 +13,9 @@ CID = "5d4c1d5e-2f43-4b8e-9a55-7c1f0b8f1f3e"
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # defer_build: the validators are built when the OpenAPI document (or a test) first needs
+    # them, not at every start-up.
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 class ErrorResolution(_Open):
