@@ -104,7 +104,7 @@ async def test_lazy_routes_answer_their_first_request(sqlite_platform: PlatformH
     assert lock.status_code < 500 and lock.headers["sc-request-id"]
 
 
-async def test_the_openapi_document_installs_every_group(tmp_path: Any) -> None:
+def test_the_openapi_document_installs_every_group(tmp_path: Any) -> None:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", env_file=None))
     paths = app.openapi()["paths"]
     assert app.lazy_routes == []
