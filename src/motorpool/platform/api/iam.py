@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from ..errors import OAuthError
 from ..services.oauth import parse_token_request
 from .common import json_response, platform_of
-from .fastlane import AsgiEndpoint
+from .fastlane import AsgiEndpoint, PlatformApp
 
 _NO_STORE_RAW = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
 
@@ -115,8 +115,8 @@ FAST_ROUTES = [
 ]
 
 
-def install(app: FastAPI) -> None:
-    app.fast_routes = [*getattr(app, "fast_routes", []), *FAST_ROUTES]
+def install(app: PlatformApp) -> None:
+    app.fast_routes = [*app.fast_routes, *FAST_ROUTES]
 
 
 def install_docs(app: FastAPI) -> None:
