@@ -1,20 +1,23 @@
 """``create_app(settings)``: the platform as one ASGI app. Nothing is built at import time.
 
 Start-up imports only what the first answers need: IAM's fast routes (the token endpoint, JWKS,
-the server metadata). Everything else is a lazy group of routes (see :mod:`.api.fastlane`): the
-first request under its paths imports and installs it, and so does the OpenAPI document."""
+the server metadata). FastAPI is built by the first request they do not answer, and every other
+route is a lazy group (see :mod:`.api.fastlane`): the first request under its paths imports and
+installs it, and so does the OpenAPI document."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING, Any
 
 from .api import common, iam
 from .api.fastlane import LazyRoutes, PlatformApp
 from .services.runtime import Platform, start_platform
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 DESCRIPTION = """A self-hosted connected-car platform speaking Smartcar's v3 wire contract:
 IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3, the Management API v3, and an
@@ -24,25 +27,25 @@ admin API to steer the simulated fleet."""
 TAGS = [{"name": name} for name in ("IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Admin")]
 
 
-def _install_vehicles(app: FastAPI) -> None:
+def _install_vehicles(app: PlatformApp) -> None:
     from .api import vehicles
 
-    vehicles.install(app)
+    vehicles.install(app)  # type: ignore[arg-type]  # it uses include_router and fast_routes
 
 
-def _install_connect(app: FastAPI) -> None:
+def _install_connect(app: PlatformApp) -> None:
     from .api import connect
 
     connect.install(app)
 
 
-def _install_commands(app: FastAPI) -> None:
+def _install_commands(app: PlatformApp) -> None:
     from .api import commands
 
     app.include_router(commands.router)
 
 
-def _install_admin(app: FastAPI) -> None:
+def _install_admin(app: PlatformApp) -> None:
     from .api import admin
 
     app.include_router(admin.router)
@@ -62,7 +65,7 @@ def create_app(settings: Settings | None = None) -> PlatformApp:
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: PlatformApp) -> AsyncIterator[None]:
         platform: Platform = await start_platform(settings)
         app.state.platform = platform
         await platform.start_background()
@@ -71,12 +74,28 @@ def create_app(settings: Settings | None = None) -> PlatformApp:
         finally:
             await platform.close()
 
-    app = PlatformApp(
-        title="motorpool", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS, lifespan=lifespan
-    )
+    app = PlatformApp(_build_api, lifespan=lifespan)
     app.state.settings = settings
-    common.install_error_handlers(app)
     iam.install(app)
     app.lazy_routes.extend(LAZY_ROUTES)
-    app.add_middleware(common.RequestIdMiddleware)
     return app
+
+
+def _build_api(app: PlatformApp) -> FastAPI:
+    """The FastAPI app behind ``app``'s fast lane, with the error handlers; its routes come in
+    lazy groups."""
+    from fastapi import FastAPI
+
+    api = FastAPI(title="motorpool", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS)
+    api.state = app.state  # one state: handlers find the platform whichever app served them
+    common.install_error_handlers(api)
+    api.add_middleware(common.RequestIdMiddleware)
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        app.install_lazy_routes()  # the document describes every route, lazy ones included
+        return generate()
+
+    # Replacing the method is FastAPI's documented way to extend the document.
+    api.openapi = openapi  # type: ignore[method-assign]
+    return api

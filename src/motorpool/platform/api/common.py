@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ApiError, NotFound, OAuthError, ServerError, ValidationFailed
 from ..services.runtime import Platform
+
+if TYPE_CHECKING:  # FastAPI is imported with the first request that needs it (see .fastlane)
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
 
 log = logging.getLogger("motorpool")
 REQUEST_ID = "motorpool.request_id"
@@ -95,6 +98,8 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         return error_response(request, exc)

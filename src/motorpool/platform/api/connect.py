@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -25,6 +25,7 @@ from ..services.connect import (
     new_csrf_cookie,
 )
 from .common import platform_of
+from .fastlane import PlatformApp
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -176,7 +177,7 @@ async def submit_by_get(request: Request, step: str) -> Response:
     )
 
 
-def install(app: FastAPI) -> None:
+def install(app: PlatformApp) -> None:
     """Add the Connect routes, their templates and the static files to ``app``."""
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),

@@ -1,28 +1,34 @@
-"""The fast lane: the hottest routes served straight from the app's ASGI entry point.
+"""The platform's ASGI entry point: the lifespan, the fast lane, and FastAPI behind them.
 
-FastAPI's middleware stack (error, telemetry, body-limit, exception and exit-stack layers) and its
-router cost tens of microseconds per request; the token grant and signal reads are answered
-many thousands of times a second, so they skip it. A fast-lane handler is a plain Starlette
-endpoint that does its own checks and writes errors in the documented shape itself; everything
-else, lifespan included, goes through FastAPI as usual. Each fast path keeps a FastAPI
-declaration so it stays documented in OpenAPI.
+The fast lane: FastAPI's middleware stack (error, telemetry, body-limit, exception and exit-stack
+layers) and its router cost tens of microseconds per request; the token grant and signal reads
+are answered many thousands of times a second, so they skip it. A fast-lane handler is a plain
+Starlette endpoint that does its own checks and writes errors in the documented shape itself;
+everything else goes through FastAPI as usual. Each fast path keeps a FastAPI declaration so it
+stays documented in OpenAPI.
 
-Lazy routes: importing a group of routes (its pydantic models, Jinja2, the rules behind it) is a
-large share of the start-up time, and a run may never call some groups, so they are installed on
-first use — the first request under one of their path prefixes, or the OpenAPI document."""
+Start-up pays only for what the first answers need. FastAPI itself (a tenth of a second to
+import) is built by the first request the fast lane does not answer, and the routes come in lazy
+groups: importing a group (its pydantic models, Jinja2, the rules behind it) is a large share of
+the start-up time, and a run may never call some groups, so each is installed on first use — the
+first request under one of its path prefixes, or the OpenAPI document."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from fastapi import FastAPI
 from starlette._utils import get_route_path  # the path the router matches (FastAPI uses it too)
+from starlette.applications import Starlette
 from starlette.routing import Match, Route
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
 
 from ..errors import ServerError
 from .common import tag_request
@@ -41,7 +47,7 @@ class AsgiEndpoint:
         await self.handler(scope, receive, send)
 
 
-async def serve_fast(owner: FastAPI, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
+async def serve_fast(owner: Starlette, route: Route, scope: Scope, receive: Receive, send: Send) -> None:
     """Run a fast-lane endpoint with a request id and a last-resort error answer."""
     scope["app"] = owner
     started = False
@@ -79,31 +85,50 @@ class LazyRoutes:
     answer (a test checks it): a request under none of them does not install the group."""
 
     prefixes: tuple[str, ...]
-    install: Callable[[FastAPI], None]
+    install: Callable[[PlatformApp], None]
 
 
-class PlatformApp(FastAPI):
-    """FastAPI with a fast lane in front of everything it does per request, and routes that
-    are installed on first use."""
+class PlatformApp(Starlette):
+    """The lifespan and the fast lane, in front of FastAPI (``api``), which is built on first use
+    and given the lazy groups of routes as requests need them. Both apps share one ``state``;
+    routers and mounts go to FastAPI, fast routes to ``fast_routes``."""
 
-    fast_routes: list[Route]
-    lazy_routes: list[LazyRoutes]
+    def __init__(
+        self,
+        build_api: Callable[[PlatformApp], FastAPI],
+        lifespan: Callable[[PlatformApp], AbstractAsyncContextManager[None]],
+    ) -> None:
+        super().__init__(lifespan=lifespan)
+        self.fast_routes: list[Route] = []
+        self.lazy_routes: list[LazyRoutes] = []
+        self._build_api = build_api
+        self._api: FastAPI | None = None
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.fast_routes = []
-        self.lazy_routes = []
+    @property
+    def api(self) -> FastAPI:
+        """The FastAPI app behind the fast lane: every route it does not answer."""
+        if self._api is None:
+            self._api = self._build_api(self)
+        return self._api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            found = self._fast_route(scope)
-            if found is None and self.lazy_routes and self.install_lazy_routes(get_route_path(scope)):
-                found = self._fast_route(scope)  # a group just installed may bring fast routes
-            if found is not None:
-                route, child = found
-                await serve_fast(self, route, {**scope, **child}, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)  # the lifespan
+            return
+        found = self._fast_route(scope)
+        if found is None and self.lazy_routes and self.install_lazy_routes(get_route_path(scope)):
+            found = self._fast_route(scope)  # a group just installed may bring fast routes
+        if found is not None:
+            route, child = found
+            await serve_fast(self, route, {**scope, **child}, receive, send)
+            return
+        await self.api(scope, receive, send)
+
+    def include_router(self, router: APIRouter, **options: Any) -> None:
+        self.api.include_router(router, **options)
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        self.api.mount(path, app, name=name)
 
     def _fast_route(self, scope: Scope) -> tuple[Route, Scope] | None:
         for route in self.fast_routes:
@@ -126,6 +151,5 @@ class PlatformApp(FastAPI):
         return installed
 
     def openapi(self) -> dict[str, Any]:
-        # The document (and /docs, which reads it) describes every route, lazy ones included.
-        self.install_lazy_routes()
-        return super().openapi()
+        """The OpenAPI document of every route, as ``/openapi.json`` answers it."""
+        return self.api.openapi()

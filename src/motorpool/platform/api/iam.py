@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -119,7 +118,7 @@ def install(app: PlatformApp) -> None:
     app.fast_routes = [*app.fast_routes, *FAST_ROUTES]
 
 
-def install_docs(app: FastAPI) -> None:
+def install_docs(app: PlatformApp) -> None:
     """Add the OpenAPI declarations of the routes above (a lazy group: see ``app.py``)."""
     from .iam_docs import router
 
