@@ -27,11 +27,11 @@ from starlette.applications import Starlette
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from fastapi import APIRouter, FastAPI
-
 from ..errors import ServerError
 from .common import tag_request
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
 
 log = logging.getLogger("motorpool")
 
@@ -91,7 +91,8 @@ class LazyRoutes:
 class PlatformApp(Starlette):
     """The lifespan and the fast lane, in front of FastAPI (``api``), which is built on first use
     and given the lazy groups of routes as requests need them. Both apps share one ``state``;
-    routers and mounts go to FastAPI, fast routes to ``fast_routes``."""
+    routers and mounts go to FastAPI, fast routes to ``fast_routes``. (Its own router and
+    middleware serve only the lifespan.)"""
 
     def __init__(
         self,
