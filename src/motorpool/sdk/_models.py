@@ -16,7 +16,7 @@ from datetime import datetime
 from types import EllipsisType
 from typing import Any, TypeVar
 
-import pydantic_core
+import orjson
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 
 from ._errors import (
@@ -28,6 +28,15 @@ from ._errors import (
 )
 
 _ViewT = TypeVar("_ViewT")
+
+
+def loads(content: bytes | str) -> Any:
+    """Decode JSON: orjson (about twice as fast as the standard library on a signal list), and
+    the standard library for what orjson refuses but Python reads (NaN, integers past 64 bits)."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -132,7 +141,7 @@ class SmartcarModel(BaseModel):
         private = self._private()
         if "decoded" not in private:
             content = private.get("content")
-            private["decoded"] = json.loads(content) if content else None
+            private["decoded"] = loads(content) if content else None
         return private["decoded"]
 
     @property
@@ -327,7 +336,7 @@ class SignalList:
     @classmethod
     def from_json(cls, content: bytes, meta: ResponseMeta = NO_META) -> SignalList:
         """Decode an answer's bytes (a ``ValueError`` if they are not a JSON object)."""
-        body = pydantic_core.from_json(content)
+        body = loads(content)
         if not isinstance(body, dict):
             # JSON that is not an object is a bad value, not a wrong argument type.
             raise ValueError("a signal list must be a JSON object")  # noqa: TRY004
@@ -349,9 +358,19 @@ class SignalList:
     def _index(self) -> dict[str, Signal | Mapping[str, Any]]:
         if self._by_code is None:
             index: dict[str, Signal | Mapping[str, Any]] = {}
+            code_of = self._code_of
             for item in self._items:
-                code = self._code_of(item)
-                if code is not None and code not in index:
+                if type(item) is dict:  # decoded JSON: the common case, without ABC checks
+                    attributes = item.get("attributes")
+                    code = attributes.get("code") if type(attributes) is dict else None
+                    code = code or item.get("code") or item.get("id")
+                    if type(code) is not str:
+                        continue
+                else:
+                    code = code_of(item)
+                    if code is None:
+                        continue
+                if code not in index:
                     index[code] = item
             self._by_code = index
         return self._by_code
