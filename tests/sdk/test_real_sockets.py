@@ -1,4 +1,4 @@
-"""The default senders over real loopback sockets: aiohttp (async) and httpx (sync).
+"""The default senders over real loopback sockets, against the platform served by uvicorn.
 
 The platform app is served by uvicorn on 127.0.0.1 in the test's event loop; the clients use
 their default network stacks, exactly as an application would. Transport failures are produced
@@ -40,7 +40,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_async_client_over_aiohttp(served: tuple[PlatformHarness, str]) -> None:
+async def test_async_client_over_its_default_sender(served: tuple[PlatformHarness, str]) -> None:
     h, origin = served
     user_id, vehicles = await h.connect(email="o@example.com", mode="simulated")
     async with motorpool.AsyncClient(h.client_id, h.client_secret, base_url=origin) as client:
@@ -60,7 +60,7 @@ async def test_async_client_over_aiohttp(served: tuple[PlatformHarness, str]) ->
         assert error is not None and error.request_id
 
 
-async def test_sync_client_over_httpx(served: tuple[PlatformHarness, str]) -> None:
+async def test_sync_client_over_its_default_sender(served: tuple[PlatformHarness, str]) -> None:
     h, origin = served
     user_id, vehicles = await h.connect(email="o@example.com", mode="simulated")
 

@@ -40,7 +40,15 @@ from ._core import (
     request_flow,
 )
 from ._errors import ConfigurationError, SmartcarError, TransportError
-from ._http import AiohttpSender, AsyncHttpxSender, AsyncSender, HttpxSender, SyncSender
+from ._http import (
+    AsyncHttpxSender,
+    AsyncioSender,
+    AsyncSender,
+    HttpxSender,
+    SocketSender,
+    SyncSender,
+    proxy_configured,
+)
 from ._models import (
     ChargeStatus,
     CommandExecution,
@@ -158,6 +166,10 @@ class _BaseClient:
 
     def _bind(self) -> None:
         raise NotImplementedError
+
+    def _behind_proxy(self) -> bool:
+        origins = self._core.origins
+        return proxy_configured([origins.token_url, origins.vehicle_api, origins.management_api])
 
     def _changed(
         self,
@@ -511,9 +523,11 @@ class Client(_BaseClient):
     ``SMARTCAR_CLIENT_SECRET``. ``base_url`` points every surface at one origin (motorpool's);
     otherwise each surface uses its argument, its environment variable
     (``SMARTCAR_AUTH_ORIGIN``, ``SMARTCAR_VEHICLE_API_V3_ORIGIN`` or ``SMARTCAR_API_V3_ORIGIN``,
-    ``SMARTCAR_MANAGEMENT_API_ORIGIN``), or the real service's host. ``transport`` (any
+    ``SMARTCAR_MANAGEMENT_API_ORIGIN``), or the real service's host. By default it speaks
+    HTTP/1.1 itself over kept-alive sockets (at most ``max_connections``); ``transport`` (any
     ``httpx.BaseTransport``, e.g. ``httpx.MockTransport``) or ``http_client`` replaces the
-    network layer.
+    network layer with httpx, which is also used when the environment names a proxy
+    (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, less ``NO_PROXY``) for one of its origins.
     """
 
     def __init__(
@@ -545,9 +559,13 @@ class Client(_BaseClient):
             max_retries=max_retries,
             retry_policy=retry_policy,
         )
-        self._sender: SyncSender = HttpxSender(
-            transport=transport, http_client=http_client, max_connections=max_connections
-        )
+        self._sender: SyncSender
+        if transport is not None or http_client is not None or self._behind_proxy():
+            self._sender = HttpxSender(
+                transport=transport, http_client=http_client, max_connections=max_connections
+            )
+        else:
+            self._sender = SocketSender(max_connections=max_connections)
         self._bind()
 
     def _bind(self) -> None:
@@ -964,10 +982,13 @@ class AsyncSubscriptions(_AsyncResource):
 class AsyncClient(_BaseClient):
     """The asynchronous client of the Vehicle and Management APIs.
 
-    Same calls and options as :class:`Client`, awaited. By default it sends through aiohttp,
-    which keeps up with the platform when hundreds of requests are in flight; pass
-    ``transport`` (any ``httpx.AsyncBaseTransport``: ``httpx.MockTransport``,
-    ``httpx.ASGITransport(app)``) or ``http_client`` to send through httpx instead.
+    Same calls and options as :class:`Client`, awaited. By default it speaks HTTP/1.1 itself
+    over asyncio's transports, with kept-alive connections (at most ``max_connections``), which
+    keeps up with the platform when hundreds of requests are in flight; pass ``transport`` (any
+    ``httpx.AsyncBaseTransport``: ``httpx.MockTransport``, ``httpx.ASGITransport(app)``) or
+    ``http_client`` to send through httpx instead. When ``HTTP_PROXY``/``HTTPS_PROXY``/
+    ``ALL_PROXY`` name a proxy for one of its origins (and ``NO_PROXY`` does not exempt it), it
+    sends through httpx, which speaks to proxies.
 
     Example::
 
@@ -1006,12 +1027,12 @@ class AsyncClient(_BaseClient):
             retry_policy=retry_policy,
         )
         self._sender: AsyncSender
-        if transport is not None or http_client is not None:
+        if transport is not None or http_client is not None or self._behind_proxy():
             self._sender = AsyncHttpxSender(
                 transport=transport, http_client=http_client, max_connections=max_connections
             )
         else:
-            self._sender = AiohttpSender(max_connections=max_connections)
+            self._sender = AsyncioSender(max_connections=max_connections)
         self._bind()
 
     def _bind(self) -> None:
