@@ -349,3 +349,105 @@ async def test_openapi_documents_every_endpoint(sqlite_platform: PlatformHarness
     assert {"200", "400", "401", "403", "404"} <= set(signals["responses"])
     docs = await sqlite_platform.http.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+# --- the read path's caches ---------------------------------------------------------------------
+
+
+async def test_listed_signals_are_the_single_signal_resources(platform: PlatformHarness) -> None:
+    """The list body is put together from pre-rendered resources: each equals the one-signal
+    answer, and the whole is compact JSON."""
+    import orjson
+
+    cars = await fleet(platform)
+    user_id, _ = await platform.connect("pieces@example.com", scope=READ_ALL)
+    for system in ("metric", "imperial"):
+        path = f"/v3/vehicles/{cars['PHEV']['id']}/signals"
+        listed = await get(platform, path, user_id=user_id, headers={"SC-Unit-System": system})
+        assert listed.content == orjson.dumps(listed.json())
+        for signal in listed.json()["data"][:40]:
+            one = await get(platform, f"{path}/{signal['id']}", user_id=user_id, headers={"SC-Unit-System": system})
+            if signal["attributes"]["status"].get("error", {}).get("type") == "COMPATIBILITY":
+                assert one.status_code == 501
+            else:
+                assert one.status_code == 200 and one.json()["data"] == signal
+
+
+async def test_a_fleet_does_not_report_in_lockstep() -> None:
+    """Vehicles seeded together have consecutive seeds; their reports still spread over the
+    interval, so their cached readings do not all expire in the same second."""
+    from motorpool.platform.services.access import report_phase_ms
+
+    for interval in (10_000, 30_000, 60_000):
+        phases = sorted(report_phase_ms(seed, interval) for seed in range(123_456_789, 123_456_789 + 500))
+        seconds = {phase // 1000 for phase in phases}
+        assert len(seconds) == interval // 1000, "every second of the interval has reports"
+        assert all(0 <= phase < interval for phase in phases)
+
+
+async def test_concurrent_cold_reads_share_one_lookup(
+    platform: PlatformHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cache misses that come in together are looked up in one query; refusals are still told
+    apart, and a reader that goes away does not spoil the answer for the others."""
+    import asyncio
+
+    from motorpool.platform.errors import NotFound, PermissionDenied
+    from motorpool.platform.store import repo
+
+    user_id, vehicle_ids = await platform.connect("burst@example.com", scope=READ_ALL)
+    other_user, _ = await platform.connect("other@example.com", scope=READ_ALL, vehicles=vehicle_ids[:1])
+    cache = platform.platform.access
+    calls: list[list[str]] = []
+    real = repo.access_rows
+
+    async def counting(db: Any, application_id: str, user: str, ids: Any) -> Any:
+        calls.append(list(ids))
+        return await real(db, application_id, user, ids)
+
+    monkeypatch.setattr(repo, "access_rows", counting)
+    cache.invalidate()
+    app_id = platform.application_id
+    results = await asyncio.gather(
+        *(cache.get(app_id, user_id, vid) for vid in [*vehicle_ids, *vehicle_ids]),
+        cache.get(app_id, user_id, str(uuid.uuid4())),
+        cache.get(app_id, other_user, vehicle_ids[1]),
+        return_exceptions=True,
+    )
+    twice = len(vehicle_ids) * 2
+    assert [r.vehicle_id for r in results[:twice]] == [*vehicle_ids, *vehicle_ids]  # type: ignore[union-attr]
+    assert isinstance(results[twice], NotFound)
+    assert isinstance(results[twice + 1], PermissionDenied)
+    assert sorted(len(c) for c in calls) == [1, len(vehicle_ids) + 1], "one query per user"
+
+    # A reader cancelled mid-lookup: the others still get their answer.
+    cache.invalidate()
+    calls.clear()
+    first = asyncio.ensure_future(cache.get(app_id, user_id, vehicle_ids[0]))
+    second = asyncio.ensure_future(cache.get(app_id, user_id, vehicle_ids[0]))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert (await second).vehicle_id == vehicle_ids[0]
+    assert first.cancelled() and len(calls) == 1
+    assert cache.cached(app_id, user_id, vehicle_ids[0]) is not None
+
+
+async def test_a_lookup_overtaken_by_a_change_is_not_cached(
+    platform: PlatformHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from motorpool.platform.store import repo
+
+    user_id, vehicle_ids = await platform.connect("race@example.com", scope=READ_ALL)
+    cache = platform.platform.access
+    real = repo.access_rows
+
+    async def changed_meanwhile(db: Any, application_id: str, user: str, ids: Any) -> Any:
+        rows = await real(db, application_id, user, ids)
+        cache.invalidate()  # as a commit that changed connections would, while the query ran
+        return rows
+
+    monkeypatch.setattr(repo, "access_rows", changed_meanwhile)
+    cache.invalidate()
+    access = await cache.get(platform.application_id, user_id, vehicle_ids[0])
+    assert access.vehicle_id == vehicle_ids[0]
+    assert cache.cached(platform.application_id, user_id, vehicle_ids[0]) is None

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -20,6 +21,7 @@ from ..errors import ApiError, NotFound, ValidationFailed
 from ..services import connections as connection_rules
 from ..services import signals as signal_rules
 from ..services.oauth import AccessClaims, authenticate_bearer
+from ..services.runtime import Platform
 from ..store import repo
 from ..store.models import Connection
 from . import schemas
@@ -212,17 +214,6 @@ async def delete_user(request: Request, user_id: str) -> Response:
 # --- vehicles and signals ---------------------------------------------------------------------
 
 
-def _required_user(request: Request) -> str:
-    user_id = request.headers.get("sc-user-id")
-    if not user_id:
-        raise ValidationFailed(
-            "The sc-user-id header is required: send the user_id Connect gave your application.",
-            code="MISSING_PARAMETER",
-            source={"parameter": "sc-user-id"},
-        )
-    return connection_rules.parse_uuid(user_id, "sc-user-id", parameter="sc-user-id")
-
-
 async def _vehicle_latency(request: Request) -> None:
     delay = platform_of(request).settings.vehicle_latency
     if delay:
@@ -230,21 +221,66 @@ async def _vehicle_latency(request: Request) -> None:
 
 
 async def _signal_access(request: Request) -> Any:
-    platform = platform_of(request)
-    claims = authenticate_bearer(platform.tokens, request.headers.get("authorization"))
-    vehicle_id = connection_rules.parse_uuid(
-        request.path_params["vehicle_id"], "vehicleId", parameter="vehicleId"
+    """The checks of every per-vehicle read and command: the bearer token, the vehicle id, the
+    ``sc-user-id`` user, the rate limits, and the user's connection to the vehicle."""
+    headers = request.headers
+    return await _access(
+        platform_of(request),
+        headers.get("authorization"),
+        request.path_params["vehicle_id"],
+        headers.get("sc-user-id"),
     )
-    user_id = _required_user(request)
+
+
+async def _access(platform: Platform, authorization: str | None, vehicle: str, user: str | None) -> Any:
+    claims = authenticate_bearer(platform.tokens, authorization)
+    vehicle_id = connection_rules.parse_uuid(vehicle, "vehicleId", parameter="vehicleId")
+    if not user:
+        raise ValidationFailed(
+            "The sc-user-id header is required: send the user_id Connect gave your application.",
+            code="MISSING_PARAMETER",
+            source={"parameter": "sc-user-id"},
+        )
+    user_id = connection_rules.parse_uuid(user, "sc-user-id", parameter="sc-user-id")
     await platform.limits.admit(claims.application_id, vehicle_id)
-    return await platform.access.get(claims.application_id, user_id, vehicle_id)
+    access = platform.access.cached(claims.application_id, user_id, vehicle_id)
+    if access is None:
+        access = await platform.access.get(claims.application_id, user_id, vehicle_id)
+    return access
 
 
 async def simulated_now(request: Request, access: Any) -> int:
     """The calling application's simulated now (its clock is cached after the first read)."""
-    clocks = platform_of(request).clocks
-    now = clocks.cached_now(access.application_id)
-    return now if now is not None else await clocks.now_ms(access.application_id)
+    return await _simulated_now(platform_of(request), access)
+
+
+async def _simulated_now(platform: Platform, access: Any) -> int:
+    now = platform.clocks.cached_now(access.application_id)
+    return now if now is not None else await platform.clocks.now_ms(access.application_id)
+
+
+def _signal_headers(scope: Scope) -> tuple[str | None, str | None, str | None]:
+    """``authorization``, ``sc-user-id`` and ``SC-Unit-System`` straight from the ASGI scope (the
+    first of each, as ``Request.headers.get`` would give it, without building a Request)."""
+    authorization = user = unit = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"sc-user-id":
+            if user is None:
+                user = value.decode("latin-1")
+        elif name == b"sc-unit-system" and unit is None:
+            unit = value.decode("latin-1")
+    return authorization, user, unit
+
+
+async def _signal_read(scope: Scope) -> tuple[Platform, Any, str]:
+    """The platform, the caller's access to the vehicle and the unit system of a signal read."""
+    platform: Platform = scope["app"].state.platform
+    authorization, user, unit = _signal_headers(scope)
+    access = await _access(platform, authorization, scope["path_params"]["vehicle_id"], user)
+    return platform, access, signal_rules.unit_system(unit)
 
 
 async def _send_rendered(send: Send, rendered: signal_rules.Rendered) -> None:
@@ -253,37 +289,40 @@ async def _send_rendered(send: Send, rendered: signal_rules.Rendered) -> None:
 
 
 async def signals_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-    """``GET /v3/vehicles/{id}/signals`` as a bare ASGI endpoint (the hottest read)."""
-    request = Request(scope, receive)
-    platform = platform_of(request)
+    """``GET /v3/vehicles/{id}/signals`` as a bare ASGI endpoint (the hottest read): the checks
+    work on the ASGI scope directly, and a read of an unchanged report answers bytes and headers
+    rendered for an earlier read."""
     try:
-        access = await _signal_access(request)
-        system = signal_rules.unit_system(request.headers.get("sc-unit-system"))
-        paging = connection_rules.parse_paging(
-            request.query_params, default_size=signal_rules.MAX_SIGNAL_PAGE
-        )
-        await _vehicle_latency(request)
+        platform, access, system = await _signal_read(scope)
+        query = scope["query_string"]
+        if query:
+            paging = connection_rules.parse_paging(
+                QueryParams(query), default_size=signal_rules.MAX_SIGNAL_PAGE
+            )
+            number, size = paging.number, paging.size
+        else:
+            number, size = 1, signal_rules.MAX_SIGNAL_PAGE
+        if platform.settings.vehicle_latency:
+            await asyncio.sleep(platform.settings.vehicle_latency)
         rendered = platform.signals.list_signals(
-            access, await simulated_now(request, access), system, paging.number, paging.size
+            access, await _simulated_now(platform, access), system, number, size
         )
     except ApiError as error:
-        await error_response(request, error)(scope, receive, send)
+        await error_response(Request(scope, receive), error)(scope, receive, send)
         return
     await _send_rendered(send, rendered)
 
 
 async def signal_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-    request = Request(scope, receive)
-    platform = platform_of(request)
     try:
-        access = await _signal_access(request)
-        system = signal_rules.unit_system(request.headers.get("sc-unit-system"))
-        await _vehicle_latency(request)
+        platform, access, system = await _signal_read(scope)
+        if platform.settings.vehicle_latency:
+            await asyncio.sleep(platform.settings.vehicle_latency)
         rendered = platform.signals.get_signal(
-            access, request.path_params["code"], await simulated_now(request, access), system
+            access, scope["path_params"]["code"], await _simulated_now(platform, access), system
         )
     except ApiError as error:
-        await error_response(request, error)(scope, receive, send)
+        await error_response(Request(scope, receive), error)(scope, receive, send)
         return
     await _send_rendered(send, rendered)
 

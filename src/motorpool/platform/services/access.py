@@ -7,6 +7,7 @@ the change through a counter in the database that each polls about once a second
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import NotFound, PermissionDenied
+from ..sim.vehicle import report_interval_ms
 from ..store import repo
+
+
+def report_phase_ms(seed: int, interval_ms: int) -> int:
+    """Where in each report interval a vehicle reports. Spread by a multiplicative hash of the
+    seed: a fleet seeded in one go has consecutive seeds, and ``seed % interval`` would have the
+    whole fleet report within the same second (and every read cache of it expire at once)."""
+    return (seed * 2_654_435_761) % interval_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +44,64 @@ class VehicleAccess:
     seed: int
     state: dict[str, Any]
     version: int
+    #: How often the vehicle reports in the state's activity, the offset of its reports (so a
+    #: fleet does not report in lockstep), and when the state was written: what the read path
+    #: needs to tell which report a read sees, worked out once.
+    report_interval_ms: int
+    report_phase_ms: int
+    state_at_ms: int | None
+
+    @classmethod
+    def of(cls, application_id: str, user_id: str, row: repo.AccessRow) -> VehicleAccess:
+        state = row.state
+        interval = report_interval_ms(state)
+        at = state.get("at")
+        return cls(
+            application_id=application_id,
+            user_id=user_id,
+            connection_id=row.connection_id,
+            permissions=frozenset(row.permissions),
+            vehicle_id=row.vehicle_id,
+            vin=row.vin,
+            make=row.make,
+            model=row.model,
+            year=row.year,
+            powertrain=row.powertrain,
+            mode=row.mode,
+            seed=row.seed,
+            state=state,
+            version=row.version,
+            report_interval_ms=interval,
+            report_phase_ms=report_phase_ms(row.seed, interval),
+            state_at_ms=None if at is None else int(at),
+        )
+
+
+#: At most this many (user, vehicle) pairs are looked up in one query.
+_BATCH = 200
+_Key = tuple[str, str, str]
 
 
 class AccessCache:
+    """The LRU of access records. Misses that come in while a lookup is running are looked up
+    together in the next one (one query per user rather than one per read), so a burst of cold
+    reads costs a few round trips to the database, not one each."""
+
     def __init__(self, size: int = 250_000) -> None:
         self.sessions: async_sessionmaker[AsyncSession] | None = None
-        self._entries: OrderedDict[tuple[str, str, str], VehicleAccess] = OrderedDict()
+        self._entries: OrderedDict[_Key, VehicleAccess] = OrderedDict()
         self._size = size
         self.generation = -1
         self.listeners: list[Any] = []
+        #: Misses being looked up or waiting for the next lookup, and those not yet sent.
+        self._pending: dict[_Key, asyncio.Future[VehicleAccess | None]] = {}
+        self._queue: list[_Key] = []
+        self._loader: asyncio.Task[None] | None = None
+        #: Bumped by every invalidation: a lookup that started before one is not cached.
+        self._epoch = 0
 
     def invalidate(self) -> None:
+        self._epoch += 1
         self._entries.clear()
         for listener in self.listeners:
             listener()
@@ -59,38 +115,82 @@ class AccessCache:
             self.generation = generation
             self.invalidate()
 
+    def cached(self, application_id: str, user_id: str, vehicle_id: str) -> VehicleAccess | None:
+        """The cached access record, if there is one (no lookup, no checks beyond the cache)."""
+        return self._entries.get((application_id, user_id, vehicle_id))
+
     async def get(self, application_id: str, user_id: str, vehicle_id: str) -> VehicleAccess:
         """The user's access to the vehicle, or NotFound / PermissionDenied."""
         key = (application_id, user_id, vehicle_id)
         entry = self._entries.get(key)
         if entry is not None:
             return entry
-        assert self.sessions is not None
-        async with self.sessions() as session:
-            row = await repo.access_row(session, application_id, user_id, vehicle_id)
-            if row is None:
+        entry = await self._look_up(key)
+        if entry is None:
+            assert self.sessions is not None
+            async with self.sessions() as session:
                 await self._explain_refusal(session, application_id, user_id, vehicle_id)
-        assert row is not None
-        entry = VehicleAccess(
-            application_id=application_id,
-            user_id=user_id,
-            connection_id=row.connection_id,
-            permissions=frozenset(row.permissions),
-            vehicle_id=row.vehicle_id,
-            vin=row.vin,
-            make=row.make,
-            model=row.model,
-            year=row.year,
-            powertrain=row.powertrain,
-            mode=row.mode,
-            seed=row.seed,
-            state=row.state,
-            version=row.version,
-        )
-        self._entries[key] = entry
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+            raise AssertionError("a refusal is always explained")
         return entry
+
+    async def _look_up(self, key: _Key) -> VehicleAccess | None:
+        waiter = self._pending.get(key)
+        if waiter is None:
+            loop = asyncio.get_running_loop()
+            waiter = self._pending[key] = loop.create_future()
+            self._queue.append(key)
+            if self._loader is None:
+                self._loader = loop.create_task(self._run_lookups())
+        # Shielded: a reader that goes away must not cancel the answer others wait for.
+        return await asyncio.shield(waiter)
+
+    async def _run_lookups(self) -> None:
+        try:
+            while self._queue:
+                batch = self._queue[:_BATCH]
+                del self._queue[:_BATCH]
+                await self._look_up_batch(batch)
+        except BaseException as error:
+            waiting = list(self._pending.values())
+            self._pending.clear()
+            self._queue.clear()
+            for waiter in waiting:
+                if waiter.done():
+                    continue
+                if isinstance(error, asyncio.CancelledError):
+                    waiter.cancel()
+                else:
+                    waiter.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+        finally:
+            self._loader = None
+
+    async def _look_up_batch(self, batch: list[_Key]) -> None:
+        assert self.sessions is not None
+        epoch = self._epoch
+        by_user: dict[tuple[str, str], list[str]] = {}
+        for application_id, user_id, vehicle_id in batch:
+            by_user.setdefault((application_id, user_id), []).append(vehicle_id)
+        found: dict[_Key, repo.AccessRow] = {}
+        # A bare connection: the ORM session's bookkeeping is not needed for a read of columns.
+        engine = self.sessions.kw.get("bind")
+        async with engine.connect() if engine is not None else self.sessions() as db:
+            for (application_id, user_id), vehicle_ids in by_user.items():
+                rows = await repo.access_rows(db, application_id, user_id, vehicle_ids)
+                for vehicle_id, found_row in rows.items():
+                    found[(application_id, user_id, vehicle_id)] = found_row
+        keep = epoch == self._epoch
+        for key in batch:
+            row = found.get(key)
+            entry = None if row is None else VehicleAccess.of(key[0], key[1], row)
+            if entry is not None and keep:
+                self._entries[key] = entry
+                if len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+            waiter = self._pending.pop(key)
+            if not waiter.done():
+                waiter.set_result(entry)
 
     @staticmethod
     async def _explain_refusal(

@@ -19,7 +19,7 @@ from ..errors import ApiError, Incompatible, NotFound, PermissionDenied, Validat
 from ..sim import catalogue, units
 from ..sim.plans import has_due_work, resolve_due
 from ..sim.signals import SIGNALS, supported_signals
-from ..sim.vehicle import read_signals, report_interval_ms
+from ..sim.vehicle import read_signals
 from ..store.models import Vehicle
 from .access import VehicleAccess
 
@@ -75,14 +75,8 @@ class Rendered:
         return cls(body, data_age_ms, fetched_at_ms, unit_system, headers)
 
 
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    fetched_at_ms: int
-    #: code -> the signal resource as rendered for a caller holding every permission
-    resources: dict[str, dict[str, Any]]
-    oem_updated: dict[str, int]
-    succeeded: frozenset[str]
-    vehicle: dict[str, Any]
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value)
 
 
 def _error_status(error_type: str, code: str | None) -> dict[str, Any]:
@@ -91,6 +85,58 @@ def _error_status(error_type: str, code: str | None) -> dict[str, Any]:
         "value": "ERROR",
         "error": {"type": error_type, "code": code, "description": description, "resolution": {"type": resolution}},
     }
+
+
+# A signal resource is written from pieces: what never changes for a code is serialised once, the
+# rest (status, body, times, links) per snapshot. The bytes equal ``orjson.dumps`` of the resource
+# as a dict: ``{"id", "type", "attributes": {"code", "name", "group", "status", "body"?}, "meta":
+# {"retrievedAt", "oemUpdatedAt"}, "links": {"self", "vehicle"}}``.
+_SUCCESS = _json({"value": "SUCCESS"})
+_DENIED = _json(_error_status("PERMISSION", None))
+_STATUS: dict[tuple[str, str | None], bytes] = {}
+_HEAD: dict[str, bytes] = {
+    code: b'{"id":' + _json(code) + b',"type":"signal","attributes":{"code":' + _json(code)
+    + b',"name":' + _json(d.name) + b',"group":' + _json(d.group) + b',"status":'
+    for code, d in SIGNALS.items()
+}
+_CODES = tuple(SIGNALS)
+_PERMISSION = {code: d.permission for code, d in SIGNALS.items()}
+_SUPPORTED: dict[tuple[str, str], frozenset[str]] = {}
+assert all(_json(code) == b'"' + code.encode() + b'"' for code in _CODES), "codes need no escaping"
+
+#: How a snapshot's signal came out.
+_OK, _FAILED, _INCAPABLE = 0, 1, 2
+
+
+def _status_bytes(error: tuple[str, str | None]) -> bytes:
+    found = _STATUS.get(error)
+    if found is None:
+        found = _STATUS[error] = _json(_error_status(*error))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """A vehicle's report, rendered once as bytes (kept out of the garbage collector's way: a
+    cache of dicts would hold hundreds of objects per vehicle)."""
+
+    fetched_at_ms: int
+    #: code -> the resource as rendered for a caller holding every permission
+    resources: dict[str, bytes]
+    #: code -> the resource's ``meta`` and ``links`` members, closing brace included
+    tails: dict[str, bytes]
+    oem_updated: dict[str, int]
+    #: code -> _OK, _FAILED or _INCAPABLE
+    outcome: dict[str, int]
+    #: code -> the error code of a signal the vehicle cannot provide
+    incapable_code: dict[str, str | None]
+    vehicle: bytes
+
+    def for_caller(self, code: str, permissions: frozenset[str]) -> bytes:
+        if self.outcome[code] == _INCAPABLE or _PERMISSION[code] in permissions:
+            return self.resources[code]
+        # Not granted: listed as an error, with no value (the body would leak the data).
+        return _HEAD[code] + _DENIED + self.tails[code]
 
 
 class SignalService:
@@ -125,11 +171,10 @@ class SignalService:
     @staticmethod
     def snapshot_time(access: VehicleAccess, now_ms: int) -> int:
         """The moment of the vehicle's latest report at or before ``now_ms``."""
-        interval = report_interval_ms(access.state)
-        phase = access.seed % interval  # so a fleet does not report in lockstep
-        latest = now_ms - ((now_ms - phase) % interval)
+        interval = access.report_interval_ms
+        latest = now_ms - ((now_ms - access.report_phase_ms) % interval)
         # Nothing is reported from before the state record was last written.
-        return max(latest, min(int(access.state.get("at", latest)), now_ms))
+        return max(latest, min(access.state_at_ms, now_ms)) if access.state_at_ms is not None else latest
 
     def _snapshot(self, access: VehicleAccess, now_ms: int, system: str) -> _Snapshot:
         taken = self.snapshot_time(access, now_ms)
@@ -145,47 +190,58 @@ class SignalService:
             # Commands queued for a sleeping car, and charge schedules, act from their instant on.
             state = resolve_due(spec, access.seed, state, taken)[0]
         readings = read_signals(spec, access.vin, access.seed, state, taken)
-        supported = supported_signals(spec)
-        vehicle_link = f"{self.origin}/v3/vehicles/{access.vehicle_id}"
-        resources: dict[str, dict[str, Any]] = {}
+        supported = _SUPPORTED.get((access.make, access.model))
+        if supported is None:
+            supported = _SUPPORTED[(access.make, access.model)] = supported_signals(spec)
+        vehicle_link = _json(f"{self.origin}/v3/vehicles/{access.vehicle_id}")
+        self_link = b'},"links":{"self":' + vehicle_link[:-1] + b"/signals/"
+        vehicle_member = b'","vehicle":' + vehicle_link + b"}}"
+        retrieved = b'"meta":{"retrievedAt":' + str(taken).encode() + b',"oemUpdatedAt":'
+        imperial = system == "imperial"
+        resources: dict[str, bytes] = {}
+        tails: dict[str, bytes] = {}
         oem_updated: dict[str, int] = {}
-        succeeded: set[str] = set()
-        for code, definition in SIGNALS.items():
+        outcome: dict[str, int] = {}
+        incapable_code: dict[str, str | None] = {}
+        for code in _CODES:
             reading = readings.get(code) if code in supported else None
-            attributes: dict[str, Any] = {
-                "code": code,
-                "name": definition.name,
-                "group": definition.group,
-            }
             oem = taken
+            body = None
             if reading is None:
-                attributes["status"] = _error_status("COMPATIBILITY", "VEHICLE_NOT_CAPABLE")
+                status = _status_bytes(("COMPATIBILITY", "VEHICLE_NOT_CAPABLE"))
+                outcome[code] = _INCAPABLE
+                incapable_code[code] = "VEHICLE_NOT_CAPABLE"
             else:
                 oem = reading.oem_updated_at_ms
-                if reading.error is not None:
-                    attributes["status"] = _error_status(*reading.error)
+                error = reading.error
+                if error is None:
+                    status = _SUCCESS
+                    outcome[code] = _OK
                 else:
-                    attributes["status"] = {"value": "SUCCESS"}
-                    succeeded.add(code)
-                if reading.body is not None:
-                    body = reading.body
-                    if system == "imperial":
-                        body = units.to_imperial(code, body)
-                    attributes["body"] = body
+                    status = _status_bytes(error)
+                    if error[0] == "COMPATIBILITY":
+                        outcome[code] = _INCAPABLE
+                        incapable_code[code] = error[1]
+                    else:
+                        outcome[code] = _FAILED
+                body = reading.body
+                if body is not None and imperial:
+                    body = units.to_imperial(code, body)
+            tail = b"}," + retrieved + str(oem).encode() + self_link + code.encode() + vehicle_member
+            tails[code] = tail
+            if body is None:
+                resources[code] = _HEAD[code] + status + tail
+            else:
+                resources[code] = _HEAD[code] + status + b',"body":' + _json(body) + tail
             oem_updated[code] = oem
-            resources[code] = {
-                "id": code,
-                "type": "signal",
-                "attributes": attributes,
-                "meta": {"retrievedAt": taken, "oemUpdatedAt": oem},
-                "links": {"self": f"{vehicle_link}/signals/{code}", "vehicle": vehicle_link},
-            }
         snapshot = _Snapshot(
             fetched_at_ms=taken,
             resources=resources,
+            tails=tails,
             oem_updated=oem_updated,
-            succeeded=frozenset(succeeded),
-            vehicle=self.vehicle_resource(access),
+            outcome=outcome,
+            incapable_code=incapable_code,
+            vehicle=_json(self.vehicle_resource(access)),
         )
         self._remember(self._snapshots, key, snapshot)
         return snapshot
@@ -194,17 +250,6 @@ class SignalService:
         cache[key] = value
         if len(cache) > self._size:
             cache.popitem(last=False)
-
-    @staticmethod
-    def _for_caller(resource: dict[str, Any], code: str, permissions: frozenset[str]) -> dict[str, Any]:
-        status = resource["attributes"]["status"]
-        incapable = status["value"] == "ERROR" and status["error"]["type"] == "COMPATIBILITY"
-        if incapable or SIGNALS[code].permission in permissions:
-            return resource
-        # Not granted: listed as an error, with no value (the body would leak the data).
-        attributes = {k: v for k, v in resource["attributes"].items() if k != "body"}
-        attributes["status"] = _error_status("PERMISSION", None)
-        return {**resource, "attributes": attributes}
 
     def list_signals(
         self, access: VehicleAccess, now_ms: int, system: str, page: int, size: int
@@ -215,10 +260,10 @@ class SignalService:
         if rendered is not None:
             return rendered
         snapshot = self._snapshot(access, now_ms, system)
-        codes = list(SIGNALS)
-        total = len(codes)
-        chosen = codes[(page - 1) * size : page * size]
-        data = [self._for_caller(snapshot.resources[c], c, access.permissions) for c in chosen]
+        total = len(_CODES)
+        chosen = _CODES[(page - 1) * size : page * size]
+        permissions = access.permissions
+        data = b",".join([snapshot.for_caller(c, permissions) for c in chosen])
         last = max(1, -(-total // size))
         base = f"{self.origin}/v3/vehicles/{access.vehicle_id}/signals"
 
@@ -227,8 +272,7 @@ class SignalService:
 
         previous = link(page - 1) if page > 1 else None
         following = link(page + 1) if page < last else None
-        body = {
-            "data": data,
+        meta_links = _json({
             "meta": {"page": page, "pageNumber": page, "pageSize": size, "totalCount": total},
             "links": {
                 "self": link(page),
@@ -238,11 +282,14 @@ class SignalService:
                 "next": following,
                 "last": link(last),
             },
-            "included": {"vehicle": snapshot.vehicle},
-        }
-        ages = [snapshot.oem_updated[c] for c in chosen if c in snapshot.succeeded]
+        })
+        # {"data":[...],"meta":…,"links":…,"included":{"vehicle":…}}
+        body = b"".join((
+            b'{"data":[', data, b"],", meta_links[1:-1], b',"included":{"vehicle":', snapshot.vehicle, b"}}"
+        ))
+        ages = [snapshot.oem_updated[c] for c in chosen if snapshot.outcome[c] == _OK]
         rendered = Rendered.build(
-            body=orjson.dumps(body),
+            body=body,
             data_age_ms=max(ages) if ages else snapshot.fetched_at_ms,
             fetched_at_ms=snapshot.fetched_at_ms,
             unit_system=system,
@@ -255,17 +302,15 @@ class SignalService:
         if definition is None:
             raise NotFound(f"There is no signal with code '{code}'.")
         snapshot = self._snapshot(access, now_ms, system)
-        resource = snapshot.resources[code]
-        status = resource["attributes"]["status"]
-        if status["value"] == "ERROR" and status["error"]["type"] == "COMPATIBILITY":
-            raise Incompatible(f"This vehicle cannot provide '{code}'.", code=status["error"]["code"])
+        if snapshot.outcome[code] == _INCAPABLE:
+            raise Incompatible(f"This vehicle cannot provide '{code}'.", code=snapshot.incapable_code[code])
         if definition.permission not in access.permissions:
             raise PermissionDenied(
                 f"Reading '{code}' needs the '{definition.permission}' permission, which this "
                 "connection was not granted."
             )
         return Rendered.build(
-            body=orjson.dumps({"data": resource}),
+            body=b'{"data":' + snapshot.resources[code] + b"}",
             data_age_ms=snapshot.oem_updated[code],
             fetched_at_ms=snapshot.fetched_at_ms,
             unit_system=system,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from .models import (
@@ -437,48 +437,63 @@ class AccessRow:
     version: int
 
 
+#: The read path's query, built once: constructing a statement per call costs more than running it.
+_ACCESS_ROWS = (
+    select(
+        Connection.id,
+        Connection.permissions,
+        Vehicle.id,
+        Vehicle.vin,
+        Vehicle.make,
+        Vehicle.model,
+        Vehicle.year,
+        Vehicle.powertrain,
+        Vehicle.mode,
+        Vehicle.seed,
+        Vehicle.state,
+        Vehicle.version,
+    )
+    .join(Vehicle, Vehicle.id == Connection.vehicle_id)
+    .where(
+        Connection.application_id == bindparam("application_id"),
+        Connection.user_id == bindparam("user_id"),
+        Connection.vehicle_id.in_(bindparam("vehicle_ids", expanding=True)),
+    )
+)
+
+
+async def access_rows(
+    db: AsyncSession | AsyncConnection, application_id: str, user_id: str, vehicle_ids: Sequence[str]
+) -> dict[str, AccessRow]:
+    """The user's access rows for any number of vehicles in one query, by vehicle id (vehicles
+    the user has no connection to are left out). Takes a session or a bare connection."""
+    result = await db.execute(
+        _ACCESS_ROWS,
+        {"application_id": application_id, "user_id": user_id, "vehicle_ids": list(vehicle_ids)},
+    )
+    return {
+        row[2]: AccessRow(
+            connection_id=row[0],
+            permissions=tuple(row[1] or ()),
+            vehicle_id=row[2],
+            vin=row[3],
+            make=row[4],
+            model=row[5],
+            year=row[6],
+            powertrain=row[7],
+            mode=row[8],
+            seed=row[9],
+            state=row[10] or {},
+            version=row[11],
+        )
+        for row in result
+    }
+
+
 async def access_row(
-    session: AsyncSession, application_id: str, user_id: str, vehicle_id: str
+    db: AsyncSession | AsyncConnection, application_id: str, user_id: str, vehicle_id: str
 ) -> AccessRow | None:
-    query = (
-        select(
-            Connection.id,
-            Connection.permissions,
-            Vehicle.id,
-            Vehicle.vin,
-            Vehicle.make,
-            Vehicle.model,
-            Vehicle.year,
-            Vehicle.powertrain,
-            Vehicle.mode,
-            Vehicle.seed,
-            Vehicle.state,
-            Vehicle.version,
-        )
-        .join(Vehicle, Vehicle.id == Connection.vehicle_id)
-        .where(
-            Connection.application_id == application_id,
-            Connection.user_id == user_id,
-            Connection.vehicle_id == vehicle_id,
-        )
-    )
-    row = (await session.execute(query)).first()
-    if row is None:
-        return None
-    return AccessRow(
-        connection_id=row[0],
-        permissions=tuple(row[1] or ()),
-        vehicle_id=row[2],
-        vin=row[3],
-        make=row[4],
-        model=row[5],
-        year=row[6],
-        powertrain=row[7],
-        mode=row[8],
-        seed=row[9],
-        state=row[10] or {},
-        version=row[11],
-    )
+    return (await access_rows(db, application_id, user_id, [vehicle_id])).get(vehicle_id)
 
 
 async def vehicle_connected_to_application(
