@@ -143,6 +143,10 @@ async def test_bodies_are_sent_with_their_length(flavour: str) -> None:
         senders = Senders(flavour)
         await senders.send(get(served.origin, method="POST", content=b'{"a":1}'))
         assert b"\r\ncontent-length: 7\r\n" in served.requests[0]
+        await senders.send(get(served.origin, method="POST"))  # a command without a body
+        assert b"\r\ncontent-length: 0\r\n" in served.requests[1]
+        await senders.send(get(served.origin, method="DELETE"))
+        assert b"content-length" not in served.requests[2]
         await senders.close()
 
 

@@ -199,6 +199,9 @@ class AsyncHttpxSender:
 # --- the default senders: HTTP/1.1 spoken directly (see _wire) ---------------------------------
 
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
 class _Endpoints:
     """Origins and request heads, shared by the sync and the async default sender."""
 
@@ -208,21 +211,21 @@ class _Endpoints:
 
     def prepare(self, request: RawRequest) -> tuple[str, Origin, bytes]:
         """(origin key, origin, the bytes to send) of ``request``."""
-        key, target = split_url(request.url)
-        origin = self._origins.get(key)
-        if origin is None:
-            try:
-                origin = parse_origin(key)
-            except ValueError as error:
-                raise ConfigurationError(str(error)) from error
-            if len(self._origins) >= 64:
-                self._origins.clear()
-            self._origins[key] = origin
         content = request.content
         try:
-            data = encode_head(
-                request.method, target, origin, request.headers, None if content is None else len(content)
-            )
+            key, target = split_url(request.url)
+            origin = self._origins.get(key)
+            if origin is None:
+                origin = parse_origin(key)
+                if len(self._origins) >= 64:
+                    self._origins.clear()
+                self._origins[key] = origin
+            if content is not None:
+                length: int | None = len(content)
+            else:
+                # Servers may refuse a POST that does not say its body is empty (411).
+                length = 0 if request.method in _BODY_METHODS else None
+            data = encode_head(request.method, target, origin, request.headers, length)
         except ValueError as error:
             raise ConfigurationError(str(error)) from error
         if content:
