@@ -37,7 +37,8 @@ wrk's figure, and the first read's ratio is printed beside it. The same holds fo
 aiohttp reference. Loopback runs ``--rounds`` rounds (the slow run, one) and prints the median
 wall time and requests/s of each client, the ratios to the tutorial code, each round's ratio of
 the fleet read to the platform's capacity, the client CPU per read, and the machine's CPU
-pressure (other processes competing for the two cores) during the round.
+pressure (other processes competing for the two cores) at the fleet read. On a shared machine it
+waits, before each measurement, up to ``--quiet-wait`` seconds for that pressure to fall below 5 %.
 
 Targets: with latency the fleet read is at least 20x the tutorial code; on loopback it reaches
 at least 0.8 of the platform's capacity.
@@ -248,6 +249,16 @@ def cpu_pressure() -> float | None:
         return None
 
 
+def wait_for_quiet(limit: float, threshold: float = 0.05) -> None:
+    """Wait, at most ``limit`` seconds, until other processes leave the cores alone (PSI)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        pressure = cpu_pressure()
+        if pressure is None or pressure <= threshold:
+            return
+        time.sleep(1)
+
+
 def wrk_script(paths: list[str], token: str, user_id: str) -> str:
     from harness import lua_string
 
@@ -277,6 +288,11 @@ class Round:
     @property
     def capacity(self) -> float:
         return statistics.fmean(self.capacities)
+
+    @property
+    def unsteady(self) -> bool:
+        """The platform's speed moved by over 25 % across the fleet read, or others took the CPU."""
+        return max(self.capacities) > 1.25 * min(self.capacities) or (self.pressure or 0.0) > 0.10
 
 
 def prepare_platform(server: Any, vehicle_count: int) -> tuple[dict[str, Any], str, int]:
@@ -332,7 +348,8 @@ ORDER = ("capacity", "fleet", "capacity", "aiohttp", "tutorial", "sync")
 
 
 def measure(
-    label: str, latency: float, vehicle_count: int, in_flight: int, seconds: int, rounds: int, repeats: int
+    label: str, latency: float, vehicle_count: int, in_flight: int, seconds: int, rounds: int, repeats: int,
+    quiet_wait: float,
 ) -> dict[str, float]:
     from harness import motorpool_serve, run_wrk
 
@@ -357,6 +374,7 @@ def measure(
             p99: list[float] = []
             pressure = None
             for step in ORDER:
+                wait_for_quiet(quiet_wait)
                 warm_up()
                 if step == "capacity":
                     result = run_wrk(server.origin + paths[0], script=script, seconds=seconds,
@@ -408,17 +426,20 @@ def measure(
     def ratios(read: Any) -> list[float]:
         return [count / read(r) / r.capacity for r in measured]
 
+    def shown(values: list[float]) -> str:
+        marked = [f"{value:.2f}{'*' if r.unsteady else ''}" for value, r in zip(values, measured, strict=True)]
+        return "[" + ", ".join(marked) + "]"
+
     steady_ratios = ratios(lambda r: steady(r.runs[fleet]))
     first_ratios = ratios(lambda r: r.runs[fleet].read)
     decoded_ratios = ratios(lambda r: r.runs[fleet].wall)
     bare_ratios = ratios(lambda r: steady(r.runs[bare]))
     vs_tutorial = median([r.runs["tutorial"].wall / r.runs[fleet].wall for r in measured])
     print(f"  fleet read / platform capacity: {median(steady_ratios):.2f} per round "
-          f"{[round(x, 2) for x in steady_ratios]}; its first read {median(first_ratios):.2f} "
-          f"{[round(x, 2) for x in first_ratios]}; first read with every answer decoded "
+          f"{shown(steady_ratios)}; its first read {median(first_ratios):.2f} "
+          f"{shown(first_ratios)}; first read with every answer decoded "
           f"{median(decoded_ratios):.2f}")
-    print(f"  bare aiohttp read / platform capacity: {median(bare_ratios):.2f} "
-          f"{[round(x, 2) for x in bare_ratios]}")
+    print(f"  bare aiohttp read / platform capacity: {median(bare_ratios):.2f} {shown(bare_ratios)}")
     print(f"  client CPU per vehicle read: fleet {median([cpu_per_read(r.runs[fleet], True) for r in measured]):.0f} µs "
           f"(first read {median([cpu_per_read(r.runs[fleet], False) for r in measured]):.0f} µs), "
           f"bare aiohttp {median([cpu_per_read(r.runs[bare], True) for r in measured]):.0f} µs "
@@ -427,6 +448,9 @@ def measure(
     if pressures:
         print(f"  CPU pressure (PSI some avg10) at each fleet read: {[f'{p:.0%}' for p in pressures]} "
               "(anything well above 0 means other processes competed for the cores)")
+    if any(r.unsteady for r in measured):
+        print("  * an unsteady round: wrk's figures before and after the fleet read differ by over 25 %,")
+        print("    or other processes held the CPUs; its ratios say more about the machine than the SDK")
     return {"fleet_vs_tutorial": vs_tutorial, "fleet_vs_capacity": median(steady_ratios),
             "first_vs_capacity": median(first_ratios)}
 
@@ -439,13 +463,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration")
     parser.add_argument("--rounds", type=int, default=3, help="rounds on loopback (the slow run has one)")
     parser.add_argument("--repeats", type=int, default=4, help="fleet reads after the first, per client")
+    parser.add_argument("--quiet-wait", type=float, default=30.0,
+                        help="seconds to wait, before each measurement, for other processes to leave the cores")
     parser.add_argument("--client", choices=["tutorial", "sync", "fleet", "aiohttp"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         client_main(args)
         return
-    loopback = measure("loopback", 0.0, args.vehicles, args.in_flight, args.seconds, args.rounds, args.repeats)
-    slow = measure("slow vehicles", args.latency, args.vehicles, args.in_flight, args.seconds, 1, args.repeats)
+    loopback = measure("loopback", 0.0, args.vehicles, args.in_flight, args.seconds, args.rounds, args.repeats,
+                       args.quiet_wait)
+    slow = measure("slow vehicles", args.latency, args.vehicles, args.in_flight, args.seconds, 1, args.repeats,
+                   args.quiet_wait)
     print("\n== targets ==")
     print(f"  loopback: fleet read / platform capacity = {loopback['fleet_vs_capacity']:.2f} (target >= 0.8; "
           f"first read {loopback['first_vs_capacity']:.2f})")
