@@ -21,6 +21,7 @@ no more than 10 % from the small fleet to the large one)."""
 
 from __future__ import annotations
 
+import _pathfix  # noqa: F401  (must come first: see _pathfix.py)
 import argparse
 import os
 import random
@@ -30,8 +31,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-import _pathfix  # noqa: F401  (must come first: see _pathfix.py)
 import httpx
+
 from harness import WrkResult, bare_asgi, lua_string, motorpool_serve, run_wrk
 
 
