@@ -451,3 +451,22 @@ async def test_a_lookup_overtaken_by_a_change_is_not_cached(
     access = await cache.get(platform.application_id, user_id, vehicle_ids[0])
     assert access.vehicle_id == vehicle_ids[0]
     assert cache.cached(platform.application_id, user_id, vehicle_ids[0]) is None
+
+
+async def test_a_local_change_is_not_dropped_twice(platform: PlatformHarness) -> None:
+    """A change made here empties the cache once; the once-a-second poll then finds nothing new.
+    A change another process made (the counter moved under us) empties it on the next poll."""
+    from sqlalchemy import text
+
+    user_id, vehicle_ids = await platform.connect("poll@example.com", scope=READ_ALL)
+    cache = platform.platform.access
+    app_id = platform.application_id
+    await platform.connect("another-change@example.com", scope=READ_ALL)  # a local commit
+    await cache.get(app_id, user_id, vehicle_ids[0])
+    await cache.poll()
+    assert cache.cached(app_id, user_id, vehicle_ids[0]) is not None
+
+    async with platform.platform.engine.begin() as connection:
+        await connection.execute(text("UPDATE cache_generations SET value = value + 1 WHERE name = 'access'"))
+    await cache.poll()
+    assert cache.cached(app_id, user_id, vehicle_ids[0]) is None

@@ -106,6 +106,13 @@ class AccessCache:
         for listener in self.listeners:
             listener()
 
+    def changed_here(self, generation: int | None) -> None:
+        """A commit of this process changed connections, users or vehicles: drop everything, and
+        take the counter value it wrote as seen (the next poll need not drop it all again)."""
+        if generation is not None and generation > self.generation:
+            self.generation = generation
+        self.invalidate()
+
     async def poll(self) -> None:
         """Drop everything when another process changed connections, users or vehicles."""
         assert self.sessions is not None

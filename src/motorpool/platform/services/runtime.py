@@ -89,7 +89,7 @@ async def start_platform(settings: Settings) -> Platform:
     engine = db.create_engine(settings.database_url)
     await db.upgrade(engine)
     access = AccessCache()
-    sessions = db.session_factory(engine, on_change=access.invalidate)
+    sessions = db.session_factory(engine, on_change=access.changed_here)
     access.sessions = sessions
     clocks = ClockBook(sessions)
     access.listeners.append(clocks.invalidate)

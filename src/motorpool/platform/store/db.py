@@ -43,17 +43,19 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def session_factory(
-    engine: AsyncEngine, on_change: Callable[[], None] | None = None
+    engine: AsyncEngine, on_change: Callable[[int | None], None] | None = None
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions for one platform; ``on_change`` runs after a commit that changed connections,
-    users or vehicles (see ``repo.mark_changed``)."""
+    users or vehicles (see ``repo.mark_changed``), with the change counter's value the commit
+    wrote (None when it wrote none)."""
     session_class = type("PlatformSession", (Session,), {})
     if on_change is not None:
 
         @event.listens_for(session_class, "after_commit")
         def _after_commit(session: Session) -> None:
-            if session.info.pop(CHANGED, False):
-                on_change()
+            changed = session.info.pop(CHANGED, False)
+            if changed is not False:
+                on_change(changed if type(changed) is int else None)
 
         @event.listens_for(session_class, "after_rollback")
         def _after_rollback(session: Session) -> None:

@@ -29,19 +29,29 @@ from .models import (
 CHANGED = "motorpool.access_changed"
 
 
-def mark_changed(session: AsyncSession) -> None:
-    """Note that connections, users or vehicles changed, so read caches drop them on commit."""
-    session.info[CHANGED] = True
+def mark_changed(session: AsyncSession, generation: int | None = None) -> None:
+    """Note that connections, users or vehicles changed, so read caches drop them on commit;
+    ``generation`` is the change counter's value this session wrote, when it wrote one."""
+    if generation is None:
+        session.info.setdefault(CHANGED, True)
+        return
+    known = session.info.get(CHANGED)
+    if type(known) is not int or known < generation:
+        session.info[CHANGED] = generation
 
 
 async def bump_generation(session: AsyncSession) -> None:
     """Advance the change counter other processes poll to drop their read caches."""
-    result = await session.execute(
-        update(CacheGeneration).where(CacheGeneration.name == "access").values(value=CacheGeneration.value + 1)
+    generation = await session.scalar(
+        update(CacheGeneration)
+        .where(CacheGeneration.name == "access")
+        .values(value=CacheGeneration.value + 1)
+        .returning(CacheGeneration.value)
     )
-    if not result.rowcount:
-        session.add(CacheGeneration(name="access", value=1))
-    mark_changed(session)
+    if generation is None:
+        generation = 1
+        session.add(CacheGeneration(name="access", value=generation))
+    mark_changed(session, int(generation))
 
 
 async def read_generation(session: AsyncSession) -> int:
