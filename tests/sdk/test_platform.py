@@ -8,8 +8,10 @@ answer here is scripted: every status, body and header comes from motorpool itse
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -247,6 +249,28 @@ async def test_signal_lists_single_reads_and_typed_views_agree(on: Against) -> N
     assert fuel.percent_remaining is not None and 0 <= fuel.percent_remaining <= 100
 
 
+async def test_signal_lists_are_followed_across_pages(on: Against) -> None:
+    """Pages of 40 signals: the list and the fleet read walk all three pages and end up with the
+    same signals as one page of all of them."""
+    user_id, vehicles = await on.platform.connect(email="o@example.com", mode="simulated")
+    counting = Counting(on.transport())
+    me = on.client(counting).user(user_id)
+    whole = await on.run(lambda: me.signals.list(vehicles[0]))
+    assert counting.count(f"/v3/vehicles/{vehicles[0]}/signals") == 1
+    paged = await on.run(lambda: me.signals.list(vehicles[0], page_size=40))
+    pages = -(-len(whole) // 40)
+    assert pages == 3
+    assert counting.count(f"/v3/vehicles/{vehicles[0]}/signals") == 1 + pages
+    assert [signal.code for signal in paged] == [signal.code for signal in whole]
+    results = await on.run(lambda: me.signals.list_many(vehicles, page_size=40))
+    for vehicle_id, result in zip(vehicles, results, strict=True):
+        assert result.ok and result.signals is not None
+        assert len(result.signals) == len(whole) and result.signals.odometer is not None
+        assert counting.count(f"/v3/vehicles/{vehicle_id}/signals") == pages * (2 if vehicle_id == vehicles[0] else 1) + (
+            1 if vehicle_id == vehicles[0] else 0
+        )
+
+
 async def test_imperial_units(on: Against) -> None:
     user_id, [vehicle_id, *_] = await on.platform.connect(email="o@example.com", mode="simulated")
     client = on.client().user(user_id)
@@ -320,14 +344,26 @@ class ByHostApp:
 # --- tokens ------------------------------------------------------------------------------------------------
 
 
-async def test_fifty_concurrent_tasks_fetch_one_token_from_the_platform(sqlite_platform: PlatformHarness) -> None:
-    user_id, [vehicle_id, *_] = await sqlite_platform.connect(email="o@example.com", mode="simulated")
-    counting = Counting(httpx.ASGITransport(app=sqlite_platform.app))
-    client = motorpool.AsyncClient(sqlite_platform.client_id, sqlite_platform.client_secret,
-                                   base_url=sqlite_platform.base_url, transport=counting)
-    me = client.user(user_id)
-    results = await asyncio.gather(*(me.vehicles.get(vehicle_id) for _ in range(50)))
-    assert {r.id for r in results} == {vehicle_id}
+async def test_fifty_concurrent_callers_fetch_one_token_from_the_platform(on: Against) -> None:
+    """50 tasks (async) or 50 threads (sync) start together on a client with no token yet."""
+    user_id, [vehicle_id, *_] = await on.platform.connect(email="o@example.com", mode="simulated")
+    counting = Counting(on.transport())
+    me = on.client(counting).user(user_id)
+    if on.flavour == "async":
+        results = await asyncio.gather(*(me.vehicles.get(vehicle_id) for _ in range(50)))
+    else:
+        start = threading.Barrier(50)
+
+        def read(_: int) -> Any:
+            start.wait()
+            return me.vehicles.get(vehicle_id)
+
+        def read_together() -> list[Any]:
+            with ThreadPoolExecutor(max_workers=50) as pool:
+                return list(pool.map(read, range(50)))
+
+        results = await asyncio.to_thread(read_together)
+    assert [r.id for r in results] == [vehicle_id] * 50
     assert counting.count("/oauth2/token") == 1
 
 

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 DESCRIPTION = """A self-hosted connected-car platform speaking Smartcar's v3 wire contract:
-IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3, the Management API v3, and an
-admin API to steer the simulated fleet."""
+IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3 with commands, and an admin API
+to steer the simulated fleet."""
 
 #: The API's sections in reading order, whatever order their routes were installed in.
 TAGS = [{"name": name} for name in ("IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Admin")]

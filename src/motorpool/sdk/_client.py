@@ -272,9 +272,10 @@ class Vehicles(_SyncResource):
 class Signals(_SyncResource):
     """A vehicle's signals (``/v3/vehicles/{id}/signals``). Needs a user view."""
 
-    def list(self, vehicle_id: str) -> SignalList:
-        """Every signal of the vehicle, following pages until the last."""
-        signals = self._client._run(calls.list_signals(vehicle_id))
+    def list(self, vehicle_id: str, *, page_size: int | None = None) -> SignalList:
+        """Every signal of the vehicle, following pages (of ``page_size`` signals, the server's
+        default when None) until the last."""
+        signals = self._client._run(calls.list_signals(vehicle_id, page_size=page_size))
         while (following := calls.next_signals_page(vehicle_id, signals)) is not None:
             signals = signals.merged(self._client._run(following))
         return signals
@@ -322,13 +323,18 @@ class Signals(_SyncResource):
         return self._view(vehicle_id, lock_status_from)
 
     def list_many(
-        self, vehicles: VehicleSelection, *, max_in_flight: int = DEFAULT_SYNC_FLEET_IN_FLIGHT
+        self,
+        vehicles: VehicleSelection,
+        *,
+        max_in_flight: int = DEFAULT_SYNC_FLEET_IN_FLIGHT,
+        page_size: int | None = None,
     ) -> builtins.list[FleetResult]:
         """The signals of many vehicles, ``max_in_flight`` requests at a time (on threads).
 
         ``vehicles`` is a list of vehicle ids (read for this view's user) or a mapping of
         vehicle id to user id. Answers one :class:`FleetResult` per vehicle, in order; a
-        vehicle that failed carries its error instead of raising it.
+        vehicle that failed carries its error instead of raising it. ``page_size`` as in
+        :meth:`list`.
         """
         targets = fleet_targets(vehicles, self._client.user_id)
         base = self._client._options
@@ -337,7 +343,7 @@ class Signals(_SyncResource):
             vehicle_id, user_id = target
             options = base if user_id == base.user_id else replace(base, user_id=user_id)
             try:
-                response = self._client._run(calls.list_signals_raw(vehicle_id), options)
+                response = self._client._run(calls.list_signals_raw(vehicle_id, page_size=page_size), options)
                 pages = [response]
                 while (following := calls.next_raw_signals_page(vehicle_id, response)) is not None:
                     response = self._client._run(following, options)
@@ -738,9 +744,10 @@ class AsyncVehicles(_AsyncResource):
 class AsyncSignals(_AsyncResource):
     """A vehicle's signals (``/v3/vehicles/{id}/signals``). Needs a user view."""
 
-    async def list(self, vehicle_id: str) -> SignalList:
-        """Every signal of the vehicle, following pages until the last."""
-        signals = await self._client._run(calls.list_signals(vehicle_id))
+    async def list(self, vehicle_id: str, *, page_size: int | None = None) -> SignalList:
+        """Every signal of the vehicle, following pages (of ``page_size`` signals, the server's
+        default when None) until the last."""
+        signals = await self._client._run(calls.list_signals(vehicle_id, page_size=page_size))
         while (following := calls.next_signals_page(vehicle_id, signals)) is not None:
             signals = signals.merged(await self._client._run(following))
         return signals
@@ -788,13 +795,18 @@ class AsyncSignals(_AsyncResource):
         return await self._view(vehicle_id, lock_status_from)
 
     async def list_many(
-        self, vehicles: VehicleSelection, *, max_in_flight: int = DEFAULT_FLEET_IN_FLIGHT
+        self,
+        vehicles: VehicleSelection,
+        *,
+        max_in_flight: int = DEFAULT_FLEET_IN_FLIGHT,
+        page_size: int | None = None,
     ) -> builtins.list[FleetResult]:
         """The signals of many vehicles, with at most ``max_in_flight`` requests at a time.
 
         ``vehicles`` is a list of vehicle ids (read for this view's user) or a mapping of
         vehicle id to user id. Answers one :class:`FleetResult` per vehicle, in order; a
-        vehicle that failed carries its error instead of raising it.
+        vehicle that failed carries its error instead of raising it. ``page_size`` as in
+        :meth:`list`.
         """
         targets = fleet_targets(vehicles, self._client.user_id)
         results: builtins.list[FleetResult | None] = [None] * len(targets)
@@ -808,7 +820,7 @@ class AsyncSignals(_AsyncResource):
             for index, (vehicle_id, user_id) in pending:
                 options = base if user_id == base.user_id else replace(base, user_id=user_id)
                 try:
-                    response = await run(calls.list_signals_raw(vehicle_id), options)
+                    response = await run(calls.list_signals_raw(vehicle_id, page_size=page_size), options)
                     pages = [response]
                     while (following := calls.next_raw_signals_page(vehicle_id, response)) is not None:
                         response = await run(following, options)

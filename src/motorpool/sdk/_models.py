@@ -492,11 +492,13 @@ class SignalList:
         return self._body
 
     def merged(self, other: SignalList) -> SignalList:
-        """This list with the signals of a further page appended."""
+        """This list with the signals of a further page appended; its paging (``meta`` and
+        ``links``) is the further page's, so that the page after it is asked for next."""
         body = dict(self._body)
         body["data"] = [*self._items, *other._items]
-        if "links" in other._body:
-            body["links"] = other._body["links"]
+        for member in ("meta", "links"):
+            if member in other._body:
+                body[member] = other._body[member]
         return SignalList(body, meta=self.meta, content=self._content)
 
     # --- typed views: the conversions live in _signals, shared with the clients -----------------
