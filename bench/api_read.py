@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from harness import WrkResult, bare_asgi, lua_string, motorpool_serve, run_wrk
+from harness import WrkResult, bare_asgi, lua_string, motorpool_serve, run_wrk, seed_fleet
 
 
 def lua_for(paths: list[str], token: str, user_id: str) -> str:
@@ -47,32 +47,6 @@ def lua_for(paths: list[str], token: str, user_id: str) -> str:
         "  return wrk.format(nil, paths[math.random(#paths)])\n"
         "end\n"
     )
-
-
-def seed_fleet(http: httpx.Client, env: dict[str, str], fleet: int) -> tuple[list[str], str, str]:
-    """Seed ``fleet`` vehicles, connect one user to all of them; the working set's paths, the
-    user's id and an access token."""
-    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
-    app_id = env["MOTORPOOL_APPLICATION_ID"]
-    extra = fleet - 3  # the development fleet already has three vehicles
-    if extra > 0:
-        http.post(f"/admin/applications/{app_id}/fleet", json={"count": extra, "seed": 42}, headers=admin).raise_for_status()
-    vehicles = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
-    assert len(vehicles) == fleet, len(vehicles)
-    grant = http.post(
-        f"/admin/applications/{app_id}/connections",
-        json={"email": "fleet-owner@example.com", "mode": "simulated"},
-        headers=admin,
-    )
-    grant.raise_for_status()
-    user_id = grant.json()["data"]["userId"]
-    token = http.post("/oauth2/token", data={
-        "grant_type": "client_credentials",
-        "client_id": env["SMARTCAR_CLIENT_ID"],
-        "client_secret": env["SMARTCAR_CLIENT_SECRET"],
-    }).json()["access_token"]
-    working_set = random.Random(1).sample([v["id"] for v in vehicles], min(1000, fleet))
-    return [f"/v3/vehicles/{vid}/signals" for vid in working_set], user_id, token
 
 
 def read_all(http: httpx.Client, paths: list[str], headers: dict[str, str]) -> tuple[list[int], float]:
@@ -133,7 +107,10 @@ def line(name: str, run: Run) -> str:
 def measure(fleet: int, seconds: int, rounds: int, prime: bool) -> dict[str, float]:
     with motorpool_serve() as server:
         with httpx.Client(base_url=server.origin, timeout=600) as http:
-            paths, user_id, token = seed_fleet(http, server.env(), fleet)
+            seeded = seed_fleet(server, fleet)
+            user_id, token = seeded.user_id, seeded.token
+            working_set = random.Random(1).sample(seeded.vehicle_ids, min(1000, fleet))
+            paths = [f"/v3/vehicles/{vid}/signals" for vid in working_set]
             headers = {"Authorization": f"Bearer {token}", "sc-user-id": user_id}
             if prime:
                 sizes, took = read_all(http, paths, headers)

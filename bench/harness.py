@@ -166,5 +166,48 @@ def run_wrk(url: str, *, script: str | None = None, seconds: int = 10, connectio
     return WrkResult(rps, p50, p99, non_2xx, errors)
 
 
+@dataclass
+class Fleet:
+    """A seeded fleet: every vehicle's id (in the order the owner connected them), the owner's
+    user id, and an application token."""
+
+    vehicle_ids: list[str]
+    user_id: str
+    token: str
+
+
+def seed_fleet(server: Server, size: int) -> Fleet:
+    """Grow the development application's fleet to ``size`` vehicles through the admin API (the
+    first start made three), connect one owner to all of them, and fetch a token."""
+    env = server.env()
+    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
+    app_id = env["MOTORPOOL_APPLICATION_ID"]
+    with httpx.Client(base_url=server.origin, timeout=600) as http:
+        existing = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
+        if size > len(existing):
+            http.post(
+                f"/admin/applications/{app_id}/fleet",
+                json={"count": size - len(existing), "seed": 42},
+                headers=admin,
+            ).raise_for_status()
+        grant = http.post(
+            f"/admin/applications/{app_id}/connections",
+            json={"email": "fleet-owner@example.com", "mode": "simulated"},
+            headers=admin,
+        )
+        grant.raise_for_status()
+        vehicle_ids = list(grant.json()["data"]["vehicleIds"])
+        assert len(vehicle_ids) >= size, len(vehicle_ids)
+        token = http.post(
+            "/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": env["SMARTCAR_CLIENT_ID"],
+                "client_secret": env["SMARTCAR_CLIENT_SECRET"],
+            },
+        ).json()["access_token"]
+    return Fleet(vehicle_ids, grant.json()["data"]["userId"], token)
+
+
 def lua_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

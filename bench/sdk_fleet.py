@@ -298,40 +298,17 @@ class Round:
 def prepare_platform(server: Any, vehicle_count: int) -> tuple[dict[str, Any], str, int]:
     """Seed the fleet, connect one user to it; answers the clients' spec, a token, the body size."""
     import httpx
+    from harness import seed_fleet
 
     env = server.env()
-    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
-    app_id = env["MOTORPOOL_APPLICATION_ID"]
-    with httpx.Client(base_url=server.origin, timeout=600) as http:
-        existing = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
-        if vehicle_count > len(existing):
-            http.post(
-                f"/admin/applications/{app_id}/fleet",
-                json={"count": vehicle_count - len(existing), "seed": 42},
-                headers=admin,
-            ).raise_for_status()
-        grant = http.post(
-            f"/admin/applications/{app_id}/connections",
-            json={"email": "fleet-owner@example.com", "mode": "simulated"},
-            headers=admin,
-        )
-        grant.raise_for_status()
-        user_id = grant.json()["data"]["userId"]
-        vehicles = list(grant.json()["data"]["vehicleIds"])[:vehicle_count]
-        assert len(vehicles) == vehicle_count, len(vehicles)
-        token = http.post(
-            "/oauth2/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": env["SMARTCAR_CLIENT_ID"],
-                "client_secret": env["SMARTCAR_CLIENT_SECRET"],
-            },
-        ).json()["access_token"]
-        probe = http.get(
-            f"/v3/vehicles/{vehicles[0]}/signals",
-            headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id},
-        )
-        assert probe.status_code == 200, probe.text
+    fleet = seed_fleet(server, vehicle_count)
+    user_id, token, vehicles = fleet.user_id, fleet.token, fleet.vehicle_ids[:vehicle_count]
+    probe = httpx.get(
+        f"{server.origin}/v3/vehicles/{vehicles[0]}/signals",
+        headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id},
+        timeout=60,
+    )
+    assert probe.status_code == 200, probe.text
     spec = {
         "origin": server.origin,
         "client_id": env["SMARTCAR_CLIENT_ID"],
