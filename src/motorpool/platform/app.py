@@ -81,6 +81,24 @@ def create_app(settings: Settings | None = None) -> PlatformApp:
     return app
 
 
+def _bad_input_is_400(document: dict[str, Any]) -> None:
+    """Bad input is answered 400 in the documented error shape, never FastAPI's 422: say so in
+    the document (edited in place, the copy FastAPI keeps and serves)."""
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if responses.pop("422", None) is None or "400" in responses or path.startswith("/oauth/"):
+                continue
+            schema = "OAuthErrorBody" if path.startswith("/oauth2/") else "ErrorBody"
+            responses["400"] = {
+                "description": "VALIDATION: a parameter or the body is malformed (one error per field)",
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+            }
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+
+
 def _build_api(app: PlatformApp) -> FastAPI:
     """The FastAPI app behind ``app``'s fast lane, with the error handlers; its routes come in
     lazy groups."""
@@ -94,6 +112,8 @@ def _build_api(app: PlatformApp) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         app.install_lazy_routes()  # the document describes every route, lazy ones included
+        if api.openapi_schema is None:
+            _bad_input_is_400(generate())
         return generate()
 
     # Replacing the method is FastAPI's documented way to extend the document.
