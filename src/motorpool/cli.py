@@ -52,8 +52,10 @@ def Table(*columns: str, **options: Any) -> RichTable:
 console: Console = _LazyConsole()  # type: ignore[assignment]
 err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
-HostOption = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
-PortOption = Annotated[int, typer.Option("--port", help="Port to listen on.")]
+HostOption = Annotated[
+    str | None, typer.Option("--host", help="Interface to listen on (default 127.0.0.1, or MOTORPOOL_HOST).")
+]
+PortOption = Annotated[int | None, typer.Option("--port", help="Port to listen on (default 4000, or MOTORPOOL_PORT).")]
 DbOption = Annotated[
     str | None,
     typer.Option("--database-url", help="SQLAlchemy URL (default: sqlite ./motorpool.db, or MOTORPOOL_DATABASE_URL)."),
@@ -68,12 +70,13 @@ def _settings(**values: Any) -> Any:
 
 @app.command()
 def serve(
-    host: HostOption = "127.0.0.1",
-    port: PortOption = 4000,
+    host: HostOption = None,
+    port: PortOption = None,
     database_url: DbOption = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
-    """Start the platform (IAM, Connect, Vehicle API, Management API, admin)."""
+    """Start the platform (IAM, Connect, the Vehicle API with commands, admin). Options left out
+    come from the MOTORPOOL_* environment, then the defaults."""
     import uvicorn
 
     from .platform.app import create_app
@@ -84,8 +87,8 @@ def serve(
     typer.echo(f"motorpool platform on {origin} — database {settings.database_url}", err=True)
     uvicorn.run(
         create_app(settings),
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         loop="uvloop",
         http="httptools",
         log_level=log_level,

@@ -51,15 +51,18 @@ class Served:
         )
 
 
-def start(workdir: Path, port: int) -> tuple[subprocess.Popen[bytes], Served]:
+def start(workdir: Path, port: int, *, from_environment: bool = False) -> tuple[subprocess.Popen[bytes], Served]:
+    """``motorpool serve`` in ``workdir``: told its port and database by options, or (with
+    ``from_environment``) its port by ``MOTORPOOL_PORT`` and its database left to the default."""
     output = workdir / f"serve-{time.monotonic_ns()}.log"
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "motorpool.cli", "serve", "--port", str(port),
-         "--database-url", f"sqlite:///{workdir / 'motorpool.db'}"],
-        cwd=workdir, stdout=output.open("wb"), stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")},
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")}
+    argv = [sys.executable, "-m", "motorpool.cli", "serve"]
+    if from_environment:
+        env["MOTORPOOL_PORT"] = str(port)
+    else:
+        argv += ["--port", str(port), "--database-url", f"sqlite:///{workdir / 'motorpool.db'}"]
+    process = subprocess.Popen(argv, cwd=workdir, stdout=output.open("wb"), stderr=subprocess.STDOUT, env=env)
     origin = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -122,6 +125,51 @@ def test_second_start_reuses_database_and_keeps_other_env_lines(tmp_path: Path) 
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_serve_takes_its_port_from_the_environment_and_its_database_from_the_default(tmp_path: Path) -> None:
+    import jwt
+
+    port = free_port()
+    process, server = start(tmp_path, port, from_environment=True)
+    try:
+        assert (tmp_path / "motorpool.db").exists()
+        env = server.env()
+        token = httpx.post(server.origin + "/oauth2/token", data={
+            "grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
+            "client_secret": env["SMARTCAR_CLIENT_SECRET"]}).json()["access_token"]
+        assert jwt.decode(token, options={"verify_signature": False})["iss"] == f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_redirect_uri_and_secret_commands(served: Served) -> None:
+    """Register a redirect URI, create a second secret, revoke the first: it stops working."""
+    env = served.env()
+    app_id, client_id, first_secret = (
+        env["MOTORPOOL_APPLICATION_ID"], env["SMARTCAR_CLIENT_ID"], env["SMARTCAR_CLIENT_SECRET"]
+    )
+    added = served.cli("apps", "add-redirect-uri", app_id, "https://fleet.example/callback")
+    assert added.returncode == 0, added.stderr
+    assert "https://fleet.example/callback" in added.stdout and "http://localhost:8000/exchange" in added.stdout
+    created = served.cli("apps", "create-secret", app_id)
+    assert created.returncode == 0, created.stderr
+    second_secret = created.stdout.split("SMARTCAR_CLIENT_SECRET=")[1].split()[0]
+
+    def grant(secret: str) -> int:
+        return httpx.post(served.origin + "/oauth2/token", data={
+            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}).status_code
+
+    assert grant(first_secret) == 200 and grant(second_secret) == 200
+    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
+    secrets = httpx.get(f"{served.origin}/admin/applications/{app_id}", headers=admin).json()["data"]["secrets"]
+    first_id = next(s["id"] for s in secrets if s["id"] not in created.stdout)
+    revoked = served.cli("apps", "revoke-secret", app_id, first_id)
+    assert revoked.returncode == 0 and f"revoked {first_id}" in revoked.stdout, revoked.stderr
+    assert grant(first_secret) == 401 and grant(second_secret) == 200
+    unknown = served.cli("apps", "add-redirect-uri", app_id, "not a uri")
+    assert unknown.returncode == 1 and unknown.stderr
 
 
 def test_admin_commands(served: Served) -> None:

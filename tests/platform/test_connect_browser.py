@@ -230,14 +230,18 @@ def test_owner_completes_connect(server: Server, page: Page) -> None:
 
 def test_owner_declines(server: Server, page: Page) -> None:
     page.goto(authorize_url(server, state="decline-1"))
+    shot(page, "decline-1-brand")
     page.locator(".brand-tile").first.click()
     page.get_by_label("E-mail address").fill("1-vehicles@smartcar.com")
     page.get_by_label("Password").fill("pw")
+    shot(page, "decline-2-login")
     page.get_by_role("button", name="Sign in").click()
     heading = page.get_by_role("heading", name="Choose vehicles to share")
     expect(heading).to_be_visible()
+    shot(page, "decline-3-vehicles")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("button", name="Deny")).to_be_visible()
+    shot(page, "decline-4-permissions")
     query = redirected_to(page, page.get_by_role("button", name="Deny").click)
     assert query["error"] == "access_denied"
     assert query["state"] == "decline-1"

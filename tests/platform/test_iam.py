@@ -166,6 +166,12 @@ async def test_introspection_and_revocation(platform: PlatformHarness) -> None:
 
     headers = {"Authorization": f"Bearer {token}"}
     assert (await platform.http.get("/v3/connections", headers=headers)).status_code == 200
+    # Revocation needs the client's credentials too: without them, or with a wrong secret, the
+    # token keeps working.
+    for refused in ({"token": token}, {"token": token, "client_id": platform.client_id, "client_secret": "wrong"}):
+        answer = await platform.http.post("/oauth2/revoke", data=refused)
+        assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+    assert (await platform.http.get("/v3/connections", headers=headers)).status_code == 200
     revoked = await platform.http.post("/oauth2/revoke", data={"token": token, **creds})
     assert revoked.status_code == 200
     after = await platform.http.get("/v3/connections", headers=headers)
