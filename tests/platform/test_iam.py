@@ -256,3 +256,56 @@ def test_head_revision_constant_matches_the_migrations() -> None:
     from motorpool.platform.store.db import HEAD_REVISION, alembic_config
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+# --- the client cache ---------------------------------------------------------------------------
+
+
+async def test_client_lookups_come_one_at_a_time_and_expiry_never_stalls(
+    platform: PlatformHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fifty grants for a client nobody has looked up cause one lookup; once the record is older
+    than its lifetime, grants are answered from it while one lookup refreshes it."""
+    import asyncio
+
+    from motorpool.platform.store import repo
+
+    clients = platform.platform.clients
+    lookups: list[str] = []
+    real = repo.get_application_by_client_id
+
+    async def counting(session: object, client_id: str) -> object:
+        lookups.append(client_id)
+        await asyncio.sleep(0.01)  # a slow database: the others arrive while it runs
+        return await real(session, client_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "get_application_by_client_id", counting)
+    clients.invalidate()
+    records = await asyncio.gather(*(clients.authenticate(platform.client_id, platform.client_secret) for _ in range(50)))
+    assert {r.client_id for r in records} == {platform.client_id} and lookups == [platform.client_id]
+
+    monkeypatch.setattr(clients, "ttl", 0.0)
+    lookups.clear()
+    stale = await asyncio.gather(*(clients.authenticate(platform.client_id, platform.client_secret) for _ in range(50)))
+    assert {r.client_id for r in stale} == {platform.client_id}
+    assert lookups == [platform.client_id], "one refresh in the background, not one per grant"
+    await asyncio.sleep(0.05)
+    assert clients._cache[platform.client_id] is not records[0], "the refreshed record replaced the old one"
+
+
+async def test_a_secret_revoked_while_a_lookup_reads_the_old_rows_stops_working(platform: PlatformHarness) -> None:
+    """A grant between the revocation and its commit reads the secret as live; once the commit
+    is made, the secret is refused all the same."""
+    from motorpool.platform.errors import OAuthError
+
+    platform_ = platform.platform
+    second = await platform.admin("POST", f"/admin/applications/{platform.application_id}/secrets")
+    async with platform_.sessions() as session, session.begin():
+        await platform_.admin.revoke_secret(session, platform.application_id, second["id"])
+        # Not yet committed: a lookup now sees the secret as live and caches what it read.
+        await platform_.clients.authenticate(platform.client_id, second["secret"])
+    with pytest.raises(OAuthError):
+        await platform_.clients.authenticate(platform.client_id, second["secret"])
+    refused = await platform.http.post("/oauth2/token", data={
+        "grant_type": "client_credentials", "client_id": platform.client_id, "client_secret": second["secret"]})
+    assert refused.status_code == 401

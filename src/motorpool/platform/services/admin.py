@@ -97,7 +97,7 @@ class AdminService:
         uri = validate_redirect_uri(uri)
         if uri not in app.redirect_uris:
             app.redirect_uris = [*app.redirect_uris, uri]
-        self.clients.invalidate(app.client_id)
+        self.clients.invalidate(app.client_id, session)
         return app
 
     async def remove_redirect_uri(self, session: AsyncSession, application_id: str, uri: str) -> Application:
@@ -105,7 +105,7 @@ class AdminService:
         if uri not in app.redirect_uris:
             raise NotFound(f"'{uri}' is not a registered redirect URI.")
         app.redirect_uris = [u for u in app.redirect_uris if u != uri]
-        self.clients.invalidate(app.client_id)
+        self.clients.invalidate(app.client_id, session)
         return app
 
     async def create_secret(self, session: AsyncSession, application_id: str) -> IssuedSecret:
@@ -124,7 +124,7 @@ class AdminService:
         )
         app.secrets.append(secret)
         await session.flush()
-        self.clients.invalidate(app.client_id)
+        self.clients.invalidate(app.client_id, session)
         return IssuedSecret(secret=secret, plaintext=plaintext)
 
     async def revoke_secret(self, session: AsyncSession, application_id: str, secret_id: str) -> ClientSecret:
@@ -134,7 +134,7 @@ class AdminService:
             raise NotFound(f"No client secret with id '{secret_id}'.")
         if secret.revoked_at is None:
             secret.revoked_at = datetime.now(UTC)
-        self.clients.invalidate(app.client_id)
+        self.clients.invalidate(app.client_id, session)
         return secret
 
     async def create_owner(self, session: AsyncSession, email: str, password: str, name: str = "") -> Owner:

@@ -9,6 +9,7 @@ changes invalidate the caches at once and a short TTL bounds staleness across pr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -27,6 +28,7 @@ import orjson
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import AuthenticationError, OAuthError
@@ -228,6 +230,12 @@ class ClientRecord:
     loaded_at: float
 
 
+def _consume(done: asyncio.Future[Any]) -> None:
+    """Retrieve a background lookup's failure (the next request that needs it tries again)."""
+    if not done.cancelled():
+        done.exception()
+
+
 @dataclass
 class ClientRegistry:
     """Looks up clients by id, with an in-memory cache, and authenticates them."""
@@ -239,14 +247,40 @@ class ClientRegistry:
     #: secret id -> when it was last used; flushed to the store in the background.
     pending_usage: dict[str, datetime] = field(default_factory=dict)
 
+    #: client id -> the lookup running for it (one at a time per client id, however many ask).
+    _loading: dict[str, asyncio.Future[ClientRecord | None]] = field(default_factory=dict)
+    #: Bumped by every invalidation: a lookup that started before one is not cached.
+    _epoch: int = 0
+
     async def lookup(self, client_id: str) -> ClientRecord | None:
+        """The client's record. A record older than ``ttl`` (another process may have changed
+        it) is still answered while one lookup refreshes it in the background, so the expiry
+        never stalls a burst of requests; changes made here are forgotten at once."""
         record = self._cache.get(client_id)
-        if record is not None and time.monotonic() - record.loaded_at < self.ttl:
+        if record is not None:
+            if time.monotonic() - record.loaded_at >= self.ttl and client_id not in self._loading:
+                self._load(client_id).add_done_callback(_consume)
             return record
+        return await asyncio.shield(self._load(client_id))
+
+    def _load(self, client_id: str) -> asyncio.Future[ClientRecord | None]:
+        loading = self._loading.get(client_id)
+        if loading is None:
+            loading = self._loading[client_id] = asyncio.ensure_future(self._fetch(client_id))
+            loading.add_done_callback(lambda done: self._loaded(client_id, done))
+        return loading
+
+    def _loaded(self, client_id: str, done: asyncio.Future[ClientRecord | None]) -> None:
+        if self._loading.get(client_id) is done:
+            del self._loading[client_id]
+
+    async def _fetch(self, client_id: str) -> ClientRecord | None:
+        epoch = self._epoch
         async with self.sessions() as session:
             app = await repo.get_application_by_client_id(session, client_id)
         if app is None:
-            self._cache.pop(client_id, None)
+            if epoch == self._epoch:
+                self._cache.pop(client_id, None)
             return None
         record = ClientRecord(
             application_id=app.id,
@@ -255,14 +289,25 @@ class ClientRegistry:
             redirect_uris=tuple(app.redirect_uris),
             loaded_at=time.monotonic(),
         )
-        self._cache[client_id] = record
+        if epoch == self._epoch:
+            self._cache[client_id] = record
         return record
 
-    def invalidate(self, client_id: str | None = None) -> None:
+    def invalidate(self, client_id: str | None = None, session: AsyncSession | None = None) -> None:
+        """Forget the client (every client when None). Given the session making the change,
+        forget it again once that commits: a lookup in between would read the old rows."""
+        self._forget(client_id)
+        if session is not None:
+            event.listen(session.sync_session, "after_commit", lambda _: self._forget(client_id), once=True)
+
+    def _forget(self, client_id: str | None) -> None:
+        self._epoch += 1
         if client_id is None:
             self._cache.clear()
+            self._loading.clear()
         else:
             self._cache.pop(client_id, None)
+            self._loading.pop(client_id, None)
 
     async def authenticate(self, client_id: str, client_secret: str) -> ClientRecord:
         record = await self.lookup(client_id) if client_id else None
