@@ -133,3 +133,80 @@ async def test_command_permissions_and_motion(on: Against) -> None:
     driver = on.client().user(mover_user)
     moving = await on.raises(motorpool.VehicleStateError, lambda: driver.commands.unlock(mover))
     assert moving.code == "IN_MOTION"
+
+
+async def test_a_full_battery_refuses_to_start_charging(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 30)
+    me = on.client().user(user_id)
+    await on.platform.admin("PUT", f"/admin/applications/{on.platform.application_id}/clock", json={"rate": 0})
+    assert (await on.run(lambda: me.commands.set_charge_limit(vehicle_id, 80))).succeeded
+    await steer(on.platform, vehicle_id, "plug", plugged=False)
+    await steer(on.platform, vehicle_id, "plug", plugged=True, start=True, kw=11)
+    await on.platform.admin("POST", f"/admin/applications/{on.platform.application_id}/clock/advance", json={"by": "2d"})
+    await steer(on.platform, vehicle_id, "wake")  # two idle days put it to sleep
+    status = await on.run(lambda: me.signals.get(vehicle_id, "charge-detailedchargingstatus"))
+    assert status.body["value"] == "FULLY_CHARGED"
+
+    full = await on.raises(motorpool.VehicleStateError, lambda: me.commands.start_charge(vehicle_id))
+    assert (full.status_code, full.type, full.code) == (409, "VEHICLE_STATE", "FULLY_CHARGED")
+    assert full.request_id
+    # Raising the limit makes room again: the refusal was the limit's.
+    assert (await on.run(lambda: me.commands.set_charge_limit(vehicle_id, 100))).succeeded
+    assert (await on.run(lambda: me.commands.start_charge(vehicle_id))).succeeded
+
+
+async def test_an_offline_car_is_unreachable_for_commands(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 31)
+    me = on.client().user(user_id)
+    await steer(on.platform, vehicle_id, "online", online=False)
+    unreachable = await on.raises(motorpool.VehicleStateError, lambda: me.commands.lock(vehicle_id))
+    assert (unreachable.status_code, unreachable.type, unreachable.code) == (409, "VEHICLE_STATE", "UNREACHABLE")
+    assert unreachable.request_id
+    await steer(on.platform, vehicle_id, "online", online=True)
+    assert (await on.run(lambda: me.commands.lock(vehicle_id))).succeeded
+
+
+async def test_a_car_with_a_door_open_does_not_lock(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 32)
+    me = on.client().user(user_id)
+    assert (await on.run(lambda: me.commands.unlock(vehicle_id))).succeeded
+    await steer(on.platform, vehicle_id, "open", part="door-0-1")
+    door = await on.raises(motorpool.VehicleStateError, lambda: me.commands.lock(vehicle_id))
+    assert (door.status_code, door.type, door.code) == (409, "VEHICLE_STATE", "DOOR_OPEN")
+    assert door.request_id
+    assert (await on.run(lambda: me.signals.get(vehicle_id, "closure-islocked"))).body["value"] is False
+    await steer(on.platform, vehicle_id, "open", part="door-0-1", open=False)
+    assert (await on.run(lambda: me.commands.lock(vehicle_id))).succeeded
+
+
+async def test_a_command_the_car_cannot_do_is_incompatible(on: Against) -> None:
+    user_id, truck = await connected(on.platform, "FORD", "F-150", 33)
+    me = on.client().user(user_id)
+    for call in (lambda: me.commands.start_charge(truck), lambda: me.commands.set_charge_limit(truck, 80)):
+        incapable = await on.raises(motorpool.CompatibilityError, call)
+        assert (incapable.status_code, incapable.type, incapable.code) == (501, "COMPATIBILITY", "VEHICLE_NOT_CAPABLE")
+        assert incapable.request_id
+    assert (await on.run(lambda: me.commands.lock(truck))).succeeded  # what it can do, it does
+
+
+async def test_a_pending_command_fails_when_the_car_cannot_do_it_on_waking(on: Against) -> None:
+    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 34)
+    me = on.client().user(user_id)
+    clock = f"/admin/applications/{on.platform.application_id}/clock"
+    await on.platform.admin("PUT", clock, json={"rate": 0})
+    await steer(on.platform, vehicle_id, "plug", plugged=False)
+    await steer(on.platform, vehicle_id, "plug", plugged=True)
+    await steer(on.platform, vehicle_id, "sleep")
+    pending = await on.run(lambda: me.commands.start_charge(vehicle_id))
+    assert pending.is_pending and pending.execution_mode == "async" and pending.status_error is None
+    await steer(on.platform, vehicle_id, "plug", plugged=False)  # unplugged before the car is awake
+    await on.platform.admin("POST", clock + "/advance", json={"by": "5m"})
+
+    failed = await on.run(lambda: me.commands.get_execution(vehicle_id, pending.id))
+    assert failed.id == pending.id and failed.command_type == "charge-start"
+    assert failed.status == "FAILURE" and not failed.succeeded and not failed.is_pending
+    assert failed.completed_at is not None
+    assert failed.status_error is not None
+    assert (failed.status_error.type, failed.status_error.code) == ("VEHICLE_STATE", "CHARGING_PLUG_NOT_CONNECTED")
+    assert failed.status_error.description
+    assert (await on.run(lambda: me.signals.get(vehicle_id, "charge-ischarging"))).body["value"] is False
