@@ -252,3 +252,11 @@ async def test_signal_list_time_headers_match_the_page(platform: PlatformHarness
     meta = single.json()["data"]["meta"]
     assert ms(single.headers["sc-data-age"]) == meta["oemUpdatedAt"] < meta["retrievedAt"]
     assert ms(single.headers["sc-fetched-at"]) == meta["retrievedAt"]
+
+    # A caller who may not read the live connectivity signals sees them withheld: they must not
+    # make the answer look fresher than the values it does read.
+    narrow, _ = await platform.connect(email="narrow@example.com", scope=["read_odometer", "read_battery"],
+                                       vehicles=[vehicle_id])
+    response = await get(platform, path, narrow)
+    assert_time_headers(response)
+    assert ms(response.headers["sc-data-age"]) < ms(response.headers["sc-fetched-at"])

@@ -287,7 +287,8 @@ class SignalService:
         body = b"".join((
             b'{"data":[', data, b"],", meta_links[1:-1], b',"included":{"vehicle":', snapshot.vehicle, b"}}"
         ))
-        ages = [snapshot.oem_updated[c] for c in chosen if snapshot.outcome[c] == _OK]
+        # Only what this caller reads as a value dates the answer (a withheld signal does not).
+        ages = [snapshot.oem_updated[c] for c in chosen if snapshot.outcome[c] == _OK and _PERMISSION[c] in permissions]
         rendered = Rendered.build(
             body=body,
             data_age_ms=max(ages) if ages else snapshot.fetched_at_ms,
