@@ -22,6 +22,8 @@ no more than 10 % from the small fleet to the large one)."""
 from __future__ import annotations
 
 import _pathfix  # noqa: F401  (must come first: see _pathfix.py)
+
+# isort: split
 import argparse
 import os
 import random
@@ -32,7 +34,6 @@ import time
 from dataclasses import dataclass
 
 import httpx
-
 from harness import WrkResult, bare_asgi, lua_string, motorpool_serve, run_wrk, seed_fleet
 
 

@@ -10,16 +10,17 @@ drives a bare ASGI app answering a body of the same size, for the ratio."""
 from __future__ import annotations
 
 import _pathfix  # noqa: F401  (must come first: see _pathfix.py)
-import argparse  # noqa: E402
-import shutil  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
 
-import httpx  # noqa: E402
+# isort: split
+import argparse
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+from urllib.parse import urlencode
 
-from harness import bare_asgi, lua_string, motorpool_serve, run_wrk  # noqa: E402
+import httpx
+from harness import bare_asgi, lua_string, motorpool_serve, run_wrk
 
 
 def main() -> None:

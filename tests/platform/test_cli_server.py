@@ -47,7 +47,7 @@ class Served:
         env.pop("MOTORPOOL_ADMIN_TOKEN", None)
         return subprocess.run(
             [sys.executable, "-m", "motorpool.cli", *args],
-            cwd=self.workdir, env=env, input=stdin, capture_output=True, text=True, timeout=60,
+            cwd=self.workdir, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False,
         )
 
 
@@ -267,7 +267,7 @@ def test_admin_commands_need_the_token(served: Served) -> None:
     assert result.returncode == 2 and "MOTORPOOL_ADMIN_TOKEN" in result.stderr
     wrong = subprocess.run(
         [sys.executable, "-m", "motorpool.cli", "apps", "list", "--admin-token", "adm_wrong", "--url", served.origin],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     assert wrong.returncode == 1 and "AUTHENTICATION" in wrong.stderr
 
@@ -276,7 +276,7 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     result = subprocess.run(
         [sys.executable, "-m", "motorpool.cli", "db", "upgrade", "--database-url", url],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
     import sqlite3

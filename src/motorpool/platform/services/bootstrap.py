@@ -107,7 +107,7 @@ def write_env_file(path: Path, values: dict[str, str]) -> Path:
 
 def print_first_start(first: FirstStart, origin: str) -> None:
     out = sys.stderr
-    print("", file=out)
+    print(file=out)
     print("motorpool: first start — created a development application", file=out)
     print(f"  SMARTCAR_CLIENT_ID={first.client_id}", file=out)
     print(f"  SMARTCAR_CLIENT_SECRET={first.client_secret}   (shown once)", file=out)
@@ -119,4 +119,4 @@ def print_first_start(first: FirstStart, origin: str) -> None:
     if first.env_file:
         print(f"  written to {first.env_file}", file=out)
     print(f"  token endpoint:   {origin}/oauth2/token", file=out)
-    print("", file=out)
+    print(file=out)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -86,7 +87,7 @@ async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         try:
             return (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-        except Exception:  # no alembic_version table yet: an empty database
+        except DBAPIError:  # no alembic_version table yet: an empty database
             return None
 
 
