@@ -468,3 +468,24 @@ async def test_a_schedule_where_the_car_is_plugged_in_decides_when_it_charges(pl
     assert before < after < min(100, before + 25)
     assert (await signal(platform, user_id, vehicle_id, "charge-ischarging"))["value"] is False
     assert 3 < (await signal(platform, user_id, vehicle_id, "charge-energyadded"))["value"] < 9
+
+
+async def test_test_mode_cars_start_their_life_at_the_applications_now(platform: PlatformHarness) -> None:
+    """Test-mode cars are made when their owner first logs in: after the clock moved a month
+    ahead, through Connect's pages or the admin API's direct connect, they are fresh then."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from tests.platform.test_connect import connect_through
+
+    await clock(platform, "POST", "/advance", by="30d")
+    now = (await clock(platform))["nowMs"]
+    direct_user, [direct_car, *_] = await platform.connect(email="direct@example.com", mode="test",
+                                                           scope=["read_odometer"])
+    redirect = await connect_through(platform, email="pages@example.com", mode="test", scope="read_odometer")
+    assert redirect.status_code in (302, 303), redirect.text
+    pages_user = parse_qs(urlsplit(redirect.headers["location"]).query)["user_id"][0]
+    connections = (await get(platform, "/v3/connections", user_id=pages_user)).json()["connections"]
+    for user_id, vehicle_id in ((direct_user, direct_car), (pages_user, connections[0]["vehicleId"])):
+        odometer = await signal_meta(platform, user_id, vehicle_id, "odometer-traveleddistance")
+        assert odometer["meta"]["retrievedAt"] - odometer["meta"]["oemUpdatedAt"] < 60_000
+        assert odometer["meta"]["retrievedAt"] >= now - 60_000

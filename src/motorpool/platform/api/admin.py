@@ -237,6 +237,7 @@ async def direct_connect(request: Request, application_id: str, body: DirectConn
     """Stores what an owner approving the given permissions (default: all) for the given
     vehicles (default: all they have in that mode) would store. Answers the ``userId``."""
     platform = platform_of(request)
+    now_ms = await platform.clocks.now_ms(application_id)
     async with platform.sessions() as session, session.begin():
         await platform.admin.application(session, application_id)
         user, connections = await grants.direct_connect(
@@ -247,6 +248,7 @@ async def direct_connect(request: Request, application_id: str, body: DirectConn
             permissions=body.permissions,
             vehicle_ids=body.vehicle_ids,
             external_id=body.external_id,
+            now_ms=now_ms,
         )
         data = {
             "userId": user.id,

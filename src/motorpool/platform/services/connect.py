@@ -541,6 +541,7 @@ class Connect:
     def __init__(self, platform: Platform) -> None:
         self.sessions = platform.sessions
         self.signer = platform.form_signer
+        self.clocks = platform.clocks
 
     # ---- entry points ----
 
@@ -713,7 +714,8 @@ class Connect:
                 flow, email=email, error="That password is too long.", status=400
             )
         try:
-            return await grants.login(session, application_id, mode, email, password)
+            now_ms = await self.clocks.now_ms(application_id)
+            return await grants.login(session, application_id, mode, email, password, now_ms)
         except ApiError as problem:
             return self._login_page(flow, email=email, error=problem.detail, status=problem.status)
 

@@ -6,7 +6,6 @@ made either way is the same record."""
 from __future__ import annotations
 
 import functools
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -61,13 +60,14 @@ class Login:
 
 
 async def login(
-    session: AsyncSession, application_id: str, mode: Mode, email: str, password: str
+    session: AsyncSession, application_id: str, mode: Mode, email: str, password: str, now_ms: int
 ) -> Login:
     """Check a vehicle owner's login the way ``mode`` wants it and find their vehicles.
 
     ``test``: any password; vehicles derived from the e-mail (the documented conventions).
     ``simulated``: any password; the application's simulated fleet.
-    ``live``: the e-mail and password must match an owner account."""
+    ``live``: the e-mail and password must match an owner account. ``now_ms`` is the
+    application's simulated now: test vehicles made at this login start their life then."""
     email = normalise_email(email)
     if mode == "live":
         owner = await repo.get_owner_by_email(session, email)
@@ -82,17 +82,19 @@ async def login(
     if mode == "simulated":
         vehicles = list(await repo.list_fleet(session, application_id))
     else:
-        vehicles = await test_vehicles(session, application_id, email)
+        vehicles = await test_vehicles(session, application_id, email, now_ms)
     return Login(subject_for(mode, email), email, vehicles)
 
 
-async def test_vehicles(session: AsyncSession, application_id: str, email: str) -> list[Vehicle]:
-    """The test-mode vehicles of an e-mail, created on first login and found again after."""
+async def test_vehicles(
+    session: AsyncSession, application_id: str, email: str, now_ms: int
+) -> list[Vehicle]:
+    """The test-mode vehicles of an e-mail, created on first login (at ``now_ms``, the
+    application's simulated now) and found again after."""
     derived = vehicles_for_test_email(email)
     keys = [f"{application_id}:{email}:{index}" for index in range(len(derived))]
     existing = await repo.get_vehicles_by_test_keys(session, keys)
     created: list[Vehicle] = []
-    now_ms = int(time.time() * 1000)
     result: list[Vehicle] = []
     for key, item in zip(keys, derived, strict=True):
         vehicle = existing.get(key)
@@ -169,10 +171,12 @@ async def direct_connect(
     permissions: list[str] | None,
     vehicle_ids: list[str] | None,
     external_id: str | None,
+    now_ms: int,
 ) -> tuple[User, list[Connection]]:
     """The admin API's shortcut through Connect: what an owner approving everything would store.
 
-    No password is checked; it is an operator's tool for tests and demos."""
+    No password is checked; it is an operator's tool for tests and demos. ``now_ms`` is the
+    application's simulated now (test vehicles made here start their life then)."""
     email = normalise_email(email)
     if mode == "live":
         owner = await repo.get_owner_by_email(session, email)
@@ -184,7 +188,7 @@ async def direct_connect(
         available = list(await repo.list_fleet(session, application_id))
         subject = subject_for(mode, email)
     else:
-        available = await test_vehicles(session, application_id, email)
+        available = await test_vehicles(session, application_id, email, now_ms)
         subject = subject_for(mode, email)
     if vehicle_ids is not None:
         by_id = {v.id: v for v in available}
