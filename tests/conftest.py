@@ -104,13 +104,14 @@ class PlatformHarness:
         return data["userId"], data["vehicleIds"]
 
 
-def _settings(url: str) -> Settings:
+def _settings(url: str, **overrides: Any) -> Settings:
     return Settings(
         database_url=url,
         public_url=BASE_URL,
         env_file=None,
         print_credentials=False,
         admin_token=ADMIN_TOKEN,
+        **overrides,
     )
 
 
@@ -127,9 +128,10 @@ async def _reset_postgres(url: str) -> None:
 
 
 @asynccontextmanager
-async def running_platform(url: str) -> AsyncIterator[PlatformHarness]:
-    """Start the app (lifespan and all) on ``url`` and yield a harness around it."""
-    app = create_app(_settings(url))
+async def running_platform(url: str, **settings: Any) -> AsyncIterator[PlatformHarness]:
+    """Start the app (lifespan and all) on ``url`` and yield a harness around it; ``settings``
+    override the tests' defaults."""
+    app = create_app(_settings(url, **settings))
     async with app.router.lifespan_context(app):
         platform: Platform = app.state.platform
         first = platform.first_start

@@ -4,16 +4,18 @@ Smartcar limits an application with a token bucket (``RATE_LIMIT``/``SMARTCAR_AP
 vehicle with a throttle of its own (``RATE_LIMIT``/``VEHICLE``); both answer ``429`` with
 ``retry-after`` in seconds. A development sandbox would be a pain with them always on, so an
 application has none until the admin API sets them — then integrators can test their back-off
-against real answers. Buckets live in the process's memory and run on real time (never on the
-simulation clock)."""
+against real answers. Buckets run on real time (never on the simulation clock). They live in the
+process's memory, or in Redis when ``MOTORPOOL_REDIS_URL`` is set, so that every process serving
+one database shares them."""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +26,7 @@ from ..store import repo
 SMARTCAR_REQUESTS = 120
 SMARTCAR_REFILL_PER_MINUTE = 2.0
 _UNKNOWN = object()
+log = logging.getLogger("motorpool.platform.limits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +78,99 @@ class Bucket:
         return (1.0 - self.tokens) / self.rate
 
 
+class BucketStore(Protocol):
+    async def take(self, key: str, capacity: float, rate: float) -> float:
+        """Take a token from the bucket ``key`` (created full, or refilled afresh when its
+        capacity or rate changed): 0 when granted, else the seconds until one is there."""
+        ...
+
+    async def forget(self, key: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryBuckets:
+    """Buckets in this process's memory (the least recently used dropped beyond ``size``)."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
+        self._size = size
+
+    async def take(self, key: str, capacity: float, rate: float) -> float:
+        now = time.monotonic()
+        bucket = self._buckets.get(key)
+        if bucket is None or bucket.capacity != capacity or bucket.rate != rate:
+            bucket = self._buckets[key] = Bucket(capacity, rate, now)
+        self._buckets.move_to_end(key)
+        if len(self._buckets) > self._size:
+            self._buckets.popitem(last=False)
+        return bucket.take(now)
+
+    async def forget(self, key: str) -> None:
+        self._buckets.pop(key, None)
+
+    async def close(self) -> None:
+        self._buckets.clear()
+
+
+#: One token-bucket step, atomic in Redis, on Redis's clock (processes' clocks may differ). A
+#: bucket whose capacity or rate changed starts full; an idle one expires once it would be full.
+_TAKE = """
+local capacity, rate = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local held = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'capacity', 'rate')
+local tokens, updated = tonumber(held[1]), tonumber(held[2])
+if tokens == nil or tonumber(held[3]) ~= capacity or tonumber(held[4]) ~= rate then
+  tokens, updated = capacity, now
+end
+tokens = math.min(capacity, tokens + math.max(0, now - updated) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'updated', tostring(now),
+           'capacity', ARGV[1], 'rate', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
+return tostring(wait)
+"""
+
+
+class RedisBuckets:
+    """Buckets in Redis, shared by every process that uses the same Redis and prefix."""
+
+    def __init__(self, url: str, prefix: str = "motorpool:ratelimit:") -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url)
+        self._take = self._redis.register_script(_TAKE)
+        self._prefix = prefix
+        self._warned = -math.inf
+
+    async def take(self, key: str, capacity: float, rate: float) -> float:
+        from redis.exceptions import RedisError
+
+        try:
+            wait = await self._take(keys=[self._prefix + key], args=[repr(float(capacity)), repr(float(rate))])
+        except RedisError as error:
+            # Limits protect the platform; an unreachable Redis must not take the API down with it.
+            now = time.monotonic()
+            if now - self._warned > 60:
+                self._warned = now
+                log.warning("rate limits not applied: Redis failed (%s)", error)
+            return 0.0
+        return float(wait)
+
+    async def forget(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
 class RateLimiter:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], vehicle_buckets: int = 100_000) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], buckets: BucketStore | None = None) -> None:
         self.sessions = sessions
+        self.buckets: BucketStore = buckets if buckets is not None else MemoryBuckets()
         self._limits: dict[str, RateLimit | None] = {}
-        self._apps: dict[str, Bucket] = {}
-        self._vehicles: OrderedDict[tuple[str, str], Bucket] = OrderedDict()
-        self._vehicle_buckets = vehicle_buckets
 
     def invalidate(self) -> None:
         """Forget the configuration (buckets keep their levels; a changed limit starts afresh)."""
@@ -105,30 +194,18 @@ class RateLimiter:
         limit = await self.limit(application_id) if cached is _UNKNOWN else cached
         if limit is None:
             return
-        now = time.monotonic()
         if limit.requests is not None and limit.refill_per_minute is not None:
-            bucket = self._apps.get(application_id)
-            if bucket is None or bucket.capacity != limit.requests or bucket.rate != limit.refill_per_minute / 60:
-                bucket = self._apps[application_id] = Bucket(limit.requests, limit.refill_per_minute / 60, now)
-            wait = bucket.take(now)
+            wait = await self.buckets.take(f"app:{application_id}", limit.requests, limit.refill_per_minute / 60)
             if wait:
                 raise _refusal("SMARTCAR_API", "The application has used up its requests for now.", wait)
         if vehicle_id is not None and limit.vehicle_per_minute is not None:
-            key = (application_id, vehicle_id)
-            bucket = self._vehicles.get(key)
             per_minute = limit.vehicle_per_minute
-            if bucket is None or bucket.capacity != per_minute:
-                bucket = Bucket(per_minute, per_minute / 60, now)
-            self._vehicles[key] = bucket
-            self._vehicles.move_to_end(key)
-            if len(self._vehicles) > self._vehicle_buckets:
-                self._vehicles.popitem(last=False)
-            wait = bucket.take(now)
+            wait = await self.buckets.take(f"vehicle:{application_id}:{vehicle_id}", per_minute, per_minute / 60)
             if wait:
                 raise _refusal("VEHICLE", "This vehicle has had too many requests for now.", wait)
 
     async def change(self, application_id: str, limit: RateLimit | None) -> RateLimit | None:
-        """Store an application's limits (None: no limits)."""
+        """Store an application's limits (None: no limits); its bucket starts full again."""
         if limit is not None:
             limit.validate()
             if limit.requests is None and limit.vehicle_per_minute is None:
@@ -137,8 +214,11 @@ class RateLimiter:
             if not await repo.write_rate_limit(session, application_id, limit.to_dict() if limit else None):
                 raise NotFound(f"No application with id '{application_id}'.", code="PATH")
         self._limits[application_id] = limit
-        self._apps.pop(application_id, None)
+        await self.buckets.forget(f"app:{application_id}")
         return limit
+
+    async def close(self) -> None:
+        await self.buckets.close()
 
 
 def _refusal(code: str, detail: str, wait_s: float) -> RateLimited:

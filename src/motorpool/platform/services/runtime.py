@@ -19,7 +19,7 @@ from .access import AccessCache
 from .admin import AdminService
 from .clocks import ClockBook
 from .commands import CommandService
-from .limits import RateLimiter
+from .limits import RateLimiter, RedisBuckets
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
 from .signals import SignalService
 
@@ -73,6 +73,8 @@ class Platform:
                 await task
         with contextlib.suppress(Exception):
             await self.clients.flush_usage()
+        with contextlib.suppress(Exception):
+            await self.limits.close()
         await self.engine.dispose()
 
 
@@ -93,7 +95,7 @@ async def start_platform(settings: Settings) -> Platform:
     access.sessions = sessions
     clocks = ClockBook(sessions)
     access.listeners.append(clocks.invalidate)
-    limits = RateLimiter(sessions)
+    limits = RateLimiter(sessions, RedisBuckets(settings.redis_url) if settings.redis_url else None)
     access.listeners.append(limits.invalidate)
     generated_admin_token: str | None = None
     async with sessions() as session, session.begin():
