@@ -112,9 +112,11 @@ def _build_api(app: PlatformApp) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         app.install_lazy_routes()  # the document describes every route, lazy ones included
-        if api.openapi_schema is None:
-            _bad_input_is_400(generate())
-        return generate()
+        first = api.openapi_schema is None
+        document = generate()  # built once, then kept by FastAPI
+        if first:
+            _bad_input_is_400(document)
+        return document
 
     # Replacing the method is FastAPI's documented way to extend the document.
     api.openapi = openapi  # type: ignore[method-assign]

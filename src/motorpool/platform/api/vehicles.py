@@ -214,8 +214,8 @@ async def delete_user(request: Request, user_id: str) -> Response:
 # --- vehicles and signals ---------------------------------------------------------------------
 
 
-async def _vehicle_latency(request: Request) -> None:
-    delay = platform_of(request).settings.vehicle_latency
+async def _vehicle_latency(platform: Platform) -> None:
+    delay = platform.settings.vehicle_latency
     if delay:
         await asyncio.sleep(delay)
 
@@ -243,20 +243,7 @@ async def _access(platform: Platform, authorization: str | None, vehicle: str, u
         )
     user_id = connection_rules.parse_uuid(user, "sc-user-id", parameter="sc-user-id")
     await platform.limits.admit(claims.application_id, vehicle_id)
-    access = platform.access.cached(claims.application_id, user_id, vehicle_id)
-    if access is None:
-        access = await platform.access.get(claims.application_id, user_id, vehicle_id)
-    return access
-
-
-async def simulated_now(request: Request, access: Any) -> int:
-    """The calling application's simulated now (its clock is cached after the first read)."""
-    return await _simulated_now(platform_of(request), access)
-
-
-async def _simulated_now(platform: Platform, access: Any) -> int:
-    now = platform.clocks.cached_now(access.application_id)
-    return now if now is not None else await platform.clocks.now_ms(access.application_id)
+    return await platform.access.get(claims.application_id, user_id, vehicle_id)
 
 
 def _signal_headers(scope: Scope) -> tuple[str | None, str | None, str | None]:
@@ -302,10 +289,9 @@ async def signals_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
             number, size = paging.number, paging.size
         else:
             number, size = 1, signal_rules.MAX_SIGNAL_PAGE
-        if platform.settings.vehicle_latency:
-            await asyncio.sleep(platform.settings.vehicle_latency)
+        await _vehicle_latency(platform)
         rendered = platform.signals.list_signals(
-            access, await _simulated_now(platform, access), system, number, size
+            access, await platform.clocks.now_ms(access.application_id), system, number, size
         )
     except ApiError as error:
         await error_response(Request(scope, receive), error)(scope, receive, send)
@@ -316,10 +302,9 @@ async def signals_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
 async def signal_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     try:
         platform, access, system = await _signal_read(scope)
-        if platform.settings.vehicle_latency:
-            await asyncio.sleep(platform.settings.vehicle_latency)
+        await _vehicle_latency(platform)
         rendered = platform.signals.get_signal(
-            access, scope["path_params"]["code"], await _simulated_now(platform, access), system
+            access, scope["path_params"]["code"], await platform.clocks.now_ms(access.application_id), system
         )
     except ApiError as error:
         await error_response(Request(scope, receive), error)(scope, receive, send)
@@ -398,7 +383,7 @@ async def get_vehicle(request: Request, vehicle_id: str, sc_user_id: UserHeader 
         if vehicle.id != vehicle_id:
             raise NotFound(f"No vehicle with id '{vehicle_id}' is connected to this application.")
         resource = platform.signals.vehicle_resource(vehicle)
-    await _vehicle_latency(request)
+    await _vehicle_latency(platform)
     return json_response({"data": resource, "id": resource["id"], **resource["attributes"]})
 
 

@@ -500,12 +500,6 @@ async def access_rows(
     }
 
 
-async def access_row(
-    db: AsyncSession | AsyncConnection, application_id: str, user_id: str, vehicle_id: str
-) -> AccessRow | None:
-    return (await access_rows(db, application_id, user_id, [vehicle_id])).get(vehicle_id)
-
-
 async def vehicle_connected_to_application(
     session: AsyncSession, application_id: str, vehicle_id: str
 ) -> bool:
