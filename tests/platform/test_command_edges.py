@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -14,16 +13,11 @@ import pytest
 from tests.conftest import PlatformHarness
 from tests.platform.test_cli_server import Served, served  # noqa: F401  (the served fixture)
 from tests.platform.test_commands import CONTROL, command, signal, steer, tesla
-from tests.platform.test_simulation_api import HOME, clock, schedule, signal_meta
+from tests.platform.test_simulation_api import HOME, clock, ms, schedule, signal_meta
 from tests.platform.test_vehicle_api import READ_ALL, assert_error, get
 
 #: Everything a Tesla owner can grant but ``control_charge``.
 NO_CHARGE_CONTROL = [p for p in CONTROL if p != "control_charge"]
-
-
-def ms(stamp: str) -> int:
-    """Epoch milliseconds of an ISO 8601 instant (``...Z`` or with an offset)."""
-    return round(datetime.fromisoformat(stamp).timestamp() * 1000)
 
 
 # --- 1. charge commands need control_charge ---------------------------------------------------

@@ -15,7 +15,8 @@ ALL_CONTROL = [*CONTROL, "control_navigation", "read_location", "read_odometer"]
 
 
 def ms(stamp: str) -> int:
-    return int(datetime.fromisoformat(stamp).timestamp() * 1000)
+    """Epoch milliseconds of an ISO 8601 instant (``...Z`` or with an offset)."""
+    return round(datetime.fromisoformat(stamp).timestamp() * 1000)
 
 
 async def clock(platform: PlatformHarness, method: str = "GET", path: str = "", **body: Any) -> dict[str, Any]:
