@@ -301,7 +301,7 @@ async def test_a_secret_revoked_while_a_lookup_reads_the_old_rows_stops_working(
     platform_ = platform.platform
     second = await platform.admin("POST", f"/admin/applications/{platform.application_id}/secrets")
     async with platform_.sessions() as session, session.begin():
-        await platform_.admin.revoke_secret(session, platform.application_id, second["id"])
+        await platform_.admin.revoke_secret(platform.application_id, second["id"], session=session)
         # Not yet committed: a lookup now sees the secret as live and caches what it read.
         await platform_.clients.authenticate(platform.client_id, second["secret"])
     with pytest.raises(OAuthError):

@@ -1,5 +1,5 @@
-"""Start-up stays light: the modules only some requests need are imported on first use, and
-every route they bring is still reached by the first request that asks for it."""
+"""Start-up stays light: the hot routes (IAM, signal reads) answer without FastAPI, which is
+built with every other route by the first request that reaches it."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import subprocess
 import sys
 from typing import Any
 
-import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
-from motorpool.platform.api.fastlane import PlatformApp
-from motorpool.platform.app import LAZY_ROUTES, create_app
-from motorpool.platform.settings import Settings
+from motorpool.platform.app import BuiltOnFirstUse
 
 from ..conftest import PlatformHarness
 
@@ -25,33 +24,11 @@ LAZY_MODULES = (
     "motorpool.platform.api.commands",
     "motorpool.platform.api.connect",
     "motorpool.platform.services.connect",
-    "motorpool.platform.services.grants",
     "jinja2",
     "alembic",
     "rich",
     "motorpool.sdk",
 )
-
-
-def _paths(route: Any) -> list[str]:
-    """The paths a top-level route answers; an included router stands for its routes."""
-    router = getattr(route, "original_router", None)
-    if router is None:
-        return [route.path]
-    prefix = getattr(getattr(route, "include_context", None), "prefix", "")
-    return [prefix + path for child in router.routes for path in _paths(child)]
-
-
-@pytest.mark.parametrize("group", LAZY_ROUTES, ids=lambda g: g.install.__name__)
-def test_a_lazy_group_answers_only_under_its_prefixes(group: Any, tmp_path: Any) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", env_file=None))
-    routes, fast_routes = len(app.api.router.routes), len(app.fast_routes)
-    group.install(app)
-    added = [path for route in app.api.router.routes[routes:] for path in _paths(route)]
-    added += [route.path for route in app.fast_routes[fast_routes:]]
-    assert added, "the group installed no routes"
-    for path in added:
-        assert path.startswith(group.prefixes), f"{path} is outside {group.prefixes}"
 
 
 def test_a_later_start_imports_no_lazy_module(tmp_path: Any) -> None:
@@ -74,18 +51,21 @@ def test_a_later_start_imports_no_lazy_module(tmp_path: Any) -> None:
     assert later.stdout.split() == []
 
 
-async def test_lazy_routes_answer_their_first_request(sqlite_platform: PlatformHarness) -> None:
-    app = sqlite_platform.app
-    assert isinstance(app, PlatformApp)
+def _rest_api(app: Starlette) -> BuiltOnFirstUse:
+    return next(route.app for route in app.routes if isinstance(route, Mount))
+
+
+async def test_the_hot_routes_answer_before_fastapi_is_built(sqlite_platform: PlatformHarness) -> None:
+    rest = _rest_api(sqlite_platform.app)
     http = sqlite_platform.http
-    pending = len(LAZY_ROUTES)
-    assert len(app.lazy_routes) == pending
+    assert not rest.built
     assert (await http.get("/.well-known/jwks.json")).status_code == 200
-    headers = await sqlite_platform.auth_headers()  # a token grant: the fast lane too
-    assert len(app.lazy_routes) == pending, "a fast route installed a lazy group"
-    wrong_method = await http.get("/oauth2/token")
+    headers = await sqlite_platform.auth_headers()  # a token grant
+    assert not rest.built, "a hot route built the FastAPI app"
+    wrong_method = await http.get("/oauth2/token")  # FastAPI knows the path, from its docs
     assert wrong_method.status_code == 405 and wrong_method.json()["statusCode"] == 405
-    assert len(app.lazy_routes) == pending - 1
+    assert rest.built
+    assert wrong_method.headers["sc-request-id"] == wrong_method.json()["requestId"]
     listing = await http.get("/admin/applications", headers=sqlite_platform.admin_headers)
     assert listing.status_code == 200 and listing.json()["data"]
     page = await http.get(
@@ -95,19 +75,16 @@ async def test_lazy_routes_answer_their_first_request(sqlite_platform: PlatformH
     )
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert (await http.get("/static/does-not-exist.css")).status_code == 404
-    assert len(app.lazy_routes) == 2  # the Vehicle API and its commands are still to come
-    # The first Vehicle API request is a fast-lane read whose route its own group brings.
     user_id, vehicle_ids = await sqlite_platform.connect()
     signals = await http.get(f"/v3/vehicles/{vehicle_ids[0]}/signals", headers={**headers, "sc-user-id": user_id})
     assert signals.status_code == 200, signals.text
-    assert app.lazy_routes == []
+    assert signals.headers["sc-request-id"]
     lock = await http.post(f"/v3/vehicles/{vehicle_ids[0]}/commands/security/lock", headers=headers)
     assert lock.status_code < 500 and lock.headers["sc-request-id"]
 
 
-def test_the_openapi_document_installs_every_group(tmp_path: Any) -> None:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", env_file=None))
-    paths = app.openapi()["paths"]
-    assert app.lazy_routes == []
-    assert {"/oauth/authorize", "/admin/applications", "/v3/vehicles/{vehicle_id}/commands/security/lock"} <= set(paths)
-    assert [tag["name"] for tag in app.openapi()["tags"]][:2] == ["IAM", "Connect"]
+async def test_the_openapi_document_describes_hot_and_mounted_routes(sqlite_platform: PlatformHarness) -> None:
+    document = (await sqlite_platform.http.get("/openapi.json")).json()
+    assert {"/oauth2/token", "/v3/vehicles/{vehicle_id}/signals", "/oauth/authorize", "/admin/applications",
+            "/v3/vehicles/{vehicle_id}/commands/security/lock"} <= set(document["paths"])
+    assert [tag["name"] for tag in document["tags"]][:2] == ["IAM", "Connect"]

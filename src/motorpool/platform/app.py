@@ -1,19 +1,29 @@
 """``create_app(settings)``: the platform as one ASGI app. Nothing is built at import time.
 
-Start-up imports only what the first answers need: IAM's fast routes (the token endpoint, JWKS,
-the server metadata). FastAPI is built by the first request they do not answer, and every other
-route is a lazy group (see :mod:`.api.fastlane`): the first request under its paths imports and
-installs it, and so does the OpenAPI document."""
+Plain Starlette composition: the hot routes first — IAM's token, introspection, revocation,
+JWKS and metadata endpoints (:mod:`.api.iam`) and the signal reads (:mod:`.api.signals`) — then
+every other route through a FastAPI app mounted at the root (Connect, the Vehicle API's
+connections, vehicles and commands, the admin API, and the OpenAPI document). The request-id
+middleware and the error handlers wrap both; the lifespan starts and stops the platform's
+services (:mod:`.services.runtime`).
+
+FastAPI and the modules behind its routes (pydantic models, Jinja2, Connect's rules) are a large
+share of the start-up time and the hot routes need none of them, so the mounted app is built by
+the first request that reaches it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from .api import common, iam
-from .api.fastlane import LazyRoutes, PlatformApp
-from .services.runtime import Platform, start_platform
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .api import common, iam, signals
+from .services.runtime import start_platform
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -23,50 +33,38 @@ DESCRIPTION = """A self-hosted connected-car platform speaking Smartcar's v3 wir
 IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3 with commands, and an admin API
 to steer the simulated fleet."""
 
-#: The API's sections in reading order, whatever order their routes were installed in.
+#: The API's sections in reading order, whatever order their routes were included in.
 TAGS = [{"name": name} for name in ("IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Admin")]
 
 
-def _install_vehicles(app: PlatformApp) -> None:
-    from .api import vehicles
+class BuiltOnFirstUse:
+    """An ASGI app built by the first request that reaches it. Building is synchronous, so
+    concurrent first requests cannot see it half-built."""
 
-    vehicles.install(app)  # type: ignore[arg-type]  # it uses include_router and fast_routes
+    def __init__(self, build: Callable[[], ASGIApp]) -> None:
+        self._build = build
+        self._app: ASGIApp | None = None
 
+    @property
+    def built(self) -> bool:
+        return self._app is not None
 
-def _install_connect(app: PlatformApp) -> None:
-    from .api import connect
+    @property
+    def app(self) -> ASGIApp:
+        if self._app is None:
+            self._app = self._build()
+        return self._app
 
-    connect.install(app)
-
-
-def _install_commands(app: PlatformApp) -> None:
-    from .api import commands
-
-    app.include_router(commands.router)
-
-
-def _install_admin(app: PlatformApp) -> None:
-    from .api import admin
-
-    app.include_router(admin.router)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
-#: Every path a lazy group answers starts with one of its prefixes (tests/platform/test_startup.py).
-LAZY_ROUTES = (
-    LazyRoutes(("/oauth2/", "/.well-known/"), iam.install_docs),
-    LazyRoutes(("/oauth/", "/static"), _install_connect),
-    LazyRoutes(("/v3/",), _install_vehicles),
-    LazyRoutes(("/v3/vehicles/",), _install_commands),
-    LazyRoutes(("/admin/",), _install_admin),
-)
-
-
-def create_app(settings: Settings | None = None) -> PlatformApp:
+def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
     @asynccontextmanager
-    async def lifespan(app: PlatformApp) -> AsyncIterator[None]:
-        platform: Platform = await start_platform(settings)
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        platform = await start_platform(settings)
         app.state.platform = platform
         await platform.start_background()
         try:
@@ -74,11 +72,53 @@ def create_app(settings: Settings | None = None) -> PlatformApp:
         finally:
             await platform.close()
 
-    app = PlatformApp(_build_api, lifespan=lifespan)
+    rest = BuiltOnFirstUse(lambda: build_rest_api(app))
+    app = Starlette(
+        routes=[*iam.ROUTES, *signals.ROUTES, Mount("/", app=rest)],
+        middleware=[Middleware(common.RequestIdMiddleware)],
+        exception_handlers=common.ERROR_HANDLERS,
+        lifespan=lifespan,
+    )
     app.state.settings = settings
-    iam.install(app)
-    app.lazy_routes.extend(LAZY_ROUTES)
     return app
+
+
+def build_rest_api(platform_app: Starlette) -> FastAPI:
+    """Every route but the hot ones, with the same error handlers and the same ``state`` as
+    ``platform_app`` (so routes find the platform whichever app served them)."""
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
+
+    from .api import admin, commands, connect, iam_docs, vehicles
+
+    api = FastAPI(
+        title="motorpool",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        exception_handlers={
+            **common.ERROR_HANDLERS,
+            RequestValidationError: common.validation_error,
+        },
+    )
+    api.state = platform_app.state
+    api.include_router(iam_docs.router)
+    connect.install(api)
+    api.include_router(vehicles.router)
+    api.include_router(commands.router)
+    api.include_router(admin.router)
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        first = api.openapi_schema is None
+        document = generate()  # built once, then kept by FastAPI
+        if first:
+            _bad_input_is_400(document)
+        return document
+
+    # Replacing the method is FastAPI's documented way to extend the document.
+    api.openapi = openapi  # type: ignore[method-assign]
+    return api
 
 
 def _bad_input_is_400(document: dict[str, Any]) -> None:
@@ -97,27 +137,3 @@ def _bad_input_is_400(document: dict[str, Any]) -> None:
     schemas = document.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-
-
-def _build_api(app: PlatformApp) -> FastAPI:
-    """The FastAPI app behind ``app``'s fast lane, with the error handlers; its routes come in
-    lazy groups."""
-    from fastapi import FastAPI
-
-    api = FastAPI(title="motorpool", version="0.1.0", description=DESCRIPTION, openapi_tags=TAGS)
-    api.state = app.state  # one state: handlers find the platform whichever app served them
-    common.install_error_handlers(api)
-    api.add_middleware(common.RequestIdMiddleware)
-    generate = api.openapi
-
-    def openapi() -> dict[str, Any]:
-        app.install_lazy_routes()  # the document describes every route, lazy ones included
-        first = api.openapi_schema is None
-        document = generate()  # built once, then kept by FastAPI
-        if first:
-            _bad_input_is_400(document)
-        return document
-
-    # Replacing the method is FastAPI's documented way to extend the document.
-    api.openapi = openapi  # type: ignore[method-assign]
-    return api

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from ..errors import AuthenticationError, NotFound, ValidationFailed
-from ..services import grants
+from ..errors import AuthenticationError, ValidationFailed
+from ..services.admin import ApplicationRecord, OwnerRecord, SecretRecord, VehicleRecord
 from ..services.clocks import clock_view
-from ..services.connections import parse_uuid
-from ..services.limits import SMARTCAR_REFILL_PER_MINUTE, SMARTCAR_REQUESTS, RateLimit
+from ..services.limits import RateLimit
 from ..services.oauth import bearer_token
-from ..sim import plans
-from ..store import repo
-from ..store.models import Application, ClientSecret, Owner, Vehicle
+from ..services.steering import Steered
 from .common import json_response, platform_of
 
 
@@ -33,11 +29,10 @@ router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(requir
 
 
 def _iso(moment: datetime | None) -> str | None:
-    moment = repo.aware(moment)
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def secret_view(secret: ClientSecret) -> dict[str, Any]:
+def secret_view(secret: SecretRecord) -> dict[str, Any]:
     return {
         "id": secret.id,
         "hint": "…" + secret.hint,
@@ -47,7 +42,7 @@ def secret_view(secret: ClientSecret) -> dict[str, Any]:
     }
 
 
-def application_view(app: Application) -> dict[str, Any]:
+def application_view(app: ApplicationRecord) -> dict[str, Any]:
     return {
         "id": app.id,
         "name": app.name,
@@ -59,11 +54,11 @@ def application_view(app: Application) -> dict[str, Any]:
     }
 
 
-def owner_view(owner: Owner) -> dict[str, Any]:
+def owner_view(owner: OwnerRecord) -> dict[str, Any]:
     return {"id": owner.id, "email": owner.email, "name": owner.name, "createdAt": _iso(owner.created_at)}
 
 
-def vehicle_view(vehicle: Vehicle) -> dict[str, Any]:
+def vehicle_view(vehicle: VehicleRecord) -> dict[str, Any]:
     return {
         "id": vehicle.id,
         "vin": vehicle.vin,
@@ -110,113 +105,81 @@ class NewVehicle(BaseModel):
 
 @router.get("/applications", summary="List applications")
 async def list_applications(request: Request) -> Response:
-    async with platform_of(request).sessions() as session:
-        apps = await repo.list_applications(session)
+    apps = await platform_of(request).admin.list_applications()
     return json_response({"data": [application_view(a) for a in apps]})
 
 
 @router.post("/applications", status_code=201, summary="Create an application")
 async def create_application(request: Request, body: NewApplication) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session, session.begin():
-        app, issued = await platform.admin.create_application(session, body.name, body.redirect_uris)
-        view = application_view(app) | {"clientSecret": issued.plaintext}
-        view["secrets"] = [secret_view(issued.secret)]
+    app, issued = await platform_of(request).admin.create_application(body.name, body.redirect_uris)
+    view = application_view(app) | {"clientSecret": issued.plaintext}
     return json_response({"data": view}, 201)
 
 
 @router.get("/applications/{application_id}", summary="Get an application")
 async def get_application(request: Request, application_id: str) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session:
-        app = await platform.admin.application(session, application_id)
-        return json_response({"data": application_view(app)})
+    app = await platform_of(request).admin.application(application_id)
+    return json_response({"data": application_view(app)})
 
 
 @router.post("/applications/{application_id}/redirect-uris", summary="Register a redirect URI")
 async def add_redirect_uri(request: Request, application_id: str, body: NewRedirectUri) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session, session.begin():
-        app = await platform.admin.add_redirect_uri(session, application_id, body.uri)
-        view = application_view(app)
-    return json_response({"data": view})
+    app = await platform_of(request).admin.add_redirect_uri(application_id, body.uri)
+    return json_response({"data": application_view(app)})
 
 
 @router.delete("/applications/{application_id}/redirect-uris", summary="Remove a redirect URI")
 async def remove_redirect_uri(request: Request, application_id: str, uri: str = Query()) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session, session.begin():
-        app = await platform.admin.remove_redirect_uri(session, application_id, uri)
-        view = application_view(app)
-    return json_response({"data": view})
+    app = await platform_of(request).admin.remove_redirect_uri(application_id, uri)
+    return json_response({"data": application_view(app)})
 
 
 @router.post("/applications/{application_id}/secrets", status_code=201, summary="Create a client secret")
 async def create_secret(request: Request, application_id: str) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session, session.begin():
-        issued = await platform.admin.create_secret(session, application_id)
-        view = secret_view(issued.secret) | {"secret": issued.plaintext}
-    return json_response({"data": view}, 201)
+    issued = await platform_of(request).admin.create_secret(application_id)
+    return json_response({"data": secret_view(issued.secret) | {"secret": issued.plaintext}}, 201)
 
 
 @router.delete("/applications/{application_id}/secrets/{secret_id}", summary="Revoke a client secret")
 async def revoke_secret(request: Request, application_id: str, secret_id: str) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session, session.begin():
-        secret = await platform.admin.revoke_secret(session, application_id, secret_id)
-        view = secret_view(secret)
-    return json_response({"data": view})
+    secret = await platform_of(request).admin.revoke_secret(application_id, secret_id)
+    return json_response({"data": secret_view(secret)})
 
 
 @router.get("/applications/{application_id}/vehicles", summary="List an application's simulated fleet")
 async def list_fleet(request: Request, application_id: str) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session:
-        await platform.admin.application(session, application_id)
-        vehicles = await repo.list_fleet(session, application_id)
+    vehicles = await platform_of(request).admin.fleet(application_id)
     return json_response({"data": [vehicle_view(v) for v in vehicles]})
 
 
 @router.get("/owners", summary="List live-mode owner accounts")
 async def list_owners(request: Request) -> Response:
-    async with platform_of(request).sessions() as session:
-        owners = await repo.list_owners(session)
+    owners = await platform_of(request).admin.list_owners()
     return json_response({"data": [owner_view(o) for o in owners]})
 
 
 @router.post("/owners", status_code=201, summary="Create a live-mode owner account")
 async def create_owner(request: Request, body: NewOwner) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session, session.begin():
-        owner = await platform.admin.create_owner(session, body.email, body.password, body.name)
-        view = owner_view(owner)
-    return json_response({"data": view}, 201)
+    owner = await platform_of(request).admin.create_owner(body.email, body.password, body.name)
+    return json_response({"data": owner_view(owner)}, 201)
 
 
 @router.post("/vehicles", status_code=201, summary="Create a simulated or live vehicle")
 async def create_vehicle(request: Request, body: NewVehicle) -> Response:
     """With ``applicationId`` the vehicle joins that application's simulated fleet; with
     ``ownerEmail`` it belongs to a live-mode owner account."""
-    platform = platform_of(request)
-    # A simulated car starts its life at its application's simulated now.
-    now_ms = await platform.clocks.now_ms(body.application_id) if body.application_id else None
-    async with platform.sessions() as session, session.begin():
-        vehicle = await platform.admin.create_vehicle(
-            session,
-            application_id=body.application_id,
-            owner_email=body.owner_email,
-            make=body.make,
-            model=body.model,
-            powertrain=body.powertrain,
-            year=body.year,
-            vin=body.vin,
-            nickname=body.nickname,
-            seed=body.seed,
-            now_ms=now_ms,
-        )
-        view = vehicle_view(vehicle)
-    return json_response({"data": view}, 201)
+    vehicle = await platform_of(request).admin.create_vehicle(
+        application_id=body.application_id,
+        owner_email=body.owner_email,
+        make=body.make,
+        model=body.model,
+        powertrain=body.powertrain,
+        year=body.year,
+        vin=body.vin,
+        nickname=body.nickname,
+        seed=body.seed,
+    )
+    return json_response({"data": vehicle_view(vehicle)}, 201)
 
 
 class DirectConnect(BaseModel):
@@ -236,26 +199,20 @@ class DirectConnect(BaseModel):
 async def direct_connect(request: Request, application_id: str, body: DirectConnect) -> Response:
     """Stores what an owner approving the given permissions (default: all) for the given
     vehicles (default: all they have in that mode) would store. Answers the ``userId``."""
-    platform = platform_of(request)
-    now_ms = await platform.clocks.now_ms(application_id)
-    async with platform.sessions() as session, session.begin():
-        await platform.admin.application(session, application_id)
-        user, connections = await grants.direct_connect(
-            session,
-            application_id=application_id,
-            mode=body.mode,
-            email=body.email,
-            permissions=body.permissions,
-            vehicle_ids=body.vehicle_ids,
-            external_id=body.external_id,
-            now_ms=now_ms,
-        )
-        data = {
-            "userId": user.id,
-            "vehicleIds": [c.vehicle_id for c in connections],
-            "connectionIds": [c.id for c in connections],
-            "permissions": {c.vehicle_id: list(c.permissions) for c in connections},
-        }
+    stored = await platform_of(request).admin.direct_connect(
+        application_id,
+        mode=body.mode,
+        email=body.email,
+        permissions=body.permissions,
+        vehicle_ids=body.vehicle_ids,
+        external_id=body.external_id,
+    )
+    data = {
+        "userId": stored.user_id,
+        "vehicleIds": [vehicle_id for vehicle_id, _, _ in stored.connections],
+        "connectionIds": [connection_id for _, connection_id, _ in stored.connections],
+        "permissions": {vehicle_id: list(granted) for vehicle_id, _, granted in stored.connections},
+    }
     return json_response({"data": data}, 201)
 
 
@@ -274,25 +231,18 @@ class NewFleet(BaseModel):
 async def create_fleet(request: Request, application_id: str, body: NewFleet) -> Response:
     """Models, years, VINs and states are drawn from ``seed`` (random when omitted), so the same
     seed gives the same fleet."""
-    platform = platform_of(request)
-    now_ms = await platform.clocks.now_ms(application_id)
-    async with platform.sessions() as session, session.begin():
-        created = await platform.admin.create_fleet(
-            session, application_id, body.count, body.powertrain, body.seed, now_ms
-        )
+    created = await platform_of(request).admin.create_fleet(
+        application_id, body.count, body.powertrain, body.seed
+    )
     return json_response({"data": {"created": created}}, 201)
 
 
 # --- steering the simulation ------------------------------------------------------------------
-# Each one is a plan of motorpool.platform.sim.plans applied with a compare-and-set, like a command.
 
 
-async def _steer(request: Request, vehicle_id: str, plan: Any) -> Response:
-    """Apply a plan at the simulated now of the vehicle's application (real time for an owner's car)."""
-    vehicle_id = parse_uuid(vehicle_id, "vehicleId", parameter="vehicleId")
-    state = await platform_of(request).commands.steer(vehicle_id, plan)
-    return json_response({"data": {"vehicleId": vehicle_id, "activity": state["activity"]["kind"],
-                                   "plugged": state.get("plugged"), "locked": state.get("locked")}})
+def _steered(steered: Steered) -> Response:
+    return json_response({"data": {"vehicleId": steered.vehicle_id, "activity": steered.activity,
+                                   "plugged": steered.plugged, "locked": steered.locked}})
 
 
 class PlugRequest(BaseModel):
@@ -304,15 +254,8 @@ class PlugRequest(BaseModel):
 @router.post("/vehicles/{vehicle_id}/plug", summary="Plug a simulated vehicle in (or out)")
 async def plug_vehicle(request: Request, vehicle_id: str, body: PlugRequest) -> Response:
     """``plugged: false`` unplugs; ``start: true`` starts charging at once."""
-    if not body.plugged:
-        return await _steer(request, vehicle_id, plans.unplug)
-
-    def plug(spec: Any, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
-        # A given power overrides the charger where the car stands (home wallbox or public post).
-        charger = {**plans.default_charger(spec, state), "kw": body.kw} if body.kw else None
-        return plans.plug_in(spec, seed, state, now, charger, start=body.start)
-
-    return await _steer(request, vehicle_id, plug)
+    steering = platform_of(request).steering
+    return _steered(await steering.plug(vehicle_id, plugged=body.plugged, start=body.start, kw=body.kw))
 
 
 class DriveRequest(BaseModel):
@@ -326,27 +269,20 @@ class DriveRequest(BaseModel):
 async def drive_vehicle(request: Request, vehicle_id: str, body: DriveRequest) -> Response:
     """Without ``latitude``/``longitude`` the car drives to the destination last sent to its
     navigation (``navigation/set-destination``)."""
-    if (body.latitude is None) != (body.longitude is None):
-        raise ValidationFailed("Give both latitude and longitude, or neither.", source={"parameter": "latitude"})
-
-    def drive(spec: Any, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
-        target = (body.latitude, body.longitude) if body.latitude is not None else state.get("destination")
-        if target is None or target[0] is None:
-            raise ValueError("No destination: give latitude and longitude, or set one with navigation/set-destination.")
-        return plans.start_trip(spec, seed, state, now, latitude=target[0], longitude=target[1],
-                                speed_kph=body.speed_kph)
-
-    return await _steer(request, vehicle_id, drive)
+    steering = platform_of(request).steering
+    return _steered(await steering.drive(
+        vehicle_id, latitude=body.latitude, longitude=body.longitude, speed_kph=body.speed_kph
+    ))
 
 
 @router.post("/vehicles/{vehicle_id}/sleep", summary="Put an idle vehicle to sleep now")
 async def sleep_vehicle(request: Request, vehicle_id: str) -> Response:
-    return await _steer(request, vehicle_id, plans.sleep)
+    return _steered(await platform_of(request).steering.sleep(vehicle_id))
 
 
 @router.post("/vehicles/{vehicle_id}/wake", summary="Wake a vehicle")
 async def wake_vehicle(request: Request, vehicle_id: str) -> Response:
-    return await _steer(request, vehicle_id, plans.wake)
+    return _steered(await platform_of(request).steering.wake(vehicle_id))
 
 
 class OnlineRequest(BaseModel):
@@ -355,7 +291,7 @@ class OnlineRequest(BaseModel):
 
 @router.post("/vehicles/{vehicle_id}/online", summary="Take a vehicle off the network or bring it back")
 async def set_vehicle_online(request: Request, vehicle_id: str, body: OnlineRequest) -> Response:
-    return await _steer(request, vehicle_id, partial(plans.set_online, online=body.online))
+    return _steered(await platform_of(request).steering.set_online(vehicle_id, body.online))
 
 
 class OpenRequest(BaseModel):
@@ -367,7 +303,7 @@ class OpenRequest(BaseModel):
 async def open_part(request: Request, vehicle_id: str, body: OpenRequest) -> Response:
     """As someone at the car would; a car with a door, trunk or hood open refuses to lock
     (``DOOR_OPEN``, ``TRUNK_OPEN``, ``HOOD_OPEN``)."""
-    return await _steer(request, vehicle_id, partial(plans.set_open, part=body.part, open=body.open))
+    return _steered(await platform_of(request).steering.set_open(vehicle_id, body.part, body.open))
 
 
 class SignalOverride(BaseModel):
@@ -376,7 +312,7 @@ class SignalOverride(BaseModel):
 
 @router.put("/vehicles/{vehicle_id}/signals/{code}", summary="Pin a signal to a value")
 async def set_vehicle_signal(request: Request, vehicle_id: str, code: str, body: SignalOverride) -> Response:
-    return await _steer(request, vehicle_id, partial(plans.set_signal, code=code, body=body.body))
+    return _steered(await platform_of(request).steering.pin_signal(vehicle_id, code, body.body))
 
 
 # --- the simulation clock ---------------------------------------------------------------------
@@ -457,12 +393,8 @@ def _limit_view(application_id: str, limit: RateLimit | None) -> dict[str, Any]:
 
 @router.get("/applications/{application_id}/rate-limit", summary="Read an application's Vehicle API rate limits")
 async def get_rate_limit(request: Request, application_id: str) -> Response:
-    platform = platform_of(request)
-    async with platform.sessions() as session:
-        exists, _stored = await repo.read_rate_limit(session, application_id)
-    if not exists:
-        raise NotFound(f"No application with id '{application_id}'.", code="PATH")
-    return json_response(_limit_view(application_id, await platform.limits.limit(application_id)))
+    limit = await platform_of(request).limits.configured(application_id)
+    return json_response(_limit_view(application_id, limit))
 
 
 @router.put("/applications/{application_id}/rate-limit", summary="Set (or lift) an application's rate limits")
@@ -471,7 +403,7 @@ async def set_rate_limit(request: Request, application_id: str, body: RateLimitC
     refilling 2 per minute); an empty body lifts every limit. Refusals are ``429 RATE_LIMIT``
     (``SMARTCAR_API`` or ``VEHICLE``) with ``retry-after``."""
     if body.preset == "smartcar":
-        limit = RateLimit(SMARTCAR_REQUESTS, SMARTCAR_REFILL_PER_MINUTE, body.vehicle_requests_per_minute)
+        limit = RateLimit.smartcar(body.vehicle_requests_per_minute)
     else:
         limit = RateLimit(body.requests, body.refill_per_minute, body.vehicle_requests_per_minute)
     changed = await platform_of(request).limits.change(application_id, limit)

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 from starlette.responses import Response
 
-from ..errors import ValidationFailed
+from ..errors import ApiError, ValidationFailed
 from ..services import commands as command_rules
+from ..services.access import VehicleAccess
 from . import schemas
-from .common import json_response, platform_of
-from .vehicles import _signal_access
+from .common import json_response, platform_of, vehicle_request
 
 router = APIRouter(prefix="/v3", tags=["Vehicle API: commands"])
 
@@ -109,7 +109,7 @@ async def _attributes(request: Request, model: type[Model]) -> Model:
     try:
         return model.model_validate(attributes)
     except ValidationError as invalid:
-        problems = [
+        problems: list[ApiError] = [
             ValidationFailed(
                 f"{'.'.join(str(p) for p in problem['loc']) or 'attributes'}: {problem['msg']}",
                 code="MISSING_PARAMETER" if problem["type"] == "missing" else "INVALID_INPUT_FORMAT",
@@ -122,16 +122,20 @@ async def _attributes(request: Request, model: type[Model]) -> Model:
         raise first from None
 
 
-async def _execute(request: Request, permission: str, action: command_rules.Action) -> Response:
-    access = await _signal_access(request)
-    command_rules.require_permission(access, permission)
-    status, body = await platform_of(request).commands.execute(access, action)
+async def _admit(request: Request) -> VehicleAccess:
+    return await platform_of(request).gate.admit(vehicle_request(request))
+
+
+async def _execute(
+    request: Request, access: VehicleAccess, permission: str, action: command_rules.Action
+) -> Response:
+    status, body = await platform_of(request).commands.execute(access, permission, action)
     return json_response(body, status)
 
 
-async def _command(request: Request, permission: str, command_type: str,
-                   parameters: dict[str, Any] | None = None) -> Response:
-    return await _execute(request, permission, command_rules.command_action(command_type, parameters))
+async def _command(request: Request, permission: str, command_type: str) -> Response:
+    access = await _admit(request)
+    return await _execute(request, access, permission, command_rules.command_action(command_type))
 
 
 @router.post("/vehicles/{vehicle_id}/commands/security/lock", summary="Lock the vehicle",
@@ -164,12 +168,10 @@ async def charge_stop(vehicle_id: str, request: Request) -> Response:
 @router.post("/vehicles/{vehicle_id}/commands/charge/set-limit", summary="Set the charge limit (50–100 %)",
              responses=RESPONSES, openapi_extra=_request_body(ChargeLimit, {"percent": 80}))
 async def charge_set_limit(vehicle_id: str, request: Request) -> Response:
-    access = await _signal_access(request)
+    access = await _admit(request)
     limit = await _attributes(request, ChargeLimit)
-    command_rules.require_permission(access, "control_charge")
     action = command_rules.command_action("charge-set-limit", {"percent": limit.percent})
-    status, body = await platform_of(request).commands.execute(access, action)
-    return json_response(body, status)
+    return await _execute(request, access, "control_charge", action)
 
 
 @router.post("/vehicles/{vehicle_id}/commands/charge-port/open", summary="Open the charge port",
@@ -189,14 +191,12 @@ async def charge_port_close(vehicle_id: str, request: Request) -> Response:
              summary="Send a destination to the vehicle's navigation", responses=RESPONSES,
              openapi_extra=_request_body(Location, {"latitude": 37.7749, "longitude": -122.4194}))
 async def set_destination(vehicle_id: str, request: Request) -> Response:
-    access = await _signal_access(request)
+    access = await _admit(request)
     place = await _attributes(request, Location)
-    command_rules.require_permission(access, "control_navigation")
     action = command_rules.command_action(
         "navigation-set-destination", {"latitude": place.latitude, "longitude": place.longitude}
     )
-    status, body = await platform_of(request).commands.execute(access, action)
-    return json_response(body, status)
+    return await _execute(request, access, "control_navigation", action)
 
 
 @router.get("/vehicles/{vehicle_id}/commands/executions/{execution_id}",
@@ -205,50 +205,44 @@ async def get_execution(vehicle_id: str, execution_id: str, request: Request) ->
     """The recorded result of a command or schedule change, by the `id` its answer carried. A
     `PENDING` execution (answered `202`) shows `SUCCESS` or `FAILURE` once the vehicle has
     carried it out."""
-    access = await _signal_access(request)
+    access = await _admit(request)
     return json_response(await platform_of(request).commands.execution(access, execution_id))
 
 
 # --- charge schedules --------------------------------------------------------------------------
 
 
-def _timer(schedule_type: str, location: Location, windows: list[tuple[Window, list[str]]]) -> dict[str, Any]:
-    """A ``charge-chargetimers`` LOCATION timer, as the signal shows it."""
-    return {
-        "type": "LOCATION",
-        "condition": {"name": None, "address": None, "latitude": location.latitude,
-                      "longitude": location.longitude, "connectorType": None},
-        "schedules": [
-            {"start": f"{window.startTime}:00", "end": f"{window.stopTime}:00", "days": days}
-            for window, days in windows
-        ],
-        "departureTimers": [],
-        "isOEMOptimizationEnabled": False,
-        "scheduleType": schedule_type,
-        "scheduleId": command_rules.new_schedule_id(),
-    }
-
-
-_WEEKDAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"]
-_WEEKEND = ["SATURDAY", "SUNDAY"]
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday")
+_WEEKEND = ("saturday", "sunday")
 _ALL_DAYS = _WEEKDAYS + _WEEKEND
 
 
-async def _create_schedule(request: Request, schedule_type: str, model: type[Model]) -> Response:
-    access = await _signal_access(request)
-    parsed: Any = await _attributes(request, model)
-    command_rules.require_permission(access, "control_charge")
+def _windows(parsed: BaseModel) -> list[command_rules.ChargeWindow]:
+    """The charging windows a schedule body asks for, in weekday order."""
+    def window(times: Window, days: tuple[str, ...]) -> command_rules.ChargeWindow:
+        return command_rules.ChargeWindow(times.startTime, times.stopTime, days)
+
     if isinstance(parsed, DailySchedule):
-        windows = [(Window(startTime=parsed.startTime, stopTime=parsed.stopTime), _ALL_DAYS)]
-    elif isinstance(parsed, WeeklySchedule):
-        order = {day.lower(): i for i, day in enumerate(_ALL_DAYS)}
-        windows = [(window, [day.upper()]) for day, window in sorted(parsed.days.items(), key=lambda d: order[d[0]])]
-    else:
-        windows = [(parsed.weekdays, _WEEKDAYS)] + ([(parsed.weekends, _WEEKEND)] if parsed.weekends else [])
-    timer = _timer(schedule_type, parsed.location, windows)
-    action = command_rules.schedule_create_action(schedule_type, parsed.model_dump(exclude_none=True), timer)
-    status, body = await platform_of(request).commands.execute(access, action)
-    return json_response(body, status)
+        return [window(parsed, _ALL_DAYS)]
+    if isinstance(parsed, WeeklySchedule):
+        return [window(parsed.days[day], (day,)) for day in _ALL_DAYS if day in parsed.days]
+    assert isinstance(parsed, WorkweekSchedule)
+    return [window(parsed.weekdays, _WEEKDAYS)] + (
+        [window(parsed.weekends, _WEEKEND)] if parsed.weekends else []
+    )
+
+
+async def _create_schedule(request: Request, schedule_type: str, model: type[Model]) -> Response:
+    access = await _admit(request)
+    parsed: Any = await _attributes(request, model)
+    action = command_rules.schedule_create_action(
+        schedule_type,
+        parsed.model_dump(exclude_none=True),
+        parsed.location.latitude,
+        parsed.location.longitude,
+        _windows(parsed),
+    )
+    return await _execute(request, access, "control_charge", action)
 
 
 @router.post("/vehicles/{vehicle_id}/charge-schedules/daily", summary="Charge every day in a window at a place",
@@ -283,10 +277,6 @@ async def schedule_workweek(vehicle_id: str, request: Request) -> Response:
                responses=RESPONSES)
 async def delete_schedule(vehicle_id: str, schedule_id: str, request: Request) -> Response:
     """Needs `control_charge`; 404 when the vehicle has no schedule with this id."""
-    access = await _signal_access(request)
-    command_rules.require_permission(access, "control_charge")
-    schedule_type = next((t.get("scheduleType") for t in access.state.get("schedules", ())
-                          if t.get("scheduleId") == schedule_id), None)
-    action = command_rules.schedule_delete_action(schedule_id, schedule_type)
-    status, body = await platform_of(request).commands.execute(access, action)
-    return json_response(body, status)
+    access = await _admit(request)
+    action = command_rules.schedule_delete_action(access, schedule_id)
+    return await _execute(request, access, "control_charge", action)

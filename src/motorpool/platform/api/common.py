@@ -1,10 +1,12 @@
-"""Glue shared by every surface: request ids, the one error writer, fast JSON responses."""
+"""Glue shared by every surface: request ids, the error handlers, JSON responses, the platform of
+a request."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -13,19 +15,20 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ApiError, NotFound, OAuthError, ServerError, ValidationFailed
+from ..services.access import VehicleRequest
 from ..services.runtime import Platform
-
-if TYPE_CHECKING:  # FastAPI is imported with the first request that needs it (see .fastlane)
-    from fastapi import FastAPI
-    from fastapi.exceptions import RequestValidationError
 
 log = logging.getLogger("motorpool")
 REQUEST_ID = "motorpool.request_id"
 JSON = "application/json"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 class RequestIdMiddleware:
-    """Gives every response an ``SC-Request-Id`` header (pure ASGI: costs microseconds)."""
+    """Gives every request an id (``scope[REQUEST_ID]``) and every response its ``SC-Request-Id``
+    header (pure ASGI: costs a microsecond or two)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -34,22 +37,27 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        _, send_with_id = tag_request(scope, send)
+        request_id = str(uuid.uuid4())
+        scope[REQUEST_ID] = request_id
+        header = (b"sc-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
         await self.app(scope, receive, send_with_id)
 
 
-def tag_request(scope: Scope, send: Send) -> tuple[str, Send]:
-    """Give a request its id and a ``send`` that adds the ``SC-Request-Id`` header."""
-    request_id = str(uuid.uuid4())
-    scope[REQUEST_ID] = request_id
-    header = (b"sc-request-id", request_id.encode())
+class AsgiEndpoint:
+    """A coroutine ``(scope, receive, send)`` as a route's endpoint. Starlette calls a plain
+    function with a Request; the hottest reads skip building one."""
 
-    async def send_with_id(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), header]
-        await send(message)
+    def __init__(self, handler: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.handler = handler
 
-    return request_id, send_with_id
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.handler(scope, receive, send)
 
 
 def request_id(request: Request) -> str:
@@ -60,8 +68,21 @@ def platform_of(request: Request) -> Platform:
     return request.app.state.platform  # type: ignore[no-any-return]
 
 
+def vehicle_request(request: Request) -> VehicleRequest:
+    """The credentials of a request under ``/v3/vehicles/{vehicle_id}``."""
+    headers = request.headers
+    return VehicleRequest(
+        headers.get("authorization"), request.path_params["vehicle_id"], headers.get("sc-user-id")
+    )
+
+
+def scope_platform(scope: Scope) -> Platform:
+    """The platform of a bare ASGI endpoint's request."""
+    return scope["app"].state.platform  # type: ignore[no-any-return]
+
+
 def json_response(
-    data: Any, status: int = 200, headers: dict[str, str] | None = None
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     return Response(orjson.dumps(data), status_code=status, media_type=JSON, headers=headers)
 
@@ -71,14 +92,62 @@ def error_response(request: Request, error: ApiError) -> Response:
 
 
 def oauth_error_response(error: OAuthError) -> Response:
-    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    headers = dict(NO_STORE)
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="motorpool"'
     return json_response(error.body(), error.status, headers)
 
 
-def _validation_error(request: Request, exc: RequestValidationError) -> Response:
-    problems: list[ValidationFailed] = []
+async def _on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(request, exc)
+
+
+async def _on_oauth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    return oauth_error_response(exc)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        error: ApiError = NotFound(f"The path '{request.url.path}' does not exist.")
+    elif exc.status_code == 405:
+        error = NotFound(
+            f"The method {request.method} is not allowed on '{request.url.path}'.", status=405
+        )
+    else:
+        error = ApiError(str(exc.detail), status=exc.status_code, code=None)
+    return error_response(request, error)
+
+
+async def _on_crash(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Starlette answers a crash outside every middleware, so the header is set here.
+    error = ServerError(
+        "An unexpected error occurred on the server.",
+        headers={"SC-Request-Id": request_id(request)},
+    )
+    return error_response(request, error)
+
+
+#: The one table of error handlers, given to the platform's app and to the FastAPI app mounted in
+#: it (each app answers the errors raised below it). ``Exception`` is the last resort: a 500 in
+#: the documented shape, never a stack trace.
+ERROR_HANDLERS: dict[Any, Handler] = {
+    ApiError: _on_api_error,
+    OAuthError: _on_oauth_error,
+    StarletteHTTPException: _on_http_error,
+    Exception: _on_crash,
+}
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's validation failures as the documented 400 (one error per field), never 422."""
+    from fastapi.exceptions import RequestValidationError
+
+    assert isinstance(exc, RequestValidationError)
+    problems: list[ApiError] = []
     for problem in exc.errors():
         location = [str(part) for part in problem.get("loc", ()) if part not in ("body",)]
         field = ".".join(location[1:] if location and location[0] in ("query", "path", "header") else location)
@@ -95,46 +164,3 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
     first, rest = problems[0], problems[1:]
     first.extra_errors = rest
     return error_response(request, first)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    from fastapi.exceptions import RequestValidationError
-
-    async def on_api_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        return error_response(request, exc)
-
-    async def on_oauth_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, OAuthError)
-        return oauth_error_response(exc)
-
-    async def on_validation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        return _validation_error(request, exc)
-
-    async def on_http(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 404:
-            error: ApiError = NotFound(f"The path '{request.url.path}' does not exist.")
-        elif exc.status_code == 405:
-            error = NotFound(
-                f"The method {request.method} is not allowed on '{request.url.path}'.", status=405
-            )
-        else:
-            error = ApiError(str(exc.detail), status=exc.status_code, code=None)
-        return error_response(request, error)
-
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        # This handler runs outside the request-id middleware, so it sets the header itself.
-        error = ServerError(
-            "An unexpected error occurred on the server.",
-            headers={"SC-Request-Id": request_id(request)},
-        )
-        return error_response(request, error)
-
-    app.add_exception_handler(ApiError, on_api_error)
-    app.add_exception_handler(OAuthError, on_oauth_error)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_crash)

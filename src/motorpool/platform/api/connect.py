@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -15,20 +16,15 @@ from starlette.formparsers import MultiPartException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from ..services.connect import (
-    CSRF_COOKIE,
-    Connect,
-    ErrorPage,
-    Outcome,
-    Page,
-    Redirect,
-    new_csrf_cookie,
-)
+from ..services.connect import CSRF_COOKIE, Connect, ErrorPage, Outcome, Redirect, new_csrf_cookie
 from .common import platform_of
-from .fastlane import PlatformApp
+from .connect_pages import template_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
+PAGES = Jinja2Templates(env=Environment(
+    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), trim_blocks=True, lstrip_blocks=True
+))
 
 #: Sent with every Connect response: never framed (clickjacking), never cached, no referrer
 #: leaking the flow to the application, and only this origin's stylesheet.
@@ -81,8 +77,9 @@ router = APIRouter(tags=["Connect"])
 
 
 def _connect(request: Request) -> Connect:
-    # Cheap to build: it only holds the platform's session factory and form signer.
-    return Connect(platform_of(request))
+    # Cheap to build: it only holds the platform's session factory, form signer and clocks.
+    platform = platform_of(request)
+    return Connect(platform.sessions, platform.form_signer, platform.clocks)
 
 
 def _csrf_cookie(request: Request) -> tuple[str, bool]:
@@ -99,18 +96,8 @@ def _render(request: Request, outcome: Outcome, new_cookie: str | None = None) -
         # 303 so the browser follows a POST with a GET on the application's URI.
         response = RedirectResponse(outcome.location, status_code=303)
     else:
-        environment: Environment = request.app.state.connect_templates
-        if isinstance(outcome, ErrorPage):
-            template, context, status = (
-                "connect/error.html",
-                {"title": outcome.title, "message": outcome.message},
-                outcome.status,
-            )
-        else:
-            assert isinstance(outcome, Page)
-            template, context, status = outcome.template, outcome.context, outcome.status
-        html = environment.get_template(template).render(context)
-        response = HTMLResponse(html, status_code=status)
+        template, context = template_of(outcome)
+        response = PAGES.TemplateResponse(request, template, context, status_code=outcome.status)
     response.headers.update(SECURITY_HEADERS)
     if new_cookie is not None:
         response.set_cookie(
@@ -177,14 +164,7 @@ async def submit_by_get(request: Request, step: str) -> Response:
     )
 
 
-def install(app: PlatformApp) -> None:
-    """Add the Connect routes, their templates and the static files to ``app``."""
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    app.state.connect_templates = environment
+def install(app: FastAPI) -> None:
+    """Add the Connect routes and the static files to ``app``."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

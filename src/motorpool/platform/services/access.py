@@ -14,9 +14,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..sim.vehicle import report_interval_ms
 from ..store import repo
+from .limits import RateLimiter
+from .oauth import AccessClaims, TokenService, authenticate_bearer
+from .params import parse_uuid
 
 
 def report_phase_ms(seed: int, interval_ms: int) -> int:
@@ -24,6 +27,18 @@ def report_phase_ms(seed: int, interval_ms: int) -> int:
     seed: a fleet seeded in one go has consecutive seeds, and ``seed % interval`` would have the
     whole fleet report within the same second (and every read cache of it expire at once)."""
     return (seed * 2_654_435_761) % interval_ms
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSummary:
+    """What the Vehicle API tells about a connected vehicle."""
+
+    id: str
+    make: str
+    model: str
+    year: int
+    mode: str
+    powertrain: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +65,16 @@ class VehicleAccess:
     report_interval_ms: int
     report_phase_ms: int
     state_at_ms: int | None
+
+    def summary(self) -> VehicleSummary:
+        return VehicleSummary(
+            id=self.vehicle_id,
+            make=self.make,
+            model=self.model,
+            year=self.year,
+            mode=self.mode,
+            powertrain=self.powertrain,
+        )
 
     @classmethod
     def of(cls, application_id: str, user_id: str, row: repo.AccessRow) -> VehicleAccess:
@@ -211,3 +236,49 @@ class AccessCache:
                 code=None,
             )
         raise NotFound(f"No vehicle with id '{vehicle_id}' is connected to this application.")
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleRequest:
+    """Who asks about which vehicle: the credentials of a per-vehicle request, as sent."""
+
+    authorization: str | None
+    vehicle_id: str
+    user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleGate:
+    """The checks of every per-vehicle read and command: the bearer token, the vehicle id, the
+    ``sc-user-id`` user, the application's rate limits and the user's connection to the vehicle."""
+
+    tokens: TokenService
+    limits: RateLimiter
+    access: AccessCache
+    #: Seconds every vehicle read waits, to imitate slow real vehicles (0: none).
+    latency_s: float = 0.0
+
+    async def vehicle_latency(self) -> None:
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+
+    async def admit_application(
+        self, authorization: str | None, vehicle_id: str | None = None
+    ) -> AccessClaims:
+        """The calling application's claims, once its rate limits let the request in."""
+        claims = authenticate_bearer(self.tokens, authorization)
+        await self.limits.admit(claims.application_id, vehicle_id)
+        return claims
+
+    async def admit(self, request: VehicleRequest) -> VehicleAccess:
+        claims = authenticate_bearer(self.tokens, request.authorization)
+        vehicle_id = parse_uuid(request.vehicle_id, "vehicleId", parameter="vehicleId")
+        if not request.user_id:
+            raise ValidationFailed(
+                "The sc-user-id header is required: send the user_id Connect gave your application.",
+                code="MISSING_PARAMETER",
+                source={"parameter": "sc-user-id"},
+            )
+        user_id = parse_uuid(request.user_id, "sc-user-id", parameter="sc-user-id")
+        await self.limits.admit(claims.application_id, vehicle_id)
+        return await self.access.get(claims.application_id, user_id, vehicle_id)

@@ -9,15 +9,14 @@ import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ..settings import DEFAULT_REDIRECT_URI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..settings import DEFAULT_REDIRECT_URI, Settings
 from ..store import repo
 from ..store.models import Owner
-from .admin import hash_password
-
-if TYPE_CHECKING:
-    from .runtime import Platform
+from .admin import AdminService
+from .passwords import hash_password
 
 DEV_FLEET = (("BEV", "Daily driver"), ("PHEV", "Family car"), ("ICE", "Weekend truck"))
 DEV_OWNERS = (
@@ -53,16 +52,22 @@ class FirstStart:
         return values
 
 
-async def bootstrap_if_empty(platform: Platform, admin_token: str | None) -> FirstStart | None:
-    async with platform.sessions() as session, session.begin():
+async def bootstrap_if_empty(
+    sessions: async_sessionmaker[AsyncSession],
+    admin: AdminService,
+    settings: Settings,
+    admin_token: str | None,
+) -> FirstStart | None:
+    """On an empty database: the development application, its fleet and the owners."""
+    async with sessions() as session, session.begin():
         if await repo.count_applications(session):
             return None
-        app, issued = await platform.admin.create_application(
-            session, "Development application", [DEFAULT_REDIRECT_URI]
+        app, issued = await admin.create_application(
+            "Development application", [DEFAULT_REDIRECT_URI], session=session
         )
         for powertrain, nickname in DEV_FLEET:
-            await platform.admin.create_vehicle(
-                session, application_id=app.id, powertrain=powertrain, nickname=nickname
+            await admin.create_vehicle(
+                application_id=app.id, powertrain=powertrain, nickname=nickname, session=session
             )
         password = secrets.token_urlsafe(12)
         first = FirstStart(
@@ -81,12 +86,12 @@ async def bootstrap_if_empty(platform: Platform, admin_token: str | None) -> Fir
         for email, name, powertrains in DEV_OWNERS:
             await repo.add_owner(session, Owner(email=email, name=name, password_hash=password_hash))
             for powertrain in powertrains:
-                await platform.admin.create_vehicle(session, owner_email=email, powertrain=powertrain)
+                await admin.create_vehicle(owner_email=email, powertrain=powertrain, session=session)
             first.owners.append(email)
-    if platform.settings.env_file is not None:
-        first.env_file = write_env_file(platform.settings.env_file, first.env(platform.settings.origin))
-    if platform.settings.print_credentials:
-        print_first_start(first, platform.settings.origin)
+    if settings.env_file is not None:
+        first.env_file = write_env_file(settings.env_file, first.env(settings.origin))
+    if settings.print_credentials:
+        print_first_start(first, settings.origin)
     return first
 
 

@@ -8,6 +8,7 @@ so every process drops its cached clocks (and read caches) within about a second
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..errors import NotFound, ValidationFailed
 from ..sim.clock import MAX_RATE, Clock
 from ..store import repo
-from .signals import iso_ms
 
 #: How far one step may move a clock: about ten years.
 MAX_STEP_MS = 10 * 366 * 86_400_000
@@ -23,6 +23,13 @@ MAX_STEP_MS = 10 * 366 * 86_400_000
 
 def real_ms() -> int:
     return int(time.time() * 1000)
+
+
+def iso_ms(epoch_ms: int) -> str:
+    """Epoch milliseconds as the wire writes instants: ``2026-05-01T12:00:00.000Z``."""
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
 
 
 class ClockBook:

@@ -34,8 +34,7 @@ from ..sim.vehicle import contact
 from ..store import repo
 from ..store.models import CommandExecution, Vehicle
 from .access import VehicleAccess
-from .clocks import ClockBook
-from .signals import iso_ms
+from .clocks import ClockBook, iso_ms
 
 #: A plan: (spec, seed, state, now_ms) → the new state, or SimulationRefused.
 Plan = Callable[[ModelSpec, int, dict[str, Any], int], dict[str, Any]]
@@ -96,14 +95,56 @@ def command_action(command_type: str, parameters: dict[str, Any] | None = None) 
     return Action(command_type, parameters or {}, COMMAND_EXECUTION, attributes)
 
 
-def schedule_create_action(schedule_type: str, parameters: dict[str, Any], timer: dict[str, Any]) -> Action:
-    schedule_id = timer["scheduleId"]
-    attributes = {"action": "create", "scheduleType": schedule_type, "scheduleId": schedule_id,
+@dataclass(frozen=True, slots=True)
+class ChargeWindow:
+    """When a charge schedule charges: ``HH:MM`` local times on the given weekdays (lower case)."""
+
+    start: str
+    stop: str
+    days: tuple[str, ...]
+
+
+def _location_timer(
+    schedule_type: str, latitude: float, longitude: float, windows: list[ChargeWindow]
+) -> dict[str, Any]:
+    """A ``charge-chargetimers`` LOCATION timer, as the signal shows it."""
+    return {
+        "type": "LOCATION",
+        "condition": {"name": None, "address": None, "latitude": latitude,
+                      "longitude": longitude, "connectorType": None},
+        "schedules": [
+            {"start": f"{window.start}:00", "end": f"{window.stop}:00",
+             "days": [day.upper() for day in window.days]}
+            for window in windows
+        ],
+        "departureTimers": [],
+        "isOEMOptimizationEnabled": False,
+        "scheduleType": schedule_type,
+        "scheduleId": new_schedule_id(),
+    }
+
+
+def schedule_create_action(
+    schedule_type: str,
+    parameters: dict[str, Any],
+    latitude: float,
+    longitude: float,
+    windows: list[ChargeWindow],
+) -> Action:
+    """Create a charge schedule at a place; ``parameters`` are echoed in the answer."""
+    timer = _location_timer(schedule_type, latitude, longitude, windows)
+    attributes = {"action": "create", "scheduleType": schedule_type, "scheduleId": timer["scheduleId"],
                   "parameters": parameters}
     return Action("charge-schedule-create", {"timer": timer}, SCHEDULE_EXECUTION, attributes)
 
 
-def schedule_delete_action(schedule_id: str, schedule_type: str | None) -> Action:
+def schedule_delete_action(access: VehicleAccess, schedule_id: str) -> Action:
+    """Remove a charge schedule of the vehicle (the answer names its type when it exists)."""
+    schedule_type = next(
+        (timer.get("scheduleType") for timer in access.state.get("schedules", ())
+         if timer.get("scheduleId") == schedule_id),
+        None,
+    )
     attributes = {"action": "delete", "scheduleType": schedule_type, "scheduleId": schedule_id}
     return Action("charge-schedule-delete", {"scheduleId": schedule_id}, SCHEDULE_EXECUTION, attributes)
 
@@ -148,8 +189,12 @@ class CommandService:
 
     # --- the Vehicle API's commands -----------------------------------------------------------
 
-    async def execute(self, access: VehicleAccess, action: Action) -> tuple[int, dict[str, Any]]:
-        """Carry out a command for a user's vehicle: ``(HTTP status, answer body)``."""
+    async def execute(
+        self, access: VehicleAccess, permission: str, action: Action
+    ) -> tuple[int, dict[str, Any]]:
+        """Carry out a command for a user's vehicle, if its connection grants ``permission``:
+        ``(HTTP status, answer body)``."""
+        require_permission(access, permission)
         now = await self.clocks.now_ms(access.application_id)
         for _attempt in range(3):
             async with self.sessions() as session, session.begin():

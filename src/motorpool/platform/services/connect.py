@@ -23,11 +23,11 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import ApiError
 from ..sim import catalogue
@@ -35,11 +35,9 @@ from ..sim.signals import PERMISSIONS
 from ..store import repo
 from ..store.models import Application, AuthorizationCode, Vehicle
 from . import grants
+from .clocks import ClockBook
 from .grants import MODES, Mode
 from .oauth import CODE_TTL, hash_code
-
-if TYPE_CHECKING:
-    from .runtime import Platform
 
 #: Seconds a Connect page may stay open before its form is refused as expired.
 FLOW_TTL = 30 * 60
@@ -61,12 +59,6 @@ REAUTH_PARAMS = (
     "response_type", "client_id", "application_id", "vehicle_id", "redirect_uri", "state",
     "external_id", "user", "flags",
 )  # fmt: skip
-POWERTRAIN_LABELS = {
-    "BEV": "Electric",
-    "PHEV": "Plug-in hybrid",
-    "HEV": "Hybrid",
-    "ICE": "Combustion",
-}
 
 Step = Literal["brand", "login", "vehicles", "permissions", "confirm"]
 AUTHORIZE_STEPS: tuple[Step, ...] = ("brand", "login", "vehicles", "permissions")
@@ -75,13 +67,107 @@ AUTHORIZE_STEPS: tuple[Step, ...] = ("brand", "login", "vehicles", "permissions"
 # --- outcomes ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Page:
-    """A Connect page to render with ``context``."""
+@dataclass(frozen=True, slots=True)
+class Brand:
+    code: str
+    name: str
 
-    template: str
-    context: dict[str, Any]
+
+@dataclass(frozen=True, slots=True)
+class VehicleChoice:
+    """A vehicle as an owner sees it on a page, and whether it can share what was asked."""
+
+    id: str
+    year: int
+    brand: Brand
+    model: str
+    nickname: str
+    vin: str
+    powertrain: str
+    compatible: bool
+    #: The required permissions it cannot grant (why it is not compatible, when it is not).
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionChoice:
+    name: str
+    #: What the permission lets the application do (None: the catalogue has no words for it).
+    description: str | None
+    required: bool
+    checked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FlowForm:
+    """What every page of a flow carries: the sealed flow, the CSRF token, where it stands."""
+
+    flow: str
+    csrf_token: str
+    step: Step
+    step_number: int
+    step_count: int
+    application_name: str
+    mode: str
+    reauth: bool
+
+
+@dataclass(frozen=True)
+class BrandPage:
+    form: FlowForm
+    brands: list[Brand]
+    error: str | None = None
     status: int = 200
+
+
+@dataclass(frozen=True)
+class LoginPage:
+    form: FlowForm
+    #: The brand chosen before, if any (the page shows its sign-in).
+    brand: Brand | None
+    email: str = ""
+    error: str | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class VehiclesPage:
+    form: FlowForm
+    vehicles: list[VehicleChoice]
+    single_select: bool
+    error: str | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class PermissionsPage:
+    form: FlowForm
+    vehicles: list[VehicleChoice]
+    permissions: list[PermissionChoice]
+    error: str | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class ConfirmPage:
+    """Re-authentication: the vehicle and what is approved again."""
+
+    form: FlowForm
+    vehicle: VehicleChoice
+    permissions: list[PermissionChoice]
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class DonePage:
+    """The end of a re-authentication that has nowhere to redirect."""
+
+    application_name: str
+    approved: bool
+    status: int = 200
+
+
+Page = BrandPage | LoginPage | VehiclesPage | PermissionsPage | ConfirmPage | DonePage
 
 
 @dataclass(frozen=True)
@@ -451,80 +537,43 @@ def _authorize_params(
     )
 
 
-# --- views for the templates ------------------------------------------------------------------
+# --- what the pages show -----------------------------------------------------------------------
 
 
-def _make_names() -> dict[str, str]:
-    return {str(make.code): str(make.name) for make in catalogue.makes()}
+def brands() -> list[Brand]:
+    """Every brand of the catalogue, by name."""
+    return sorted((Brand(str(m.code), str(m.name)) for m in catalogue.makes()), key=lambda b: b.name.lower())
 
 
-def initials(name: str) -> str:
-    """A brand's monogram: "BMW" stays, "Mercedes-Benz" is "MB", "Tesla" is "T"."""
-    if name.isupper() and len(name) <= 4:
-        return name
-    words = [w for w in re.split(r"[\s\-]+", name) if w]
-    return "".join(w[0].upper() for w in words[:2]) or "?"
+def brand_of(code: str) -> Brand:
+    for make in catalogue.makes():
+        if make.code == code:
+            return Brand(code, str(make.name))
+    return Brand(code, code.title())
 
 
-def brand_view(code: str, name: str) -> dict[str, str]:
-    # A stable tone per brand so tiles differ in colour without shipping logos.
-    tone = zlib.crc32(code.encode()) % 8
-    letters = initials(name)
-    return {
-        "code": code,
-        "name": name,
-        "initials": letters,
-        "tone": f"tone-{tone}" + (" monogram-long" if len(letters) > 2 else ""),
-    }
-
-
-def brands() -> list[dict[str, str]]:
-    return sorted(
-        (brand_view(str(m.code), str(m.name)) for m in catalogue.makes()),
-        key=lambda b: b["name"].lower(),
+def vehicle_choice(vehicle: Vehicle, scope: list[str], required: list[str]) -> VehicleChoice:
+    return VehicleChoice(
+        id=vehicle.id,
+        year=vehicle.year,
+        brand=brand_of(vehicle.make),
+        model=vehicle.model,
+        nickname=vehicle.nickname,
+        vin=vehicle.vin,
+        powertrain=vehicle.powertrain,
+        compatible=_compatible(vehicle, scope, required),
+        missing=tuple(p for p in required if not grants.grantable(vehicle, [p])),
     )
 
 
-def vehicle_view(vehicle: Vehicle, scope: list[str], required: list[str]) -> dict[str, Any]:
-    make = _make_names().get(vehicle.make, vehicle.make.title())
-    compatible = _compatible(vehicle, scope, required)
-    missing = [p for p in required if not grants.grantable(vehicle, [p])]
-    return {
-        "id": vehicle.id,
-        "title": f"{vehicle.year} {make} {vehicle.model}",
-        "make": make,
-        "brand": brand_view(vehicle.make, make),
-        "nickname": vehicle.nickname,
-        "vin_tail": vehicle.vin[-6:],
-        "powertrain": POWERTRAIN_LABELS.get(vehicle.powertrain, vehicle.powertrain),
-        "compatible": compatible,
-        "reason": (
-            ""
-            if compatible
-            else "Cannot share " + ", ".join(_label(p) for p in missing)
-            if missing
-            else "Cannot share any of the requested data"
-        ),
-    }
-
-
-def _label(permission: str) -> str:
-    return permission.removeprefix("read_").removeprefix("control_").replace("_", " ")
-
-
-def permission_view(name: str, required: bool, checked: bool) -> dict[str, Any]:
-    return {
-        "name": name,
-        "kind": "control" if name.startswith("control_") else "read",
-        "description": _describe(name),
-        "required": required,
-        "checked": checked or required,
-    }
-
-
-def _describe(permission: str) -> str:
-    description = PERMISSIONS.get(permission)
-    return str(description) if description else _label(permission).capitalize()
+def permission_choice(name: str, required: bool, checked: bool) -> PermissionChoice:
+    description = PERMISSIONS.get(name)
+    return PermissionChoice(
+        name=name,
+        description=str(description) if description else None,
+        required=required,
+        checked=checked or required,
+    )
 
 
 def _compatible(vehicle: Vehicle, scope: list[str], required: list[str]) -> bool:
@@ -536,12 +585,17 @@ def _compatible(vehicle: Vehicle, scope: list[str], required: list[str]) -> bool
 
 
 class Connect:
-    """The Connect flow over one platform's sessions and form signer."""
+    """The Connect flow over a platform's sessions, form signer and simulation clocks."""
 
-    def __init__(self, platform: Platform) -> None:
-        self.sessions = platform.sessions
-        self.signer = platform.form_signer
-        self.clocks = platform.clocks
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        signer: URLSafeTimedSerializer,
+        clocks: ClockBook,
+    ) -> None:
+        self.sessions = sessions
+        self.signer = signer
+        self.clocks = clocks
 
     # ---- entry points ----
 
@@ -937,59 +991,34 @@ class Connect:
 
     # ---- pages ----
 
-    def _page(self, template: str, flow: Flow, status: int = 200, **context: Any) -> Page:
-        request = flow.request
-        steps: Sequence[Step] = (
-            AUTHORIZE_STEPS if flow.kind == "authorize" else ("login", "confirm")
-        )
-        return Page(
-            f"connect/{template}",
-            {
-                "flow": seal(self.signer, flow),
-                "csrf_token": csrf_field(self.signer, flow),
-                "step": flow.step,
-                "step_number": steps.index(flow.step) + 1,
-                "step_count": len(steps),
-                "application_name": request["application_name"],
-                "mode": request["mode"],
-                "reauth": flow.kind == "reauth",
-                **context,
-            },
-            status,
+    def _form(self, flow: Flow) -> FlowForm:
+        steps: Sequence[Step] = AUTHORIZE_STEPS if flow.kind == "authorize" else ("login", "confirm")
+        return FlowForm(
+            flow=seal(self.signer, flow),
+            csrf_token=csrf_field(self.signer, flow),
+            step=flow.step,
+            step_number=steps.index(flow.step) + 1,
+            step_count=len(steps),
+            application_name=flow.request["application_name"],
+            mode=flow.request["mode"],
+            reauth=flow.kind == "reauth",
         )
 
-    def _brand_page(self, flow: Flow, error: str | None = None, status: int = 200) -> Page:
-        return self._page("brand.html", flow, status, brands=brands(), error=error)
+    def _brand_page(self, flow: Flow, error: str | None = None, status: int = 200) -> BrandPage:
+        return BrandPage(self._form(flow), brands(), error, status)
 
     def _login_page(
         self, flow: Flow, email: str = "", error: str | None = None, status: int = 200
-    ) -> Page:
-        brand = None
-        if flow.brand:
-            names = _make_names()
-            brand = brand_view(flow.brand, names.get(flow.brand, flow.brand.title()))
-        return self._page("login.html", flow, status, brand=brand, email=email, error=error)
+    ) -> LoginPage:
+        brand = brand_of(flow.brand) if flow.brand else None
+        return LoginPage(self._form(flow), brand, email, error, status)
 
     def _vehicles_page(
         self, flow: Flow, vehicles: list[Vehicle], error: str | None = None, status: int = 200
-    ) -> Page:
+    ) -> VehiclesPage:
         request = flow.authorize
-        views = [vehicle_view(v, request.scope, request.required) for v in vehicles]
-        compatible = [v for v in views if v["compatible"]]
-        if request.single_select:
-            preselect = {v["id"] for v in compatible[:1]}
-        else:
-            preselect = {v["id"] for v in compatible}
-        return self._page(
-            "vehicles.html",
-            flow,
-            status,
-            vehicles=views,
-            any_compatible=bool(compatible),
-            single_select=request.single_select,
-            preselected=preselect,
-            error=error,
-        )
+        choices = [vehicle_choice(v, request.scope, request.required) for v in vehicles]
+        return VehiclesPage(self._form(flow), choices, request.single_select, error, status)
 
     def _permissions_page(
         self,
@@ -998,28 +1027,22 @@ class Connect:
         error: str | None = None,
         status: int = 200,
         ticked: set[str] | None = None,
-    ) -> Page:
+    ) -> PermissionsPage:
         request = flow.authorize
-        views = [vehicle_view(v, request.scope, request.required) for v in vehicles]
+        choices = [vehicle_choice(v, request.scope, request.required) for v in vehicles]
         permissions = [
-            permission_view(p, p in request.required, ticked is None or p in ticked)
+            permission_choice(p, p in request.required, ticked is None or p in ticked)
             for p in request.scope
         ]
-        return self._page(
-            "permissions.html", flow, status, vehicles=views, permissions=permissions, error=error
-        )
+        return PermissionsPage(self._form(flow), choices, permissions, error, status)
 
-    def _confirm_page(self, flow: Flow, vehicle: Vehicle, permissions: list[str]) -> Page:
-        return self._page(
-            "confirm.html",
-            flow,
-            vehicle=vehicle_view(vehicle, permissions, []),
-            permissions=[permission_view(p, True, True) for p in permissions],
+    def _confirm_page(self, flow: Flow, vehicle: Vehicle, permissions: list[str]) -> ConfirmPage:
+        return ConfirmPage(
+            self._form(flow),
+            vehicle_choice(vehicle, permissions, []),
+            [permission_choice(p, True, True) for p in permissions],
         )
 
     @staticmethod
-    def _done_page(request: ReauthRequest, approved: bool) -> Page:
-        return Page(
-            "connect/done.html",
-            {"application_name": request.application_name, "approved": approved},
-        )
+    def _done_page(request: ReauthRequest, approved: bool) -> DonePage:
+        return DonePage(request.application_name, approved)

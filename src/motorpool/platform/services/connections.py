@@ -2,84 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import NotFound, ValidationFailed
 from ..store import repo
-from ..store.models import Connection
+from ..store.models import Connection, Vehicle
+from .access import VehicleGate, VehicleSummary
+from .params import Paging, parse_paging, parse_uuid
 
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 10
 CONNECTION_MODES = ("live", "simulated", "test")
-
-
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def parse_uuid(value: str, what: str, *, parameter: str | None = None) -> str:
-    """The canonical form of a UUID, or a VALIDATION error naming what was malformed."""
-    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
-        return value  # the common case, checked without building a UUID object
-    try:
-        return str(uuid.UUID(value))
-    except (ValueError, AttributeError, TypeError):
-        raise ValidationFailed(
-            f"The {what} '{value}' is not a valid UUID.",
-            code="INVALID_INPUT_FORMAT",
-            source={"parameter": parameter or what},
-        ) from None
-
-
-@dataclass(frozen=True)
-class Paging:
-    number: int
-    size: int
-
-    @property
-    def offset(self) -> int:
-        return (self.number - 1) * self.size
-
-
-def parse_paging(query: Mapping[str, str], default_size: int = DEFAULT_PAGE_SIZE) -> Paging:
-    """Accept ``page[number]``/``page[size]`` and ``page``/``pageSize`` alike."""
-    raw_number = query.get("page[number]", query.get("page"))
-    raw_size = query.get("page[size]", query.get("pageSize"))
-    problems: list[ValidationFailed] = []
-    number, size = 1, default_size
-    if raw_number is not None:
-        try:
-            number = int(raw_number)
-            if number < 1:
-                raise ValueError
-        except ValueError:
-            problems.append(
-                ValidationFailed(
-                    f"The page number '{raw_number}' must be a whole number of at least 1.",
-                    source={"parameter": "page[number]"},
-                )
-            )
-    if raw_size is not None:
-        try:
-            size = int(raw_size)
-            if not 1 <= size <= MAX_PAGE_SIZE:
-                raise ValueError
-        except ValueError:
-            problems.append(
-                ValidationFailed(
-                    f"The page size '{raw_size}' must be a whole number from 1 to {MAX_PAGE_SIZE}.",
-                    source={"parameter": "page[size]"},
-                )
-            )
-    if problems:
-        first = problems[0]
-        first.extra_errors = problems[1:]
-        raise first
-    return Paging(number, size)
 
 
 def connection_filter(
@@ -111,13 +46,54 @@ def connection_filter(
     )
 
 
-async def list_connections(
-    session: AsyncSession, filters: repo.ConnectionFilter, paging: Paging
-) -> tuple[Sequence[Connection], int]:
-    return await repo.page_connections(session, filters, paging.offset, paging.size)
+@dataclass(frozen=True, slots=True)
+class ConnectionRecord:
+    """A user's connection to a vehicle, with the vehicle."""
+
+    id: str
+    vehicle_id: str
+    user_id: str
+    permissions: tuple[str, ...]
+    external_id: str | None
+    mode: str
+    created_at: datetime
+    updated_at: datetime
+    vehicle: VehicleSummary
 
 
-async def find_connection(
+@dataclass(frozen=True, slots=True)
+class ConnectionPage:
+    connections: list[ConnectionRecord]
+    paging: Paging
+    total: int
+
+
+def summary_of(vehicle: Vehicle) -> VehicleSummary:
+    return VehicleSummary(
+        id=vehicle.id,
+        make=vehicle.make,
+        model=vehicle.model,
+        year=vehicle.year,
+        mode=vehicle.mode,
+        powertrain=vehicle.powertrain,
+    )
+
+
+def _record(connection: Connection) -> ConnectionRecord:
+    return ConnectionRecord(
+        id=connection.id,
+        vehicle_id=connection.vehicle_id,
+        user_id=connection.user_id,
+        permissions=tuple(connection.permissions),
+        external_id=connection.external_id,
+        mode=connection.mode,
+        created_at=repo.aware(connection.created_at) or connection.created_at,
+        updated_at=repo.aware(connection.updated_at) or connection.updated_at,
+        vehicle=summary_of(connection.vehicle),
+    )
+
+
+async def _find(
     session: AsyncSession, application_id: str, connection_or_vehicle_id: str, user_id: str | None
 ) -> list[Connection]:
     """Connections named by a connection id, or by a vehicle id (as the announcement writes it).
@@ -139,14 +115,76 @@ async def find_connection(
     return by_vehicle
 
 
-async def delete_connections(session: AsyncSession, connections: Sequence[Connection]) -> None:
-    for connection in connections:
-        await repo.delete_connection(session, connection)
+class ConnectionService:
+    """Connections, users and vehicles as an application sees them through the Vehicle API.
 
+    Every method takes the request's ``Authorization`` header: it authenticates the application
+    and spends a token of its rate limit first."""
 
-async def delete_user(session: AsyncSession, application_id: str, user_id: str) -> None:
-    user_id = parse_uuid(user_id, "userId", parameter="userId")
-    user = await repo.get_user(session, application_id, user_id)
-    if user is None:
-        raise NotFound(f"No user with id '{user_id}'.")
-    await repo.delete_user(session, user)
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], gate: VehicleGate) -> None:
+        self.sessions = sessions
+        self.gate = gate
+
+    async def list(
+        self, authorization: str | None, query: Mapping[str, str], user_id: str | None
+    ) -> ConnectionPage:
+        """The application's connections, newest first, filtered and paged as ``query`` asks
+        (narrowed to one user by the ``sc-user-id`` header, ``user_id``)."""
+        claims = await self.gate.admit_application(authorization)
+        filters = connection_filter(claims.application_id, query, user_id)
+        paging = parse_paging(query)
+        async with self.sessions() as session:
+            rows, total = await repo.page_connections(session, filters, paging.offset, paging.size)
+            return ConnectionPage([_record(row) for row in rows], paging, total)
+
+    async def get(
+        self, authorization: str | None, connection_or_vehicle_id: str, user_id: str | None
+    ) -> ConnectionRecord:
+        claims = await self.gate.admit_application(authorization)
+        async with self.sessions() as session:
+            found = await _find(session, claims.application_id, connection_or_vehicle_id, user_id)
+            return _record(found[0])
+
+    async def delete(
+        self, authorization: str | None, connection_or_vehicle_id: str, user_id: str | None
+    ) -> None:
+        """Disconnect: a connection by its id, or every connection of a vehicle to this
+        application (narrowed to one user by ``user_id``)."""
+        claims = await self.gate.admit_application(authorization)
+        async with self.sessions() as session, session.begin():
+            for connection in await _find(
+                session, claims.application_id, connection_or_vehicle_id, user_id
+            ):
+                await repo.delete_connection(session, connection)
+
+    async def delete_user(self, authorization: str | None, user_id: str) -> None:
+        """Delete the user with all their connections."""
+        claims = await self.gate.admit_application(authorization)
+        user_id = parse_uuid(user_id, "userId", parameter="userId")
+        async with self.sessions() as session, session.begin():
+            user = await repo.get_user(session, claims.application_id, user_id)
+            if user is None:
+                raise NotFound(f"No user with id '{user_id}'.")
+            await repo.delete_user(session, user)
+
+    async def vehicle(
+        self, authorization: str | None, vehicle_id: str, user_id: str | None
+    ) -> VehicleSummary:
+        """A vehicle connected to the application (to ``user_id``, when given)."""
+        claims = await self.gate.admit_application(authorization)
+        vehicle_id = parse_uuid(vehicle_id, "vehicleId", parameter="vehicleId")
+        if user_id is not None:
+            user_id = parse_uuid(user_id, "sc-user-id", parameter="sc-user-id")
+            access = await self.gate.access.get(claims.application_id, user_id, vehicle_id)
+            summary = access.summary()
+        else:
+            async with self.sessions() as session:
+                found = await _find(session, claims.application_id, vehicle_id, None)
+                vehicle = found[0].vehicle
+                if vehicle.id != vehicle_id:
+                    raise NotFound(
+                        f"No vehicle with id '{vehicle_id}' is connected to this application."
+                    )
+                summary = summary_of(vehicle)
+        await self.gate.vehicle_latency()
+        return summary

@@ -13,13 +13,12 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import ApiError, NotFound, ValidationFailed
-from ..sim import catalogue
 from ..sim.signals import PERMISSIONS
 from ..sim.testmode import vehicles_for_test_email
 from ..sim.vehicle import new_vehicle_state
 from ..store import repo
 from ..store.models import Connection, Owner, User, Vehicle
-from .admin import hash_password, password_matches
+from .passwords import hash_password, password_matches
 
 Mode = Literal["live", "simulated", "test"]
 
@@ -206,7 +205,3 @@ async def direct_connect(
         permissions=list(PERMISSIONS) if permissions is None else permissions,
         external_id=external_id,
     )
-
-
-def catalogue_makes() -> list[catalogue.Make]:
-    return catalogue.makes()

@@ -38,6 +38,11 @@ class RateLimit:
     vehicle_per_minute: int | None = None
 
     @classmethod
+    def smartcar(cls, vehicle_per_minute: int | None = None) -> RateLimit:
+        """Smartcar's documented default: 120 requests, refilling 2 per minute."""
+        return cls(SMARTCAR_REQUESTS, SMARTCAR_REFILL_PER_MINUTE, vehicle_per_minute)
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RateLimit:
         return cls(data.get("requests"), data.get("refillPerMinute"), data.get("vehicleRequestsPerMinute"))
 
@@ -185,6 +190,14 @@ class RateLimiter:
         limit = RateLimit.from_dict(stored) if exists and stored else None
         self._limits[application_id] = limit
         return limit
+
+    async def configured(self, application_id: str) -> RateLimit | None:
+        """An application's limits, as the admin API shows them (NotFound: no application)."""
+        async with self.sessions() as session:
+            exists, _stored = await repo.read_rate_limit(session, application_id)
+        if not exists:
+            raise NotFound(f"No application with id '{application_id}'.", code="PATH")
+        return await self.limit(application_id)
 
     async def admit(self, application_id: str, vehicle_id: str | None = None) -> None:
         """Let a request through, or refuse it with 429 and ``retry-after``."""

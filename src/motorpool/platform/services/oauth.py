@@ -456,6 +456,26 @@ class OAuthService:
                 "scope": " ".join(grant.scope),
             }
 
+    def server_metadata(self) -> dict[str, Any]:
+        """RFC 8414 metadata of this authorization server."""
+        origin = self.tokens.issuer
+        methods = ["client_secret_post", "client_secret_basic"]
+        return {
+            "issuer": origin,
+            "authorization_endpoint": f"{origin}/oauth/authorize",
+            "token_endpoint": f"{origin}/oauth2/token",
+            "introspection_endpoint": f"{origin}/oauth2/introspect",
+            "revocation_endpoint": f"{origin}/oauth2/revoke",
+            "jwks_uri": f"{origin}/.well-known/jwks.json",
+            "grant_types_supported": ["client_credentials", "authorization_code"],
+            "response_types_supported": ["code"],
+            "token_endpoint_auth_methods_supported": methods,
+            "introspection_endpoint_auth_methods_supported": methods,
+            "revocation_endpoint_auth_methods_supported": methods,
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],
+        }
+
     def _own_claims(self, token: str, client: ClientRecord) -> AccessClaims | None:
         try:
             claims = self.tokens.decode(token)

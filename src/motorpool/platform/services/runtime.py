@@ -15,13 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..settings import Settings
 from ..store import db, repo
-from .access import AccessCache
+from .access import AccessCache, VehicleGate
 from .admin import AdminService
+from .bootstrap import bootstrap_if_empty
 from .clocks import ClockBook
 from .commands import CommandService
+from .connections import ConnectionService
 from .limits import RateLimiter, RedisBuckets
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
 from .signals import SignalService
+from .steering import Steering
 
 log = logging.getLogger("motorpool")
 
@@ -39,9 +42,12 @@ class Platform:
     form_signer: URLSafeTimedSerializer
     admin_token_hash: str
     access: AccessCache
+    gate: VehicleGate
+    connections: ConnectionService
     signals: SignalService
     clocks: ClockBook
     commands: CommandService
+    steering: Steering
     limits: RateLimiter
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
@@ -121,6 +127,9 @@ async def start_platform(settings: Settings) -> Platform:
 
     tokens = TokenService(keys, issuer=settings.origin, ttl=settings.token_ttl, revoked=revoked)
     clients = ClientRegistry(sessions=sessions, hasher=hasher, ttl=settings.client_cache_ttl)
+    gate = VehicleGate(tokens, limits, access, settings.vehicle_latency)
+    commands = CommandService(sessions, clocks, settings.origin)
+    admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
     platform = Platform(
         settings=settings,
         engine=engine,
@@ -129,18 +138,21 @@ async def start_platform(settings: Settings) -> Platform:
         tokens=tokens,
         clients=clients,
         oauth=OAuthService(sessions=sessions, clients=clients, tokens=tokens),
-        admin=AdminService(hasher=hasher, clients=clients),
+        admin=admin,
         form_signer=URLSafeTimedSerializer(form_key, salt="motorpool-connect"),
         admin_token_hash=admin_hash,
         access=access,
-        signals=SignalService(settings.origin),
+        gate=gate,
+        connections=ConnectionService(sessions, gate),
+        signals=SignalService(settings.origin, gate, clocks),
         clocks=clocks,
-        commands=CommandService(sessions, clocks, settings.origin),
+        commands=commands,
+        steering=Steering(commands),
         limits=limits,
     )
     await access.poll()
     if settings.bootstrap:
-        from .bootstrap import bootstrap_if_empty
-
-        platform.first_start = await bootstrap_if_empty(platform, generated_admin_token)
+        platform.first_start = await bootstrap_if_empty(
+            sessions, admin, settings, generated_admin_token
+        )
     return platform

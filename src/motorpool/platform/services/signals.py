@@ -9,8 +9,8 @@ connection, permissions) run on every request; only the rendering is reused."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -20,8 +20,9 @@ from ..sim import catalogue, units
 from ..sim.plans import has_due_work, resolve_due
 from ..sim.signals import SIGNALS, supported_signals
 from ..sim.vehicle import read_signals
-from ..store.models import Vehicle
-from .access import VehicleAccess
+from .access import VehicleAccess, VehicleGate, VehicleRequest, VehicleSummary
+from .clocks import ClockBook, iso_ms
+from .params import parse_paging
 
 MAX_SIGNAL_PAGE = 100
 UNIT_SYSTEMS = ("metric", "imperial")
@@ -44,12 +45,6 @@ def unit_system(header: str | None) -> str:
             "SC-Unit-System must be 'metric' or 'imperial'.", source={"parameter": "SC-Unit-System"}
         )
     return value
-
-
-def iso_ms(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +134,32 @@ class _Snapshot:
         return _HEAD[code] + _DENIED + self.tails[code]
 
 
-class SignalService:
-    """Renders signal answers, keeping one rendering per vehicle snapshot."""
+def vehicle_resource(vehicle: VehicleSummary, origin: str) -> dict[str, Any]:
+    """The JSON:API vehicle resource (``GET /v3/vehicles/{id}``, signals' ``included``)."""
+    return {
+        "id": vehicle.id,
+        "type": "vehicle",
+        "attributes": {
+            "make": vehicle.make,
+            "model": vehicle.model,
+            "year": vehicle.year,
+            "mode": vehicle.mode,
+            "powertrainType": vehicle.powertrain,
+        },
+        "links": {"self": f"{origin}/v3/vehicles/{vehicle.id}"},
+    }
 
-    def __init__(self, origin: str, cache_size: int = 4096) -> None:
+
+class SignalService:
+    """Signal reads: the checks (through the gate), the application's simulated now, and the
+    rendering, kept once per vehicle snapshot."""
+
+    def __init__(
+        self, origin: str, gate: VehicleGate, clocks: ClockBook, cache_size: int = 4096
+    ) -> None:
         self.origin = origin
+        self.gate = gate
+        self.clocks = clocks
         self._snapshots: OrderedDict[tuple[str, int, int, str], _Snapshot] = OrderedDict()
         self._bodies: OrderedDict[tuple[Any, ...], Rendered] = OrderedDict()
         self._size = cache_size
@@ -152,21 +168,27 @@ class SignalService:
         self._snapshots.clear()
         self._bodies.clear()
 
-    def vehicle_resource(self, vehicle: VehicleAccess | Vehicle) -> dict[str, Any]:
-        """The vehicle resource, from a cached access record or a stored vehicle alike."""
-        vehicle_id = vehicle.vehicle_id if isinstance(vehicle, VehicleAccess) else vehicle.id
-        return {
-            "id": vehicle_id,
-            "type": "vehicle",
-            "attributes": {
-                "make": vehicle.make,
-                "model": vehicle.model,
-                "year": vehicle.year,
-                "mode": vehicle.mode,
-                "powertrainType": vehicle.powertrain,
-            },
-            "links": {"self": f"{self.origin}/v3/vehicles/{vehicle_id}"},
-        }
+    async def read_list(
+        self, request: VehicleRequest, unit_header: str | None, query: Mapping[str, str] | None
+    ) -> Rendered:
+        """``GET /v3/vehicles/{id}/signals``: a page of the vehicle's signals (every signal
+        without a query)."""
+        access = await self.gate.admit(request)
+        system = unit_system(unit_header)
+        number, size = 1, MAX_SIGNAL_PAGE
+        if query:
+            paging = parse_paging(query, default_size=MAX_SIGNAL_PAGE)
+            number, size = paging.number, paging.size
+        await self.gate.vehicle_latency()
+        now = await self.clocks.now_ms(access.application_id)
+        return self.list_signals(access, now, system, number, size)
+
+    async def read_one(self, request: VehicleRequest, code: str, unit_header: str | None) -> Rendered:
+        """``GET /v3/vehicles/{id}/signals/{code}``."""
+        access = await self.gate.admit(request)
+        system = unit_system(unit_header)
+        await self.gate.vehicle_latency()
+        return self.get_signal(access, code, await self.clocks.now_ms(access.application_id), system)
 
     @staticmethod
     def snapshot_time(access: VehicleAccess, now_ms: int) -> int:
@@ -241,7 +263,7 @@ class SignalService:
             oem_updated=oem_updated,
             outcome=outcome,
             incapable_code=incapable_code,
-            vehicle=_json(self.vehicle_resource(access)),
+            vehicle=_json(vehicle_resource(access.summary(), self.origin)),
         )
         self._remember(self._snapshots, key, snapshot)
         return snapshot

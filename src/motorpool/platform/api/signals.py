@@ -1,0 +1,56 @@
+"""Signal reads, the hottest path of the platform: bare ASGI endpoints ahead of the FastAPI app.
+
+They read their headers straight off the ASGI scope and send the bytes and headers the signal
+service rendered (once per vehicle report, for every caller that reads it). Failures are raised
+as ``ApiError`` and answered by the platform's error handlers. Their OpenAPI declarations live in
+:mod:`.vehicles`."""
+
+from __future__ import annotations
+
+from starlette.datastructures import QueryParams
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ..services.access import VehicleRequest
+from ..services.signals import Rendered
+from .common import AsgiEndpoint, scope_platform
+
+
+def _vehicle_request(scope: Scope) -> tuple[VehicleRequest, str | None]:
+    """The request's credentials and its ``SC-Unit-System``: the first of each header, as
+    ``Request.headers.get`` would give it, without building a Request."""
+    authorization = user = unit = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"sc-user-id":
+            if user is None:
+                user = value.decode("latin-1")
+        elif name == b"sc-unit-system" and unit is None:
+            unit = value.decode("latin-1")
+    return VehicleRequest(authorization, scope["path_params"]["vehicle_id"], user), unit
+
+
+async def _send(send: Send, rendered: Rendered) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": list(rendered.raw_headers)})
+    await send({"type": "http.response.body", "body": rendered.body})
+
+
+async def list_signals(scope: Scope, receive: Receive, send: Send) -> None:
+    request, unit = _vehicle_request(scope)
+    query = scope["query_string"]
+    signals = scope_platform(scope).signals
+    await _send(send, await signals.read_list(request, unit, QueryParams(query) if query else None))
+
+
+async def get_signal(scope: Scope, receive: Receive, send: Send) -> None:
+    request, unit = _vehicle_request(scope)
+    signals = scope_platform(scope).signals
+    await _send(send, await signals.read_one(request, scope["path_params"]["code"], unit))
+
+
+ROUTES = [
+    Route("/v3/vehicles/{vehicle_id}/signals", AsgiEndpoint(list_signals), methods=["GET"]),
+    Route("/v3/vehicles/{vehicle_id}/signals/{code}", AsgiEndpoint(get_signal), methods=["GET"]),
+]

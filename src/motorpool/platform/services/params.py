@@ -1,0 +1,78 @@
+"""Parsing of the Vehicle API's common parameters: ids and paging."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import ApiError, ValidationFailed
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 10
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def parse_uuid(value: str, what: str, *, parameter: str | None = None) -> str:
+    """The canonical form of a UUID, or a VALIDATION error naming what was malformed."""
+    if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+        return value  # the common case, checked without building a UUID object
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise ValidationFailed(
+            f"The {what} '{value}' is not a valid UUID.",
+            code="INVALID_INPUT_FORMAT",
+            source={"parameter": parameter or what},
+        ) from None
+
+
+@dataclass(frozen=True)
+class Paging:
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def parse_paging(query: Mapping[str, str], default_size: int = DEFAULT_PAGE_SIZE) -> Paging:
+    """Accept ``page[number]``/``page[size]`` and ``page``/``pageSize`` alike."""
+    raw_number = query.get("page[number]", query.get("page"))
+    raw_size = query.get("page[size]", query.get("pageSize"))
+    problems: list[ApiError] = []
+    number, size = 1, default_size
+    if raw_number is not None:
+        try:
+            number = int(raw_number)
+            if number < 1:
+                raise ValueError
+        except ValueError:
+            problems.append(
+                ValidationFailed(
+                    f"The page number '{raw_number}' must be a whole number of at least 1.",
+                    source={"parameter": "page[number]"},
+                )
+            )
+    if raw_size is not None:
+        try:
+            size = int(raw_size)
+            if not 1 <= size <= MAX_PAGE_SIZE:
+                raise ValueError
+        except ValueError:
+            problems.append(
+                ValidationFailed(
+                    f"The page size '{raw_size}' must be a whole number from 1 to {MAX_PAGE_SIZE}.",
+                    source={"parameter": "page[size]"},
+                )
+            )
+    if problems:
+        first = problems[0]
+        first.extra_errors = problems[1:]
+        raise first
+    return Paging(number, size)
+
+
