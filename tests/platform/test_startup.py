@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 from starlette.applications import Starlette
@@ -78,9 +79,10 @@ async def test_the_hot_routes_answer_before_fastapi_is_built(sqlite_platform: Pl
     user_id, vehicle_ids = await sqlite_platform.connect()
     signals = await http.get(f"/v3/vehicles/{vehicle_ids[0]}/signals", headers={**headers, "sc-user-id": user_id})
     assert signals.status_code == 200, signals.text
-    assert signals.headers["sc-request-id"]
     lock = await http.post(f"/v3/vehicles/{vehicle_ids[0]}/commands/security/lock", headers=headers)
-    assert lock.status_code < 500 and lock.headers["sc-request-id"]
+    assert lock.status_code < 500
+    ids = [signals.headers["sc-request-id"], lock.headers["sc-request-id"], wrong_method.headers["sc-request-id"]]
+    assert all(str(uuid.UUID(i)) == i and uuid.UUID(i).version == 4 for i in ids) and len(set(ids)) == 3
 
 
 async def test_the_openapi_document_describes_hot_and_mounted_routes(sqlite_platform: PlatformHarness) -> None:

@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     rest = BuiltOnFirstUse(lambda: build_rest_api(app))
     app = Starlette(
-        routes=[*iam.ROUTES, *signals.ROUTES, Mount("/", app=rest)],
+        routes=[*signals.ROUTES, *iam.ROUTES, Mount("/", app=rest)],
         middleware=[Middleware(common.RequestIdMiddleware)],
         exception_handlers=common.ERROR_HANDLERS,
         lifespan=lifespan,

