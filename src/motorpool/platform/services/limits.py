@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import NotFound, RateLimited, ValidationFailed
@@ -98,17 +98,13 @@ class MemoryBuckets:
     """Buckets in this process's memory (the least recently used dropped beyond ``size``)."""
 
     def __init__(self, size: int = 100_000) -> None:
-        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
-        self._size = size
+        self._buckets: LRUCache[str, Bucket] = LRUCache(maxsize=size)
 
     async def take(self, key: str, capacity: float, rate: float) -> float:
         now = time.monotonic()
         bucket = self._buckets.get(key)
         if bucket is None or bucket.capacity != capacity or bucket.rate != rate:
             bucket = self._buckets[key] = Bucket(capacity, rate, now)
-        self._buckets.move_to_end(key)
-        if len(self._buckets) > self._size:
-            self._buckets.popitem(last=False)
         return bucket.take(now)
 
     async def forget(self, key: str) -> None:

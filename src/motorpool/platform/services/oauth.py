@@ -16,7 +16,6 @@ import hmac
 import secrets
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from urllib.parse import parse_qsl, unquote
 
 import jwt
 import orjson
+from cachetools import LRUCache
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -120,8 +120,9 @@ class TokenService:
         self.audience = issuer + "/v3"
         self.ttl = ttl
         self.revoked: set[str] = revoked or set()
-        self._cache: OrderedDict[str, AccessClaims] = OrderedDict()
-        self._cache_size = cache_size
+        #: Verified tokens: a token is checked once, then looked up (its expiry and revocation
+        #: are checked on every use).
+        self._cache: LRUCache[str, AccessClaims] = LRUCache(maxsize=cache_size)
 
     def issue(self, application_id: str, client_id: str, now: float | None = None) -> tuple[str, int]:
         issued = int(now if now is not None else time.time())
@@ -175,8 +176,6 @@ class TokenService:
                 raw=payload,
             )
             self._cache[token] = cached
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
         if cached.expires_at <= moment:
             self._cache.pop(token, None)
             raise jwt.ExpiredSignatureError("token expired")

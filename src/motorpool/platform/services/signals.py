@@ -8,12 +8,12 @@ connection, permissions) run on every request; only the rendering is reused."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cachetools import FIFOCache
 
 from ..errors import ApiError, Incompatible, NotFound, PermissionDenied, ValidationFailed
 from ..sim import catalogue, units
@@ -160,13 +160,10 @@ class SignalService:
         self.origin = origin
         self.gate = gate
         self.clocks = clocks
-        self._snapshots: OrderedDict[tuple[str, int, int, str], _Snapshot] = OrderedDict()
-        self._bodies: OrderedDict[tuple[Any, ...], Rendered] = OrderedDict()
-        self._size = cache_size
-
-    def clear(self) -> None:
-        self._snapshots.clear()
-        self._bodies.clear()
+        # First in, first out: a rendering is keyed by its report's instant, so the oldest entries
+        # are the ones later reads no longer ask for.
+        self._snapshots: FIFOCache[tuple[str, int, int, str], _Snapshot] = FIFOCache(cache_size)
+        self._bodies: FIFOCache[tuple[Any, ...], Rendered] = FIFOCache(cache_size)
 
     async def read_list(
         self, request: VehicleRequest, unit_header: str | None, query: Mapping[str, str] | None
@@ -265,13 +262,8 @@ class SignalService:
             incapable_code=incapable_code,
             vehicle=_json(vehicle_resource(access.summary(), self.origin)),
         )
-        self._remember(self._snapshots, key, snapshot)
+        self._snapshots[key] = snapshot
         return snapshot
-
-    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-        cache[key] = value
-        if len(cache) > self._size:
-            cache.popitem(last=False)
 
     def list_signals(
         self, access: VehicleAccess, now_ms: int, system: str, page: int, size: int
@@ -317,7 +309,7 @@ class SignalService:
             fetched_at_ms=snapshot.fetched_at_ms,
             unit_system=system,
         )
-        self._remember(self._bodies, key, rendered)
+        self._bodies[key] = rendered
         return rendered
 
     def get_signal(self, access: VehicleAccess, code: str, now_ms: int, system: str) -> Rendered:

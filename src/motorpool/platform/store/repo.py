@@ -120,12 +120,6 @@ async def get_application_by_client_id(session: AsyncSession, client_id: str) ->
     return result.first()
 
 
-async def add_secret(session: AsyncSession, secret: ClientSecret) -> ClientSecret:
-    session.add(secret)
-    await session.flush()
-    return secret
-
-
 async def get_secret(session: AsyncSession, application_id: str, secret_id: str) -> ClientSecret | None:
     secret = await session.get(ClientSecret, secret_id)
     if secret is None or secret.application_id != application_id:
@@ -564,15 +558,6 @@ async def get_execution(
         )
     )
     return result.first()
-
-
-async def pending_executions(session: AsyncSession, vehicle_id: str) -> Sequence[CommandExecution]:
-    result = await session.scalars(
-        select(CommandExecution)
-        .where(CommandExecution.vehicle_id == vehicle_id, CommandExecution.status == "PENDING")
-        .order_by(CommandExecution.due_ms)
-    )
-    return result.all()
 
 
 async def finish_execution(
