@@ -25,6 +25,8 @@ LAZY_MODULES = (
     "motorpool.platform.api.commands",
     "motorpool.platform.api.connect",
     "motorpool.platform.services.connect",
+    "motorpool.platform.services.connect_requests",
+    "motorpool.platform.api.connect_pages",
     "jinja2",
     "alembic",
     "rich",

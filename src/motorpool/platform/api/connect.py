@@ -16,7 +16,8 @@ from starlette.formparsers import MultiPartException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from ..services.connect import CSRF_COOKIE, Connect, ErrorPage, Outcome, Redirect, new_csrf_cookie
+from ..services.connect import CSRF_COOKIE, Connect, new_csrf_cookie
+from ..services.connect_outcomes import ErrorPage, Outcome, Redirect
 from .common import platform_of
 from .connect_pages import template_of
 

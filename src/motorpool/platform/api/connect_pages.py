@@ -1,4 +1,4 @@
-"""How Connect's pages look: each page the flow asks for (:mod:`..services.connect`) as a
+"""How Connect's pages look: each page the flow asks for (:mod:`..services.connect_outcomes`) as a
 template and the context it renders with — titles, brand monograms and labels."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import zlib
 from dataclasses import asdict
 from typing import Any
 
-from ..services.connect import (
+from ..services.connect_outcomes import (
     Brand,
     BrandPage,
     ConfirmPage,

@@ -1,9 +1,9 @@
 """Connect's rules: the consent flow a vehicle owner walks through to share vehicles.
 
-``GET /oauth/authorize`` is validated here, then each page posts back a signed, time-limited
-*flow* (what was asked, which step comes next, who logged in) and a CSRF token bound to a cookie.
-Every function returns an :class:`Outcome` — a page to show, a redirect to the application, or an
-error page — so the HTTP layer only renders it.
+``GET /oauth/authorize`` is validated (:mod:`.connect_requests`), then each page posts back a
+signed, time-limited *flow* (what was asked, which step comes next, who logged in) and a CSRF
+token bound to a cookie. Every step answers an outcome (:mod:`.connect_outcomes`) — a page to show,
+a redirect to the application, or an error page — which the HTTP layer renders.
 
 Who may go where:
 
@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,6 +34,39 @@ from ..store import repo
 from ..store.models import Application, AuthorizationCode, Vehicle
 from . import grants
 from .clocks import ClockBook
+from .connect_outcomes import (
+    Brand,
+    BrandPage,
+    ConfirmPage,
+    DonePage,
+    FlowForm,
+    LoginPage,
+    Outcome,
+    Page,
+    PermissionChoice,
+    PermissionsPage,
+    Redirect,
+    Step,
+    VehicleChoice,
+    VehiclesPage,
+)
+from .connect_requests import (
+    AUTHORIZE_PARAMS,
+    REAUTH_PARAMS,
+    AuthorizeRequest,
+    InvalidRequest,
+    ReauthRequest,
+    Refused,
+    authorize_params,
+    failure,
+    make_code,
+    parse_external_id,
+    parse_flags,
+    resolve_application,
+    resolve_redirect_uri,
+    single_values,
+    with_query,
+)
 from .grants import MODES, Mode
 from .oauth import CODE_TTL, hash_code
 
@@ -45,225 +76,8 @@ CSRF_COOKIE = "motorpool_connect_csrf"
 FLOW_SALT = "connect-flow"
 CSRF_SALT = "connect-csrf"
 
-PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-VIN = re.compile(r"^[A-Za-z0-9]{17}$")
-FLAG = re.compile(r"^[A-Za-z0-9_\-]+:\S+$")
-MAX_IDENTIFIER = 255
 MAX_PASSWORD = 1024
-AUTHORIZE_PARAMS = (
-    "response_type", "client_id", "application_id", "redirect_uri", "scope", "state",
-    "approval_prompt", "mode", "make", "single_select", "single_select_vin", "flags", "user",
-    "external_id", "code_challenge", "code_challenge_method",
-)  # fmt: skip
-REAUTH_PARAMS = (
-    "response_type", "client_id", "application_id", "vehicle_id", "redirect_uri", "state",
-    "external_id", "user", "flags",
-)  # fmt: skip
-
-Step = Literal["brand", "login", "vehicles", "permissions", "confirm"]
 AUTHORIZE_STEPS: tuple[Step, ...] = ("brand", "login", "vehicles", "permissions")
-
-
-# --- outcomes ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Brand:
-    code: str
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
-class VehicleChoice:
-    """A vehicle as an owner sees it on a page, and whether it can share what was asked."""
-
-    id: str
-    year: int
-    brand: Brand
-    model: str
-    nickname: str
-    vin: str
-    powertrain: str
-    compatible: bool
-    #: The required permissions it cannot grant (why it is not compatible, when it is not).
-    missing: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PermissionChoice:
-    name: str
-    #: What the permission lets the application do (None: the catalogue has no words for it).
-    description: str | None
-    required: bool
-    checked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FlowForm:
-    """What every page of a flow carries: the sealed flow, the CSRF token, where it stands."""
-
-    flow: str
-    csrf_token: str
-    step: Step
-    step_number: int
-    step_count: int
-    application_name: str
-    mode: str
-    reauth: bool
-
-
-@dataclass(frozen=True)
-class BrandPage:
-    form: FlowForm
-    brands: list[Brand]
-    error: str | None = None
-    status: int = 200
-
-
-@dataclass(frozen=True)
-class LoginPage:
-    form: FlowForm
-    #: The brand chosen before, if any (the page shows its sign-in).
-    brand: Brand | None
-    email: str = ""
-    error: str | None = None
-    status: int = 200
-
-
-@dataclass(frozen=True)
-class VehiclesPage:
-    form: FlowForm
-    vehicles: list[VehicleChoice]
-    single_select: bool
-    error: str | None = None
-    status: int = 200
-
-
-@dataclass(frozen=True)
-class PermissionsPage:
-    form: FlowForm
-    vehicles: list[VehicleChoice]
-    permissions: list[PermissionChoice]
-    error: str | None = None
-    status: int = 200
-
-
-@dataclass(frozen=True)
-class ConfirmPage:
-    """Re-authentication: the vehicle and what is approved again."""
-
-    form: FlowForm
-    vehicle: VehicleChoice
-    permissions: list[PermissionChoice]
-    status: int = 200
-
-
-@dataclass(frozen=True)
-class DonePage:
-    """The end of a re-authentication that has nowhere to redirect."""
-
-    application_name: str
-    approved: bool
-    status: int = 200
-
-
-Page = BrandPage | LoginPage | VehiclesPage | PermissionsPage | ConfirmPage | DonePage
-
-
-@dataclass(frozen=True)
-class Redirect:
-    """Back to the application (always its registered redirect URI)."""
-
-    location: str
-
-
-@dataclass(frozen=True)
-class ErrorPage:
-    """A dead end shown to the owner: nothing can be sent back to the application."""
-
-    title: str
-    message: str
-    status: int = 400
-
-
-Outcome = Page | Redirect | ErrorPage
-
-
-class Refused(Exception):
-    """The request cannot be trusted enough to redirect anywhere: show an error page."""
-
-    def __init__(self, message: str, title: str = "This link does not work", status: int = 400):
-        super().__init__(message)
-        self.page = ErrorPage(title, message, status)
-
-
-class InvalidRequest(Exception):
-    """A bad parameter from an identified application: redirect with ``invalid_request``."""
-
-
-# --- redirect URLs ----------------------------------------------------------------------------
-
-
-def with_query(uri: str, params: Sequence[tuple[str, str]]) -> str:
-    """``uri`` with ``params`` appended to its query, keeping any query it already has."""
-    parts = urlsplit(uri)
-    extra = urlencode(list(params), quote_via=quote)
-    query = f"{parts.query}&{extra}" if parts.query and extra else parts.query or extra
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
-def failure(
-    redirect_uri: str, state: str | None, error: str, description: str, **extra: str
-) -> Redirect:
-    params = [("error", error), ("error_description", description)]
-    if state is not None:
-        params.append(("state", state))
-    params += list(extra.items())
-    return Redirect(with_query(redirect_uri, params))
-
-
-# --- the validated requests -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuthorizeRequest:
-    """``GET /oauth/authorize``, validated. Carried (signed) from page to page."""
-
-    application_id: str
-    application_name: str
-    redirect_uri: str
-    state: str | None
-    mode: Mode
-    #: Every requested permission, in the order asked, without duplicates.
-    scope: list[str]
-    #: The ``required:`` ones among them.
-    required: list[str]
-    approval_prompt: Literal["auto", "force"]
-    make: str | None
-    single_select: bool
-    single_select_vin: str | None
-    flags: dict[str, str]
-    user: str | None
-    external_id: str | None
-    clear_external_id: bool
-    code_challenge: str | None
-
-
-@dataclass(frozen=True)
-class ReauthRequest:
-    """``GET /oauth/reauthenticate``, validated."""
-
-    application_id: str
-    application_name: str
-    #: None only with ``response_type=none``: the flow ends on a completion page.
-    redirect_uri: str | None
-    response_type: Literal["vehicle_id", "none"]
-    vehicle_id: str
-    state: str | None
-    mode: Mode
-    make: str
-    external_id: str | None
-    clear_external_id: bool
 
 
 @dataclass
@@ -358,185 +172,6 @@ def _one(form: Mapping[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-# --- parameter parsing ------------------------------------------------------------------------
-
-
-def _single_values(
-    query: Sequence[tuple[str, str]], known: Sequence[str]
-) -> tuple[dict[str, str], list[str]]:
-    """Known parameters as a dict, and the names of those given more than once."""
-    values: dict[str, str] = {}
-    repeated: list[str] = []
-    for name, value in query:
-        if name not in known:
-            continue  # unknown parameters are ignored, as OAuth servers must (RFC 6749 §3.1)
-        if name in values:
-            repeated.append(name)
-        values[name] = value
-    return values, repeated
-
-
-async def resolve_application(
-    session: AsyncSession, client_id: str | None, application_id: str | None
-) -> Application:
-    """The application named by ``client_id`` or ``application_id`` (both must agree)."""
-    if not client_id and not application_id:
-        raise Refused("The link is missing the application's client_id or application_id.")
-    app: Application | None = None
-    if client_id:
-        app = await repo.get_application_by_client_id(session, client_id)
-        if app is None:
-            raise Refused("No application is registered with this client_id.")
-    if application_id:
-        by_id = await repo.get_application(session, application_id)
-        if by_id is None:
-            raise Refused("No application is registered with this application_id.")
-        if app is not None and app.id != by_id.id:
-            raise Refused("client_id and application_id name two different applications.")
-        app = by_id
-    assert app is not None
-    return app
-
-
-def resolve_redirect_uri(
-    app: Application, given: str | None, *, optional: bool = False
-) -> str | None:
-    """The exact registered redirect URI, or the first registered one when none is given."""
-    if given is None:
-        if optional:
-            return None
-        if not app.redirect_uris:
-            raise Refused("This application has no registered redirect URI.")
-        return str(app.redirect_uris[0])
-    # Exact string comparison: a trailing slash, a port, a scheme or a query all differ.
-    if given not in app.redirect_uris:
-        raise Refused(
-            "The redirect_uri is not registered for this application, so Connect will not send "
-            "you there. The application's developer must register it exactly as used.",
-            title="Unregistered redirect URI",
-        )
-    return given
-
-
-def parse_scope(raw: str | None) -> tuple[list[str], list[str]]:
-    """``scope`` as (every permission, the required ones); InvalidRequest when unusable."""
-    if raw is None or not raw.strip():
-        raise InvalidRequest(
-            "scope is required: list the permissions to request, separated by spaces."
-        )
-    scope: list[str] = []
-    required: list[str] = []
-    unknown: list[str] = []
-    for item in raw.split():
-        is_required = item.startswith("required:")
-        name = item.removeprefix("required:")
-        if name not in PERMISSIONS:
-            unknown.append(name)
-            continue
-        if name not in scope:
-            scope.append(name)
-        if is_required and name not in required:
-            required.append(name)
-    if unknown:
-        raise InvalidRequest(f"Unknown permission(s) in scope: {', '.join(unknown)}.")
-    return scope, required
-
-
-def parse_flags(raw: str | None) -> dict[str, str]:
-    """``flags`` as ``{flag: value}`` from space-separated ``flag:value`` pairs."""
-    flags: dict[str, str] = {}
-    for item in (raw or "").split():
-        if not FLAG.match(item):
-            raise InvalidRequest(f"flags must be space-separated flag:value pairs; got '{item}'.")
-        name, _, value = item.partition(":")
-        flags[name] = value
-    return flags
-
-
-def parse_external_id(raw: str | None) -> tuple[str | None, bool]:
-    """(the external id, whether to clear it): ``external_id=null`` clears a stored one."""
-    if raw is None:
-        return None, False
-    if raw == "null":
-        return None, True
-    if not raw.strip() or len(raw) > MAX_IDENTIFIER:
-        raise InvalidRequest(f"external_id must be 1 to {MAX_IDENTIFIER} characters.")
-    return raw, False
-
-
-def parse_bool(raw: str | None, name: str) -> bool:
-    if raw is None or raw.lower() == "false":
-        return False
-    if raw.lower() == "true":
-        return True
-    raise InvalidRequest(f"{name} must be true or false.")
-
-
-def make_code(raw: str) -> str | None:
-    """The catalogue code of a make given by code or display name ("TESLA", "Tesla")."""
-    wanted = raw.strip().lower()
-    for make in catalogue.makes():
-        if make.code.lower() == wanted or make.name.lower() == wanted:
-            return str(make.code)
-    return None
-
-
-def _authorize_params(
-    app: Application, redirect_uri: str, values: dict[str, str]
-) -> AuthorizeRequest:
-    if values.get("response_type") != "code":
-        raise InvalidRequest("response_type must be 'code'.")
-    mode = values.get("mode", "live")
-    if mode not in MODES:
-        raise InvalidRequest("mode must be live, simulated or test.")
-    approval_prompt = values.get("approval_prompt", "auto")
-    if approval_prompt not in ("auto", "force"):
-        raise InvalidRequest("approval_prompt must be auto or force.")
-    scope, required = parse_scope(values.get("scope"))
-    make: str | None = None
-    if values.get("make"):
-        make = make_code(values["make"])
-        if make is None:
-            raise InvalidRequest(f"make '{values['make']}' is not a supported brand.")
-    single_select = parse_bool(values.get("single_select"), "single_select")
-    vin = values.get("single_select_vin")
-    if vin is not None:
-        if not VIN.match(vin):
-            raise InvalidRequest("single_select_vin must be a 17-character VIN.")
-        if not single_select:
-            raise InvalidRequest("single_select_vin requires single_select=true.")
-        vin = vin.upper()
-    user = values.get("user")
-    if user is not None and len(user) > MAX_IDENTIFIER:
-        raise InvalidRequest(f"user must be at most {MAX_IDENTIFIER} characters.")
-    external_id, clear_external_id = parse_external_id(values.get("external_id"))
-    challenge = values.get("code_challenge")
-    method = values.get("code_challenge_method")
-    if challenge is not None or method is not None:
-        if method != "S256":
-            raise InvalidRequest("code_challenge_method must be S256.")
-        if challenge is None or not PKCE_CHALLENGE.match(challenge):
-            raise InvalidRequest("code_challenge must be 43 to 128 URL-safe characters (RFC 7636).")
-    return AuthorizeRequest(
-        application_id=app.id,
-        application_name=app.name,
-        redirect_uri=redirect_uri,
-        state=values.get("state"),
-        mode=mode,
-        scope=scope,
-        required=required,
-        approval_prompt=approval_prompt,  # type: ignore[arg-type]
-        make=make,
-        single_select=single_select,
-        single_select_vin=vin,
-        flags=parse_flags(values.get("flags")),
-        user=user,
-        external_id=external_id,
-        clear_external_id=clear_external_id,
-        code_challenge=challenge,
-    )
-
-
 # --- what the pages show -----------------------------------------------------------------------
 
 
@@ -601,7 +236,7 @@ class Connect:
 
     async def authorize(self, query: Sequence[tuple[str, str]], cookie_token: str) -> Outcome:
         """``GET /oauth/authorize``: validate, then show the first page."""
-        values, repeated = _single_values(query, AUTHORIZE_PARAMS)
+        values, repeated = single_values(query, AUTHORIZE_PARAMS)
         try:
             async with self.sessions() as session:
                 for trusted in ("client_id", "application_id", "redirect_uri"):
@@ -618,7 +253,7 @@ class Connect:
         try:
             if repeated:
                 raise InvalidRequest(f"Parameter(s) given more than once: {', '.join(repeated)}.")
-            request = _authorize_params(app, redirect_uri, values)
+            request = authorize_params(app, redirect_uri, values)
         except InvalidRequest as problem:
             return failure(redirect_uri, state, "invalid_request", str(problem))
         flow = Flow(
@@ -632,7 +267,7 @@ class Connect:
 
     async def reauthenticate(self, query: Sequence[tuple[str, str]], cookie_token: str) -> Outcome:
         """``GET /oauth/reauthenticate``: the owner logs in again and re-approves one vehicle."""
-        values, repeated = _single_values(query, REAUTH_PARAMS)
+        values, repeated = single_values(query, REAUTH_PARAMS)
         try:
             async with self.sessions() as session:
                 for trusted in ("client_id", "application_id", "redirect_uri", "response_type"):

@@ -1,0 +1,131 @@
+"""What Connect answers each step of its flow with: a page to show (with what it shows, not how),
+a redirect back to the application, or an error page. The HTTP layer renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Step = Literal["brand", "login", "vehicles", "permissions", "confirm"]
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleChoice:
+    """A vehicle as an owner sees it on a page, and whether it can share what was asked."""
+
+    id: str
+    year: int
+    brand: Brand
+    model: str
+    nickname: str
+    vin: str
+    powertrain: str
+    compatible: bool
+    #: The required permissions it cannot grant (why it is not compatible, when it is not).
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionChoice:
+    name: str
+    #: What the permission lets the application do (None: the catalogue has no words for it).
+    description: str | None
+    required: bool
+    checked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FlowForm:
+    """What every page of a flow carries: the sealed flow, the CSRF token, where it stands."""
+
+    flow: str
+    csrf_token: str
+    step: Step
+    step_number: int
+    step_count: int
+    application_name: str
+    mode: str
+    reauth: bool
+
+
+@dataclass(frozen=True)
+class BrandPage:
+    form: FlowForm
+    brands: list[Brand]
+    error: str | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class LoginPage:
+    form: FlowForm
+    #: The brand chosen before, if any (the page shows its sign-in).
+    brand: Brand | None
+    email: str = ""
+    error: str | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class VehiclesPage:
+    form: FlowForm
+    vehicles: list[VehicleChoice]
+    single_select: bool
+    error: str | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class PermissionsPage:
+    form: FlowForm
+    vehicles: list[VehicleChoice]
+    permissions: list[PermissionChoice]
+    error: str | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class ConfirmPage:
+    """Re-authentication: the vehicle and what is approved again."""
+
+    form: FlowForm
+    vehicle: VehicleChoice
+    permissions: list[PermissionChoice]
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class DonePage:
+    """The end of a re-authentication that has nowhere to redirect."""
+
+    application_name: str
+    approved: bool
+    status: int = 200
+
+
+Page = BrandPage | LoginPage | VehiclesPage | PermissionsPage | ConfirmPage | DonePage
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Back to the application (always its registered redirect URI)."""
+
+    location: str
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    """A dead end shown to the owner: nothing can be sent back to the application."""
+
+    title: str
+    message: str
+    status: int = 400
+
+
+Outcome = Page | Redirect | ErrorPage
