@@ -188,7 +188,8 @@ def _up_credentials(settings: Any, first: Any) -> dict[str, str]:
     """The development application's credentials: from this first start, else from the env
     file first start wrote, else from the environment."""
     if first is not None:
-        return first.env(settings.origin)
+        written: dict[str, str] = first.env(settings.origin)
+        return written
     values = _dotenv(settings.env_file) if settings.env_file else {}
     for name in ("SMARTCAR_CLIENT_ID", "SMARTCAR_CLIENT_SECRET", "MOTORPOOL_APPLICATION_ID", "MOTORPOOL_ADMIN_TOKEN"):
         if not values.get(name) and os.environ.get(name):

@@ -3,6 +3,7 @@ writes the body in the documented shape (v3 ``errors[]`` plus the flat v2 fields
 
 from __future__ import annotations
 
+from types import EllipsisType
 from typing import Any
 
 DOCS = "https://smartcar.com/docs/errors/api-errors"
@@ -55,9 +56,9 @@ class ApiError(Exception):
         self,
         detail: str,
         *,
-        code: str | None = ...,  # type: ignore[assignment]
+        code: str | None | EllipsisType = ...,
         status: int | None = None,
-        resolution: str | None = ...,  # type: ignore[assignment]
+        resolution: str | None | EllipsisType = ...,
         suggested_user_message: str | None = None,
         headers: dict[str, str] | None = None,
         extra_errors: list[ApiError] | None = None,
@@ -65,11 +66,11 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(detail)
         self.detail = detail
-        if code is not ...:
+        if not isinstance(code, EllipsisType):  # ``...``: the class's own code
             self.code = code
         if status is not None:
             self.status = status
-        if resolution is not ...:
+        if not isinstance(resolution, EllipsisType):
             self.resolution = resolution
         if suggested_user_message is not None:
             self.suggested_user_message = suggested_user_message

@@ -4,7 +4,7 @@ a request."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from random import getrandbits
 from typing import Any
 
@@ -23,7 +23,7 @@ REQUEST_ID = "motorpool.request_id"
 JSON = "application/json"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
-Handler = Callable[[Request, Exception], Awaitable[Response]]
+Handler = Callable[[Request, Any], Coroutine[Any, Any, Response]]
 
 _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
@@ -144,7 +144,7 @@ async def _on_crash(request: Request, exc: Exception) -> Response:
 #: The one table of error handlers, given to the platform's app and to the FastAPI app mounted in
 #: it (each app answers the errors raised below it). ``Exception`` is the last resort: a 500 in
 #: the documented shape, never a stack trace.
-ERROR_HANDLERS: dict[Any, Handler] = {
+ERROR_HANDLERS: dict[int | type[Exception], Handler] = {
     ApiError: _on_api_error,
     OAuthError: _on_oauth_error,
     StarletteHTTPException: _on_http_error,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 VID = "36ab27d0-fd9d-4455-823a-ce30af709ffc"
 UID = "725146a3-69f4-46c8-965d-54b3b6f81eb7"
@@ -135,7 +136,7 @@ class PageLinks(_Open):
     last: str
 
 
-_CONNECTION_EXAMPLE = {
+_CONNECTION_EXAMPLE: JsonDict = {
     "id": CID,
     "type": "connection",
     "attributes": {
@@ -150,7 +151,7 @@ _CONNECTION_EXAMPLE = {
     "meta": {"createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-02T00:00:00.000Z"},
     "links": {"self": f"http://127.0.0.1:4000/v3/connections/{CID}"},
 }
-_FLAT_EXAMPLE = {
+_FLAT_EXAMPLE: JsonDict = {
     "id": CID,
     "vehicleId": VID,
     "userId": UID,
@@ -247,7 +248,7 @@ class SignalResource(_Open):
     links: dict[str, str]
 
 
-_SIGNAL_EXAMPLE = {
+_SIGNAL_EXAMPLE: JsonDict = {
     "id": "odometer-traveleddistance",
     "type": "signal",
     "attributes": {

@@ -25,7 +25,6 @@ from ..store import repo
 #: Smartcar's documented default for an application: 120 requests, refilling 2 per minute.
 SMARTCAR_REQUESTS = 120
 SMARTCAR_REFILL_PER_MINUTE = 2.0
-_UNKNOWN = object()
 log = logging.getLogger("motorpool.platform.limits")
 
 
@@ -178,9 +177,8 @@ class RateLimiter:
         self._limits.clear()
 
     async def limit(self, application_id: str) -> RateLimit | None:
-        cached = self._limits.get(application_id, _UNKNOWN)
-        if cached is not _UNKNOWN:
-            return cached  # type: ignore[return-value]
+        if application_id in self._limits:
+            return self._limits[application_id]
         async with self.sessions() as session:
             exists, stored = await repo.read_rate_limit(session, application_id)
         limit = RateLimit.from_dict(stored) if exists and stored else None
@@ -197,12 +195,12 @@ class RateLimiter:
 
     async def admit(self, application_id: str, vehicle_id: str | None = None) -> None:
         """Let a request through, or refuse it with 429 and ``retry-after``."""
-        cached = self._limits.get(application_id, _UNKNOWN)
-        if cached is None:
-            return  # the common case: no limits
-        limit = await self.limit(application_id) if cached is _UNKNOWN else cached
+        try:
+            limit = self._limits[application_id]
+        except KeyError:
+            limit = await self.limit(application_id)
         if limit is None:
-            return
+            return  # the common case: no limits
         if limit.requests is not None and limit.refill_per_minute is not None:
             wait = await self.buckets.take(f"app:{application_id}", limit.requests, limit.refill_per_minute / 60)
             if wait:

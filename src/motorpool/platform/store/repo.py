@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -57,6 +57,12 @@ async def bump_generation(session: AsyncSession) -> None:
 async def read_generation(session: AsyncSession) -> int:
     value = await session.scalar(select(CacheGeneration.value).where(CacheGeneration.name == "access"))
     return int(value or 0)
+
+
+async def _changed_rows(session: AsyncSession, statement: Update) -> int:
+    """Run an UPDATE; how many rows it changed."""
+    result = await session.execute(statement)
+    return cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor's
 
 
 def aware(moment: datetime | None) -> datetime | None:
@@ -212,14 +218,15 @@ async def save_vehicle_state(
     session: AsyncSession, vehicle_id: str, state: dict[str, Any], expected_version: int
 ) -> bool:
     """Compare-and-set the state record; False when another writer got there first."""
-    result = await session.execute(
+    changed = await _changed_rows(
+        session,
         update(Vehicle)
         .where(Vehicle.id == vehicle_id, Vehicle.version == expected_version)
-        .values(state=state, version=expected_version + 1)
+        .values(state=state, version=expected_version + 1),
     )
-    if result.rowcount:
+    if changed:
         await bump_generation(session)
-    return bool(result.rowcount)
+    return bool(changed)
 
 
 # --- users and connections --------------------------------------------------------------------
@@ -385,12 +392,13 @@ async def add_code(session: AsyncSession, code: AuthorizationCode) -> None:
 
 async def claim_code(session: AsyncSession, code_hash: str, now: datetime) -> AuthorizationCode | None:
     """Mark a code used and return it; None when unknown or already used (single use)."""
-    result = await session.execute(
+    changed = await _changed_rows(
+        session,
         update(AuthorizationCode)
         .where(AuthorizationCode.code_hash == code_hash, AuthorizationCode.used_at.is_(None))
-        .values(used_at=now)
+        .values(used_at=now),
     )
-    if not result.rowcount:
+    if not changed:
         return None
     return await session.get(AuthorizationCode, code_hash)
 
@@ -531,12 +539,13 @@ async def read_clock(session: AsyncSession, application_id: str) -> tuple[bool, 
 
 async def write_clock(session: AsyncSession, application_id: str, clock: dict[str, Any] | None) -> bool:
     """Store an application's clock; every process drops its cached clocks and snapshots."""
-    result = await session.execute(
-        update(Application).where(Application.id == application_id).values(clock=clock)
+    changed = await _changed_rows(
+        session,
+        update(Application).where(Application.id == application_id).values(clock=clock),
     )
-    if result.rowcount:
+    if changed:
         await bump_generation(session)
-    return bool(result.rowcount)
+    return bool(changed)
 
 
 # --- command executions -----------------------------------------------------------------------
@@ -591,9 +600,10 @@ async def read_rate_limit(session: AsyncSession, application_id: str) -> tuple[b
 
 async def write_rate_limit(session: AsyncSession, application_id: str, limit: dict[str, Any] | None) -> bool:
     """Store an application's rate limits; every process drops its cached copy."""
-    result = await session.execute(
-        update(Application).where(Application.id == application_id).values(rate_limit=limit)
+    changed = await _changed_rows(
+        session,
+        update(Application).where(Application.id == application_id).values(rate_limit=limit),
     )
-    if result.rowcount:
+    if changed:
         await bump_generation(session)
-    return bool(result.rowcount)
+    return bool(changed)
