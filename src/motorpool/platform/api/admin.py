@@ -18,6 +18,7 @@ from ..services.connections import parse_uuid
 from ..services.limits import SMARTCAR_REFILL_PER_MINUTE, SMARTCAR_REQUESTS, RateLimit
 from ..services.oauth import bearer_token
 from ..sim import plans
+from ..sim.state import Charger, VehicleState
 from ..store import repo
 from ..store.models import Application, ClientSecret, Owner, Vehicle
 from .common import json_response, platform_of
@@ -307,9 +308,11 @@ async def plug_vehicle(request: Request, vehicle_id: str, body: PlugRequest) -> 
     if not body.plugged:
         return await _steer(request, vehicle_id, plans.unplug)
 
-    def plug(spec: Any, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+    def plug(spec: Any, seed: int, state: VehicleState, now: int) -> VehicleState:
         # A given power overrides the charger where the car stands (home wallbox or public post).
-        charger = {**plans.default_charger(spec, state), "kw": body.kw} if body.kw else None
+        charger: Charger | None = (
+            {**plans.default_charger(spec, state), "kw": body.kw} if body.kw else None
+        )
         return plans.plug_in(spec, seed, state, now, charger, start=body.start)
 
     return await _steer(request, vehicle_id, plug)
@@ -329,7 +332,7 @@ async def drive_vehicle(request: Request, vehicle_id: str, body: DriveRequest) -
     if (body.latitude is None) != (body.longitude is None):
         raise ValidationFailed("Give both latitude and longitude, or neither.", source={"parameter": "latitude"})
 
-    def drive(spec: Any, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+    def drive(spec: Any, seed: int, state: VehicleState, now: int) -> VehicleState:
         target = (body.latitude, body.longitude) if body.latitude is not None else state.get("destination")
         if target is None or target[0] is None:
             raise ValueError("No destination: give latitude and longitude, or set one with navigation/set-destination.")

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from ..errors import ValidationFailed
 from ..services import commands as command_rules
+from ..sim.state import ChargeTimer, CommandParameters
 from . import schemas
 from .common import json_response, platform_of
 from .vehicles import _signal_access
@@ -130,7 +131,7 @@ async def _execute(request: Request, permission: str, action: command_rules.Acti
 
 
 async def _command(request: Request, permission: str, command_type: str,
-                   parameters: dict[str, Any] | None = None) -> Response:
+                   parameters: CommandParameters | None = None) -> Response:
     return await _execute(request, permission, command_rules.command_action(command_type, parameters))
 
 
@@ -212,7 +213,7 @@ async def get_execution(vehicle_id: str, execution_id: str, request: Request) ->
 # --- charge schedules --------------------------------------------------------------------------
 
 
-def _timer(schedule_type: str, location: Location, windows: list[tuple[Window, list[str]]]) -> dict[str, Any]:
+def _timer(schedule_type: str, location: Location, windows: list[tuple[Window, list[str]]]) -> ChargeTimer:
     """A ``charge-chargetimers`` LOCATION timer, as the signal shows it."""
     return {
         "type": "LOCATION",
