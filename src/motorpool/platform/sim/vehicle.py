@@ -244,7 +244,6 @@ class Trip:
 
     average_kph: float
     phase: float
-    km_planned: float
     km_reachable: float
     hours: float
     electric_km: float  # how much of the reachable distance runs on the battery
@@ -263,7 +262,7 @@ def trip_of(spec: ModelSpec, state: VehicleState, activity: DrivingActivity) -> 
         fuel_km = (state["fuel_l"] or 0.0) / (spec.l_per_100km * factor / 100.0)
     reachable = min(km, electric_km + fuel_km)
     hours = physics.hours_to_cover(kph, phase, reachable)
-    return Trip(kph, phase, km, reachable, hours, min(electric_km, reachable))
+    return Trip(kph, phase, reachable, hours, min(electric_km, reachable))
 
 
 @dataclass(slots=True)
