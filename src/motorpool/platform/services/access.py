@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..sim.state import VehicleState
 from ..sim.vehicle import report_interval_ms
 from ..store import repo
 from .limits import RateLimiter
@@ -57,7 +58,7 @@ class VehicleAccess:
     powertrain: str
     mode: str
     seed: int
-    state: dict[str, Any]
+    state: VehicleState
     version: int
     #: How often the vehicle reports in the state's activity, the offset of its reports (so a
     #: fleet does not report in lockstep), and when the state was written: what the read path
@@ -78,7 +79,7 @@ class VehicleAccess:
 
     @classmethod
     def of(cls, application_id: str, user_id: str, row: repo.AccessRow) -> VehicleAccess:
-        state = row.state
+        state = cast(VehicleState, row.state)  # the JSON column holds a state record
         interval = report_interval_ms(state)
         at = state.get("at")
         return cls(

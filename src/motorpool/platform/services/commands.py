@@ -12,9 +12,8 @@ first read, command or execution lookup whose instant reaches it."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,14 +29,12 @@ from ..sim import catalogue, plans, remote
 from ..sim.catalogue import ModelSpec
 from ..sim.plans import SimulationRefused
 from ..sim.signals import permissions_for
+from ..sim.state import ChargeTimer, CommandParameters, Plan, VehicleState
 from ..sim.vehicle import contact
 from ..store import repo
 from ..store.models import CommandExecution, Vehicle
 from .access import VehicleAccess
 from .clocks import ClockBook, iso_ms
-
-#: A plan: (spec, seed, state, now_ms) → the new state, or SimulationRefused.
-Plan = Callable[[ModelSpec, int, dict[str, Any], int], dict[str, Any]]
 
 COMMAND_EXECUTION = "command-execution"
 SCHEDULE_EXECUTION = "charge-schedule-execution"
@@ -83,12 +80,12 @@ class Action:
     ``attributes`` are the wire attributes of the answer (without status and mode)."""
 
     command: str
-    parameters: dict[str, Any]
+    parameters: CommandParameters
     execution_type: str
     attributes: dict[str, Any]
 
 
-def command_action(command_type: str, parameters: dict[str, Any] | None = None) -> Action:
+def command_action(command_type: str, parameters: CommandParameters | None = None) -> Action:
     attributes: dict[str, Any] = {"commandType": command_type}
     if parameters:
         attributes["parameters"] = parameters
@@ -106,7 +103,7 @@ class ChargeWindow:
 
 def _location_timer(
     schedule_type: str, latitude: float, longitude: float, windows: list[ChargeWindow]
-) -> dict[str, Any]:
+) -> ChargeTimer:
     """A ``charge-chargetimers`` LOCATION timer, as the signal shows it."""
     return {
         "type": "LOCATION",
@@ -248,7 +245,7 @@ class CommandService:
         return execution_body(execution, self.origin)
 
     @staticmethod
-    def _run(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, action: Action) -> dict[str, Any]:
+    def _run(spec: ModelSpec, seed: int, state: VehicleState, now: int, action: Action) -> VehicleState:
         try:
             return plans.run_command(spec, seed, state, now, action.command, action.parameters)
         except SimulationRefused as refused:
@@ -259,7 +256,7 @@ class CommandService:
             raise ValidationFailed(str(invalid)) from None
 
     @classmethod
-    def _dry_run(cls, spec: ModelSpec, seed: int, state: dict[str, Any], now: int, action: Action) -> None:
+    def _dry_run(cls, spec: ModelSpec, seed: int, state: VehicleState, now: int, action: Action) -> None:
         """Refuse at once what no wake-up can change (an incapable car, bad input); the car's
         state when it wakes decides the rest."""
         try:
@@ -269,7 +266,7 @@ class CommandService:
 
     # --- steering and shared steps ------------------------------------------------------------
 
-    async def steer(self, vehicle_id: str, plan: Plan) -> dict[str, Any]:
+    async def steer(self, vehicle_id: str, plan: Plan) -> VehicleState:
         """Apply an operator's plan (the admin API) at the vehicle's application's now."""
         for _attempt in range(3):
             async with self.sessions() as session, session.begin():
@@ -290,7 +287,7 @@ class CommandService:
 
     async def _load_settled(
         self, session: AsyncSession, vehicle_id: str, now: int, vehicle: Vehicle | None = None
-    ) -> tuple[Vehicle, ModelSpec, dict[str, Any]]:
+    ) -> tuple[Vehicle, ModelSpec, VehicleState]:
         """The vehicle, its model, and its state with every queued command due by ``now`` applied
         (their executions are completed in the same transaction)."""
         if vehicle is None:
@@ -298,7 +295,8 @@ class CommandService:
         if vehicle is None:
             raise NotFound("The vehicle does not exist.", code="PATH")
         spec = model_of(vehicle.make, vehicle.model)
-        state, outcomes = plans.resolve_due(spec, vehicle.seed, vehicle.state, now)
+        stored = cast(VehicleState, vehicle.state)  # the JSON column holds a state record
+        state, outcomes = plans.resolve_due(spec, vehicle.seed, stored, now)
         for execution_id, completed, refused in outcomes:
             await repo.finish_execution(
                 session, execution_id,

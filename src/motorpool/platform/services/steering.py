@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from ..errors import ValidationFailed
 from ..sim import plans
 from ..sim.catalogue import ModelSpec
-from .commands import CommandService, Plan
+from ..sim.state import Charger, JsonObject, Plan, VehicleState
+from .commands import CommandService
 from .params import parse_uuid
 
 
@@ -44,8 +44,8 @@ class Steering:
         if not plugged:
             return await self._apply(vehicle_id, plans.unplug)
 
-        def plug_in(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
-            charger = {**plans.default_charger(spec, state), "kw": kw} if kw else None
+        def plug_in(spec: ModelSpec, seed: int, state: VehicleState, now: int) -> VehicleState:
+            charger: Charger | None = {**plans.default_charger(spec, state), "kw": kw} if kw else None
             return plans.plug_in(spec, seed, state, now, charger, start=start)
 
         return await self._apply(vehicle_id, plug_in)
@@ -65,7 +65,7 @@ class Steering:
                 "Give both latitude and longitude, or neither.", source={"parameter": "latitude"}
             )
 
-        def drive(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+        def drive(spec: ModelSpec, seed: int, state: VehicleState, now: int) -> VehicleState:
             target = (latitude, longitude) if latitude is not None else state.get("destination")
             if target is None or target[0] is None or target[1] is None:
                 raise ValueError(
@@ -90,6 +90,6 @@ class Steering:
     async def set_open(self, vehicle_id: str, part: str, open_: bool) -> Steered:
         return await self._apply(vehicle_id, partial(plans.set_open, part=part, open=open_))
 
-    async def pin_signal(self, vehicle_id: str, code: str, body: dict[str, Any] | None) -> Steered:
+    async def pin_signal(self, vehicle_id: str, code: str, body: JsonObject | None) -> Steered:
         """Pin a signal to ``body`` from now on (None un-pins it)."""
         return await self._apply(vehicle_id, partial(plans.set_signal, code=code, body=body))

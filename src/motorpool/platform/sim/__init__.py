@@ -6,7 +6,9 @@ instant. Nothing ticks per vehicle.
 
 - :mod:`.catalogue` — makes and models (``ModelSpec``), ``models``, ``find_model``, ``pick_model``, ``makes``.
 - :mod:`.signals` — the §6 signal catalogue (``SIGNALS``), ``PERMISSIONS``, ``supported_signals``.
-- :mod:`.vehicle` — ``new_vehicle_state``, ``read_signals``/``read_signal`` (``Reading``),
+- :mod:`.state` — the types of the state record (``VehicleState``, its ``Activity``, chargers,
+  timers, queued commands), of plans (``Plan``) and of readings (``Reading``).
+- :mod:`.vehicle` — ``new_vehicle_state``, ``read_signals``/``read_signal``,
   ``report_interval_ms``, ``last_report_ms``, ``contact`` (asleep/online), ``evolve``.
 - :mod:`.plans` — changes of plan as pure state transitions: plug in, charge, set the limit,
   lock, drive, sleep, go offline, pin a signal (``SimulationRefused`` carries the wire error).

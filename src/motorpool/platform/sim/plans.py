@@ -13,10 +13,21 @@ from __future__ import annotations
 import copy
 import math
 import random
-from typing import Any
 
 from . import geo, physics
 from .catalogue import ModelSpec
+from .state import (
+    Activity,
+    Charger,
+    ChargeTimer,
+    ChargingActivity,
+    ChargingSession,
+    CommandParameters,
+    JsonObject,
+    ParkedActivity,
+    QueuedCommand,
+    VehicleState,
+)
 from .vehicle import (
     HOME_AC,
     HOME_RADIUS_KM,
@@ -41,6 +52,10 @@ class SimulationRefused(Exception):
         self.code = code
 
 
+#: A queued command carried out: its execution id, its completion instant, and its refusal or None.
+DueOutcome = tuple[str, int, SimulationRefused | None]
+
+
 def _state_error(code: str, message: str) -> SimulationRefused:
     return SimulationRefused("VEHICLE_STATE", code, message)
 
@@ -49,7 +64,9 @@ def _not_capable(message: str) -> SimulationRefused:
     return SimulationRefused("COMPATIBILITY", "VEHICLE_NOT_CAPABLE", message)
 
 
-def settle(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, *, wake: bool = True) -> dict[str, Any]:
+def settle(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, *, wake: bool = True
+) -> VehicleState:
     """A new state whose values are those at ``now`` and whose activity continues from there.
 
     ``wake=False`` keeps an idle car's idle time (and sleep), for changes that do not reach the
@@ -58,47 +75,56 @@ def settle(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, *, wake:
     end = activity_end(spec, state)
     m = evolve(spec, state, now, end)
     new = copy.deepcopy(state)
-    new.update(
-        at=now,
-        odometer_km=m.odometer_km,
-        soc=m.soc,
-        fuel_l=m.fuel_l,
-        oil_life=m.oil_life,
-        lv_soc=m.lv_charge,
-        tire_kpa=list(m.tyre_kpa),
-        max_range_charges=m.max_range_charges,
-        position=[m.latitude, m.longitude, m.heading],
-    )
+    new.update({
+        "at": now,
+        "odometer_km": m.odometer_km,
+        "soc": m.soc,
+        "fuel_l": m.fuel_l,
+        "oil_life": m.oil_life,
+        "lv_soc": m.lv_charge,
+        "tire_kpa": list(m.tyre_kpa),
+        "max_range_charges": m.max_range_charges,
+        "position": [m.latitude, m.longitude, m.heading],
+    })
     activity = state["activity"]
-    kind = activity["kind"]
-    if kind == "charging":
+    following: Activity
+    if activity["kind"] == "charging":
         if m.charging:
-            new["activity"] = {**activity, "energy_kwh": m.energy_added_kwh}
+            following = {**activity, "energy_kwh": m.energy_added_kwh}
         else:
             if m.finished_session is not None:
                 _keep_session(spec, seed, new, m.finished_session)
                 new["last_energy_kwh"] = m.energy_added_kwh
-            new["activity"] = {"kind": "parked", "idle_since": m.idle_since}
-    elif kind == "driving":
+            following = _parked_since(m.idle_since)
+    elif activity["kind"] == "driving":
         if m.moving:
-            trip = trip_of(spec, state)
+            trip = trip_of(spec, state, activity)
             hours = (now - state["at"]) / HOUR_MS
             covered = physics.distance_after(trip.average_kph, trip.phase, hours)
             phase = (trip.phase + 2 * math.pi * hours / physics.SWING_PERIOD_H) % (2 * math.pi)
-            new["activity"] = {**activity, "km": max(0.0, activity["km"] - covered), "phase": phase}
+            following = {**activity, "km": max(0.0, activity["km"] - covered), "phase": phase}
         else:
-            new["activity"] = {"kind": "parked", "idle_since": m.idle_since}
+            following = _parked_since(m.idle_since)
     else:
-        new["activity"] = dict(activity)
-        new["activity"].setdefault("idle_since", state["at"])
-    if wake and new["activity"]["kind"] == "parked":
-        new["activity"] = {"kind": "parked"}
-    if new["activity"].get("idle_since") == now:
-        del new["activity"]["idle_since"]
+        following = activity.copy()
+        following.setdefault("idle_since", state["at"])
+    if wake and following["kind"] == "parked":
+        following = {"kind": "parked"}
+    if following["kind"] == "parked" and following.get("idle_since") == now:
+        del following["idle_since"]
+    new["activity"] = following
     return new
 
 
-def _keep_session(spec: ModelSpec, seed: int, state: dict[str, Any], session: dict[str, Any]) -> None:
+def _parked_since(idle_since: int | None) -> ParkedActivity:
+    """Parked after an activity that ended by itself (a full battery, an arrival)."""
+    assert idle_since is not None, "an activity that has ended has an end"
+    return {"kind": "parked", "idle_since": idle_since}
+
+
+def _keep_session(
+    spec: ModelSpec, seed: int, state: VehicleState, session: ChargingSession
+) -> None:
     record = session_record(spec, seed, state, session, state["sessions"])
     state["sessions"] += 1
     state["charge_records"] = [*state["charge_records"], record][-MAX_KEPT_SESSIONS:]
@@ -109,7 +135,7 @@ def _require_plug_in(spec: ModelSpec) -> None:
         raise _not_capable(f"The {spec.make_display} {spec.model} does not plug in.")
 
 
-def _require_parked(state: dict[str, Any], action: str) -> None:
+def _require_parked(state: VehicleState, action: str) -> None:
     if state["activity"]["kind"] == "driving":
         raise _state_error("IN_MOTION", f"The vehicle is moving; it cannot {action}.")
 
@@ -117,7 +143,10 @@ def _require_parked(state: dict[str, Any], action: str) -> None:
 # --- charging -------------------------------------------------------------------------------
 
 
-def ac_charger(spec: ModelSpec, market: str, kw: float | None = None, *, public: bool = False, site: str | None = None) -> dict[str, Any]:
+def ac_charger(
+    spec: ModelSpec, market: str, kw: float | None = None, *, public: bool = False,
+    site: str | None = None,
+) -> Charger:
     """An AC charger of the market's kind (home wallbox power by default)."""
     volts, phases, breaker_kw = HOME_AC[market]
     connector = spec.ac_connector_na if market == "NA" else spec.ac_connector_eu
@@ -125,7 +154,7 @@ def ac_charger(spec: ModelSpec, market: str, kw: float | None = None, *, public:
             "connector": connector, "public": public, "site": site}
 
 
-def default_charger(spec: ModelSpec, state: dict[str, Any]) -> dict[str, Any]:
+def default_charger(spec: ModelSpec, state: VehicleState) -> Charger:
     """The charger a car plugs into where it stands: the wallbox at home, a fast charger elsewhere."""
     city = geo.CITY_BY_KEY[state["city"]]
     lat, lon, _ = state["position"]
@@ -139,9 +168,9 @@ def default_charger(spec: ModelSpec, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def plug_in(
-    spec: ModelSpec, seed: int, state: dict[str, Any], now: int,
-    charger: dict[str, Any] | None = None, *, start: bool = False,
-) -> dict[str, Any]:
+    spec: ModelSpec, seed: int, state: VehicleState, now: int,
+    charger: Charger | None = None, *, start: bool = False,
+) -> VehicleState:
     """Connect a charger (the one where the car stands unless given); ``start`` begins charging."""
     _require_plug_in(spec)
     _require_parked(state, "be plugged in")
@@ -154,39 +183,54 @@ def plug_in(
     new["plugged"] = True
     new["charger"] = charger
     new["last_energy_kwh"] = 0.0
-    if new["soc"] >= new["charge_limit"]:
+    if _soc(new) >= new["charge_limit"]:
         return new
     if start:
         return start_charging(spec, seed, new, new["at"])
     if in_window(new, new["at"]):  # plugged in during a scheduled window: it charges at once
-        charging = start_charging(spec, seed, new, new["at"])
-        charging["activity"]["by_schedule"] = True
-        return charging
+        return start_charging(spec, seed, new, new["at"], by_schedule=True)
     return new
 
 
-def unplug(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+def unplug(spec: ModelSpec, seed: int, state: VehicleState, now: int) -> VehicleState:
     """Disconnect the charger, ending any session."""
     _require_plug_in(spec)
     new = _end_session(spec, seed, settle(spec, seed, state, now))
-    new.update(plugged=False, charger=None, last_energy_kwh=0.0)
+    new.update({"plugged": False, "charger": None, "last_energy_kwh": 0.0})
     return new
 
 
-def start_charging(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+def _soc(state: VehicleState) -> float:
+    """The state of charge of a plug-in (which has one: only a car without a battery lacks it)."""
+    soc = state["soc"]
+    assert soc is not None, "a plug-in has a state of charge"
+    return soc
+
+
+def start_charging(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, *, by_schedule: bool = False
+) -> VehicleState:
+    """Start a session on the charger the car is plugged into (``by_schedule``: a charge
+    schedule's window opened, and its close ends the session)."""
     _require_plug_in(spec)
     new = settle(spec, seed, state, now)
     if not new["plugged"]:
         raise _state_error("CHARGING_PLUG_NOT_CONNECTED", "The charging cable is not connected.")
     if new["activity"]["kind"] == "charging":
         raise _state_error("CHARGING_IN_PROGRESS", "The vehicle is already charging.")
-    if new["soc"] >= new["charge_limit"]:
+    soc = _soc(new)
+    if soc >= new["charge_limit"]:
         raise _state_error("FULLY_CHARGED", "The battery is already at its charge limit.")
-    new["activity"] = {"kind": "charging", "started_at": new["at"], "start_soc": new["soc"], "energy_kwh": 0.0}
+    charging: ChargingActivity = {
+        "kind": "charging", "started_at": new["at"], "start_soc": soc, "energy_kwh": 0.0
+    }
+    if by_schedule:
+        charging["by_schedule"] = True
+    new["activity"] = charging
     return new
 
 
-def stop_charging(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+def stop_charging(spec: ModelSpec, seed: int, state: VehicleState, now: int) -> VehicleState:
     _require_plug_in(spec)
     new = settle(spec, seed, state, now)
     if new["activity"]["kind"] != "charging":
@@ -194,19 +238,24 @@ def stop_charging(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -
     return _end_session(spec, seed, new)
 
 
-def _end_session(spec: ModelSpec, seed: int, settled: dict[str, Any]) -> dict[str, Any]:
+def _end_session(spec: ModelSpec, seed: int, settled: VehicleState) -> VehicleState:
     activity = settled["activity"]
     if activity["kind"] != "charging":
         return settled
-    session = {"started_at": activity["started_at"], "ended_at": settled["at"], "start_soc": activity["start_soc"],
-               "end_soc": settled["soc"], "energy_kwh": activity["energy_kwh"], "charger": settled["charger"]}
+    session: ChargingSession = {
+        "started_at": activity["started_at"], "ended_at": settled["at"],
+        "start_soc": activity["start_soc"], "end_soc": _soc(settled),
+        "energy_kwh": activity["energy_kwh"], "charger": settled["charger"],
+    }
     _keep_session(spec, seed, settled, session)
     settled["last_energy_kwh"] = activity["energy_kwh"]
     settled["activity"] = {"kind": "parked"}
     return settled
 
 
-def set_charge_limit(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, percent: int) -> dict[str, Any]:
+def set_charge_limit(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, percent: int
+) -> VehicleState:
     """A new global charge limit (50–100 %); a session already past it ends as fully charged."""
     _require_plug_in(spec)
     if not 50 <= percent <= 100:
@@ -219,7 +268,9 @@ def set_charge_limit(spec: ModelSpec, seed: int, state: dict[str, Any], now: int
 # --- closures -------------------------------------------------------------------------------
 
 
-def set_locked(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, locked: bool) -> dict[str, Any]:
+def set_locked(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, locked: bool
+) -> VehicleState:
     _require_parked(state, "lock or unlock" if locked else "unlock")
     if locked:
         _refuse_locking_open(state)
@@ -241,9 +292,9 @@ def cruise_speed(km: float) -> float:
 
 
 def start_trip(
-    spec: ModelSpec, seed: int, state: dict[str, Any], now: int,
+    spec: ModelSpec, seed: int, state: VehicleState, now: int,
     latitude: float, longitude: float, speed_kph: float | None = None,
-) -> dict[str, Any]:
+) -> VehicleState:
     """Drive from where the car is to a destination; a car on the charger is unplugged first.
 
     A car already driving is rerouted from where it is. Road distance is the straight line times a
@@ -256,7 +307,7 @@ def start_trip(
     new = settle(spec, seed, state, now)
     if new["plugged"]:
         new = _end_session(spec, seed, new)
-        new.update(plugged=False, charger=None, last_energy_kwh=0.0)
+        new.update({"plugged": False, "charger": None, "last_energy_kwh": 0.0})
     lat, lon, _ = new["position"]
     straight = geo.distance_km(lat, lon, latitude, longitude)
     rng = random.Random(seed ^ new["at"])
@@ -278,22 +329,25 @@ def start_trip(
 # --- connectivity ---------------------------------------------------------------------------
 
 
-def sleep(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+def sleep(spec: ModelSpec, seed: int, state: VehicleState, now: int) -> VehicleState:
     """Put an idle car to sleep now (a charging or moving car stays awake)."""
     _require_parked(state, "sleep")
     new = settle(spec, seed, state, now, wake=False)
-    if new["activity"]["kind"] != "parked":
+    activity = new["activity"]
+    if activity["kind"] != "parked":
         raise _state_error("CHARGING_IN_PROGRESS", "A charging vehicle stays awake.")
-    new["activity"]["asleep_at"] = new["at"]
+    activity["asleep_at"] = new["at"]
     return new
 
 
-def wake(spec: ModelSpec, seed: int, state: dict[str, Any], now: int) -> dict[str, Any]:
+def wake(spec: ModelSpec, seed: int, state: VehicleState, now: int) -> VehicleState:
     """Wake the car: it reports fresh values and stays awake until idle for its make's while."""
     return settle(spec, seed, state, now)
 
 
-def set_online(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, online: bool) -> dict[str, Any]:
+def set_online(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, online: bool
+) -> VehicleState:
     """Take the car off the network (reads then fail) or bring it back (it reports at once)."""
     if online:
         new = settle(spec, seed, state, now)
@@ -304,7 +358,9 @@ def set_online(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, onli
     return new
 
 
-def set_signal(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, code: str, body: dict[str, Any] | None) -> dict[str, Any]:
+def set_signal(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, code: str, body: JsonObject | None
+) -> VehicleState:
     """Pin a signal to a body from now on (``None`` un-pins it): an operator's override."""
     new = settle(spec, seed, state, now, wake=False)
     overrides = dict(new["overrides"])
@@ -319,7 +375,9 @@ def set_signal(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, code
 # --- charge port, navigation, charge schedules ----------------------------------------------
 
 
-def set_charge_port(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, open: bool) -> dict[str, Any]:
+def set_charge_port(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, open: bool
+) -> VehicleState:
     """Open or close the charge-port flap (a flap with a cable in it cannot close)."""
     _require_plug_in(spec)
     new = settle(spec, seed, state, now)
@@ -336,8 +394,8 @@ def set_charge_port(spec: ModelSpec, seed: int, state: dict[str, Any], now: int,
 
 
 def set_destination(
-    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, latitude: float, longitude: float
-) -> dict[str, Any]:
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, latitude: float, longitude: float
+) -> VehicleState:
     """Send a destination to the car's navigation; a later trip without one drives there."""
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise ValueError("Latitude must be within ±90 and longitude within ±180.")
@@ -350,8 +408,8 @@ WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", 
 
 
 def add_charge_schedule(
-    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, timer: dict[str, Any]
-) -> dict[str, Any]:
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, timer: ChargeTimer
+) -> VehicleState:
     """Store a location charge timer (``charge-chargetimers``); the make must accept its kind.
 
     A new schedule of a kind replaces the one of the same kind at the same place, as the makers'
@@ -372,8 +430,8 @@ def add_charge_schedule(
 
 
 def remove_charge_schedule(
-    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, schedule_id: str
-) -> dict[str, Any]:
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, schedule_id: str
+) -> VehicleState:
     """Remove a location charge timer by its id (``LookupError`` when there is none)."""
     _require_plug_in(spec)
     if not any(t.get("scheduleId") == schedule_id for t in state["schedules"]):
@@ -387,8 +445,9 @@ def remove_charge_schedule(
 
 
 def run_command(
-    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, command: str, parameters: dict[str, Any]
-) -> dict[str, Any]:
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, command: str,
+    parameters: CommandParameters,
+) -> VehicleState:
     """Carry out a Vehicle API command (its wire ``commandType``) at ``now``."""
     if command in ("security-lock", "security-unlock"):
         return set_locked(spec, seed, state, now, locked=command == "security-lock")
@@ -410,8 +469,8 @@ def run_command(
 
 
 def queue_command(
-    state: dict[str, Any], execution_id: str, command: str, parameters: dict[str, Any], due: int
-) -> dict[str, Any]:
+    state: VehicleState, execution_id: str, command: str, parameters: CommandParameters, due: int
+) -> VehicleState:
     """A state that carries out ``command`` at ``due`` (a sleeping car being woken for it).
 
     Nothing runs in the background: reads and later changes apply it when their instant reaches
@@ -423,8 +482,8 @@ def queue_command(
 
 
 def resolve_due(
-    spec: ModelSpec, seed: int, state: dict[str, Any], now: int
-) -> tuple[dict[str, Any], list[tuple[str, int, SimulationRefused | None]]]:
+    spec: ModelSpec, seed: int, state: VehicleState, now: int
+) -> tuple[VehicleState, list[DueOutcome]]:
     """Apply, in time order, what has come due by ``now``: queued commands and the starts and
     stops of a charge schedule governing the car where it is plugged in.
 
@@ -433,7 +492,7 @@ def resolve_due(
     these effects from their instant on, before anything is stored."""
     if not has_due_work(state):
         return state, []
-    outcomes: list[tuple[str, int, SimulationRefused | None]] = []
+    outcomes: list[DueOutcome] = []
     current = state
     follow_schedule = True
     for _step in range(MAX_DUE_STEPS):
@@ -455,14 +514,14 @@ def resolve_due(
 MAX_DUE_STEPS = 2_000
 
 
-def has_due_work(state: dict[str, Any]) -> bool:
+def has_due_work(state: VehicleState) -> bool:
     """Whether the state carries anything that happens later by itself (cheap, for the read path)."""
     return bool(state.get("pending")) or bool(state["plugged"] and state["schedules"])
 
 
 def _run_queued(
-    spec: ModelSpec, seed: int, state: dict[str, Any], entry: dict[str, Any]
-) -> tuple[dict[str, Any], tuple[str, int, SimulationRefused | None]]:
+    spec: ModelSpec, seed: int, state: VehicleState, entry: QueuedCommand
+) -> tuple[VehicleState, DueOutcome]:
     refusal: SimulationRefused | None = None
     try:
         new = run_command(spec, seed, state, entry["due"], entry["command"], entry["parameters"])
@@ -480,16 +539,16 @@ def _run_queued(
 SCHEDULE_RADIUS_KM = 0.5
 
 
-def governing_timer(state: dict[str, Any]) -> dict[str, Any] | None:
+def governing_timer(state: VehicleState) -> ChargeTimer | None:
     """The location charge timer of the place where the car stands plugged in, if any."""
     if not state["plugged"]:
         return None
     lat, lon, _ = state["position"]
     for timer in state["schedules"]:
-        condition = timer.get("condition") or {}
-        if timer.get("type") == "LOCATION" and "latitude" in condition and geo.distance_km(
-            lat, lon, condition["latitude"], condition["longitude"]
-        ) <= SCHEDULE_RADIUS_KM:
+        condition = timer.get("condition")
+        if (timer.get("type") == "LOCATION" and condition and "latitude" in condition
+                and geo.distance_km(lat, lon, condition["latitude"], condition["longitude"])
+                <= SCHEDULE_RADIUS_KM):
             return timer
     return None
 
@@ -499,7 +558,9 @@ def _clock_ms(text: str) -> int:
     return ((hours * 60 + minutes) * 60 + (rest[0] if rest else 0)) * 1000
 
 
-def schedule_windows(state: dict[str, Any], timer: dict[str, Any], since: int, until: int) -> list[tuple[int, int]]:
+def schedule_windows(
+    state: VehicleState, timer: ChargeTimer, since: int, until: int
+) -> list[tuple[int, int]]:
     """The timer's charging windows (UTC epoch ms, start and end) that overlap ``[since, until]``.
 
     Times are local to the car's city; a window whose end is not after its start runs past
@@ -524,13 +585,13 @@ def schedule_windows(state: dict[str, Any], timer: dict[str, Any], since: int, u
     return sorted(windows)
 
 
-def in_window(state: dict[str, Any], at: int) -> bool:
+def in_window(state: VehicleState, at: int) -> bool:
     """Whether a governing schedule lets the car charge at ``at``."""
     timer = governing_timer(state)
     return timer is not None and any(b <= at < e for b, e in schedule_windows(state, timer, at, at))
 
 
-def _next_schedule_event(state: dict[str, Any], now: int) -> tuple[int, bool] | None:
+def _next_schedule_event(state: VehicleState, now: int) -> tuple[int, bool] | None:
     """The first window start (True) or end (False) after the state's instant and by ``now``."""
     timer = governing_timer(state)
     if timer is None:
@@ -546,18 +607,16 @@ def _next_schedule_event(state: dict[str, Any], now: int) -> tuple[int, bool] | 
 
 
 def _apply_schedule_event(
-    spec: ModelSpec, seed: int, state: dict[str, Any], at: int, starts: bool
-) -> tuple[dict[str, Any], bool]:
+    spec: ModelSpec, seed: int, state: VehicleState, at: int, starts: bool
+) -> tuple[VehicleState, bool]:
     """A window opens (charging starts) or closes (a scheduled session stops). Returns the state
     and whether later events still matter (not when the battery already sits at its limit)."""
     if starts:
         try:
-            new = start_charging(spec, seed, state, at)
+            return start_charging(spec, seed, state, at, by_schedule=True), True
         except SimulationRefused as refused:
             settled = settle(spec, seed, state, at, wake=False)
             return settled, refused.code != "FULLY_CHARGED"
-        new["activity"]["by_schedule"] = True
-        return new, True
     if state["activity"]["kind"] == "charging" and state["activity"].get("by_schedule"):
         new = settle(spec, seed, state, at)
         return _end_session(spec, seed, new), True
@@ -581,7 +640,9 @@ def openable_parts(spec: ModelSpec) -> list[str]:
     return parts
 
 
-def set_open(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, part: str, open: bool) -> dict[str, Any]:
+def set_open(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, part: str, open: bool
+) -> VehicleState:
     """Open or close a door, window, trunk, hood… (someone at the car; it does not wake it)."""
     if part not in openable_parts(spec):
         raise ValueError(f"The {spec.make_display} {spec.model} has no '{part}'; it has {', '.join(openable_parts(spec))}.")
@@ -594,7 +655,7 @@ def set_open(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, part: 
     return new
 
 
-def _refuse_locking_open(state: dict[str, Any]) -> None:
+def _refuse_locking_open(state: VehicleState) -> None:
     """A car does not lock with a door, the trunk or the hood open."""
     opened = state["open"]
     if any(part.startswith("door-") for part in opened):

@@ -1,6 +1,7 @@
 """A simulated vehicle: a small JSON state record, and its signals as a pure function of time.
 
-The state holds values *as of* ``state["at"]`` and the activity that runs from then on:
+The state (:class:`.state.VehicleState`) holds values *as of* ``state["at"]`` and the activity
+that runs from then on:
 
 - ``{"kind": "parked"}``, optionally with ``"idle_since"`` (when it became idle, if before
   ``at``) and ``"asleep_at"`` (when it was put to sleep on purpose),
@@ -26,15 +27,31 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from types import EllipsisType
-from typing import Any, NamedTuple
+from typing import Any, cast
 
 from . import geo, physics
 from .catalogue import BatteryOption, ModelSpec
 from .signals import SIGNALS, supported_signals
+from .state import (
+    Activity,
+    ChargeLocation,
+    Charger,
+    ChargeRecord,
+    ChargingActivity,
+    ChargingSession,
+    DrivingActivity,
+    Dtc,
+    JsonObject,
+    Override,
+    Reading,
+    ServiceRecord,
+    VehicleState,
+)
 
 SCHEMA = 1
 MINUTE_MS = 60_000
@@ -55,14 +72,6 @@ PUBLIC_DC_KW = (50.0, 150.0, 250.0, 350.0)
 
 COMPATIBILITY_ERROR = ("COMPATIBILITY", "VEHICLE_NOT_CAPABLE")
 UNREACHABLE_ERROR = ("VEHICLE_STATE", "UNREACHABLE")
-
-
-class Reading(NamedTuple):
-    """One signal's value: its §6 body (metric), when the car recorded it, and an error if any."""
-
-    body: dict[str, Any] | None
-    oem_updated_at_ms: int
-    error: tuple[str, str | None] | None = None
 
 
 # --- creating a vehicle ---------------------------------------------------------------------
@@ -89,13 +98,14 @@ def _firmware(spec: ModelSpec, rng: random.Random, year: int) -> str:
     )
 
 
-def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any) -> dict[str, Any]:
+def new_vehicle_state(
+    spec: ModelSpec, seed: int, now_ms: int, *, year: int | None = None, **overrides: object
+) -> VehicleState:
     """A vehicle's initial state, derived from ``seed`` alone (apart from the times).
 
     ``year`` (the model year) may be given to make the odometer and 12 V battery match the car's
     age; any other keyword replaces the state key of that name (``soc=40, plugged=True``)."""
     rng = random.Random(seed)
-    year = overrides.pop("year", None)
     now_year = datetime.fromtimestamp(now_ms / 1000, UTC).year
     if year is None:
         year = rng.choice([y for y in spec.years if y <= now_year] or list(spec.years))
@@ -118,7 +128,7 @@ def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any)
     fuel = round(spec.tank_l * rng.uniform(0.15, 0.95), 1) if spec.has_engine else None
     plugged = bool(battery) and at_home and rng.random() < 0.35
     charger = _home_charger(spec, city.market) if plugged else None
-    activity: dict[str, Any] = {"kind": "parked"}
+    activity: Activity = {"kind": "parked"}
     if plugged and soc is not None:
         if rng.random() < 0.5:
             soc = float(limit)  # charged overnight, still plugged in
@@ -126,7 +136,7 @@ def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any)
             activity = {"kind": "charging", "started_at": now_ms, "start_soc": soc, "energy_kwh": 0.0}
 
     alerts: dict[str, str] = {}
-    dtcs: list[list[Any]] = []
+    dtcs: list[Dtc] = []
     if rng.random() < 0.08:
         pool = _DTCS_COMMON + (_DTCS_PLUG_IN if spec.is_plug_in else ()) + (_DTCS_ENGINE if spec.has_engine else ())
         code, system, text = rng.choice(pool)
@@ -136,7 +146,7 @@ def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any)
         alerts["washerfluid"] = "Washer fluid level low"
 
     recommended = (spec.tyre_kpa_front, spec.tyre_kpa_front, spec.tyre_kpa_rear, spec.tyre_kpa_rear)
-    state: dict[str, Any] = {
+    state: VehicleState = {
         "schema": SCHEMA,
         "created_at": now_ms,
         "delivered_at": delivered_at,
@@ -189,18 +199,19 @@ def new_vehicle_state(spec: ModelSpec, seed: int, now_ms: int, **overrides: Any)
     unknown = set(overrides) - set(state)
     if unknown:
         raise ValueError(f"Unknown state key(s): {', '.join(sorted(unknown))}.")
-    state.update(overrides)
+    # The keys are checked; their values are the caller's word (tests and fixtures set them).
+    state.update(cast(VehicleState, overrides))
     return state
 
 
-def _home_charger(spec: ModelSpec, market: str) -> dict[str, Any]:
+def _home_charger(spec: ModelSpec, market: str) -> Charger:
     volts, phases, breaker_kw = HOME_AC[market]
     connector = spec.ac_connector_na if market == "NA" else spec.ac_connector_eu
     return {"dc": False, "kw": min(breaker_kw, spec.max_ac_kw), "volts": volts, "phases": phases,
             "connector": connector, "public": False, "site": None}
 
 
-def public_dc_charger(spec: ModelSpec, market: str, kw: float, site: str | None = None) -> dict[str, Any]:
+def public_dc_charger(spec: ModelSpec, market: str, kw: float, site: str | None = None) -> Charger:
     """A DC fast charger of ``kw`` as the car sees it (power capped by what the car accepts)."""
     connector = spec.dc_connector_na if market == "NA" else spec.dc_connector_eu
     return {"dc": True, "kw": kw, "volts": spec.pack_voltage, "phases": 0, "connector": connector,
@@ -210,14 +221,14 @@ def public_dc_charger(spec: ModelSpec, market: str, kw: float, site: str | None 
 # --- integrating the activity ---------------------------------------------------------------
 
 
-def battery_of(spec: ModelSpec, state: dict[str, Any]) -> BatteryOption | None:
+def battery_of(spec: ModelSpec, state: VehicleState) -> BatteryOption | None:
     if not spec.batteries:
         return None
     trim: int = state["trim"]
     return spec.batteries[spec.trims[trim].battery]
 
 
-def charge_curve(spec: ModelSpec, state: dict[str, Any]) -> physics.ChargeCurve | None:
+def charge_curve(spec: ModelSpec, state: VehicleState) -> physics.ChargeCurve | None:
     """The curve of the charger the car is plugged into, if any."""
     charger = state.get("charger")
     battery = battery_of(spec, state)
@@ -233,14 +244,13 @@ class Trip:
 
     average_kph: float
     phase: float
-    km_planned: float
     km_reachable: float
     hours: float
     electric_km: float  # how much of the reachable distance runs on the battery
 
 
-def trip_of(spec: ModelSpec, state: dict[str, Any]) -> Trip:
-    activity = state["activity"]
+def trip_of(spec: ModelSpec, state: VehicleState, activity: DrivingActivity) -> Trip:
+    """The trip of ``activity``, the state's driving activity."""
     kph, phase, km = activity["kph"], activity["phase"], activity["km"]
     factor = physics.consumption_factor(kph)
     battery = battery_of(spec, state)
@@ -251,7 +261,8 @@ def trip_of(spec: ModelSpec, state: dict[str, Any]) -> Trip:
     if spec.has_engine and spec.l_per_100km:
         fuel_km = (state["fuel_l"] or 0.0) / (spec.l_per_100km * factor / 100.0)
     reachable = min(km, electric_km + fuel_km)
-    return Trip(kph, phase, km, reachable, physics.hours_to_cover(kph, phase, reachable), min(electric_km, reachable))
+    hours = physics.hours_to_cover(kph, phase, reachable)
+    return Trip(kph, phase, reachable, hours, min(electric_km, reachable))
 
 
 @dataclass(slots=True)
@@ -285,26 +296,28 @@ class Moment:
     driving_hours: float
     max_range_charges: int
     #: A charging session that has finished by now but is not folded into the state yet.
-    finished_session: dict[str, Any] | None
+    finished_session: ChargingSession | None
 
 
-def activity_end(spec: ModelSpec, state: dict[str, Any]) -> int | None:
+def activity_end(spec: ModelSpec, state: VehicleState) -> int | None:
     """When the current activity ends by itself (full battery, arrival); None for parked."""
-    at: int = state["at"]
-    kind = state["activity"]["kind"]
-    if kind == "charging":
+    at = state["at"]
+    activity = state["activity"]
+    if activity["kind"] == "charging":
         curve = charge_curve(spec, state)
-        if curve is None or curve.peak_kw <= 0:
+        soc = state["soc"]
+        if curve is None or curve.peak_kw <= 0 or soc is None:
             return at  # nothing flows: idle from the start
-        hours = curve.hours_between(state["soc"], state["charge_limit"])
+        hours = curve.hours_between(soc, state["charge_limit"])
         return at + math.ceil(hours * HOUR_MS)
-    if kind == "driving":
-        return at + math.ceil(trip_of(spec, state).hours * HOUR_MS)
+    if activity["kind"] == "driving":
+        return at + math.ceil(trip_of(spec, state, activity).hours * HOUR_MS)
     return None
 
 
 def _parked_values(
-    spec: ModelSpec, state: dict[str, Any], since: int, t: int, soc: float | None, lv: float, plugged: bool
+    spec: ModelSpec, state: VehicleState, since: int, t: int, soc: float | None, lv: float,
+    plugged: bool,
 ) -> tuple[float | None, float]:
     """State of charge and 12 V charge after standing from ``since`` to ``t``."""
     days = max(0, t - since) / DAY_MS
@@ -322,20 +335,21 @@ def _parked_values(
     return soc, lv
 
 
-def lv_capacity(state: dict[str, Any], t: int) -> float:
+def lv_capacity(state: VehicleState, t: int) -> float:
     """How full a 12 V battery of this age can get: it loses about 5 points a year."""
-    installed: int = state["lv_installed_at"]
-    age_years = max(0, t - installed) / YEAR_MS
+    age_years = max(0, t - state["lv_installed_at"]) / YEAR_MS
     return max(40.0, 100.0 - 5.0 * age_years)
 
 
-def _tyres(state: dict[str, Any], since: int, t: int) -> tuple[float, float, float, float]:
+def _tyres(state: VehicleState, since: int, t: int) -> tuple[float, float, float, float]:
     leak = state["tire_leak_kpa_day"] * max(0, t - since) / DAY_MS
     a, b, c, d = state["tire_kpa"]
     return (a - leak, b - leak, c - leak, d - leak)
 
 
-def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None | EllipsisType = ...) -> Moment:
+def evolve(
+    spec: ModelSpec, state: VehicleState, t: int, end: int | None | EllipsisType = ...
+) -> Moment:
     """The vehicle's changing values at ``t`` (``t`` before ``state["at"]`` reads as ``at``).
 
     ``end`` is :func:`activity_end`, when the caller already has it."""
@@ -344,7 +358,6 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None | Ell
     if end is ...:
         end = activity_end(spec, state)
     activity = state["activity"]
-    kind = activity["kind"]
     soc, fuel, odometer, oil = state["soc"], state["fuel_l"], state["odometer_km"], state["oil_life"]
     lv = state["lv_soc"]
     lat, lon, heading = state["position"]
@@ -355,10 +368,11 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None | Ell
     status = "NOT_CHARGING"
     idle_since: int | None = at
     counter = state["max_range_charges"]
-    finished: dict[str, Any] | None = None
+    finished: ChargingSession | None = None
 
-    curve = charge_curve(spec, state) if kind == "charging" else None
-    if curve is not None and curve.peak_kw > 0 and soc is not None:
+    curve = charge_curve(spec, state) if activity["kind"] == "charging" else None
+    if (activity["kind"] == "charging" and curve is not None and curve.peak_kw > 0
+            and soc is not None):
         limit = float(state["charge_limit"])
         done = end if end is not None else t
         stop = min(t, done)
@@ -380,8 +394,8 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None | Ell
                 counter += 1
             finished = _session_record(state, activity, done, soc, energy)
         soc, lv = _parked_values(spec, state, stop, t, soc, lv, plugged)
-    elif kind == "driving":
-        trip = trip_of(spec, state)
+    elif activity["kind"] == "driving":
+        trip = trip_of(spec, state, activity)
         hours = min((t - at) / HOUR_MS, trip.hours)
         km = physics.distance_after(trip.average_kph, trip.phase, hours) if hours < trip.hours else trip.km_reachable
         factor = physics.consumption_factor(trip.average_kph)
@@ -394,8 +408,10 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None | Ell
             fuel = max(0.0, fuel - (km - electric_km) * spec.l_per_100km * factor / 100.0)
         odometer += km
         if oil is not None:
-            oil = max(0.0, oil - km / state["oil_interval_km"] * 100.0)
-        lat, lon, heading = route_point(state, km)
+            interval_km = state["oil_interval_km"]
+            assert interval_km is not None  # a car with oil life has an oil-change interval
+            oil = max(0.0, oil - km / interval_km * 100.0)
+        lat, lon, heading = route_point(state, activity, km)
         lv = min(100.0, lv + 20.0 * hours)
         if hours < trip.hours:
             moving, idle_since, driving_hours = True, None, hours
@@ -420,17 +436,20 @@ def evolve(spec: ModelSpec, state: dict[str, Any], t: int, end: int | None | Ell
     )
 
 
-def _session_record(state: dict[str, Any], activity: dict[str, Any], end: int, soc: float, energy: float) -> dict[str, Any]:
+def _session_record(
+    state: VehicleState, activity: ChargingActivity, end: int, soc: float, energy: float
+) -> ChargingSession:
     return {"started_at": activity["started_at"], "ended_at": end, "start_soc": activity["start_soc"],
             "end_soc": soc, "energy_kwh": energy, "charger": state["charger"]}
 
 
-def route_point(state: dict[str, Any], km: float) -> tuple[float, float, float]:
-    """Position and heading ``km`` along the current trip's path.
+def route_point(
+    state: VehicleState, activity: DrivingActivity, km: float
+) -> tuple[float, float, float]:
+    """Position and heading ``km`` along the path of ``activity``, the state's trip.
 
     The path is the straight line to the destination bent by a smooth sideways offset that is
     zero at both ends, so a trip curves like a road instead of flying like a crow."""
-    activity = state["activity"]
     lat0, lon0 = state["position"][0], state["position"][1]
     lat1, lon1 = activity["to"]
     north = (lat1 - lat0) * geo.KM_PER_DEGREE
@@ -455,7 +474,7 @@ def route_point(state: dict[str, Any], km: float) -> tuple[float, float, float]:
 # --- reporting --------------------------------------------------------------------------------
 
 
-def report_interval_ms(state: dict[str, Any]) -> int:
+def report_interval_ms(state: VehicleState) -> int:
     """How often an awake vehicle reports in its current activity (cache granularity)."""
     kind = state["activity"]["kind"]
     if kind == "driving":
@@ -474,20 +493,22 @@ class Contact:
     online: bool
 
 
-def contact(spec: ModelSpec, state: dict[str, Any], now: int, end: int | None | EllipsisType = ...) -> Contact:
+def contact(
+    spec: ModelSpec, state: VehicleState, now: int, end: int | None | EllipsisType = ...
+) -> Contact:
     """Whether the car is asleep or offline at ``now`` and when it last reported."""
     if end is ...:
         end = activity_end(spec, state)
     at = state["at"]
     activity = state["activity"]
-    kind = activity["kind"]
-    if kind == "parked":
+    falls_asleep: int | None = None
+    if activity["kind"] == "parked":
         idle_since: int | None = activity.get("idle_since", at)
+        falls_asleep = activity.get("asleep_at")
     else:
         idle_since = end
     observed, asleep = max(now, at), False
     if idle_since is not None:
-        falls_asleep = activity.get("asleep_at")
         if falls_asleep is None:
             falls_asleep = idle_since + spec.sleep_after_ms
         if now >= falls_asleep:
@@ -495,13 +516,12 @@ def contact(spec: ModelSpec, state: dict[str, Any], now: int, end: int | None | 
             heartbeats = (now - falls_asleep) // spec.heartbeat_ms
             observed = falls_asleep + heartbeats * spec.heartbeat_ms
     offline_since = state.get("offline_since")
-    online = offline_since is None or now < offline_since
-    if not online:
-        observed = min(observed, max(offline_since, at))
-    return Contact(observed, asleep, online)
+    if offline_since is None or now < offline_since:
+        return Contact(observed, asleep, True)
+    return Contact(min(observed, max(offline_since, at)), asleep, False)
 
 
-def last_report_ms(spec: ModelSpec, state: dict[str, Any], now_ms: int) -> int:
+def last_report_ms(spec: ModelSpec, state: VehicleState, now_ms: int) -> int:
     """When the vehicle last reported (the ``oemUpdatedAt`` of its changing signals)."""
     return contact(spec, state, now_ms).observed_at
 
@@ -517,7 +537,7 @@ class _Context:
 
     __slots__ = ("battery", "city", "contact", "curve", "m", "now", "outside_c", "seed", "spec", "state", "vin")
 
-    def __init__(self, spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], now: int) -> None:
+    def __init__(self, spec: ModelSpec, vin: str, seed: int, state: VehicleState, now: int) -> None:
         self.spec, self.vin, self.seed, self.state, self.now = spec, vin, seed, state, now
         end = activity_end(spec, state)
         self.contact = contact(spec, state, now, end)
@@ -669,8 +689,14 @@ def _diagnostics(ctx: _Context) -> dict[str, Any]:
     }
     dtcs = state["dtcs"]
     bodies["diagnostics-dtccount"] = {"unit": "count", "value": len(dtcs)}
-    bodies["diagnostics-dtclist"] = {"values": [{"code": code, "timestamp": _iso(ms)} for code, ms in dtcs]}
+    bodies["diagnostics-dtclist"] = {"values": [_dtc_entry(dtc) for dtc in dtcs]}
     return bodies
+
+
+def _dtc_entry(dtc: Dtc) -> dict[str, str]:
+    code, ms = dtc
+    assert isinstance(code, str) and isinstance(ms, int), dtc
+    return {"code": code, "timestamp": _iso(ms)}
 
 
 def _hvac(ctx: _Context) -> dict[str, Any]:
@@ -752,7 +778,11 @@ def _traction(ctx: _Context) -> dict[str, Any]:
     kwh = soc / 100.0 * battery.usable_kwh
     ideal = kwh / (spec.kwh_per_100km * 0.9) * 100.0
     estimated = kwh / (spec.kwh_per_100km * _temperature_factor(ctx.outside_c)) * 100.0
-    heating = (m.charging and bool(ctx.state["charger"]["dc"]) and ctx.outside_c < 10.0) or (m.moving and ctx.outside_c < 0.0)
+    charger = ctx.state["charger"]
+    heating = (
+        (m.charging and charger is not None and bool(charger["dc"]) and ctx.outside_c < 10.0)
+        or (m.moving and ctx.outside_c < 0.0)
+    )
     return {
         "tractionbattery-isheateractive": {"value": heating},
         "tractionbattery-maxrangechargecounter": {"unit": "count", "value": m.max_range_charges},
@@ -818,7 +848,10 @@ def _wheel(ctx: _Context) -> dict[str, Any]:
     }
 
 
-_BUILDERS = {
+#: A group's body builder: signal code → body, for the codes of its group.
+_Builder = Callable[[_Context], dict[str, Any]]
+
+_BUILDERS: dict[str, _Builder] = {
     "Charge": _charge,
     "Climate": _climate,
     "Closure": _closure,
@@ -844,11 +877,11 @@ _LIVE_CODES = frozenset({"connectivitystatus-isasleep", "connectivitystatus-ison
 
 
 @lru_cache(maxsize=512)
-def _plan(spec: ModelSpec) -> tuple[tuple[Any, ...], tuple[tuple[str, int], ...]]:
+def _plan(spec: ModelSpec) -> tuple[tuple[_Builder, ...], tuple[tuple[str, int], ...]]:
     """The builders a model needs, and every catalogue code (in order) with the index of the
     builder that makes its body, or -1 when the model cannot report it."""
     supported = supported_signals(spec)
-    builders: list[Any] = []
+    builders: list[_Builder] = []
     layout: list[tuple[str, int]] = []
     for code, signal in SIGNALS.items():
         if code not in supported:
@@ -864,7 +897,9 @@ def _plan(spec: ModelSpec) -> tuple[tuple[Any, ...], tuple[tuple[str, int], ...]
 _new_reading = tuple.__new__  # skips NamedTuple's Python-level __new__ on the hot path
 
 
-def read_signals(spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], now_ms: int) -> dict[str, Reading]:
+def read_signals(
+    spec: ModelSpec, vin: str, seed: int, state: VehicleState, now_ms: int
+) -> dict[str, Reading]:
     """Every catalogue signal of the vehicle at ``now_ms``, in catalogue order.
 
     Unsupported codes carry ``COMPATIBILITY``/``VEHICLE_NOT_CAPABLE`` and no body. A pure function
@@ -889,13 +924,23 @@ def read_signals(spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], no
             readings[code] = _new_reading(Reading, (reading.body, now_ms, None))
     overrides = state["overrides"]
     if overrides:
-        for code, (body, at) in overrides.items():
+        for code, override in overrides.items():
             if readings.get(code, unsupported).body is not None:
+                body, at = _pinned(override)
                 readings[code] = _new_reading(Reading, (body, min(max(at, observed), now_ms), error))
     return readings
 
 
-def read_signal(spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], now_ms: int, code: str) -> Reading:
+def _pinned(override: Override) -> tuple[JsonObject, int]:
+    """A pinned signal's body and the instant it was pinned."""
+    body, at = override
+    assert isinstance(body, dict) and isinstance(at, int), override
+    return body, at
+
+
+def read_signal(
+    spec: ModelSpec, vin: str, seed: int, state: VehicleState, now_ms: int, code: str
+) -> Reading:
     """One signal, as :func:`read_signals` would give it; cheaper, as only its group is built."""
     signal = SIGNALS[code]
     ctx = _Context(spec, vin, seed, state, now_ms)
@@ -905,8 +950,8 @@ def read_signal(spec: ModelSpec, vin: str, seed: int, state: dict[str, Any], now
     error = None if ctx.contact.online else UNREACHABLE_ERROR
     override = state["overrides"].get(code)
     if override is not None:
-        body, at = override
-        return Reading(body, min(max(at, observed), now_ms), error)
+        pinned, at = _pinned(override)
+        return Reading(pinned, min(max(at, observed), now_ms), error)
     body = _BUILDERS[signal.group](ctx)[code]
     if code in _LIVE_CODES:
         return Reading(body, now_ms, None)
@@ -923,15 +968,17 @@ _LABOUR = {"USD": 1.0, "CAD": 1.3, "EUR": 0.95, "GBP": 0.8, "NOK": 10.5, "SEK": 
 
 
 def _charge_record(
-    record_id: str, city: geo.City, state_home: tuple[float, float], session: dict[str, Any],
+    record_id: str, city: geo.City, state_home: tuple[float, float], session: ChargingSession,
     street_number: int, street: str,
-) -> dict[str, Any]:
-    charger = session["charger"] or {}
-    public = bool(charger.get("public"))
-    efficiency = physics.DC_EFFICIENCY if charger.get("dc") else physics.AC_EFFICIENCY
+) -> ChargeRecord:
+    charger = session["charger"]
+    public = charger is not None and bool(charger.get("public"))
+    dc = charger is not None and bool(charger.get("dc"))
+    efficiency = physics.DC_EFFICIENCY if dc else physics.AC_EFFICIENCY
     home_price, public_price = _PRICES[city.currency]
     grid_kwh = session["energy_kwh"] / efficiency
-    if public:
+    location: ChargeLocation
+    if charger is not None and public:
         site = charger.get("site") or city.chargers[0]
         lat, lon = charger.get("latitude", city.latitude), charger.get("longitude", city.longitude)
         location = {"name": site, "address": f"{street_number} {street}, {city.name}", "latitude": round(lat, 6), "longitude": round(lon, 6)}
@@ -946,7 +993,7 @@ def _charge_record(
         "endTime": _iso(session["ended_at"]),
         "location": location,
         "energyAdded": round(session["energy_kwh"], 2),
-        "connectorType": charger.get("connector"),
+        "connectorType": charger.get("connector") if charger is not None else None,
         "isPublicCharger": public,
         "startStateOfCharge": round(session["start_soc"], 1),
         "endStateOfCharge": round(session["end_soc"], 1),
@@ -954,13 +1001,15 @@ def _charge_record(
 
 
 @lru_cache(maxsize=8192)
-def _charge_history(spec: ModelSpec, seed: int, created_at: int, city_key: str, home: tuple[float, float], trim: int) -> tuple[dict[str, Any], ...]:
+def _charge_history(
+    spec: ModelSpec, seed: int, created_at: int, city_key: str, home: tuple[float, float], trim: int
+) -> tuple[ChargeRecord, ...]:
     """The sessions before the simulation started watching: a few weeks of home and public charging."""
     rng = random.Random(seed ^ 0xC4A26E)
     city = geo.CITY_BY_KEY[city_key]
     battery = spec.batteries[spec.trims[trim].battery]
     street_number, street = rng.randint(10, 2999), rng.choice(city.streets)
-    records: list[tuple[dict[str, Any], int, str]] = []
+    records: list[tuple[ChargingSession, int, str]] = []
     end = created_at - rng.randint(2, 30) * HOUR_MS
     for _ in range(rng.randint(3, 7)):
         public = spec.max_dc_kw > 0 and rng.random() < 0.3
@@ -977,8 +1026,11 @@ def _charge_history(spec: ModelSpec, seed: int, created_at: int, city_key: str, 
             start_soc, end_soc = rng.uniform(20, 60), float(rng.choice((80, 85, 90)))
             number, road = street_number, street
         duration = int(curve.hours_between(start_soc, end_soc) * HOUR_MS)
-        session: dict[str, Any] = {"started_at": end - duration, "ended_at": end, "start_soc": start_soc, "end_soc": end_soc,
-                   "energy_kwh": (end_soc - start_soc) / 100.0 * battery.usable_kwh, "charger": charger}
+        session: ChargingSession = {
+            "started_at": end - duration, "ended_at": end,
+            "start_soc": start_soc, "end_soc": end_soc,
+            "energy_kwh": (end_soc - start_soc) / 100.0 * battery.usable_kwh, "charger": charger,
+        }
         records.append((session, number, road))
         end = session["started_at"] - rng.randint(10, 96) * HOUR_MS
     records.reverse()
@@ -988,7 +1040,7 @@ def _charge_history(spec: ModelSpec, seed: int, created_at: int, city_key: str, 
     )
 
 
-def charge_records(ctx: _Context) -> list[dict[str, Any]]:
+def charge_records(ctx: _Context) -> list[ChargeRecord]:
     """Past charging sessions, oldest first: generated history, folded sessions, a just-finished one."""
     state = ctx.state
     home = (state["home"][0], state["home"][1])
@@ -1000,7 +1052,9 @@ def charge_records(ctx: _Context) -> list[dict[str, Any]]:
     return records
 
 
-def session_record(spec: ModelSpec, seed: int, state: dict[str, Any], session: dict[str, Any], index: int) -> dict[str, Any]:
+def session_record(
+    spec: ModelSpec, seed: int, state: VehicleState, session: ChargingSession, index: int
+) -> ChargeRecord:
     """A finished charging session as a ``charge-chargerecords`` entry."""
     city = geo.CITY_BY_KEY[state["city"]]
     rng = random.Random(seed ^ 0xC4A26E)
@@ -1020,14 +1074,16 @@ _SERVICE_TASKS_ELECTRIC = (
 
 
 @lru_cache(maxsize=8192)
-def _service_history(spec: ModelSpec, seed: int, delivered_at: int, created_at: int, first_km: float, city_key: str) -> tuple[dict[str, Any], ...]:
+def _service_history(
+    spec: ModelSpec, seed: int, delivered_at: int, created_at: int, first_km: float, city_key: str
+) -> tuple[ServiceRecord, ...]:
     """Scheduled services between delivery and the start of the simulation, about yearly."""
     rng = random.Random(seed ^ 0x5E41CE)
     city = geo.CITY_BY_KEY[city_key]
     span = max(1, created_at - delivered_at)
     tasks = _SERVICE_TASKS_ENGINE if spec.has_engine else _SERVICE_TASKS_ELECTRIC
     interval_ms = int(rng.uniform(0.8, 1.2) * YEAR_MS)
-    records: list[dict[str, Any]] = []
+    records: list[ServiceRecord] = []
     when = delivered_at + interval_ms
     index = 0
     while when < created_at:
@@ -1046,7 +1102,7 @@ def _service_history(spec: ModelSpec, seed: int, delivered_at: int, created_at: 
     return tuple(records[-5:])
 
 
-def service_records(ctx: _Context) -> list[dict[str, Any]]:
+def service_records(ctx: _Context) -> list[ServiceRecord]:
     state = ctx.state
     history = _service_history(ctx.spec, ctx.seed, state["delivered_at"], state["created_at"], state["first_km"], state["city"])
     return [*history, *state["service_records"]]

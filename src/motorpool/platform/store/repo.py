@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -215,7 +215,7 @@ async def get_vehicles(session: AsyncSession, vehicle_ids: Sequence[str]) -> lis
 
 
 async def save_vehicle_state(
-    session: AsyncSession, vehicle_id: str, state: dict[str, Any], expected_version: int
+    session: AsyncSession, vehicle_id: str, state: Mapping[str, Any], expected_version: int
 ) -> bool:
     """Compare-and-set the state record; False when another writer got there first."""
     changed = await _changed_rows(
