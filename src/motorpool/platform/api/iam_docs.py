@@ -1,8 +1,7 @@
-"""OpenAPI declarations of the IAM routes, which the fast lane serves (see :mod:`.iam`).
+"""OpenAPI declarations of the IAM routes, which :mod:`.iam` answers ahead of FastAPI.
 
-Never reached for the methods they declare: the fast lane answers first. Other methods on these
-paths reach FastAPI, which answers 405 from them. Imported on first use, with the OpenAPI
-document or such a request: building these routes costs a noticeable share of the start-up."""
+Never reached for the methods they declare. Another method on these paths reaches FastAPI, which
+answers 405 from them."""
 
 from __future__ import annotations
 
@@ -42,26 +41,26 @@ async def _doc_token(
     HTTP Basic. Answers a one-hour JWT access token (RFC 9068); no refresh token.
     ``grant_type=authorization_code`` redeems a Connect ``code`` (with PKCE ``code_verifier``)
     and also answers ``user_id`` and ``vehicle_ids``."""
-    raise AssertionError("served by the fast route")
+    raise AssertionError("answered by api.iam, ahead of FastAPI")
 
 
 @router.post("/oauth2/introspect", responses=_responses, summary="Introspect a token (RFC 7662)")
 async def _doc_introspect(token: str = Form()) -> Response:
     """Requires client authentication; only the client's own tokens are reported active."""
-    raise AssertionError("served by the fast route")
+    raise AssertionError("answered by api.iam, ahead of FastAPI")
 
 
 @router.post("/oauth2/revoke", responses=_responses, summary="Revoke a token (RFC 7009)")
 async def _doc_revoke(token: str = Form()) -> Response:
     """Requires client authentication; the token stops working at once."""
-    raise AssertionError("served by the fast route")
+    raise AssertionError("answered by api.iam, ahead of FastAPI")
 
 
 @router.get("/.well-known/jwks.json", summary="Public signing keys")
 async def jwks() -> Response:
-    raise AssertionError("served by the fast route")
+    raise AssertionError("answered by api.iam, ahead of FastAPI")
 
 
 @router.get("/.well-known/oauth-authorization-server", summary="Server metadata (RFC 8414)")
 async def metadata() -> Response:
-    raise AssertionError("served by the fast route")
+    raise AssertionError("answered by api.iam, ahead of FastAPI")

@@ -42,7 +42,7 @@ class ClockBook:
         self._clocks.clear()
 
     def cached_now(self, application_id: str) -> int | None:
-        """The application's simulated now when its clock is cached (the read path's fast lane)."""
+        """The application's simulated now when its clock is cached (the read path needs no lookup)."""
         try:
             clock = self._clocks[application_id]
         except KeyError:
