@@ -91,6 +91,7 @@ def serve(
         port=settings.port,
         loop="uvloop",
         http="httptools",
+        ws="none",  # no WebSocket routes: importing a WebSocket stack would only slow the start
         log_level=log_level,
         access_log=False,
         lifespan="on",
