@@ -30,7 +30,6 @@ from .passwords import hash_password
 MAX_LIVE_SECRETS = 3
 MAX_FLEET_BATCH = 200_000
 POWERTRAINS = ("BEV", "PHEV", "HEV", "ICE")
-MODES = ("live", "simulated", "test")
 
 
 class Conflict(ApiError):

@@ -12,9 +12,8 @@ from ..errors import NotFound, ValidationFailed
 from ..store import repo
 from ..store.models import Connection, Vehicle
 from .access import VehicleGate, VehicleSummary
+from .grants import MODES
 from .params import Paging, parse_paging, parse_uuid
-
-CONNECTION_MODES = ("live", "simulated", "test")
 
 
 def connection_filter(
@@ -32,9 +31,9 @@ def connection_filter(
     if vehicle_id is not None:
         vehicle_id = parse_uuid(vehicle_id, "vehicleId", parameter="filter[vehicleId]")
     mode = query.get("filter[vehicle.mode]")
-    if mode is not None and mode not in CONNECTION_MODES:
+    if mode is not None and mode not in MODES:
         raise ValidationFailed(
-            f"filter[vehicle.mode] must be one of {', '.join(CONNECTION_MODES)}.",
+            f"filter[vehicle.mode] must be one of {', '.join(MODES)}.",
             source={"parameter": "filter[vehicle.mode]"},
         )
     return repo.ConnectionFilter(
