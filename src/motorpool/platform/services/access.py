@@ -156,9 +156,10 @@ class AccessCache:
     async def get(self, application_id: str, user_id: str, vehicle_id: str) -> VehicleAccess:
         """The user's access to the vehicle, or NotFound / PermissionDenied."""
         key = (application_id, user_id, vehicle_id)
-        entry = self._entries.get(key)
-        if entry is not None:
-            return entry
+        try:
+            return self._entries[key]  # a hit costs one lookup (``get`` would make two)
+        except KeyError:
+            pass
         entry = await self._look_up(key)
         if entry is None:
             assert self.sessions is not None

@@ -148,40 +148,44 @@ class TokenService:
 
         Raises ``jwt.InvalidTokenError`` (or ``LookupError`` for a revoked token)."""
         moment = now if now is not None else time.time()
-        cached = self._cache.get(token)
-        if cached is None:
-            header = jwt.get_unverified_header(token)
-            if header.get("alg") != ALGORITHM:
-                raise jwt.InvalidAlgorithmError("algorithm not allowed")
-            if str(header.get("typ") or "").lower() not in (TOKEN_TYPE_HEADER, "application/at+jwt"):
-                raise jwt.InvalidTokenError("not an access token")
-            key = self._public.get(header.get("kid", ""))
-            if key is None:
-                raise jwt.InvalidSignatureError("unknown signing key")
-            payload = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "jti", "client_id"]},
-                leeway=0,
-            )
-            cached = AccessClaims(
-                application_id=payload["sub"],
-                client_id=payload["client_id"],
-                jti=payload["jti"],
-                issued_at=int(payload["iat"]),
-                expires_at=int(payload["exp"]),
-                raw=payload,
-            )
-            self._cache[token] = cached
+        try:
+            cached = self._cache[token]  # a hit costs one lookup (``get`` would make two)
+        except KeyError:
+            cached = self._cache[token] = self._verify(token)
         if cached.expires_at <= moment:
             self._cache.pop(token, None)
             raise jwt.ExpiredSignatureError("token expired")
         if cached.jti in self.revoked:
             raise LookupError("token revoked")
         return cached
+
+    def _verify(self, token: str) -> AccessClaims:
+        """Check a token's header, signature and claims (not its expiry against the cache)."""
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != ALGORITHM:
+            raise jwt.InvalidAlgorithmError("algorithm not allowed")
+        if str(header.get("typ") or "").lower() not in (TOKEN_TYPE_HEADER, "application/at+jwt"):
+            raise jwt.InvalidTokenError("not an access token")
+        key = self._public.get(header.get("kid", ""))
+        if key is None:
+            raise jwt.InvalidSignatureError("unknown signing key")
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=self.audience,
+            issuer=self.issuer,
+            options={"require": ["exp", "iat", "sub", "jti", "client_id"]},
+            leeway=0,
+        )
+        return AccessClaims(
+            application_id=payload["sub"],
+            client_id=payload["client_id"],
+            jti=payload["jti"],
+            issued_at=int(payload["iat"]),
+            expires_at=int(payload["exp"]),
+            raw=payload,
+        )
 
     def forget(self, token: str) -> None:
         self._cache.pop(token, None)

@@ -198,9 +198,10 @@ class SignalService:
     def _snapshot(self, access: VehicleAccess, now_ms: int, system: str) -> _Snapshot:
         taken = self.snapshot_time(access, now_ms)
         key = (access.vehicle_id, access.version, taken, system)
-        snapshot = self._snapshots.get(key)
-        if snapshot is not None:
-            return snapshot
+        try:
+            return self._snapshots[key]
+        except KeyError:
+            pass
         spec = catalogue.find_model(access.make, access.model)
         if spec is None:
             raise ApiError(f"Vehicle '{access.vehicle_id}' has no catalogue model.")
@@ -270,9 +271,10 @@ class SignalService:
     ) -> Rendered:
         taken = self.snapshot_time(access, now_ms)
         key = (access.vehicle_id, access.version, taken, system, access.permissions, page, size)
-        rendered = self._bodies.get(key)
-        if rendered is not None:
-            return rendered
+        try:
+            return self._bodies[key]  # a hit costs one lookup (``get`` would make two)
+        except KeyError:
+            pass
         snapshot = self._snapshot(access, now_ms, system)
         total = len(_CODES)
         chosen = _CODES[(page - 1) * size : page * size]
