@@ -223,7 +223,7 @@ async def test_the_application_token_is_fetched_once_for_many_pages(demo: Demo) 
 def test_json_is_only_for_clients_that_ask_for_it() -> None:
     from starlette.requests import Request
 
-    from motorpool.demo.app import _wants_json
+    from motorpool.demo.pages import wants_json as _wants_json
 
     def asking(accept: str) -> bool:
         return _wants_json(Request({"type": "http", "headers": [(b"accept", accept.encode())]}))

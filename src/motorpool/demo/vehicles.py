@@ -1,4 +1,5 @@
-"""What ``/vehicle`` shows: each connected vehicle with the signals an owner cares about.
+"""What ``/vehicle`` shows: each connected vehicle with the signals an owner cares about,
+read through the SDK a few vehicles at a time.
 
 The values come from the SDK's typed signal views; a value the vehicle did not share keeps the
 reason why (the permission was not granted, the vehicle cannot report it), so the page can say
@@ -7,10 +8,19 @@ so instead of showing a blank.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from motorpool import Signal, SignalList, Vehicle
+from motorpool import (
+    ApiError,
+    AsyncClient,
+    AuthenticationError,
+    RateLimitError,
+    Signal,
+    SignalList,
+    Vehicle,
+)
 
 # Signal codes (``lower(group)-lower(name)``) behind the values the page shows.
 STATE_OF_CHARGE = "tractionbattery-stateofcharge"
@@ -31,6 +41,9 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "locked": (IS_LOCKED,),
     "location": (LOCATION,),
 }
+
+#: Vehicles read at once for one page; a user rarely has more, and the platform is shared.
+VEHICLES_IN_FLIGHT = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +203,46 @@ def vehicles_json(views: list[VehicleView]) -> dict[str, Any]:
         "year": first.year if first else None,
         "vehicles": [view.to_json() for view in views],
     }
+
+
+async def read_vehicles(user: AsyncClient) -> list[VehicleView]:
+    """Every vehicle the user connected, with its signals, read a few at a time.
+
+    A vehicle whose own read fails (disconnected meanwhile, asleep, …) becomes a row that says
+    so; a failure of the platform itself (unreachable, credentials refused) is raised."""
+    vehicle_ids: list[str] = []
+    async for connection in user.connections.list():
+        if connection.vehicle_id not in vehicle_ids:
+            vehicle_ids.append(connection.vehicle_id)
+    limit = asyncio.Semaphore(VEHICLES_IN_FLIGHT)
+
+    async def read_one(vehicle_id: str) -> VehicleView:
+        async with limit:
+            details, signals = await asyncio.gather(
+                user.vehicles.get(vehicle_id), user.signals.list(vehicle_id), return_exceptions=True
+            )
+        for outcome in (details, signals):
+            if isinstance(outcome, BaseException) and not _vehicle_specific(outcome):
+                raise outcome
+        if isinstance(details, BaseException):
+            return failed_view(vehicle_id, _describe(details))
+        if isinstance(signals, BaseException):
+            return failed_view(vehicle_id, _describe(signals), details)
+        return vehicle_view(details, signals)
+
+    return list(await asyncio.gather(*(read_one(vehicle_id) for vehicle_id in vehicle_ids)))
+
+
+def _vehicle_specific(failure: BaseException) -> bool:
+    """True for an error about one vehicle, false for one about the platform or the app."""
+    if not isinstance(failure, ApiError):
+        return False
+    if isinstance(failure, (AuthenticationError, RateLimitError)):
+        return False
+    return failure.status_code is None or failure.status_code < 500
+
+
+def _describe(failure: BaseException) -> str:
+    if isinstance(failure, ApiError):
+        return failure.suggested_user_message or failure.description or str(failure)
+    return str(failure)

@@ -68,10 +68,6 @@ from ._models import (
     TirePressures,
     Vehicle,
     Webhook,
-)
-from ._pagination import AsyncPager, SyncPage
-from ._signals import (
-    SINGLE_SIGNAL_VIEWS,
     charge_status_from,
     fuel_from,
     location_from,
@@ -80,9 +76,9 @@ from ._signals import (
     range_from,
     state_of_charge_from,
     tire_pressures_from,
-    typed,
-    typed_from_signal,
 )
+from ._pagination import AsyncPager, SyncPage
+from ._signals import SINGLE_SIGNAL_VIEWS, typed, typed_from_signal
 
 T = TypeVar("T")
 V = TypeVar("V")

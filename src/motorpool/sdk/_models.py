@@ -501,62 +501,46 @@ class SignalList:
                 body[member] = other._body[member]
         return SignalList(body, meta=self.meta, content=self._content)
 
-    # --- typed views: the conversions live in _signals, shared with the clients -----------------
+    # --- typed views: the converters, below beside the values they build, serve the clients too
 
     @property
     def odometer(self) -> Odometer | None:
         """Distance travelled (``odometer-traveleddistance``)."""
-        from ._signals import odometer_from
-
         return _optional(odometer_from, self)
 
     @property
     def location(self) -> Location | None:
         """Where the vehicle is (``location-preciselocation``)."""
-        from ._signals import location_from
-
         return _optional(location_from, self)
 
     @property
     def state_of_charge(self) -> StateOfCharge | None:
         """Traction battery charge (``tractionbattery-stateofcharge``)."""
-        from ._signals import state_of_charge_from
-
         return _optional(state_of_charge_from, self)
 
     @property
     def range(self) -> Range | None:
         """Remaining electric range (``tractionbattery-range``)."""
-        from ._signals import range_from
-
         return _optional(range_from, self)
 
     @property
     def charge_status(self) -> ChargeStatus | None:
         """Charging state, plug and limit (``charge-*``)."""
-        from ._signals import charge_status_from
-
         return _optional(charge_status_from, self)
 
     @property
     def fuel(self) -> Fuel | None:
         """Fuel level, amount and range (``internalcombustionengine-*``)."""
-        from ._signals import fuel_from
-
         return _optional(fuel_from, self)
 
     @property
     def tire_pressures(self) -> TirePressures | None:
         """Pressure of each tyre (``wheel-tires``)."""
-        from ._signals import tire_pressures_from
-
         return _optional(tire_pressures_from, self)
 
     @property
     def lock_status(self) -> LockStatus | None:
         """Whether the vehicle and each door are locked (``closure-*``)."""
-        from ._signals import lock_status_from
-
         return _optional(lock_status_from, self)
 
 
@@ -565,8 +549,6 @@ def _optional(convert: Callable[[SignalList], _ViewT], signals: SignalList) -> _
         return convert(signals)
     except ApiError:
         return None
-
-
 
 
 # --- typed signal values ------------------------------------------------------------------------
@@ -668,6 +650,160 @@ class LockStatus(SmartcarModel):
 
     is_locked: bool
     doors: list[Door] = Field(default_factory=list)
+
+
+# --- typed signal views: each built from a signal list -------------------------------------------
+#
+# Each converter raises the signal's own error (a PermissionDeniedError when the permission was not
+# granted, a CompatibilityError when the vehicle cannot provide it) if its main signal was not
+# read; secondary signals that are missing only leave their field empty.
+
+ODOMETER = "odometer-traveleddistance"
+LOCATION = "location-preciselocation"
+STATE_OF_CHARGE = "tractionbattery-stateofcharge"
+BATTERY_RANGE = "tractionbattery-range"
+CHARGING_STATUS = "charge-detailedchargingstatus"
+IS_CHARGING = "charge-ischarging"
+IS_PLUGGED_IN = "charge-ischargingcableconnected"
+CHARGE_LIMITS = "charge-chargelimits"
+TIME_TO_COMPLETE = "charge-timetocomplete"
+FUEL_LEVEL = "internalcombustionengine-fuellevel"
+FUEL_AMOUNT = "internalcombustionengine-amountremaining"
+FUEL_RANGE = "internalcombustionengine-range"
+TIRES = "wheel-tires"
+IS_LOCKED = "closure-islocked"
+DOORS = "closure-doors"
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _body(signal: Signal) -> dict[str, Any]:
+    return signal.body or {}
+
+
+def _secondary(signals: SignalList, code: str) -> Signal | None:
+    signal = signals.get(code)
+    return signal if signal is not None and signal.ok and signal.body is not None else None
+
+
+def odometer_from(signals: SignalList) -> Odometer:
+    """The odometer reading."""
+    signal = signals.require(ODOMETER)
+    return Odometer(distance=_number(signal.value) or 0.0, unit=signal.unit, signal=signal)
+
+
+def location_from(signals: SignalList) -> Location:
+    """The vehicle's position."""
+    signal = signals.require(LOCATION)
+    body = _body(signal)
+    return Location(
+        latitude=_number(body.get("latitude")) or 0.0,
+        longitude=_number(body.get("longitude")) or 0.0,
+        heading=_number(body.get("heading")),
+        direction=body.get("direction") if isinstance(body.get("direction"), str) else None,
+        location_type=body.get("locationType") if isinstance(body.get("locationType"), str) else None,
+        signal=signal,
+    )
+
+
+def state_of_charge_from(signals: SignalList) -> StateOfCharge:
+    """The traction battery's charge in percent."""
+    signal = signals.require(STATE_OF_CHARGE)
+    return StateOfCharge(percent=_number(signal.value) or 0.0, unit=signal.unit, signal=signal)
+
+
+def range_from(signals: SignalList) -> Range:
+    """The electric range with any further estimates."""
+    signal = signals.require(BATTERY_RANGE)
+    extra = _body(signal).get("additionalValues")
+    estimates = [
+        RangeEstimate(type=item.get("type"), value=_number(item.get("value")))
+        for item in (extra if isinstance(extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    return Range(
+        distance=_number(signal.value) or 0.0, unit=signal.unit, estimates=estimates, signal=signal
+    )
+
+
+def charge_status_from(signals: SignalList) -> ChargeStatus:
+    """Charging state, plug, active limit and time to complete."""
+    status = signals.require(CHARGING_STATUS)
+    charging = _secondary(signals, IS_CHARGING)
+    plugged = _secondary(signals, IS_PLUGGED_IN)
+    limits = _secondary(signals, CHARGE_LIMITS)
+    remaining = _secondary(signals, TIME_TO_COMPLETE)
+    state = status.value if isinstance(status.value, str) else None
+    return ChargeStatus(
+        state=state,
+        is_charging=_flag(charging.value) if charging else (state == "CHARGING" if state else None),
+        is_plugged_in=_flag(plugged.value) if plugged else None,
+        charge_limit=_number(_body(limits).get("activeLimit")) if limits else None,
+        time_to_complete=_number(remaining.value) if remaining else None,
+    )
+
+
+def fuel_from(signals: SignalList) -> Fuel:
+    """Fuel level in percent, amount left and range on fuel."""
+    level = signals.require(FUEL_LEVEL)
+    amount = _secondary(signals, FUEL_AMOUNT)
+    reach = _secondary(signals, FUEL_RANGE)
+    return Fuel(
+        percent_remaining=_number(level.value),
+        amount_remaining=_number(amount.value) if amount else None,
+        amount_unit=amount.unit if amount else None,
+        range=_number(reach.value) if reach else None,
+        range_unit=reach.unit if reach else None,
+    )
+
+
+_POSITIONS = {(0, 0): "front_left", (0, 1): "front_right", (1, 0): "back_left", (1, 1): "back_right"}
+
+
+def tire_pressures_from(signals: SignalList) -> TirePressures:
+    """Each tyre's pressure; the four usual positions by name."""
+    signal = signals.require(TIRES)
+    body = _body(signal)
+    values = body.get("values")
+    tires = [
+        TirePressure(
+            row=int(item.get("row", 0)),
+            column=int(item.get("column", 0)),
+            pressure=_number(item.get("tirePressure", item.get("pressure"))),
+        )
+        for item in (values if isinstance(values, list) else [])
+        if isinstance(item, dict)
+    ]
+    by_name = {
+        _POSITIONS[(tire.row, tire.column)]: tire.pressure
+        for tire in tires
+        if (tire.row, tire.column) in _POSITIONS
+    }
+    unit = body.get("unit")
+    return TirePressures(
+        **by_name, unit=unit if isinstance(unit, str) else None, tires=tires
+    )
+
+
+def lock_status_from(signals: SignalList) -> LockStatus:
+    """Whether the vehicle is locked, with its doors when reported."""
+    locked = signals.require(IS_LOCKED)
+    doors_signal = _secondary(signals, DOORS)
+    values = _body(doors_signal).get("values") if doors_signal else None
+    doors = [
+        Door.model_validate(item)
+        for item in (values if isinstance(values, list) else [])
+        if isinstance(item, dict)
+    ]
+    return LockStatus(is_locked=bool(locked.value), doors=doors)
 
 
 # --- commands -----------------------------------------------------------------------------------

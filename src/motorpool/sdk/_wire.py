@@ -71,11 +71,6 @@ class Headers(Mapping[str, str]):
         self._lines = lines  # the header lines as received, read for ``raw`` when asked
         self._raw: list[tuple[str, str]] | None = None
 
-    @classmethod
-    def from_pairs(cls, pairs: list[tuple[str, str]]) -> Headers:
-        """Headers from (name, value) pairs."""
-        return cls(_joined(pairs), [f"{name}: {value}" for name, value in pairs])
-
     @property
     def raw(self) -> list[tuple[str, str]]:
         """Every header as received: (name as sent, value), in order."""

@@ -25,9 +25,8 @@ from urllib.parse import parse_qsl, unquote
 import jwt
 import orjson
 from cachetools import LRUCache
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,11 +37,9 @@ from ..store.models import AuthorizationCode, SigningKey
 ALGORITHM = "ES256"
 TOKEN_TYPE_HEADER = "at+jwt"
 CODE_TTL = timedelta(minutes=10)
+#: PyJWT's JWS layer, made once and reused for every token.
+_JWS = jwt.PyJWS()
 SessionMaker = async_sessionmaker[AsyncSession]
-
-
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def new_client_id() -> str:
@@ -80,6 +77,13 @@ def generate_signing_key() -> SigningKey:
     return SigningKey(kid=kid, algorithm=ALGORITHM, private_pem=pem, public_jwk=public_jwk)
 
 
+def _public_key(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
+    key = jwt.algorithms.ECAlgorithm.from_jwk(dict(jwk))
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise TypeError("a published key must be a public key")
+    return key
+
+
 @dataclass(frozen=True)
 class AccessClaims:
     application_id: str
@@ -109,12 +113,8 @@ class TokenService:
         private = serialization.load_pem_private_key(signing.private_pem.encode(), None)
         assert isinstance(private, ec.EllipticCurvePrivateKey)
         self._private = private
-        self._header_segment = _b64(
-            orjson.dumps({"alg": ALGORITHM, "kid": self.kid, "typ": TOKEN_TYPE_HEADER})
-        )
-        self._public = {
-            k.kid: jwt.algorithms.ECAlgorithm.from_jwk(dict(k.public_jwk)) for k in keys
-        }
+        self._headers = {"kid": self.kid, "typ": TOKEN_TYPE_HEADER}
+        self._public = {k.kid: _public_key(k.public_jwk) for k in keys}
         self.jwks = {"keys": [k.public_jwk for k in keys]}
         self.issuer = issuer
         self.audience = issuer + "/v3"
@@ -135,13 +135,10 @@ class TokenService:
             "exp": issued + self.ttl,
             "jti": uuid.uuid4().hex,
         }
-        # JWS compact serialisation (RFC 7515) done directly: the header never changes, so it is
-        # encoded once, and the claims go through orjson; verification uses PyJWT.
-        signing_input = self._header_segment + b"." + _b64(orjson.dumps(claims))
-        der = self._private.sign(signing_input, ec.ECDSA(hashes.SHA256()))
-        r, s = decode_dss_signature(der)
-        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-        return (signing_input + b"." + _b64(signature)).decode(), self.ttl
+        # The claims are strings and integers: orjson writes them as jwt.encode would, and PyJWT's
+        # JWS layer signs them. jwt.encode's stdlib json costs a grant about a tenth more CPU.
+        token = _JWS.encode(orjson.dumps(claims), self._private, ALGORITHM, headers=self._headers)
+        return token, self.ttl
 
     def decode(self, token: str, now: float | None = None) -> AccessClaims:
         """Verify a token: signature, algorithm, type, ``exp``, ``iss``, ``aud`` and revocation.
