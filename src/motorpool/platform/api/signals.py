@@ -13,22 +13,12 @@ from starlette.types import Receive, Scope, Send
 
 from ..services.access import VehicleRequest
 from ..services.signals import Rendered
-from .common import AsgiEndpoint, scope_platform
+from .common import AsgiEndpoint, first_headers, scope_platform
 
 
 def _vehicle_request(scope: Scope) -> tuple[VehicleRequest, str | None]:
-    """The request's credentials and its ``SC-Unit-System``: the first of each header, as
-    ``Request.headers.get`` would give it, without building a Request."""
-    authorization = user = unit = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            if authorization is None:
-                authorization = value.decode("latin-1")
-        elif name == b"sc-user-id":
-            if user is None:
-                user = value.decode("latin-1")
-        elif name == b"sc-unit-system" and unit is None:
-            unit = value.decode("latin-1")
+    """The request's credentials and its ``SC-Unit-System``."""
+    authorization, user, unit = first_headers(scope, b"authorization", b"sc-user-id", b"sc-unit-system")
     return VehicleRequest(authorization, scope["path_params"]["vehicle_id"], user), unit
 
 
