@@ -20,10 +20,12 @@ from fastapi import FastAPI
 from motorpool.demo.app import create_app
 from motorpool.demo.settings import DemoSettings
 
-from ..conftest import PlatformHarness
-from .connect_pages import go_through_connect
+from ..support.connect_pages import go_through_connect
+from ..support.harness import PlatformHarness
 
 DEMO_ORIGIN = "http://localhost:8000"
+#: The headers of a request that asks the demo for JSON rather than a page.
+JSON = {"accept": "application/json"}
 Responder = Callable[[httpx.Request], httpx.Response | None]
 
 

@@ -13,7 +13,7 @@ from motorpool.platform.api.fastlane import PlatformApp
 from motorpool.platform.app import LAZY_ROUTES, create_app
 from motorpool.platform.settings import Settings
 
-from ..conftest import PlatformHarness
+from ..support.harness import PlatformHarness
 
 #: Imported by the first request that needs them, never by `motorpool serve` itself.
 LAZY_MODULES = (
