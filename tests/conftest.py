@@ -71,7 +71,9 @@ def redis_url() -> str:
 def chromium() -> Path:
     """Debian's Chromium, which the browser tests drive (``apt-get install chromium``)."""
     if not CHROMIUM.exists():
-        missing(f"the browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+        missing(
+            f"the browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)"
+        )
     return CHROMIUM
 
 

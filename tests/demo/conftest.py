@@ -121,7 +121,9 @@ def demo_settings(sqlite_platform: PlatformHarness, tmp_path: Path) -> Iterator[
 
 
 @pytest.fixture
-async def demo(sqlite_platform: PlatformHarness, demo_settings: dict[str, Any]) -> AsyncIterator[Demo]:
+async def demo(
+    sqlite_platform: PlatformHarness, demo_settings: dict[str, Any]
+) -> AsyncIterator[Demo]:
     settings = DemoSettings(**demo_settings)
     sdk_transport = RecordingTransport(httpx.ASGITransport(app=sqlite_platform.app))
     app = create_app(settings, transport=sdk_transport)

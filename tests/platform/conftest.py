@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from ..support.processes import Served, serve
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    """``motorpool serve`` on a fresh database of its own, in ``tmp_path``."""
-    server = serve(tmp_path)
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``motorpool serve`` on a database of its own, shared by a module's tests: each of them
+    leaves the development application's credentials, rate limit and ``.env`` as they were."""
+    server = serve(tmp_path_factory.mktemp("served"))
     try:
         yield server
     finally:

@@ -57,10 +57,13 @@ def test_serve_takes_its_port_from_the_environment_and_its_database_from_the_def
 
 def test_redirect_uri_and_secret_commands(served: Served) -> None:
     """Register a redirect URI, create a second secret, revoke the first: it stops working."""
-    env = served.env()
-    app_id, client_id, first_secret = (
-        env["MOTORPOOL_APPLICATION_ID"], env["SMARTCAR_CLIENT_ID"], env["SMARTCAR_CLIENT_SECRET"]
-    )
+    # An application of its own: the server is shared by this module, and the development
+    # application's secret must keep working for the other tests.
+    made = served.cli("apps", "create", "Rotating secrets", "--redirect-uri", "http://localhost:8000/exchange")
+    assert made.returncode == 0, made.stderr
+    app_id = made.stdout.split("application id")[1].split()[0]
+    client_id = made.stdout.split("SMARTCAR_CLIENT_ID=")[1].split()[0]
+    first_secret = made.stdout.split("SMARTCAR_CLIENT_SECRET=")[1].split()[0]
     added = served.cli("apps", "add-redirect-uri", app_id, "https://fleet.example/callback")
     assert added.returncode == 0, added.stderr
     assert "https://fleet.example/callback" in added.stdout and "http://localhost:8000/exchange" in added.stdout
@@ -167,9 +170,9 @@ def test_rate_limit_command(served: Served) -> None:
     assert served.cli("apps", "rate-limit", "--off").stdout.strip() == "no rate limits"
 
 
-def test_admin_commands_need_the_token(served: Served) -> None:
-    (served.workdir / ".env").write_text("")
-    result = served.cli("apps", "list")
+def test_admin_commands_need_the_token(served: Served, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("")  # a directory whose .env holds no admin token
+    result = served.cli("apps", "list", cwd=tmp_path)
     assert result.returncode == 2 and "MOTORPOOL_ADMIN_TOKEN" in result.stderr
     wrong = subprocess.run(
         [sys.executable, "-m", "motorpool.cli", "apps", "list", "--admin-token", "adm_wrong", "--url", served.origin],

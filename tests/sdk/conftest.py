@@ -1,9 +1,9 @@
 """Fixtures of the SDK's tests.
 
 ``client`` is parametrised over the sync and the async client, so each behaviour test runs on
-both (``tests.support.sdk.resolve`` awaits an async call's result and passes a sync one through). Tests
-against the real platform use ``on``: an :class:`~tests.support.sdk.Against` of each flavour
-around ``sqlite_platform`` from the suite's conftest.
+both (``tests.support.sdk.resolve`` awaits an async call's result and passes a sync one
+through). Tests against the real platform use ``on``: an :class:`~tests.support.sdk.Against` of
+each flavour around ``sqlite_platform`` from the suite's conftest.
 """
 
 from __future__ import annotations

@@ -56,7 +56,9 @@ def hidden(page: httpx.Response) -> dict[str, str]:
 
 def inputs(page: httpx.Response, name: str) -> list[dict[str, Any]]:
     """The form's ``<input>``s named ``name``."""
-    return [f for f in connect_form(page)["fields"] if f["tag"] == "input" and f.get("name") == name]
+    return [
+        f for f in connect_form(page)["fields"] if f["tag"] == "input" and f.get("name") == name
+    ]
 
 
 def checked(page: httpx.Response, name: str) -> list[str]:
@@ -81,9 +83,13 @@ def target_of(response: httpx.Response) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-async def submit(browser: httpx.AsyncClient, page: httpx.Response, fields: dict[str, Any]) -> httpx.Response:
+async def submit(
+    browser: httpx.AsyncClient, page: httpx.Response, fields: dict[str, Any]
+) -> httpx.Response:
     """Post the page's form with its hidden fields and ``fields``."""
-    return await browser.post(urljoin(str(page.url), connect_form(page)["action"]), data=hidden(page) | fields)
+    return await browser.post(
+        urljoin(str(page.url), connect_form(page)["action"]), data=hidden(page) | fields
+    )
 
 
 async def go_through_connect(

@@ -89,7 +89,9 @@ class SqliteTemplate:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
         wal = self.path.with_name(self.path.name + "-wal")
-        assert not wal.exists() or wal.stat().st_size == 0, "the template's WAL was not checkpointed"
+        assert not wal.exists() or wal.stat().st_size == 0, (
+            "the template's WAL was not checkpointed"
+        )
         return first
 
 
@@ -122,7 +124,9 @@ class PostgresTemplate:
             self._made = _Made(await self._make())
         connection = await asyncpg.connect(self._dsn())
         try:
-            await connection.execute(f"DROP DATABASE IF EXISTS {_quoted(self.copy_name)} WITH (FORCE)")
+            await connection.execute(
+                f"DROP DATABASE IF EXISTS {_quoted(self.copy_name)} WITH (FORCE)"
+            )
             try:
                 await self._create_copy(connection)
             except asyncpg.ObjectInUseError:
@@ -144,8 +148,12 @@ class PostgresTemplate:
     async def _make(self) -> FirstStart:
         connection = await asyncpg.connect(self._dsn())
         try:
-            await connection.execute(f"DROP DATABASE IF EXISTS {_quoted(self.template_name)} WITH (FORCE)")
-            await connection.execute(f"CREATE DATABASE {_quoted(self.template_name)} TEMPLATE template0")
+            await connection.execute(
+                f"DROP DATABASE IF EXISTS {_quoted(self.template_name)} WITH (FORCE)"
+            )
+            await connection.execute(
+                f"CREATE DATABASE {_quoted(self.template_name)} TEMPLATE template0"
+            )
         finally:
             await connection.close()
         return await _first_start(self.url_of(self.template_name))
@@ -159,7 +167,9 @@ class PostgresTemplate:
             connection = await asyncpg.connect(self._dsn())
             try:
                 for name in (self.copy_name, self.template_name):
-                    await connection.execute(f"DROP DATABASE IF EXISTS {_quoted(name)} WITH (FORCE)")
+                    await connection.execute(
+                        f"DROP DATABASE IF EXISTS {_quoted(name)} WITH (FORCE)"
+                    )
             finally:
                 await connection.close()
 

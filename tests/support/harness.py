@@ -93,7 +93,9 @@ class PlatformHarness:
         if client_id is not None:
             apps = await self.admin("GET", "/admin/applications")
             application_id = next(a["id"] for a in apps if a["clientId"] == client_id)
-        data = await self.admin("POST", f"/admin/applications/{application_id}/connections", json=body)
+        data = await self.admin(
+            "POST", f"/admin/applications/{application_id}/connections", json=body
+        )
         return data["userId"], data["vehicleIds"]
 
 

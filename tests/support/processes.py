@@ -37,7 +37,11 @@ def answers(url: str) -> bool:
 
 
 def wait_until(
-    ready: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, what: str, timeout: float = 30
+    ready: Callable[[], bool],
+    process: subprocess.Popen[bytes],
+    log: Path,
+    what: str,
+    timeout: float = 30,
 ) -> None:
     """Poll ``ready`` until it holds; fail with the process's output (``log``) if the process
     exits first or ``timeout`` seconds pass."""
@@ -83,7 +87,9 @@ class Served:
     def admin_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.env()['MOTORPOOL_ADMIN_TOKEN']}"}
 
-    def grant(self, client_id: str | None = None, client_secret: str | None = None) -> httpx.Response:
+    def grant(
+        self, client_id: str | None = None, client_secret: str | None = None
+    ) -> httpx.Response:
         """A client-credentials token request (by default for the development application)."""
         env = self.env()
         return httpx.post(self.origin + "/oauth2/token", data={
@@ -92,14 +98,17 @@ class Served:
             "client_secret": client_secret or env["SMARTCAR_CLIENT_SECRET"],
         })  # fmt: skip
 
-    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        """``motorpool ARGS`` in ``workdir``, told this server's URL; the admin token comes from
-        the ``.env`` there, as it would for a user."""
+    def cli(
+        self, *args: str, stdin: str | None = None, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``motorpool ARGS`` in ``cwd`` (``workdir`` by default), told this server's URL; the
+        admin token comes from the ``.env`` there, as it would for a user."""
         env = {**os.environ, "MOTORPOOL_URL": self.origin, "COLUMNS": "250"}
         env.pop("MOTORPOOL_ADMIN_TOKEN", None)
         return subprocess.run(
             [sys.executable, "-m", "motorpool.cli", *args],
-            cwd=self.workdir, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False,
+            cwd=cwd or self.workdir, env=env, input=stdin,
+            capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
 
     def stop(self) -> None:
@@ -122,5 +131,7 @@ def serve(workdir: Path, port: int | None = None, *, from_environment: bool = Fa
     with output.open("wb") as log:
         process = subprocess.Popen(argv, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env)
     origin = f"http://127.0.0.1:{port}"
-    wait_until(lambda: answers(origin + "/.well-known/jwks.json"), process, output, "motorpool serve")
+    wait_until(
+        lambda: answers(origin + "/.well-known/jwks.json"), process, output, "motorpool serve"
+    )
     return Served(origin, workdir, output, time.perf_counter() - started, process)

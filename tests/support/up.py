@@ -20,7 +20,8 @@ def clean_environment() -> dict[str, str]:
     return {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("MOTORPOOL_", "SMARTCAR_")) and key not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+        if not key.startswith(("MOTORPOOL_", "SMARTCAR_"))
+        and key not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
     } | {"NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"}
 
 
