@@ -112,9 +112,9 @@ class PostgresTemplate:
         self.copy_name = f"{base}_test"
         self._made: _Made | None = None
 
-    def _dsn(self, database: str | None = None) -> str:
-        url = self.url.set(drivername="postgresql", database=database or self.url.database)
-        return url.render_as_string(hide_password=False)
+    def _dsn(self) -> str:
+        """The configured database, for asyncpg: where the copies are created and dropped."""
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def url_of(self, database: str) -> str:
         return self.url.set(database=database).render_as_string(hide_password=False)
