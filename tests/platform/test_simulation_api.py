@@ -227,7 +227,7 @@ async def test_set_destination_is_validated_and_drives_the_next_trip(platform: P
 
     await clock(platform, "PUT", rate=0)
     odometer = (await signal(platform, user_id, vehicle_id, "odometer-traveleddistance"))["value"]
-    await steer(platform, vehicle_id, "drive", )
+    await steer(platform, vehicle_id, "drive")
     await clock(platform, "POST", "/advance", by="3h")
     arrived = await signal(platform, user_id, vehicle_id, "location-preciselocation")
     assert abs(arrived["latitude"] - target["latitude"]) < 0.01
