@@ -20,8 +20,10 @@ up: install
 serve: install
 	$(BIN)/motorpool serve
 
+# Two workers, each with the whole of a test module (its module-scoped servers start once), and
+# its own database templates (tests/support/databases.py).
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 typecheck: install
 	$(BIN)/mypy

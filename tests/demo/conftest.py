@@ -20,10 +20,12 @@ from fastapi import FastAPI
 from motorpool.demo.app import create_app
 from motorpool.demo.settings import DemoSettings
 
-from ..conftest import PlatformHarness
-from .connect_pages import go_through_connect
+from ..support.connect_pages import go_through_connect
+from ..support.harness import PlatformHarness
 
 DEMO_ORIGIN = "http://localhost:8000"
+#: The headers of a request that asks the demo for JSON rather than a page.
+JSON = {"accept": "application/json"}
 Responder = Callable[[httpx.Request], httpx.Response | None]
 
 
@@ -119,7 +121,9 @@ def demo_settings(sqlite_platform: PlatformHarness, tmp_path: Path) -> Iterator[
 
 
 @pytest.fixture
-async def demo(sqlite_platform: PlatformHarness, demo_settings: dict[str, Any]) -> AsyncIterator[Demo]:
+async def demo(
+    sqlite_platform: PlatformHarness, demo_settings: dict[str, Any]
+) -> AsyncIterator[Demo]:
     settings = DemoSettings(**demo_settings)
     sdk_transport = RecordingTransport(httpx.ASGITransport(app=sqlite_platform.app))
     app = create_app(settings, transport=sdk_transport)

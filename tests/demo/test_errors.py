@@ -12,9 +12,7 @@ import pytest
 from motorpool.demo.app import DemoConfigurationError, create_app
 from motorpool.demo.settings import DemoSettings
 
-from .conftest import Demo, login_state
-
-JSON = {"accept": "application/json"}
+from .conftest import JSON, Demo, login_state
 
 
 def api_error(status: int, type_: str, code: str, description: str, **headers: str) -> httpx.Response:

@@ -9,10 +9,8 @@ import pytest
 
 from motorpool.demo.app import SESSION_COOKIE
 
-from .conftest import Demo, login_state
-from .connect_pages import go_through_connect
-
-JSON = {"accept": "application/json"}
+from ..support.connect_pages import go_through_connect
+from .conftest import JSON, Demo, login_state
 
 
 async def signed_in_user(demo: Demo, browser: Any) -> bool:

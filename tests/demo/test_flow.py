@@ -12,10 +12,8 @@ import pytest
 
 from motorpool.demo.app import SESSION_COOKIE
 
-from .conftest import DEMO_ORIGIN, Demo, login_state
-from .connect_pages import go_through_connect
-
-JSON = {"accept": "application/json"}
+from ..support.connect_pages import go_through_connect
+from .conftest import DEMO_ORIGIN, JSON, Demo, login_state
 
 
 def vehicle_rows(page: str) -> dict[str, dict[str, str]]:

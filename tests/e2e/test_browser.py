@@ -12,42 +12,22 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from ..browser import MARKS, launched_chromium
-from .up import Up, start_up
+from ..support.browser import MARKS, new_tab, screenshot
+from ..support.up import Up
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "demo"
 
 pytestmark = MARKS
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    up = start_up(tmp_path_factory.mktemp("up-browser"))
-    try:
-        yield up
-    finally:
-        up.kill()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as chromium:
-        yield chromium
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    tab = context.new_page()
-    try:
+    with new_tab(browser, 1280, 800) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, ARTIFACTS, name)
 
 
 def sign_in_on_connect(page: Page, email: str) -> None:

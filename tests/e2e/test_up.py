@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import re
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from ..demo.connect_pages import go_through_connect
-from .up import Up, start_up
+from ..support.connect_pages import go_through_connect
+from ..support.up import Up, start_up
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    up = start_up(tmp_path_factory.mktemp("up"))
-    try:
-        yield up
-    finally:
-        up.kill()
 
 
 def cells(page: str) -> dict[str, tuple[str, str, str]]:

@@ -2,89 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ..support.processes import Served, free_port, serve
+
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def read_env(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            values[key] = value
-    return values
-
-
-@dataclass
-class Served:
-    origin: str
-    workdir: Path
-    output: Path
-    startup: float
-
-    def env(self) -> dict[str, str]:
-        return read_env(self.workdir / ".env")
-
-    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "MOTORPOOL_URL": self.origin, "COLUMNS": "250"}
-        env.pop("MOTORPOOL_ADMIN_TOKEN", None)
-        return subprocess.run(
-            [sys.executable, "-m", "motorpool.cli", *args],
-            cwd=self.workdir, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False,
-        )
-
-
-def start(workdir: Path, port: int, *, from_environment: bool = False) -> tuple[subprocess.Popen[bytes], Served]:
-    """``motorpool serve`` in ``workdir``: told its port and database by options, or (with
-    ``from_environment``) its port by ``MOTORPOOL_PORT`` and its database left to the default."""
-    output = workdir / f"serve-{time.monotonic_ns()}.log"
-    started = time.perf_counter()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")}
-    argv = [sys.executable, "-m", "motorpool.cli", "serve"]
-    if from_environment:
-        env["MOTORPOOL_PORT"] = str(port)
-    else:
-        argv += ["--port", str(port), "--database-url", f"sqlite:///{workdir / 'motorpool.db'}"]
-    process = subprocess.Popen(argv, cwd=workdir, stdout=output.open("wb"), stderr=subprocess.STDOUT, env=env)
-    origin = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(origin + "/.well-known/jwks.json", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError("motorpool serve did not start:\n" + output.read_text())
-        time.sleep(0.02)
-    return process, Served(origin, workdir, output, time.perf_counter() - started)
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    process, server = start(tmp_path, free_port())
-    try:
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 def test_first_start_prints_and_writes_credentials(served: Served) -> None:
@@ -95,61 +22,48 @@ def test_first_start_prints_and_writes_credentials(served: Served) -> None:
     assert env["SMARTCAR_CLIENT_SECRET"] in printed
     assert env["MOTORPOOL_ADMIN_TOKEN"] in printed
     assert oct((served.workdir / ".env").stat().st_mode)[-3:] == "600"
-    token = httpx.post(
-        served.origin + "/oauth2/token",
-        data={"grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
-              "client_secret": env["SMARTCAR_CLIENT_SECRET"]},
-    )
+    token = served.grant()
     assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
 
 
 def test_second_start_reuses_database_and_keeps_other_env_lines(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("MY_OWN_SETTING=keep-me\n")
     port = free_port()
-    process, first = start(tmp_path, port)
-    process.terminate()
-    process.wait(timeout=15)
+    first = serve(tmp_path, port)
+    first.stop()
     env = first.env()
     assert env["MY_OWN_SETTING"] == "keep-me"
-    process, second = start(tmp_path, port)
+    second = serve(tmp_path, port)
     try:
         assert "first start" not in second.output.read_text()
         assert second.env() == env
-        token = httpx.post(
-            second.origin + "/oauth2/token",
-            data={"grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
-                  "client_secret": env["SMARTCAR_CLIENT_SECRET"]},
-        )
-        assert token.status_code == 200
+        assert second.grant().status_code == 200
         assert second.startup < 5, "a later start takes about a second"
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        second.stop()
 
 
 def test_serve_takes_its_port_from_the_environment_and_its_database_from_the_default(tmp_path: Path) -> None:
     import jwt
 
-    port = free_port()
-    process, server = start(tmp_path, port, from_environment=True)
+    server = serve(tmp_path, from_environment=True)
     try:
         assert (tmp_path / "motorpool.db").exists()
-        env = server.env()
-        token = httpx.post(server.origin + "/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
-            "client_secret": env["SMARTCAR_CLIENT_SECRET"]}).json()["access_token"]
-        assert jwt.decode(token, options={"verify_signature": False})["iss"] == f"http://127.0.0.1:{port}"
+        token = server.grant().json()["access_token"]
+        assert jwt.decode(token, options={"verify_signature": False})["iss"] == server.origin
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        server.stop()
 
 
 def test_redirect_uri_and_secret_commands(served: Served) -> None:
     """Register a redirect URI, create a second secret, revoke the first: it stops working."""
-    env = served.env()
-    app_id, client_id, first_secret = (
-        env["MOTORPOOL_APPLICATION_ID"], env["SMARTCAR_CLIENT_ID"], env["SMARTCAR_CLIENT_SECRET"]
-    )
+    # An application of its own: the server is shared by this module, and the development
+    # application's secret must keep working for the other tests.
+    made = served.cli("apps", "create", "Rotating secrets", "--redirect-uri", "http://localhost:8000/exchange")
+    assert made.returncode == 0, made.stderr
+    app_id = made.stdout.split("application id")[1].split()[0]
+    client_id = made.stdout.split("SMARTCAR_CLIENT_ID=")[1].split()[0]
+    first_secret = made.stdout.split("SMARTCAR_CLIENT_SECRET=")[1].split()[0]
     added = served.cli("apps", "add-redirect-uri", app_id, "https://fleet.example/callback")
     assert added.returncode == 0, added.stderr
     assert "https://fleet.example/callback" in added.stdout and "http://localhost:8000/exchange" in added.stdout
@@ -158,12 +72,10 @@ def test_redirect_uri_and_secret_commands(served: Served) -> None:
     second_secret = created.stdout.split("SMARTCAR_CLIENT_SECRET=")[1].split()[0]
 
     def grant(secret: str) -> int:
-        return httpx.post(served.origin + "/oauth2/token", data={
-            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}).status_code
+        return served.grant(client_id, secret).status_code
 
     assert grant(first_secret) == 200 and grant(second_secret) == 200
-    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
-    secrets = httpx.get(f"{served.origin}/admin/applications/{app_id}", headers=admin).json()["data"]["secrets"]
+    secrets = httpx.get(f"{served.origin}/admin/applications/{app_id}", headers=served.admin_headers()).json()["data"]["secrets"]
     first_id = next(s["id"] for s in secrets if s["id"] not in created.stdout)
     revoked = served.cli("apps", "revoke-secret", app_id, first_id)
     assert revoked.returncode == 0 and f"revoked {first_id}" in revoked.stdout, revoked.stderr
@@ -200,15 +112,12 @@ def test_clock_and_steering_commands(served: Served) -> None:
     frozen = served.cli("clock", "freeze")
     assert frozen.returncode == 0 and "frozen" in frozen.stdout, frozen.stderr
     env = served.env()
-    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
     connected = httpx.post(f"{served.origin}/admin/applications/{env['MOTORPOOL_APPLICATION_ID']}/connections",
-                           headers=admin, json={"email": "cli@example.com", "mode": "simulated",
+                           headers=served.admin_headers(), json={"email": "cli@example.com", "mode": "simulated",
                                                 "vehicleIds": [vehicle_id]})
     assert connected.status_code == 201, connected.text
     user_id = connected.json()["data"]["userId"]
-    token = httpx.post(served.origin + "/oauth2/token", data={
-        "grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
-        "client_secret": env["SMARTCAR_CLIENT_SECRET"]}).json()["access_token"]
+    token = served.grant().json()["access_token"]
 
     def soc() -> float:
         answer = httpx.get(f"{served.origin}/v3/vehicles/{vehicle_id}/signals/tractionbattery-stateofcharge",
@@ -261,9 +170,9 @@ def test_rate_limit_command(served: Served) -> None:
     assert served.cli("apps", "rate-limit", "--off").stdout.strip() == "no rate limits"
 
 
-def test_admin_commands_need_the_token(served: Served) -> None:
-    (served.workdir / ".env").write_text("")
-    result = served.cli("apps", "list")
+def test_admin_commands_need_the_token(served: Served, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("")  # a directory whose .env holds no admin token
+    result = served.cli("apps", "list", cwd=tmp_path)
     assert result.returncode == 2 and "MOTORPOOL_ADMIN_TOKEN" in result.stderr
     wrong = subprocess.run(
         [sys.executable, "-m", "motorpool.cli", "apps", "list", "--admin-token", "adm_wrong", "--url", served.origin],

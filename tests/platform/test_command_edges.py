@@ -10,11 +10,23 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PlatformHarness
-from tests.platform.test_cli_server import Served, served  # noqa: F401  (the served fixture)
-from tests.platform.test_commands import CONTROL, command, signal, steer, tesla
-from tests.platform.test_simulation_api import HOME, clock, ms, schedule, signal_meta
-from tests.platform.test_vehicle_api import READ_ALL, assert_error, get
+from ..support.api import (
+    CONTROL,
+    HOME,
+    READ_ALL,
+    assert_error,
+    clock,
+    command,
+    connected_vehicle,
+    get,
+    ms,
+    schedule,
+    signal,
+    signal_meta,
+    steer,
+)
+from ..support.harness import PlatformHarness
+from ..support.processes import Served
 
 #: Everything a Tesla owner can grant but ``control_charge``.
 NO_CHARGE_CONTROL = [p for p in CONTROL if p != "control_charge"]
@@ -26,9 +38,9 @@ NO_CHARGE_CONTROL = [p for p in CONTROL if p != "control_charge"]
 async def test_charge_commands_without_control_charge_are_forbidden(platform: PlatformHarness) -> None:
     """Starting a charge or creating a schedule without ``control_charge`` is a 403 PERMISSION that
     leaves the car as it was."""
-    user_id, vehicle_id = await tesla(platform, scope=NO_CHARGE_CONTROL)
-    await steer(platform, vehicle_id, "plug", {"plugged": False})
-    await steer(platform, vehicle_id, "plug", {"plugged": True})
+    user_id, vehicle_id = await connected_vehicle(platform, scope=NO_CHARGE_CONTROL)
+    await steer(platform, vehicle_id, "plug", plugged=False)
+    await steer(platform, vehicle_id, "plug", plugged=True)
     timers_before = (await signal(platform, user_id, vehicle_id, "charge-chargetimers"))["values"]
 
     started = assert_error(await command(platform, user_id, vehicle_id, "charge/start"), 403, "PERMISSION")
@@ -56,9 +68,9 @@ async def test_charge_commands_without_control_charge_are_forbidden(platform: Pl
 
 async def test_lock_while_driving_is_refused_and_the_lock_is_unchanged(platform: PlatformHarness) -> None:
     """Lock (and unlock) of a car on a trip: 409 IN_MOTION, and closure-islocked stays as it was."""
-    user_id, vehicle_id = await tesla(platform)
+    user_id, vehicle_id = await connected_vehicle(platform)
     await clock(platform, "PUT", rate=0)
-    await steer(platform, vehicle_id, "drive", {"latitude": 40.0, "longitude": -100.0})
+    await steer(platform, vehicle_id, "drive", latitude=40.0, longitude=-100.0)
     locked = (await signal(platform, user_id, vehicle_id, "closure-islocked"))["value"]
     assert locked is True  # a car sets off locked
     refused = assert_error(await command(platform, user_id, vehicle_id, "security/lock"), 409, "VEHICLE_STATE",
@@ -105,11 +117,11 @@ async def test_an_accelerated_clock_runs_sixty_times_real_time(platform: Platfor
 
 async def test_a_charging_car_charges_at_the_accelerated_pace(platform: PlatformHarness) -> None:
     """At 60x, about three real seconds are three simulated minutes of charging at 7.4 kW."""
-    user_id, vehicle_id = await tesla(platform)
+    user_id, vehicle_id = await connected_vehicle(platform)
     await clock(platform, "PUT", rate=0)
     await command(platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 100}}})
-    await steer(platform, vehicle_id, "plug", {"plugged": False})
-    await steer(platform, vehicle_id, "plug", {"plugged": True, "start": True, "kw": 7.4})
+    await steer(platform, vehicle_id, "plug", plugged=False)
+    await steer(platform, vehicle_id, "plug", plugged=True, start=True, kw=7.4)
     assert (await signal(platform, user_id, vehicle_id, "charge-ischarging"))["value"] is True
     first = await signal_meta(platform, user_id, vehicle_id, "charge-energyadded")
     soc_before = (await signal(platform, user_id, vehicle_id, "tractionbattery-stateofcharge"))["value"]
@@ -135,11 +147,11 @@ async def test_a_charging_car_charges_at_the_accelerated_pace(platform: Platform
 
 
 @pytest.mark.e2e
-def test_clock_set_rate_from_the_cli(served: Served) -> None:  # noqa: F811  (the imported fixture)
+def test_clock_set_rate_from_the_cli(served: Served) -> None:
     """``motorpool clock set --rate 60`` against a served platform: the clock then runs 60x."""
     env = served.env()
     url = f"{served.origin}/admin/applications/{env['MOTORPOOL_APPLICATION_ID']}/clock"
-    admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
+    admin = served.admin_headers()
 
     def timed() -> tuple[float, int, float]:
         before = real_ms()
@@ -165,10 +177,10 @@ def test_clock_set_rate_from_the_cli(served: Served) -> None:  # noqa: F811  (th
 async def test_an_offline_car_reports_unreachable_signals_and_refuses_commands(platform: PlatformHarness) -> None:
     """Offline, every signal of the car is VEHICLE_STATE/UNREACHABLE with its last contact's value
     (a single read too, as a 200), and commands are refused 409 UNREACHABLE."""
-    user_id, vehicle_id = await tesla(platform, scope=[*CONTROL, *READ_ALL])
+    user_id, vehicle_id = await connected_vehicle(platform, scope=[*CONTROL, *READ_ALL])
     await clock(platform, "PUT", rate=0)
     online_odometer = await signal(platform, user_id, vehicle_id, "odometer-traveleddistance")
-    await steer(platform, vehicle_id, "online", {"online": False})
+    await steer(platform, vehicle_id, "online", online=False)
     await clock(platform, "POST", "/advance", by="10m")
 
     listed = await get(platform, f"/v3/vehicles/{vehicle_id}/signals", user_id)
@@ -223,7 +235,7 @@ def assert_time_headers(response: Any) -> None:
 async def test_signal_list_time_headers_match_the_page(platform: PlatformHarness) -> None:
     """Asleep for hours, the car's values are older than the fetch, while the live connectivity
     signals and the errors carry the fetch instant: the headers must pick the right ones."""
-    user_id, vehicle_id = await tesla(platform, scope=[*CONTROL, *READ_ALL])
+    user_id, vehicle_id = await connected_vehicle(platform, scope=[*CONTROL, *READ_ALL])
     await clock(platform, "PUT", rate=0)
     await steer(platform, vehicle_id, "sleep")
     await clock(platform, "POST", "/advance", by="3h")

@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.conftest import PlatformHarness
-from tests.platform.test_vehicle_api import assert_error, get
-
-CONTROL = ["read_vehicle_info", "read_battery", "read_charge", "read_security", "control_security", "control_charge"]
-
-
-async def tesla(platform: PlatformHarness, scope: list[str] | None = None, seed: int = 7) -> tuple[str, str]:
-    """A Tesla Model 3 of the application's fleet, connected with ``scope``."""
-    vehicle = await platform.admin("POST", "/admin/vehicles", json={
-        "applicationId": platform.application_id, "make": "TESLA", "model": "Model 3", "seed": seed})
-    user_id, vehicle_ids = await platform.connect(scope=scope or CONTROL, vehicles=[vehicle["id"]])
-    return user_id, vehicle_ids[0]
-
-
-async def command(platform: PlatformHarness, user_id: str, vehicle_id: str, path: str,
-                  body: dict[str, Any] | None = None) -> Any:
-    headers = await platform.auth_headers(user_id)
-    return await platform.http.post(f"/v3/vehicles/{vehicle_id}/commands/{path}", headers=headers, json=body)
-
-
-async def signal(platform: PlatformHarness, user_id: str, vehicle_id: str, code: str) -> dict[str, Any]:
-    response = await get(platform, f"/v3/vehicles/{vehicle_id}/signals/{code}", user_id)
-    assert response.status_code == 200, response.text
-    return response.json()["data"]["attributes"]["body"]
+from ..support.api import assert_error, command, connected_vehicle, signal, steer
+from ..support.harness import PlatformHarness
 
 
 async def test_lock_and_unlock_change_the_lock_signal(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform)
+    user_id, vehicle_id = await connected_vehicle(platform)
     response = await command(platform, user_id, vehicle_id, "security/unlock")
     assert response.status_code == 200, response.text
     data = response.json()["data"]
@@ -44,18 +20,14 @@ async def test_lock_and_unlock_change_the_lock_signal(platform: PlatformHarness)
     assert (await signal(platform, user_id, vehicle_id, "closure-islocked"))["value"] is True
 
 
-async def steer(platform: PlatformHarness, vehicle_id: str, action: str, body: dict[str, Any] | None = None) -> Any:
-    return await platform.admin("POST", f"/admin/vehicles/{vehicle_id}/{action}", json=body or {})
-
-
 async def test_charging_starts_and_stops_with_the_plug(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform)
-    await steer(platform, vehicle_id, "plug", {"plugged": False})
+    user_id, vehicle_id = await connected_vehicle(platform)
+    await steer(platform, vehicle_id, "plug", plugged=False)
     assert_error(await command(platform, user_id, vehicle_id, "charge/start"), 409, "VEHICLE_STATE",
                  "CHARGING_PLUG_NOT_CONNECTED")
     assert_error(await command(platform, user_id, vehicle_id, "charge/stop"), 409, "VEHICLE_STATE", "NOT_CHARGING")
 
-    await steer(platform, vehicle_id, "plug", {"plugged": True})
+    await steer(platform, vehicle_id, "plug", plugged=True)
     # Room below the limit, so the start is not refused as fully charged.
     await command(platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 100}}})
     started = await command(platform, user_id, vehicle_id, "charge/start")
@@ -71,7 +43,7 @@ async def test_charging_starts_and_stops_with_the_plug(platform: PlatformHarness
 
 
 async def test_set_limit_is_validated_and_read_back(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform)
+    user_id, vehicle_id = await connected_vehicle(platform)
     response = await command(platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 80}}})
     assert response.status_code == 200, response.text
     assert response.json()["data"]["attributes"]["parameters"] == {"percent": 80}
@@ -84,20 +56,20 @@ async def test_set_limit_is_validated_and_read_back(platform: PlatformHarness) -
 
 
 async def test_lock_while_driving_is_refused_in_motion(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform)
-    await steer(sqlite_platform, vehicle_id, "drive", {"latitude": 40.0, "longitude": -100.0})
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform)
+    await steer(sqlite_platform, vehicle_id, "drive", latitude=40.0, longitude=-100.0)
     assert_error(await command(sqlite_platform, user_id, vehicle_id, "security/unlock"), 409, "VEHICLE_STATE",
                  "IN_MOTION")
 
 
 async def test_commands_need_their_permission_and_the_user(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform, scope=["read_vehicle_info", "control_charge"])
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform, scope=["read_vehicle_info", "control_charge"])
     assert_error(await command(sqlite_platform, user_id, vehicle_id, "security/lock"), 403, "PERMISSION")
     assert_error(await command(sqlite_platform, None, vehicle_id, "security/lock"), 400, "VALIDATION")  # type: ignore[arg-type]
 
 
 async def test_admin_steering_answers_and_refuses_cleanly(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform)
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform)
     assert (await steer(sqlite_platform, vehicle_id, "sleep"))["activity"] == "parked"
     await steer(sqlite_platform, vehicle_id, "wake")
     assert (await command(sqlite_platform, user_id, vehicle_id, "security/unlock")).status_code == 200
@@ -110,11 +82,11 @@ async def test_admin_steering_answers_and_refuses_cleanly(sqlite_platform: Platf
                                                 json={"latitude": 91, "longitude": 0})
     assert bad_drive.status_code == 400, bad_drive.text
     assert bad_drive.json()["type"] == "VALIDATION"
-    assert (await steer(sqlite_platform, vehicle_id, "online", {"online": False}))["vehicleId"] == vehicle_id
+    assert (await steer(sqlite_platform, vehicle_id, "online", online=False))["vehicleId"] == vehicle_id
 
 
 async def test_one_seed_makes_one_vehicle(sqlite_platform: PlatformHarness) -> None:
-    await tesla(sqlite_platform)
+    await connected_vehicle(sqlite_platform)
     again = await sqlite_platform.http.post("/admin/vehicles", headers=sqlite_platform.admin_headers, json={
         "applicationId": sqlite_platform.application_id, "make": "TESLA", "model": "Model 3", "seed": 7})
     assert_error(again, 409, again.json()["type"])

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -20,67 +18,21 @@ from motorpool.platform.sim.signals import PERMISSIONS
 from motorpool.platform.store import repo
 from motorpool.platform.store.models import AuthorizationCode
 
-from ..conftest import PlatformHarness
+from ..support.connect_pages import (
+    checked,
+    connect_form,
+    first_brand,
+    go_through_connect,
+    hidden,
+    inputs,
+    query_of,
+    step_of,
+    submit,
+    target_of,
+)
+from ..support.harness import PlatformHarness
 
 SCOPE = "read_vehicle_info read_odometer"
-
-
-# --- a small browser: forms scraped with html.parser -----------------------------------------
-
-
-class FormScraper(HTMLParser):
-    """Every form of a page with its inputs and buttons (attributes as a dict)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-        self._open: dict[str, Any] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "form":
-            self._open = {"action": attributes.get("action"), "fields": []}
-            self.forms.append(self._open)
-        elif tag in ("input", "button") and self._open is not None:
-            self._open["fields"].append({"tag": tag, **attributes})
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._open = None
-
-
-def form_of(page: httpx.Response) -> dict[str, Any]:
-    scraper = FormScraper()
-    scraper.feed(page.text)
-    assert len(scraper.forms) == 1, f"expected one form on the page:\n{page.text}"
-    return scraper.forms[0]
-
-
-def step_of(page: httpx.Response) -> str:
-    return str(form_of(page)["action"]).rsplit("/", 1)[-1]
-
-
-def hidden(page: httpx.Response) -> dict[str, str]:
-    fields = form_of(page)["fields"]
-    return {f["name"]: f["value"] for f in fields if f.get("type") == "hidden"}
-
-
-def inputs(page: httpx.Response, name: str) -> list[dict[str, Any]]:
-    return [f for f in form_of(page)["fields"] if f["tag"] == "input" and f.get("name") == name]
-
-
-def first_brand(page: httpx.Response) -> str:
-    return str(next(f["value"] for f in form_of(page)["fields"] if f.get("name") == "make"))
-
-
-def query_of(response: httpx.Response) -> dict[str, str]:
-    assert response.status_code in (302, 303), response.text
-    return dict(parse_qsl(urlsplit(response.headers["location"]).query, keep_blank_values=True))
-
-
-def target_of(response: httpx.Response) -> str:
-    parts = urlsplit(response.headers["location"])
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
 async def begin(h: PlatformHarness, **params: str | None) -> httpx.Response:
@@ -98,12 +50,6 @@ async def begin(h: PlatformHarness, **params: str | None) -> httpx.Response:
     )
 
 
-async def submit(
-    h: PlatformHarness, page: httpx.Response, fields: dict[str, Any]
-) -> httpx.Response:
-    return await h.http.post(form_of(page)["action"], data=hidden(page) | fields)
-
-
 async def connect_through(
     h: PlatformHarness,
     *,
@@ -114,27 +60,12 @@ async def connect_through(
     action: str = "approve",
     **params: str | None,
 ) -> httpx.Response:
-    """Walk the pages the way an owner accepting the defaults would; answer the last response."""
-    page = await begin(h, **params)
-    assert page.status_code == 200, page.text
-    if step_of(page) == "brand":
-        page = await submit(h, page, {"make": first_brand(page)})
-    assert step_of(page) == "login"
-    page = await submit(h, page, {"email": email, "password": password})
-    if page.status_code != 200:
-        return page
-    assert step_of(page) == "vehicles", page.text
-    if vehicles is None:
-        vehicles = [f["value"] for f in inputs(page, "vehicle") if "checked" in f]
-    page = await submit(h, page, {"vehicle": vehicles, "action": "continue"})
-    if page.status_code != 200:
-        return page
-    assert step_of(page) == "permissions", page.text
-    if permissions is None:
-        permissions = [
-            f["value"] for f in inputs(page, "permission") if "checked" in f and "disabled" not in f
-        ]
-    return await submit(h, page, {"permission": permissions, "action": action})
+    """Walk the pages from ``begin(h, **params)`` the way an owner accepting the defaults would;
+    answer the last response."""
+    return await go_through_connect(
+        h.http, await begin(h, **params), email=email, password=password,
+        vehicles=vehicles, permissions=permissions, action=action,
+    )  # fmt: skip
 
 
 async def until_step(
@@ -143,12 +74,11 @@ async def until_step(
     """The page of ``step``, reached with the defaults (``make`` skips the brand page)."""
     page = await begin(h, **({"make": None} | params))
     if step_of(page) == "brand" and step != "brand":
-        page = await submit(h, page, {"make": first_brand(page)})
+        page = await submit(h.http, page, {"make": first_brand(page)})
     if step in ("vehicles", "permissions"):
-        page = await submit(h, page, {"email": email, "password": "pw"})
+        page = await submit(h.http, page, {"email": email, "password": "pw"})
     if step == "permissions":
-        chosen = [f["value"] for f in inputs(page, "vehicle") if "checked" in f]
-        page = await submit(h, page, {"vehicle": chosen})
+        page = await submit(h.http, page, {"vehicle": checked(page, "vehicle")})
     assert page.status_code == 200 and step_of(page) == step, page.text
     return page
 
@@ -188,16 +118,15 @@ async def test_test_mode_flow_from_brand_page_to_redirect(platform: PlatformHarn
     assert page.status_code == 200
     assert step_of(page) == "brand"
     assert 'lang="en"' in page.text and "Development application" in page.text
-    brands = [f for f in form_of(page)["fields"] if f.get("name") == "make"]
+    brands = [f for f in connect_form(page)["fields"] if f.get("name") == "make"]
     assert len(brands) >= 5
 
-    page = await submit(platform, page, {"make": brands[0]["value"]})
+    page = await submit(platform.http, page, {"make": brands[0]["value"]})
     assert step_of(page) == "login"
     assert inputs(page, "email") and inputs(page, "password")
     assert '<label for="email">' in page.text and '<label for="password">' in page.text
 
-    page = await submit(
-        platform, page, {"email": "2-vehicles@smartcar.com", "password": "whatever"}
+    page = await submit(platform.http, page, {"email": "2-vehicles@smartcar.com", "password": "whatever"}
     )
     assert step_of(page) == "vehicles"
     vehicle_ids = [f["value"] for f in inputs(page, "vehicle")]
@@ -205,12 +134,12 @@ async def test_test_mode_flow_from_brand_page_to_redirect(platform: PlatformHarn
     assert all(f["type"] == "checkbox" for f in inputs(page, "vehicle"))
     assert "<fieldset" in page.text and "<legend" in page.text
 
-    page = await submit(platform, page, {"vehicle": vehicle_ids})
+    page = await submit(platform.http, page, {"vehicle": vehicle_ids})
     assert step_of(page) == "permissions"
     for permission in SCOPE.split():
         assert str(PERMISSIONS[permission]) in page.text  # described in plain words
 
-    done = await submit(platform, page, {"permission": SCOPE.split(), "action": "approve"})
+    done = await submit(platform.http, page, {"permission": SCOPE.split(), "action": "approve"})
     assert done.status_code == 303
     assert target_of(done) == platform.redirect_uri
     query = query_of(done)
@@ -262,13 +191,13 @@ async def test_make_skips_the_brand_page_and_filters_vehicles(platform: Platform
     page = await begin(platform, make=display.lower())  # a display name works as well as a code
     assert step_of(page) == "login"
     assert f"Sign in to {display}" in page.text
-    page = await submit(platform, page, {"email": email, "password": "pw"})
+    page = await submit(platform.http, page, {"email": email, "password": "pw"})
     offered = sorted(f["value"] for f in inputs(page, "vehicle"))
     assert offered == sorted(v.id for v in vehicles if v.make == wanted)
 
     absent = next(m for m in catalogue.makes() if m.code not in {v.make for v in vehicles})
     page = await begin(platform, make=absent.code)
-    done = await submit(platform, page, {"email": email, "password": "pw"})
+    done = await submit(platform.http, page, {"email": email, "password": "pw"})
     query = query_of(done)
     assert query["error"] == "no_vehicles"
     assert query["state"] == "st-1"
@@ -281,14 +210,13 @@ async def test_single_select_vin_skips_brand_and_offers_only_that_vehicle(
     vin = "0SCAUDI037A5ADB1C"
     page = await begin(platform, single_select="true", single_select_vin=vin, make="BMW")
     assert step_of(page) == "login"
-    page = await submit(
-        platform, page, {"email": "smartcar@successful-request.com", "password": "pw"}
+    page = await submit(platform.http, page, {"email": "smartcar@successful-request.com", "password": "pw"}
     )
     assert step_of(page) == "vehicles"
     offered = inputs(page, "vehicle")
     assert len(offered) == 1 and offered[0]["type"] == "radio" and "checked" in offered[0]
-    done = await submit(platform, page, {"vehicle": [offered[0]["value"]]})
-    done = await submit(platform, done, {"permission": SCOPE.split(), "action": "approve"})
+    done = await submit(platform.http, page, {"vehicle": [offered[0]["value"]]})
+    done = await submit(platform.http, done, {"permission": SCOPE.split(), "action": "approve"})
     code = query_of(done)["code"]
     body = (await redeem(platform, code)).json()
     async with platform.platform.sessions() as session:
@@ -298,7 +226,7 @@ async def test_single_select_vin_skips_brand_and_offers_only_that_vehicle(
 
 async def test_single_select_vin_not_in_account_is_no_vehicles(platform: PlatformHarness) -> None:
     page = await begin(platform, single_select="true", single_select_vin="1HGCM82633A004352")
-    page = await submit(platform, page, {"email": "3-vehicles@smartcar.com", "password": "pw"})
+    page = await submit(platform.http, page, {"email": "3-vehicles@smartcar.com", "password": "pw"})
     assert query_of(page)["error"] == "no_vehicles"
 
 
@@ -309,7 +237,7 @@ async def test_single_select_refuses_two_vehicles(platform: PlatformHarness) -> 
     offered = inputs(page, "vehicle")
     assert all(f["type"] == "radio" for f in offered)
     assert sum("checked" in f for f in offered) == 1
-    again = await submit(platform, page, {"vehicle": [f["value"] for f in offered[:2]]})
+    again = await submit(platform.http, page, {"vehicle": [f["value"] for f in offered[:2]]})
     assert again.status_code == 400
     assert "only one vehicle" in again.text
     assert step_of(again) == "vehicles"
@@ -317,7 +245,7 @@ async def test_single_select_refuses_two_vehicles(platform: PlatformHarness) -> 
 
 async def test_choosing_no_vehicle_shows_the_page_again(platform: PlatformHarness) -> None:
     page = await until_step(platform, "vehicles", email="2-vehicles@smartcar.com")
-    again = await submit(platform, page, {"action": "continue"})
+    again = await submit(platform.http, page, {"action": "continue"})
     assert again.status_code == 400
     assert 'role="alert"' in again.text and 'aria-describedby="vehicles-error"' in again.text
 
@@ -328,7 +256,7 @@ async def test_incompatible_test_vehicle(platform: PlatformHarness) -> None:
     assert "Not compatible" in page.text
     offered = inputs(page, "vehicle")
     assert len(offered) == 1 and "disabled" in offered[0]
-    done = await submit(platform, page, {"action": "incompatible"})
+    done = await submit(platform.http, page, {"action": "incompatible"})
     query = query_of(done)
     assert query["error"] == "vehicle_incompatible"
     assert query["vin"] == vin
@@ -337,7 +265,7 @@ async def test_incompatible_test_vehicle(platform: PlatformHarness) -> None:
 
     # Posting the incompatible vehicle's id by hand is refused the same way.
     page = await until_step(platform, "vehicles", email=f"{vin}@incompatible.smartcar.com")
-    done = await submit(platform, page, {"vehicle": [offered[0]["value"]]})
+    done = await submit(platform.http, page, {"vehicle": [offered[0]["value"]]})
     assert query_of(done)["error"] == "vehicle_incompatible"
 
 
@@ -362,8 +290,8 @@ async def test_simulated_mode_offers_the_applications_fleet(platform: PlatformHa
     page = await until_step(platform, "vehicles", mode="simulated", email="anyone@anything.com")
     assert sorted(f["value"] for f in inputs(page, "vehicle")) == sorted(v["id"] for v in fleet)
     assert "Simulated vehicles" in page.text
-    done = await submit(platform, page, {"vehicle": [fleet[0]["id"]]})
-    done = await submit(platform, done, {"permission": SCOPE.split(), "action": "approve"})
+    done = await submit(platform.http, page, {"vehicle": [fleet[0]["id"]]})
+    done = await submit(platform.http, done, {"permission": SCOPE.split(), "action": "approve"})
     stored = await connections_of(platform, query_of(done)["user_id"])
     assert list(stored) == [fleet[0]["id"]]
     assert stored[fleet[0]["id"]]["mode"] == "simulated"
@@ -371,7 +299,7 @@ async def test_simulated_mode_offers_the_applications_fleet(platform: PlatformHa
 
 async def test_test_mode_needs_a_password(platform: PlatformHarness) -> None:
     page = await until_step(platform, "login")
-    again = await submit(platform, page, {"email": "someone@example.com", "password": ""})
+    again = await submit(platform.http, page, {"email": "someone@example.com", "password": ""})
     assert again.status_code == 400 and step_of(again) == "login"
     assert 'aria-describedby="login-error"' in again.text
 
@@ -398,8 +326,7 @@ async def test_live_login_with_a_wrong_password_is_refused_on_the_page(
     platform: PlatformHarness,
 ) -> None:
     page = await until_step(platform, "login", mode="live")
-    again = await submit(
-        platform, page, {"email": platform.first.owners[0], "password": "not-the-password"}
+    again = await submit(platform.http, page, {"email": platform.first.owners[0], "password": "not-the-password"}
     )
     assert again.status_code == 401
     assert step_of(again) == "login"
@@ -410,7 +337,7 @@ async def test_live_login_with_a_wrong_password_is_refused_on_the_page(
     )  # the e-mail is kept, not the password
     # The form still works afterwards.
     done = await submit(
-        platform,
+        platform.http,
         again,
         {"email": platform.first.owners[0], "password": platform.first.owner_password},
     )
@@ -419,8 +346,7 @@ async def test_live_login_with_a_wrong_password_is_refused_on_the_page(
 
 async def test_live_login_unknown_owner_is_refused(platform: PlatformHarness) -> None:
     page = await until_step(platform, "login", mode="live")
-    again = await submit(
-        platform, page, {"email": "nobody@example.com", "password": "whatever-it-is"}
+    again = await submit(platform.http, page, {"email": "nobody@example.com", "password": "whatever-it-is"}
     )
     assert again.status_code == 401
 
@@ -452,7 +378,7 @@ async def test_required_permissions_cannot_be_dropped(platform: PlatformHarness)
     assert "disabled" not in boxes["read_odometer"]
     assert "Required" in page.text
     # The form omits the required one (as a disabled box would) and unticks the optional one.
-    done = await submit(platform, page, {"action": "approve"})
+    done = await submit(platform.http, page, {"action": "approve"})
     stored = await connections_of(platform, query_of(done)["user_id"])
     assert [c["permissions"] for c in stored.values()] == [["read_vehicle_info"]]
 
@@ -467,7 +393,7 @@ async def test_unticked_optional_permission_is_not_granted(platform: PlatformHar
 
 async def test_granting_nothing_shows_the_page_again(platform: PlatformHarness) -> None:
     page = await until_step(platform, "permissions", email="1-vehicles@smartcar.com")
-    again = await submit(platform, page, {"action": "approve"})
+    again = await submit(platform.http, page, {"action": "approve"})
     assert again.status_code == 400 and step_of(again) == "permissions"
 
 
@@ -487,21 +413,19 @@ async def test_approval_prompt_auto_skips_what_was_granted_and_force_asks_again(
     user_id = query_of(first)["user_id"]
 
     page = await until_step(platform, "vehicles", email=email)
-    skipped = await submit(
-        platform, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]}
+    skipped = await submit(platform.http, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]}
     )
     assert skipped.status_code == 303  # no permissions page
     assert query_of(skipped)["user_id"] == user_id and query_of(skipped)["code"]
 
     page = await until_step(platform, "vehicles", email=email, approval_prompt="force")
-    forced = await submit(
-        platform, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]}
+    forced = await submit(platform.http, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]}
     )
     assert forced.status_code == 200 and step_of(forced) == "permissions"
 
     # A wider scope than was granted is asked for again under auto too.
     page = await until_step(platform, "vehicles", email=email, scope=SCOPE + " read_location")
-    wider = await submit(platform, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]})
+    wider = await submit(platform.http, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]})
     assert wider.status_code == 200 and step_of(wider) == "permissions"
 
 
@@ -569,7 +493,7 @@ async def test_decline_is_access_denied(platform: PlatformHarness) -> None:
 
 async def test_cancel_on_the_login_page_is_access_denied(platform: PlatformHarness) -> None:
     page = await until_step(platform, "login")
-    done = await submit(platform, page, {"action": "cancel"})
+    done = await submit(platform.http, page, {"action": "cancel"})
     assert query_of(done)["error"] == "access_denied"
 
 
@@ -715,7 +639,7 @@ async def test_repeated_parameter_is_invalid_request(platform: PlatformHarness) 
 async def test_missing_csrf_cookie_is_refused(platform: PlatformHarness) -> None:
     page = await until_step(platform, "login")
     platform.http.cookies.clear()
-    refused = await submit(platform, page, {"email": "a@b.c", "password": "pw"})
+    refused = await submit(platform.http, page, {"email": "a@b.c", "password": "pw"})
     assert refused.status_code == 403
     assert "Security check failed" in refused.text
 
@@ -748,7 +672,7 @@ async def test_a_page_from_another_browser_is_refused(platform: PlatformHarness)
     platform.http.cookies.set(
         CSRF_COOKIE, "a-different-browsers-cookie-value", domain="motorpool.test", path="/oauth"
     )
-    refused = await submit(platform, page, {"email": "a@b.c", "password": "pw"})
+    refused = await submit(platform.http, page, {"email": "a@b.c", "password": "pw"})
     assert refused.status_code == 403
 
 
@@ -788,7 +712,7 @@ async def test_expired_flow_is_refused(
     page = await until_step(platform, "login")
     later = int(time.time()) + FLOW_TTL + 5
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
-    refused = await submit(platform, page, {"email": "a@b.c", "password": "pw"})
+    refused = await submit(platform.http, page, {"email": "a@b.c", "password": "pw"})
     assert refused.status_code == 400
     assert "expired" in refused.text
 
@@ -899,10 +823,10 @@ async def test_reauthenticate_redirects_with_the_vehicle(platform: PlatformHarne
     user_id, vehicle_id = await _connected_vehicle(platform, external_id="first")
     page = await reauth(platform, vehicle_id=vehicle_id, external_id="second")
     assert page.status_code == 200 and step_of(page) == "login"
-    page = await submit(platform, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
+    page = await submit(platform.http, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
     assert step_of(page) == "confirm"
     assert str(PERMISSIONS["read_odometer"]) in page.text
-    done = await submit(platform, page, {"action": "approve"})
+    done = await submit(platform.http, page, {"action": "approve"})
     assert target_of(done) == platform.redirect_uri
     assert query_of(done) == {"vehicle_id": vehicle_id, "state": "re 1", "external_id": "second"}
     stored = await connections_of(platform, user_id)
@@ -918,8 +842,8 @@ async def test_reauthenticate_with_application_id_and_none_ends_on_a_page(
         platform, response_type="none", client_id=None, application_id=platform.application_id,
         redirect_uri=None, vehicle_id=vehicle_id,
     )  # fmt: skip
-    page = await submit(platform, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
-    done = await submit(platform, page, {"action": "approve"})
+    page = await submit(platform.http, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
+    done = await submit(platform.http, page, {"action": "approve"})
     assert done.status_code == 200 and "reconnected" in done.text
     assert done.headers["x-frame-options"] == "DENY"
 
@@ -927,15 +851,15 @@ async def test_reauthenticate_with_application_id_and_none_ends_on_a_page(
 async def test_reauthenticate_decline(platform: PlatformHarness) -> None:
     _, vehicle_id = await _connected_vehicle(platform)
     page = await reauth(platform, vehicle_id=vehicle_id)
-    page = await submit(platform, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
-    done = await submit(platform, page, {"action": "deny"})
+    page = await submit(platform.http, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
+    done = await submit(platform.http, page, {"action": "deny"})
     assert query_of(done)["error"] == "access_denied" and query_of(done)["state"] == "re 1"
 
 
 async def test_reauthenticate_as_another_account_is_refused(platform: PlatformHarness) -> None:
     _, vehicle_id = await _connected_vehicle(platform)
     page = await reauth(platform, vehicle_id=vehicle_id)
-    again = await submit(platform, page, {"email": "2-vehicles@smartcar.com", "password": "pw"})
+    again = await submit(platform.http, page, {"email": "2-vehicles@smartcar.com", "password": "pw"})
     assert again.status_code == 403 and step_of(again) == "login"
 
 
@@ -945,12 +869,11 @@ async def test_reauthenticate_live_owner_needs_the_password(platform: PlatformHa
         platform, email=owner, password=platform.first.owner_password, mode="live"
     )
     page = await reauth(platform, vehicle_id=vehicle_id)
-    wrong = await submit(platform, page, {"email": owner, "password": "wrong password"})
+    wrong = await submit(platform.http, page, {"email": owner, "password": "wrong password"})
     assert wrong.status_code == 401
-    right = await submit(
-        platform, wrong, {"email": owner, "password": platform.first.owner_password}
+    right = await submit(platform.http, wrong, {"email": owner, "password": platform.first.owner_password}
     )
-    done = await submit(platform, right, {"action": "approve"})
+    done = await submit(platform.http, right, {"action": "approve"})
     assert query_of(done)["vehicle_id"] == vehicle_id
 
 
@@ -991,9 +914,9 @@ async def test_security_headers_on_every_connect_response(platform: PlatformHarn
     assert_secure(page)
     assert_secure(await begin(platform, client_id="client_unknown"))
     assert_secure(await begin(platform, mode="nope"))
-    login = await submit(platform, page, {"make": first_brand(page)})
+    login = await submit(platform.http, page, {"make": first_brand(page)})
     assert_secure(login)
-    assert_secure(await submit(platform, login, {"action": "cancel"}))
+    assert_secure(await submit(platform.http, login, {"action": "cancel"}))
     assert_secure(await platform.http.get("/oauth/connect/login"))
 
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import html
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
-from ..browser import MARKS, launched_chromium
+from ..support.browser import MARKS, new_tab, screenshot
+from ..support.processes import answers, free_port, read_env_file, stop, wait_until
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "connect"
 REDIRECT_URI = "http://localhost:8000/exchange"
@@ -39,26 +38,11 @@ class Server:
     admin_token: str
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _read_env(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``motorpool serve`` on a free port with a fresh SQLite database."""
     home = tmp_path_factory.mktemp("connect-browser")
-    port = _free_port()
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     env_file = home / ".env"
     env = os.environ | {
@@ -74,22 +58,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = (home / "server.log").open("wb")
     process = subprocess.Popen(command, cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"motorpool serve exited:\n{(home / 'server.log').read_text()}")
-            try:
-                if (
-                    httpx.get(f"{origin}/.well-known/jwks.json", timeout=1).status_code == 200
-                    and env_file.exists()
-                ):
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"motorpool serve did not answer:\n{(home / 'server.log').read_text()}")
-            time.sleep(0.1)
-        values = _read_env(env_file)
+        wait_until(
+            lambda: answers(f"{origin}/.well-known/jwks.json") and env_file.exists(),
+            process, home / "server.log", "motorpool serve",
+        )  # fmt: skip
+        values = read_env_file(env_file)
         owners = httpx.get(
             f"{origin}/admin/owners",
             headers={"Authorization": f"Bearer {values['MOTORPOOL_ADMIN_TOKEN']}"},
@@ -103,28 +76,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             values["MOTORPOOL_ADMIN_TOKEN"],
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launched_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1100, "height": 860})
-    tab = context.new_page()
-    try:
+    with new_tab(browser, 1100, 860) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def authorize_url(server: Server, **params: str) -> str:
@@ -140,8 +99,7 @@ def authorize_url(server: Server, **params: str) -> str:
 
 
 def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, ARTIFACTS, name)
 
 
 def redirected_to(page: Page, click: Callable[[], None]) -> dict[str, str]:

@@ -10,7 +10,7 @@ import pytest
 
 from motorpool.platform.services.oauth import generate_signing_key
 
-from ..conftest import PlatformHarness
+from ..support.harness import PlatformHarness
 
 
 def basic(client_id: str, secret: str) -> str:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from tests.conftest import PlatformHarness
-from tests.platform.test_commands import CONTROL, tesla
-from tests.platform.test_vehicle_api import assert_error, get
-
-
-async def set_limit(platform: PlatformHarness, application_id: str | None = None, **body: Any) -> Any:
-    url = f"/admin/applications/{application_id or platform.application_id}/rate-limit"
-    return await platform.http.put(url, headers=platform.admin_headers, json=body)
+from ..support.api import CONTROL, assert_error, connected_vehicle, get, set_limit
+from ..support.harness import PlatformHarness
 
 
 async def test_no_limits_until_an_application_gets_some(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform, scope=CONTROL)
+    user_id, vehicle_id = await connected_vehicle(platform, scope=CONTROL)
     view = await platform.admin("GET", f"/admin/applications/{platform.application_id}/rate-limit")
     assert view["enabled"] is False
     for _ in range(130):  # past Smartcar's default bucket of 120
@@ -24,7 +17,7 @@ async def test_no_limits_until_an_application_gets_some(platform: PlatformHarnes
 
 
 async def test_the_application_bucket_empties_and_refills(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform, scope=CONTROL)
+    user_id, vehicle_id = await connected_vehicle(platform, scope=CONTROL)
     answer = await set_limit(platform, requests=3, refillPerMinute=120)
     assert answer.status_code == 200, answer.text
     assert answer.json()["data"] == {"applicationId": platform.application_id, "enabled": True, "requests": 3,
@@ -41,8 +34,8 @@ async def test_the_application_bucket_empties_and_refills(platform: PlatformHarn
 
 
 async def test_each_vehicle_is_throttled_on_its_own(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform, scope=CONTROL)
-    other_user, other_vehicle = await tesla(sqlite_platform, scope=CONTROL, seed=8)
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform, scope=CONTROL)
+    other_user, other_vehicle = await connected_vehicle(sqlite_platform, scope=CONTROL, seed=8)
     assert (await set_limit(sqlite_platform, vehicleRequestsPerMinute=2)).status_code == 200
     path = f"/v3/vehicles/{vehicle_id}/signals/closure-islocked"
     assert (await get(sqlite_platform, path, user_id)).status_code == 200
@@ -64,7 +57,7 @@ async def test_each_vehicle_is_throttled_on_its_own(sqlite_platform: PlatformHar
 async def test_limits_belong_to_one_application(sqlite_platform: PlatformHarness) -> None:
     other = await sqlite_platform.admin("POST", "/admin/applications", json={"name": "Other"})
     assert (await set_limit(sqlite_platform, other["id"], preset="smartcar")).json()["data"]["requests"] == 120
-    user_id, _vehicle_id = await tesla(sqlite_platform, scope=CONTROL)
+    user_id, _vehicle_id = await connected_vehicle(sqlite_platform, scope=CONTROL)
     assert (await set_limit(sqlite_platform, requests=1, refillPerMinute=1)).status_code == 200
     assert (await get(sqlite_platform, "/v3/connections", user_id)).status_code == 200
     assert_error(await get(sqlite_platform, "/v3/connections", user_id), 429, "RATE_LIMIT")

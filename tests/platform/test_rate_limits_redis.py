@@ -3,7 +3,6 @@ the buckets, and an unreachable Redis never takes the API down."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,27 +11,23 @@ import pytest
 
 from motorpool.platform.errors import RateLimited
 from motorpool.platform.services.limits import RateLimiter, RedisBuckets
-from tests.conftest import PlatformHarness, running_platform
-from tests.platform.test_commands import CONTROL, tesla
-from tests.platform.test_rate_limits import set_limit
-from tests.platform.test_vehicle_api import assert_error, get
 
-REDIS_URL = os.environ.get("MOTORPOOL_TEST_REDIS_URL")
-needs_redis = pytest.mark.skipif(not REDIS_URL, reason="Redis tests need MOTORPOOL_TEST_REDIS_URL")
+from ..support.api import CONTROL, assert_error, connected_vehicle, get, set_limit
+from ..support.harness import PlatformHarness, running_platform
 
 
 @pytest.fixture
-async def redis_platform(tmp_path: Path) -> AsyncIterator[PlatformHarness]:
-    assert REDIS_URL is not None
-    async with running_platform(f"sqlite+aiosqlite:///{tmp_path / 'motorpool.db'}", redis_url=REDIS_URL) as harness:
+async def redis_platform(tmp_path: Path, redis_url: str) -> AsyncIterator[PlatformHarness]:
+    # A first start of its own: buckets in Redis are kept by application id, and an application
+    # of its own keeps this test's buckets apart from every other run's.
+    async with running_platform(f"sqlite+aiosqlite:///{tmp_path / 'motorpool.db'}", redis_url=redis_url) as harness:
         yield harness
 
 
-@needs_redis
 async def test_the_platform_answers_429_from_buckets_in_redis(redis_platform: PlatformHarness) -> None:
     platform = redis_platform
     assert isinstance(platform.platform.limits.buckets, RedisBuckets)
-    user_id, vehicle_id = await tesla(platform, scope=CONTROL)
+    user_id, vehicle_id = await connected_vehicle(platform, scope=CONTROL)
     assert (await set_limit(platform, requests=2, refillPerMinute=1)).status_code == 200
     path = f"/v3/vehicles/{vehicle_id}/signals/closure-islocked"
     assert (await get(platform, path, user_id)).status_code == 200
@@ -46,17 +41,15 @@ async def test_the_platform_answers_429_from_buckets_in_redis(redis_platform: Pl
     assert_error(await get(platform, path, user_id), 429, "RATE_LIMIT", "SMARTCAR_API")
 
 
-@needs_redis
 async def test_two_processes_share_the_application_bucket_and_the_vehicle_throttle(
-    sqlite_platform: PlatformHarness,
+    sqlite_platform: PlatformHarness, redis_url: str
 ) -> None:
     """Two limiters over one database and one Redis, as two processes behind a load balancer:
     the requests of both count against one bucket."""
     platform = sqlite_platform
-    assert REDIS_URL is not None
     prefix = f"motorpool-test:{uuid.uuid4()}:"  # this test's own keys, shared by both limiters
-    first = RateLimiter(platform.platform.sessions, RedisBuckets(REDIS_URL, prefix=prefix))
-    second = RateLimiter(platform.platform.sessions, RedisBuckets(REDIS_URL, prefix=prefix))
+    first = RateLimiter(platform.platform.sessions, RedisBuckets(redis_url, prefix=prefix))
+    second = RateLimiter(platform.platform.sessions, RedisBuckets(redis_url, prefix=prefix))
     app_id, vehicle_id = platform.application_id, str(uuid.uuid4())
     try:
         assert (await set_limit(platform, requests=3, refillPerMinute=1)).status_code == 200

@@ -4,50 +4,28 @@ port, navigation, charge schedules, and their effects on signals."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
-from typing import Any
 
-from tests.conftest import PlatformHarness
-from tests.platform.test_commands import CONTROL, command, signal, steer, tesla
-from tests.platform.test_vehicle_api import assert_error, get
-
-ALL_CONTROL = [*CONTROL, "control_navigation", "read_location", "read_odometer"]
-
-
-def ms(stamp: str) -> int:
-    """Epoch milliseconds of an ISO 8601 instant (``...Z`` or with an offset)."""
-    return round(datetime.fromisoformat(stamp).timestamp() * 1000)
-
-
-async def clock(platform: PlatformHarness, method: str = "GET", path: str = "", **body: Any) -> dict[str, Any]:
-    url = f"/admin/applications/{platform.application_id}/clock{path}"
-    data: dict[str, Any] = await platform.admin(method, url, **({"json": body} if method != "GET" else {}))
-    return data
-
-
-async def vehicle_of(
-    platform: PlatformHarness, make: str, model: str, scope: list[str] | None = None, seed: int = 11
-) -> tuple[str, str]:
-    """A car of the application's fleet, connected with ``scope``; a fixed seed, so that the
-    state it starts in (plugged in, charging, …) is the same on every run."""
-    vehicle = await platform.admin("POST", "/admin/vehicles", json={
-        "applicationId": platform.application_id, "make": make, "model": model, "seed": seed})
-    user_id, vehicle_ids = await platform.connect(scope=scope or ALL_CONTROL, vehicles=[vehicle["id"]])
-    return user_id, vehicle_ids[0]
-
-
-async def signal_meta(platform: PlatformHarness, user_id: str, vehicle_id: str, code: str) -> dict[str, Any]:
-    response = await get(platform, f"/v3/vehicles/{vehicle_id}/signals/{code}", user_id)
-    assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
-
+from ..support.api import (
+    ALL_CONTROL,
+    HOME,
+    assert_error,
+    clock,
+    command,
+    connected_vehicle,
+    get,
+    ms,
+    schedule,
+    signal,
+    signal_meta,
+    steer,
+)
+from ..support.harness import PlatformHarness
 
 # --- the clock ----------------------------------------------------------------------------------
 
 
 async def test_a_frozen_clock_stands_still_and_moves_by_hand(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform, scope=ALL_CONTROL)
+    user_id, vehicle_id = await connected_vehicle(platform, scope=ALL_CONTROL)
     assert (await clock(platform))["rate"] == 1.0
     frozen = await clock(platform, "PUT", rate=0)
     assert frozen["frozen"] is True
@@ -64,10 +42,10 @@ async def test_a_frozen_clock_stands_still_and_moves_by_hand(platform: PlatformH
 
 async def test_charging_follows_the_clock(platform: PlatformHarness) -> None:
     """Plug in, start charging, advance two hours: the battery has filled, up to the limit."""
-    user_id, vehicle_id = await tesla(platform)
+    user_id, vehicle_id = await connected_vehicle(platform)
     await clock(platform, "PUT", rate=0)
-    await steer(platform, vehicle_id, "plug", {"plugged": False})
-    await steer(platform, vehicle_id, "plug", {"plugged": True, "kw": 7.4})
+    await steer(platform, vehicle_id, "plug", plugged=False)
+    await steer(platform, vehicle_id, "plug", plugged=True, kw=7.4)
     await command(platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 90}}})
     before = (await signal(platform, user_id, vehicle_id, "tractionbattery-stateofcharge"))["value"]
     started = await command(platform, user_id, vehicle_id, "charge/start")
@@ -128,7 +106,7 @@ async def test_each_application_has_its_own_clock(sqlite_platform: PlatformHarne
 
 
 async def test_a_sleeping_car_is_woken_and_the_command_completes_later(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform)
+    user_id, vehicle_id = await connected_vehicle(platform)
     await clock(platform, "PUT", rate=0)
     await command(platform, user_id, vehicle_id, "security/lock")
     await steer(platform, vehicle_id, "sleep")
@@ -159,9 +137,9 @@ async def test_a_sleeping_car_is_woken_and_the_command_completes_later(platform:
 
 
 async def test_an_async_command_fails_when_the_car_cannot_do_it_after_waking(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform)
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform)
     await clock(sqlite_platform, "PUT", rate=0)
-    await steer(sqlite_platform, vehicle_id, "plug", {"plugged": False})
+    await steer(sqlite_platform, vehicle_id, "plug", plugged=False)
     await steer(sqlite_platform, vehicle_id, "sleep")
     answer = await command(sqlite_platform, user_id, vehicle_id, "charge/start")
     assert answer.status_code == 202, answer.text
@@ -174,8 +152,8 @@ async def test_an_async_command_fails_when_the_car_cannot_do_it_after_waking(sql
 
 
 async def test_a_maker_that_does_not_wake_its_cars_answers_asleep(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await vehicle_of(sqlite_platform, "TOYOTA", "RAV4 Prime")
-    await steer(sqlite_platform, vehicle_id, "plug", {"plugged": False})  # a charging car stays awake
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform, "TOYOTA", "RAV4 Prime", seed=11, scope=ALL_CONTROL)
+    await steer(sqlite_platform, vehicle_id, "plug", plugged=False)  # a charging car stays awake
     await steer(sqlite_platform, vehicle_id, "sleep")
     assert_error(await command(sqlite_platform, user_id, vehicle_id, "security/lock"), 409, "VEHICLE_STATE", "ASLEEP")
     await steer(sqlite_platform, vehicle_id, "wake")
@@ -183,26 +161,26 @@ async def test_a_maker_that_does_not_wake_its_cars_answers_asleep(sqlite_platfor
 
 
 async def test_an_offline_car_is_unreachable_for_commands_and_reads(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform)
-    await steer(sqlite_platform, vehicle_id, "online", {"online": False})
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform)
+    await steer(sqlite_platform, vehicle_id, "online", online=False)
     assert_error(await command(sqlite_platform, user_id, vehicle_id, "security/lock"), 409, "VEHICLE_STATE",
                  "UNREACHABLE")
     listed = await get(sqlite_platform, f"/v3/vehicles/{vehicle_id}/signals", sqlite_platform and user_id)
     odometer = next(s for s in listed.json()["data"] if s["id"] == "odometer-traveleddistance")
     assert odometer["attributes"]["status"]["value"] == "ERROR"
-    await steer(sqlite_platform, vehicle_id, "online", {"online": True})
+    await steer(sqlite_platform, vehicle_id, "online", online=True)
     assert (await command(sqlite_platform, user_id, vehicle_id, "security/lock")).status_code == 200
 
 
 async def test_executions_are_private_to_their_vehicle_and_application(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform)
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform)
     executed = (await command(sqlite_platform, user_id, vehicle_id, "security/lock")).json()["data"]
     path = f"/v3/vehicles/{vehicle_id}/commands/executions/{executed['id']}"
     again = await get(sqlite_platform, path, user_id)
     assert again.status_code == 200 and again.json()["data"] == executed
     assert_error(await get(sqlite_platform, path.replace(executed["id"], "exec_nope"), user_id), 404,
                  "RESOURCE_NOT_FOUND")
-    other_user, other_vehicle = await tesla(sqlite_platform, seed=8)
+    other_user, other_vehicle = await connected_vehicle(sqlite_platform, seed=8)
     assert_error(await get(sqlite_platform, path.replace(vehicle_id, other_vehicle), other_user), 404,
                  "RESOURCE_NOT_FOUND")
 
@@ -211,8 +189,8 @@ async def test_executions_are_private_to_their_vehicle_and_application(sqlite_pl
 
 
 async def test_the_charge_port_opens_and_closes(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform)
-    await steer(platform, vehicle_id, "plug", {"plugged": False})
+    user_id, vehicle_id = await connected_vehicle(platform)
+    await steer(platform, vehicle_id, "plug", plugged=False)
     opened = await command(platform, user_id, vehicle_id, "charge-port/open")
     assert opened.status_code == 200, opened.text
     assert opened.json()["data"]["attributes"]["commandType"] == "charge-port-open"
@@ -220,19 +198,19 @@ async def test_the_charge_port_opens_and_closes(platform: PlatformHarness) -> No
     assert (await command(platform, user_id, vehicle_id, "charge-port/close")).status_code == 200
     assert (await signal(platform, user_id, vehicle_id, "charge-ischargingportflapopen"))["value"] is False
 
-    await steer(platform, vehicle_id, "plug", {"plugged": True})
+    await steer(platform, vehicle_id, "plug", plugged=True)
     assert_error(await command(platform, user_id, vehicle_id, "charge-port/close"), 409, "VEHICLE_STATE")
 
 
 async def test_a_petrol_car_cannot_charge(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await vehicle_of(sqlite_platform, "TOYOTA", "Camry")
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform, "TOYOTA", "Camry", seed=11, scope=ALL_CONTROL)
     for path in ("charge/start", "charge-port/open"):
         assert_error(await command(sqlite_platform, user_id, vehicle_id, path), 501, "COMPATIBILITY",
                      "VEHICLE_NOT_CAPABLE")
 
 
 async def test_set_destination_is_validated_and_drives_the_next_trip(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform, scope=ALL_CONTROL)
+    user_id, vehicle_id = await connected_vehicle(platform, scope=ALL_CONTROL)
     bad = await command(platform, user_id, vehicle_id, "navigation/set-destination",
                         {"data": {"attributes": {"latitude": 91, "longitude": "west"}}})
     body = assert_error(bad, 400, "VALIDATION")
@@ -249,7 +227,7 @@ async def test_set_destination_is_validated_and_drives_the_next_trip(platform: P
 
     await clock(platform, "PUT", rate=0)
     odometer = (await signal(platform, user_id, vehicle_id, "odometer-traveleddistance"))["value"]
-    await steer(platform, vehicle_id, "drive", {})
+    await steer(platform, vehicle_id, "drive")
     await clock(platform, "POST", "/advance", by="3h")
     arrived = await signal(platform, user_id, vehicle_id, "location-preciselocation")
     assert abs(arrived["latitude"] - target["latitude"]) < 0.01
@@ -258,7 +236,7 @@ async def test_set_destination_is_validated_and_drives_the_next_trip(platform: P
 
 
 async def test_navigation_needs_its_permission(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform)
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform)
     response = await command(sqlite_platform, user_id, vehicle_id, "navigation/set-destination",
                              {"data": {"attributes": {"latitude": 1, "longitude": 2}}})
     assert_error(response, 403, "PERMISSION")
@@ -267,17 +245,8 @@ async def test_navigation_needs_its_permission(sqlite_platform: PlatformHarness)
 # --- charge schedules -------------------------------------------------------------------------
 
 
-async def schedule(platform: PlatformHarness, user_id: str, vehicle_id: str, kind: str, attributes: dict[str, Any]) -> Any:
-    headers = await platform.auth_headers(user_id)
-    return await platform.http.post(f"/v3/vehicles/{vehicle_id}/charge-schedules/{kind}", headers=headers,
-                                    json={"data": {"attributes": attributes}})
-
-
-HOME = {"latitude": 37.7749, "longitude": -122.4194}
-
-
 async def test_charge_schedules_are_created_read_back_and_deleted(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform)
+    user_id, vehicle_id = await connected_vehicle(platform)
     daily = await schedule(platform, user_id, vehicle_id, "daily",
                            {"location": HOME, "startTime": "01:00", "stopTime": "06:30"})
     assert daily.status_code == 200, daily.text
@@ -325,18 +294,18 @@ async def test_charge_schedules_are_created_read_back_and_deleted(platform: Plat
 
 
 async def test_schedules_only_where_the_make_accepts_them(sqlite_platform: PlatformHarness) -> None:
-    volvo_user, volvo = await vehicle_of(sqlite_platform, "VOLVO", "XC40 Recharge")
+    volvo_user, volvo = await connected_vehicle(sqlite_platform, "VOLVO", "XC40 Recharge", seed=11, scope=ALL_CONTROL)
     window = {"startTime": "01:00", "stopTime": "05:00"}
     assert (await schedule(sqlite_platform, volvo_user, volvo, "daily", {"location": HOME, **window})).status_code == 200
     refused = await schedule(sqlite_platform, volvo_user, volvo, "weekly", {"location": HOME, "days": {"monday": window}})
     assert_error(refused, 501, "COMPATIBILITY", "VEHICLE_NOT_CAPABLE")
-    ford_user, ford = await vehicle_of(sqlite_platform, "FORD", "Mustang Mach-E", seed=12)
+    ford_user, ford = await connected_vehicle(sqlite_platform, "FORD", "Mustang Mach-E", seed=12, scope=ALL_CONTROL)
     assert_error(await schedule(sqlite_platform, ford_user, ford, "daily", {"location": HOME, **window}), 501,
                  "COMPATIBILITY")
 
 
 async def test_schedule_bodies_are_validated_field_by_field(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform)
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform)
     bad = await schedule(sqlite_platform, user_id, vehicle_id, "daily",
                          {"location": {"latitude": 100, "longitude": 0}, "startTime": "25:00", "stopTime": "6am"})
     pointers = sorted(e["source"]["pointer"] for e in assert_error(bad, 400, "VALIDATION")["errors"])
@@ -372,21 +341,21 @@ async def test_commands_are_documented_in_openapi(sqlite_platform: PlatformHarne
 async def test_a_new_car_starts_its_life_at_the_applications_now(sqlite_platform: PlatformHarness) -> None:
     """Made after the clock moved a month ahead, a car is fresh then, not a month asleep."""
     await clock(sqlite_platform, "POST", "/advance", by="30d")
-    user_id, vehicle_id = await tesla(sqlite_platform, scope=ALL_CONTROL)
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform, scope=ALL_CONTROL)
     odometer = await signal_meta(sqlite_platform, user_id, vehicle_id, "odometer-traveleddistance")
     assert odometer["meta"]["retrievedAt"] - odometer["meta"]["oemUpdatedAt"] < 60_000
     assert odometer["meta"]["retrievedAt"] > (await clock(sqlite_platform))["nowMs"] - 120_000
 
 
 async def test_a_car_with_a_door_trunk_or_hood_open_does_not_lock(platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(platform)
+    user_id, vehicle_id = await connected_vehicle(platform)
     await command(platform, user_id, vehicle_id, "security/unlock")
     for part, code in (("door-0-1", "DOOR_OPEN"), ("trunk", "TRUNK_OPEN"), ("hood", "HOOD_OPEN")):
-        await steer(platform, vehicle_id, "open", {"part": part})
+        await steer(platform, vehicle_id, "open", part=part)
         doors = await signal(platform, user_id, vehicle_id, "closure-doors")
         assert any(d["isOpen"] for d in doors["values"]) == part.startswith("door-")
         assert_error(await command(platform, user_id, vehicle_id, "security/lock"), 409, "VEHICLE_STATE", code)
-        await steer(platform, vehicle_id, "open", {"part": part, "open": False})
+        await steer(platform, vehicle_id, "open", part=part, open=False)
     assert (await command(platform, user_id, vehicle_id, "security/lock")).status_code == 200
     doors = (await signal(platform, user_id, vehicle_id, "closure-doors"))["values"]
     assert all(d["isLocked"] and not d["isOpen"] for d in doors)
@@ -396,10 +365,10 @@ async def test_a_car_with_a_door_trunk_or_hood_open_does_not_lock(platform: Plat
 
 
 async def test_a_full_battery_refuses_to_start_charging(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform)
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform)
     await clock(sqlite_platform, "PUT", rate=0)
-    await steer(sqlite_platform, vehicle_id, "plug", {"plugged": False})
-    await steer(sqlite_platform, vehicle_id, "plug", {"plugged": True, "start": True, "kw": 11})
+    await steer(sqlite_platform, vehicle_id, "plug", plugged=False)
+    await steer(sqlite_platform, vehicle_id, "plug", plugged=True, start=True, kw=11)
     await clock(sqlite_platform, "POST", "/advance", by="2d")
     assert (await signal(sqlite_platform, user_id, vehicle_id, "charge-detailedchargingstatus"))["value"] == "FULLY_CHARGED"
     limit = (await signal(sqlite_platform, user_id, vehicle_id, "charge-chargelimits"))["activeLimit"]
@@ -428,7 +397,7 @@ BODY_PATHS = ["commands/charge/set-limit", "commands/navigation/set-destination"
 
 
 async def test_odd_input_gets_documented_errors_never_a_500(sqlite_platform: PlatformHarness) -> None:
-    user_id, vehicle_id = await tesla(sqlite_platform, scope=["read_vehicle_info", "control_charge", "control_security", "control_navigation"])
+    user_id, vehicle_id = await connected_vehicle(sqlite_platform, scope=["read_vehicle_info", "control_charge", "control_security", "control_navigation"])
     headers = await sqlite_platform.auth_headers(user_id)
     for path, body in itertools.product(BODY_PATHS, ODD_BODIES):
         r = await sqlite_platform.http.post(f"/v3/vehicles/{vehicle_id}/{path}", headers={**headers, "content-type": "application/json"}, content=body)
@@ -456,17 +425,17 @@ async def test_odd_input_gets_documented_errors_never_a_500(sqlite_platform: Pla
 
 async def test_a_schedule_where_the_car_is_plugged_in_decides_when_it_charges(platform: PlatformHarness) -> None:
     """A one-hour nightly window at home: over a day, the car charges about an hour, no more."""
-    user_id, vehicle_id = await tesla(platform, scope=ALL_CONTROL)
+    user_id, vehicle_id = await connected_vehicle(platform, scope=ALL_CONTROL)
     # A fixed instant (and the seed's fixed home city) make the window's local time certain.
     await clock(platform, "PUT", rate=0, now="2030-01-07T12:00:00Z")
-    await steer(platform, vehicle_id, "plug", {"plugged": False})
+    await steer(platform, vehicle_id, "plug", plugged=False)
     here = await signal(platform, user_id, vehicle_id, "location-preciselocation")
     window = {"startTime": "02:00", "stopTime": "03:00"}
     created = await schedule(platform, user_id, vehicle_id, "daily", {
         "location": {"latitude": here["latitude"], "longitude": here["longitude"]}, **window})
     assert created.status_code == 200, created.text
     await command(platform, user_id, vehicle_id, "charge/set-limit", {"data": {"attributes": {"percent": 100}}})
-    await steer(platform, vehicle_id, "plug", {"plugged": True, "kw": 7.4})
+    await steer(platform, vehicle_id, "plug", plugged=True, kw=7.4)
     before = (await signal(platform, user_id, vehicle_id, "tractionbattery-stateofcharge"))["value"]
     await clock(platform, "POST", "/advance", by="1d")
     after = (await signal(platform, user_id, vehicle_id, "tractionbattery-stateofcharge"))["value"]

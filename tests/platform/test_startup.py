@@ -13,7 +13,7 @@ from starlette.routing import Mount
 
 from motorpool.platform.app import BuiltOnFirstUse
 
-from ..conftest import PlatformHarness
+from ..support.harness import PlatformHarness
 
 #: Imported by the first request that needs them, never by `motorpool serve` itself.
 LAZY_MODULES = (

@@ -7,40 +7,8 @@ from typing import Any
 
 import pytest
 
-from ..conftest import PlatformHarness
-
-READ_ALL = [
-    "read_vehicle_info", "read_odometer", "read_battery", "read_charge", "read_location",
-    "read_security", "read_fuel", "read_tires", "read_vin", "read_engine_oil", "read_thermometer",
-    "read_speedometer", "read_climate", "read_diagnostics", "read_service_history",
-    "read_charge_records", "read_compass", "read_extended_vehicle_info", "read_user_profile",
-    "read_alerts", "read_charge_locations", "read_charge_events",
-]
-
-
-async def fleet(platform: PlatformHarness) -> dict[str, dict[str, Any]]:
-    vehicles = await platform.admin("GET", f"/admin/applications/{platform.application_id}/vehicles")
-    return {v["powertrainType"]: v for v in vehicles}
-
-
-async def get(platform: PlatformHarness, path: str, user_id: str | None = None, **kwargs: Any) -> Any:
-    headers = await platform.auth_headers(user_id)
-    headers.update(kwargs.pop("headers", {}))
-    return await platform.http.get(path, headers=headers, **kwargs)
-
-
-def assert_error(response: Any, status: int, error_type: str, code: str | None = "any") -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["errors"][0]["status"] == str(status)
-    assert body["errors"][0]["type"] == error_type
-    assert body["type"] == error_type and body["statusCode"] == status
-    assert body["requestId"] == response.headers["sc-request-id"]
-    assert body["docURL"].startswith("https://")
-    if code != "any":
-        assert body["code"] == code
-    return body
-
+from ..support.api import READ_ALL, assert_error, fleet, get
+from ..support.harness import PlatformHarness
 
 # --- connections --------------------------------------------------------------------------------
 

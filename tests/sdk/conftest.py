@@ -1,8 +1,9 @@
 """Fixtures of the SDK's tests.
 
 ``client`` is parametrised over the sync and the async client, so each behaviour test runs on
-both (``support.resolve`` awaits an async call's result and passes a sync one through). Tests
-against the real platform use ``sqlite_platform`` from the suite's conftest.
+both (``tests.support.sdk.resolve`` awaits an async call's result and passes a sync one
+through). Tests against the real platform use ``on``: an :class:`~tests.support.sdk.Against` of
+each flavour around ``sqlite_platform`` from the suite's conftest.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 
 import motorpool
 
-from .support import BASE, CLIENT_ID, CLIENT_SECRET, FAST_RETRIES, Fake
+from ..support.harness import PlatformHarness
+from ..support.sdk import BASE, CLIENT_ID, CLIENT_SECRET, FAST_RETRIES, Against, Fake
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +61,9 @@ def make_client(flavour: str, fake: Fake) -> Iterator[Callable[..., Any]]:
 @pytest.fixture
 def client(make_client: Callable[..., Any]) -> Any:
     return make_client()
+
+
+@pytest.fixture(params=["sync", "async"])
+def on(request: pytest.FixtureRequest, sqlite_platform: PlatformHarness) -> Against:
+    """Clients of each flavour against the real platform (on SQLite)."""
+    return Against(str(request.param), sqlite_platform)

@@ -17,7 +17,7 @@ import pytest
 
 import motorpool
 
-from .support import (
+from ..support.sdk import (
     BASE,
     CLIENT_ID,
     CLIENT_SECRET,

@@ -3,36 +3,16 @@
 Every answer comes from motorpool's simulation: refusals are decided by the simulated car's
 state, and a sleeping car's command completes later, on the application's clock."""
 
-# ruff: noqa: F811  (the tests take the imported `on` fixture as a parameter)
-
 from __future__ import annotations
-
-from typing import Any
 
 import motorpool
 
-from ..conftest import PlatformHarness
-from .test_platform import Against, on  # noqa: F401  (`on`, the sync/async fixture)
-
-CONTROL = ["read_vehicle_info", "read_battery", "read_charge", "read_security", "read_location",
-           "control_security", "control_charge", "control_navigation"]
-HOME = {"latitude": 37.7749, "longitude": -122.4194}
-
-
-async def connected(platform: PlatformHarness, make: str, model: str, seed: int,
-                    scope: list[str] | None = None) -> tuple[str, str]:
-    vehicle = await platform.admin("POST", "/admin/vehicles", json={
-        "applicationId": platform.application_id, "make": make, "model": model, "seed": seed})
-    user_id, vehicle_ids = await platform.connect(scope=scope or CONTROL, vehicles=[vehicle["id"]])
-    return user_id, vehicle_ids[0]
-
-
-async def steer(platform: PlatformHarness, vehicle_id: str, action: str, **body: Any) -> None:
-    await platform.admin("POST", f"/admin/vehicles/{vehicle_id}/{action}", json=body)
+from ..support.api import HOME, connected_vehicle, steer
+from ..support.sdk import SDK_CONTROL, Against
 
 
 async def test_lock_unlock_and_the_lock_signal(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 21)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=21, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     unlocked = await on.run(lambda: me.commands.unlock(vehicle_id))
     assert isinstance(unlocked, motorpool.CommandExecution)
@@ -46,7 +26,7 @@ async def test_lock_unlock_and_the_lock_signal(on: Against) -> None:
 
 
 async def test_charging_commands_and_their_refusals(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model Y", 22)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model Y", seed=22, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     await steer(on.platform, vehicle_id, "plug", plugged=False)
     refused = await on.raises(motorpool.VehicleStateError, lambda: me.commands.start_charge(vehicle_id))
@@ -65,7 +45,7 @@ async def test_charging_commands_and_their_refusals(on: Against) -> None:
 
 
 async def test_charge_port_and_navigation(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 23)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=23, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     await steer(on.platform, vehicle_id, "plug", plugged=False)
     assert (await on.run(lambda: me.commands.open_charge_port(vehicle_id))).command_type == "charge-port-open"
@@ -78,7 +58,7 @@ async def test_charge_port_and_navigation(on: Against) -> None:
 
 
 async def test_a_sleeping_car_answers_pending_and_completes_on_the_clock(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 24)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=24, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     clock = f"/admin/applications/{on.platform.application_id}/clock"
     await on.platform.admin("PUT", clock, json={"rate": 0})
@@ -89,7 +69,7 @@ async def test_a_sleeping_car_answers_pending_and_completes_on_the_clock(on: Aga
     done = await on.run(lambda: me.commands.get_execution(vehicle_id, pending.id))
     assert done.succeeded and done.completed_at is not None
 
-    toyota_user, toyota = await connected(on.platform, "TOYOTA", "RAV4 Prime", 25)
+    toyota_user, toyota = await connected_vehicle(on.platform, "TOYOTA", "RAV4 Prime", seed=25, scope=SDK_CONTROL)
     await steer(on.platform, toyota, "sleep")
     owner = on.client().user(toyota_user)
     asleep = await on.raises(motorpool.VehicleStateError, lambda: owner.commands.lock(toyota))
@@ -97,7 +77,7 @@ async def test_a_sleeping_car_answers_pending_and_completes_on_the_clock(on: Aga
 
 
 async def test_charge_schedules_create_read_back_and_delete(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 26)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=26, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     daily = await on.run(lambda: me.charge_schedules.set_daily(
         vehicle_id, latitude=HOME["latitude"], longitude=HOME["longitude"], start_time="01:00", stop_time="06:00"))
@@ -116,7 +96,7 @@ async def test_charge_schedules_create_read_back_and_delete(on: Against) -> None
                            lambda: me.charge_schedules.delete(vehicle_id, daily.schedule_id))
     assert gone.status_code == 404
 
-    ford_user, ford = await connected(on.platform, "FORD", "Mustang Mach-E", 27)
+    ford_user, ford = await connected_vehicle(on.platform, "FORD", "Mustang Mach-E", seed=27, scope=SDK_CONTROL)
     ford_owner = on.client().user(ford_user)
     incapable = await on.raises(motorpool.CompatibilityError, lambda: ford_owner.charge_schedules.set_daily(
         ford, latitude=1.0, longitude=2.0, start_time="01:00", stop_time="02:00"))
@@ -124,11 +104,11 @@ async def test_charge_schedules_create_read_back_and_delete(on: Against) -> None
 
 
 async def test_command_permissions_and_motion(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 28, scope=["read_vehicle_info", "control_charge"])
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=28, scope=["read_vehicle_info", "control_charge"])
     me = on.client().user(user_id)
     denied = await on.raises(motorpool.PermissionDeniedError, lambda: me.commands.lock(vehicle_id))
     assert denied.status_code == 403
-    mover_user, mover = await connected(on.platform, "TESLA", "Model 3", 29)
+    mover_user, mover = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=29, scope=SDK_CONTROL)
     await steer(on.platform, mover, "drive", latitude=38.5, longitude=-121.5)
     driver = on.client().user(mover_user)
     moving = await on.raises(motorpool.VehicleStateError, lambda: driver.commands.unlock(mover))
@@ -136,7 +116,7 @@ async def test_command_permissions_and_motion(on: Against) -> None:
 
 
 async def test_a_full_battery_refuses_to_start_charging(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 30)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=30, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     await on.platform.admin("PUT", f"/admin/applications/{on.platform.application_id}/clock", json={"rate": 0})
     assert (await on.run(lambda: me.commands.set_charge_limit(vehicle_id, 80))).succeeded
@@ -156,7 +136,7 @@ async def test_a_full_battery_refuses_to_start_charging(on: Against) -> None:
 
 
 async def test_an_offline_car_is_unreachable_for_commands(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 31)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=31, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     await steer(on.platform, vehicle_id, "online", online=False)
     unreachable = await on.raises(motorpool.VehicleStateError, lambda: me.commands.lock(vehicle_id))
@@ -167,7 +147,7 @@ async def test_an_offline_car_is_unreachable_for_commands(on: Against) -> None:
 
 
 async def test_a_car_with_a_door_open_does_not_lock(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 32)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=32, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     assert (await on.run(lambda: me.commands.unlock(vehicle_id))).succeeded
     await steer(on.platform, vehicle_id, "open", part="door-0-1")
@@ -180,7 +160,7 @@ async def test_a_car_with_a_door_open_does_not_lock(on: Against) -> None:
 
 
 async def test_a_command_the_car_cannot_do_is_incompatible(on: Against) -> None:
-    user_id, truck = await connected(on.platform, "FORD", "F-150", 33)
+    user_id, truck = await connected_vehicle(on.platform, "FORD", "F-150", seed=33, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     for call in (lambda: me.commands.start_charge(truck), lambda: me.commands.set_charge_limit(truck, 80)):
         incapable = await on.raises(motorpool.CompatibilityError, call)
@@ -190,7 +170,7 @@ async def test_a_command_the_car_cannot_do_is_incompatible(on: Against) -> None:
 
 
 async def test_a_pending_command_fails_when_the_car_cannot_do_it_on_waking(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 34)
+    user_id, vehicle_id = await connected_vehicle(on.platform, "TESLA", "Model 3", seed=34, scope=SDK_CONTROL)
     me = on.client().user(user_id)
     clock = f"/admin/applications/{on.platform.application_id}/clock"
     await on.platform.admin("PUT", clock, json={"rate": 0})

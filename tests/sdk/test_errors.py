@@ -15,7 +15,7 @@ from motorpool.sdk._errors import (
     parse_retry_after,
 )
 
-from .support import error_body
+from ..support.sdk import error_body
 
 TYPES = [
     ("AUTHENTICATION", 401, motorpool.AuthenticationError),

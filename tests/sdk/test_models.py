@@ -10,7 +10,7 @@ import pytest
 import motorpool
 from motorpool.sdk._calls import _may_continue, following_signals_page
 
-from .support import signal_item, signals_body
+from ..support.sdk import signal_item, signals_body
 
 CONNECTION = {
     "id": "c-1",

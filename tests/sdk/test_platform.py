@@ -10,107 +10,28 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
 import motorpool
 
-from ..conftest import PlatformHarness, running_platform
-from .support import Counting, SyncBridge
+from ..support.connect_pages import go_through_connect, query_of
+from ..support.harness import PlatformHarness, running_platform
+from ..support.sdk import Against, Counting, SyncBridge
 
 EV_SCOPE = ["read_vehicle_info", "read_odometer", "read_battery", "read_charge", "read_location",
             "read_security", "read_tires", "read_fuel"]
 
 
-@dataclass
-class Against:
-    """Makes clients of one flavour wired to the platform, and runs their calls."""
-
-    flavour: str
-    platform: PlatformHarness
-
-    def transport(self) -> Any:
-        if self.flavour == "sync":
-            return SyncBridge(self.platform.app, asyncio.get_running_loop())
-        return httpx.ASGITransport(app=self.platform.app)
-
-    def client(self, transport: Any = None, **options: Any) -> Any:
-        cls = motorpool.Client if self.flavour == "sync" else motorpool.AsyncClient
-        options.setdefault("client_id", self.platform.client_id)
-        options.setdefault("client_secret", self.platform.client_secret)
-        return cls(base_url=self.platform.base_url, transport=transport or self.transport(), **options)
-
-    async def run(self, call: Callable[[], Any]) -> Any:
-        """``call()`` made on this flavour's client: awaited, or run in a worker thread."""
-        if self.flavour == "sync":
-            return await asyncio.to_thread(call)
-        result = call()
-        return await result if isinstance(result, Awaitable) else result
-
-    async def all_items(self, listing: Callable[[], Any]) -> list[Any]:
-        """Every item of a paged listing, walking its pages."""
-        if self.flavour == "sync":
-            return await asyncio.to_thread(lambda: list(listing()))
-        return [item async for item in listing()]
-
-    async def raises(self, error: type[BaseException], call: Callable[[], Any]) -> Any:
-        with pytest.raises(error) as caught:
-            await self.run(call)
-        return caught.value
-
-
-@pytest.fixture(params=["sync", "async"])
-def on(request: pytest.FixtureRequest, sqlite_platform: PlatformHarness) -> Against:
-    return Against(str(request.param), sqlite_platform)
-
-
 # --- the tutorial's flow ----------------------------------------------------------------------------
-
-
-class Forms(HTMLParser):
-    """The single form of a Connect page: its action and fields."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: list[dict[str, str | None]] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "form":
-            self.action = dict(attrs).get("action") or ""
-        elif tag in ("input", "button"):
-            self.fields.append(dict(attrs))
-
-    def hidden(self) -> dict[str, str]:
-        return {str(f["name"]): str(f["value"]) for f in self.fields if f.get("type") == "hidden"}
-
-    def checked(self, name: str) -> list[str]:
-        return [str(f["value"]) for f in self.fields if f.get("name") == name and "checked" in f and "disabled" not in f]
 
 
 async def owner_approves(http: httpx.AsyncClient, url: str, email: str) -> dict[str, str]:
     """Walk Connect as an owner accepting the defaults; answer the redirect's query."""
-    page = await http.get(url)
-    assert page.status_code == 200, page.text
-    form = Forms(page.text)
-    if form.action.endswith("/brand"):
-        make = next(str(f["value"]) for f in form.fields if f.get("name") == "make")
-        form = Forms((await http.post(form.action, data=form.hidden() | {"make": make})).text)
-    page = await http.post(form.action, data=form.hidden() | {"email": email, "password": "any"})
-    form = Forms(page.text)
-    page = await http.post(form.action, data=form.hidden() | {"vehicle": form.checked("vehicle"), "action": "continue"})
-    form = Forms(page.text)
-    done = await http.post(form.action, data=form.hidden() | {"permission": form.checked("permission"), "action": "approve"})
-    assert done.status_code in (302, 303), done.text
-    return dict(parse_qsl(urlsplit(done.headers["location"]).query))
+    return query_of(await go_through_connect(http, await http.get(url), email=email, password="any"))
 
 
 async def test_the_tutorial_flow_with_the_sdk(on: Against) -> None:

@@ -7,22 +7,16 @@ import time
 
 import motorpool
 
-from .test_commands_platform import CONTROL, connected
-from .test_platform import Against, on  # noqa: F401  (`on`, the sync/async fixture)
-
-# ruff: noqa: F811  (the tests take the imported `on` fixture as a parameter)
-
-
-async def limit(on: Against, **body: object) -> None:
-    await on.platform.admin("PUT", f"/admin/applications/{on.platform.application_id}/rate-limit", json=body)
+from ..support.api import connected_vehicle, set_limit
+from ..support.sdk import SDK_CONTROL, Against
 
 
 async def test_a_read_waits_out_the_retry_after_the_platform_asks_for(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 31, scope=CONTROL)
+    user_id, vehicle_id = await connected_vehicle(on.platform, seed=31, scope=SDK_CONTROL)
     client = on.client(retry_policy=motorpool.RetryPolicy(max_retries=2, initial_delay=0.001))
     me = client.user(user_id)
     await on.run(lambda: me.signals.get(vehicle_id, "closure-islocked"))  # the token request is not limited
-    await limit(on, requests=1, refillPerMinute=60)
+    assert (await set_limit(on.platform, requests=1, refillPerMinute=60)).status_code == 200
     assert (await on.run(lambda: me.signals.get(vehicle_id, "closure-islocked"))).body["value"] in (True, False)
     started = time.monotonic()
     read = await on.run(lambda: me.signals.get(vehicle_id, "closure-islocked"))
@@ -31,9 +25,9 @@ async def test_a_read_waits_out_the_retry_after_the_platform_asks_for(on: Agains
 
 
 async def test_without_retries_the_rate_limit_error_carries_the_wait(on: Against) -> None:
-    user_id, vehicle_id = await connected(on.platform, "TESLA", "Model 3", 32, scope=CONTROL)
+    user_id, vehicle_id = await connected_vehicle(on.platform, seed=32, scope=SDK_CONTROL)
     me = on.client(retry_policy=motorpool.RetryPolicy(max_retries=0)).user(user_id)
-    await limit(on, vehicleRequestsPerMinute=1)
+    assert (await set_limit(on.platform, vehicleRequestsPerMinute=1)).status_code == 200
     await on.run(lambda: me.signals.get(vehicle_id, "closure-islocked"))
     error = await on.raises(motorpool.RateLimitError, lambda: me.signals.get(vehicle_id, "closure-islocked"))
     assert error.status_code == 429 and error.type == "RATE_LIMIT" and error.code == "VEHICLE"

@@ -8,7 +8,6 @@ for real too: a port nobody listens on, a server that hangs up.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +16,8 @@ import uvicorn
 
 import motorpool
 
-from ..conftest import PlatformHarness
+from ..support.harness import PlatformHarness
+from ..support.processes import free_port
 
 
 @pytest.fixture
@@ -32,12 +32,6 @@ async def served(sqlite_platform: PlatformHarness) -> AsyncIterator[tuple[Platfo
     yield sqlite_platform, f"http://127.0.0.1:{port}"
     server.should_exit = True
     await task
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_async_client_over_its_default_sender(served: tuple[PlatformHarness, str]) -> None:

@@ -116,11 +116,6 @@ class Senders:
             self.sender.close()
 
 
-@pytest.fixture(params=["async", "sync"])
-def flavour(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def get(origin: str, path: str = "/x", method: str = "GET", content: bytes | None = None, **headers: str) -> RawRequest:
     return RawRequest(method, origin + path, {"accept": "application/json", **headers}, content)
 

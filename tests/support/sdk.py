@@ -1,4 +1,5 @@
-"""Helpers of the SDK's tests: a scripted network, wire bodies, and sync/async adapters.
+"""Helpers of the SDK's tests: a scripted network, wire bodies, sync/async adapters, and
+:class:`Against`, which runs one flavour of client against the real platform.
 
 ``Fake`` is a scripted stand-in for the *network* (not for motorpool): an httpx handler that
 answers the token endpoint and whatever a test scripts, and records every request. Fault cases
@@ -7,10 +8,11 @@ the platform cannot produce (503 bursts, dropped connections) are scripted throu
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,8 @@ import httpx
 import pytest
 
 import motorpool
+
+from .harness import PlatformHarness
 
 BASE = "http://mp.test"
 CLIENT_ID = "client_test"
@@ -141,6 +145,9 @@ def signals_body(items: list[dict[str, Any]], *, page: int = 1, size: int = 100,
     }
 
 
+#: What the owners grant in the SDK's command tests against the platform.
+SDK_CONTROL = ["read_vehicle_info", "read_battery", "read_charge", "read_security", "read_location",
+               "control_security", "control_charge", "control_navigation"]
 FAST_RETRIES = motorpool.RetryPolicy(max_retries=2, initial_delay=0.001, max_delay=0.002)
 
 
@@ -175,8 +182,6 @@ class SyncBridge(httpx.BaseTransport):
         self._loop = loop
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        import asyncio
-
         body = request.read()
 
         async def forward() -> tuple[int, httpx.Headers, bytes]:
@@ -207,3 +212,40 @@ class Counting(httpx.AsyncBaseTransport, httpx.BaseTransport):
         self.paths.append(request.url.path)
         response: httpx.Response = self.inner.handle_request(request)
         return response
+
+
+@dataclass
+class Against:
+    """Makes clients of one flavour wired to the platform, and runs their calls."""
+
+    flavour: str
+    platform: PlatformHarness
+
+    def transport(self) -> Any:
+        if self.flavour == "sync":
+            return SyncBridge(self.platform.app, asyncio.get_running_loop())
+        return httpx.ASGITransport(app=self.platform.app)
+
+    def client(self, transport: Any = None, **options: Any) -> Any:
+        cls = motorpool.Client if self.flavour == "sync" else motorpool.AsyncClient
+        options.setdefault("client_id", self.platform.client_id)
+        options.setdefault("client_secret", self.platform.client_secret)
+        return cls(base_url=self.platform.base_url, transport=transport or self.transport(), **options)
+
+    async def run(self, call: Callable[[], Any]) -> Any:
+        """``call()`` made on this flavour's client: awaited, or run in a worker thread."""
+        if self.flavour == "sync":
+            return await asyncio.to_thread(call)
+        result = call()
+        return await result if isinstance(result, Awaitable) else result
+
+    async def all_items(self, listing: Callable[[], Any]) -> list[Any]:
+        """Every item of a paged listing, walking its pages."""
+        if self.flavour == "sync":
+            return await asyncio.to_thread(lambda: list(listing()))
+        return [item async for item in listing()]
+
+    async def raises(self, error: type[BaseException], call: Callable[[], Any]) -> Any:
+        with pytest.raises(error) as caught:
+            await self.run(call)
+        return caught.value

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
+from .processes import answers, free_port, read_env_file, wait_until
 
 
 def clean_environment() -> dict[str, str]:
@@ -35,7 +20,8 @@ def clean_environment() -> dict[str, str]:
     return {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("MOTORPOOL_", "SMARTCAR_")) and key not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+        if not key.startswith(("MOTORPOOL_", "SMARTCAR_"))
+        and key not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
     } | {"NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"}
 
 
@@ -102,17 +88,12 @@ def start_up(home: Path, platform_port: int | None = None, demo_port: int | None
         command, cwd=home, env=clean_environment(), stdout=log, stderr=subprocess.STDOUT
     )
     up = Up(home, platform_port, demo_port, process, log)
-    deadline = time.monotonic() + 40
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"motorpool up exited with {process.returncode}:\n{up.output}")
-        if "motorpool is up" in up.output:
-            try:
-                if httpx.get(f"{up.demo}/", timeout=1).status_code == 200:
-                    return up
-            except httpx.TransportError:
-                pass
-        if time.monotonic() > deadline:
-            up.kill()
-            raise AssertionError(f"motorpool up did not answer:\n{up.output}")
-        time.sleep(0.1)
+    try:
+        wait_until(
+            lambda: "motorpool is up" in up.output and answers(f"{up.demo}/"),
+            process, home / f"up-{demo_port}.log", "motorpool up", timeout=40,
+        )  # fmt: skip
+    except AssertionError:
+        up.kill()
+        raise
+    return up
