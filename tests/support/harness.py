@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from starlette.applications import Starlette
 
-from motorpool.platform.api.fastlane import PlatformApp
 from motorpool.platform.app import create_app
 from motorpool.platform.services.bootstrap import FirstStart
 from motorpool.platform.services.runtime import Platform
@@ -22,7 +22,7 @@ ADMIN_TOKEN = "adm_test-token-for-the-suite"
 
 @dataclass
 class PlatformHarness:
-    app: PlatformApp
+    app: Starlette
     platform: Platform
     http: httpx.AsyncClient
     first: FirstStart

@@ -52,7 +52,9 @@ step = st.tuples(
 steps = st.lists(step, min_size=1, max_size=10)
 
 
-def _operate(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, op: str, arg: Any) -> dict[str, Any]:
+def _operate(
+    spec: ModelSpec, seed: int, state: dict[str, Any], now: int, op: str, arg: Any, step_index: int
+) -> dict[str, Any]:
     if op == "plug":
         return plans.plug_in(spec, seed, state, now)
     if op == "unplug":
@@ -66,7 +68,7 @@ def _operate(spec: ModelSpec, seed: int, state: dict[str, Any], now: int, op: st
         start, halves = arg
         end = (start * 60 + halves * 30) % (24 * 60)
         timer = {**TIMER, "condition": {**TIMER["condition"], "latitude": lat, "longitude": lon},
-                 "scheduleId": f"sched_{lat:.6f}_{lon:.6f}",  # ids are unique, as the API makes them
+                 "scheduleId": f"sched_{step_index}",  # one id per schedule, as the API makes them
                  "schedules": [{"start": f"{start:02d}:00:00", "end": f"{end // 60:02d}:{end % 60:02d}:00",
                                 "days": list(plans.WEEKDAYS)}]}
         return plans.add_charge_schedule(spec, seed, state, now, timer)
@@ -91,7 +93,7 @@ def _run(spec: ModelSpec, seed: int, plan: list[Any]) -> list[tuple[int, dict[st
             elif kind == "command":
                 state = plans.run_command(spec, seed, state, now, action[0], action[1])
             else:
-                state = _operate(spec, seed, state, now, *action)
+                state = _operate(spec, seed, state, now, *action, step_index=index)
         except (SimulationRefused, LookupError):
             pass
         else:
