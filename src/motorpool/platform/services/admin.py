@@ -109,15 +109,11 @@ class DirectConnection:
     connections: tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
-def _moment(value: datetime | None) -> datetime:
-    return repo.aware(value) or datetime.now(UTC)
-
-
 def secret_record(secret: ClientSecret) -> SecretRecord:
     return SecretRecord(
         id=secret.id,
         hint=secret.hint,
-        created_at=_moment(secret.created_at),
+        created_at=repo.aware(secret.created_at),
         last_used_at=repo.aware(secret.last_used_at),
         revoked_at=repo.aware(secret.revoked_at),
     )
@@ -130,13 +126,13 @@ def application_record(app: Application) -> ApplicationRecord:
         client_id=app.client_id,
         redirect_uris=tuple(app.redirect_uris),
         management_token=app.management_token,
-        created_at=_moment(app.created_at),
+        created_at=repo.aware(app.created_at),
         secrets=tuple(secret_record(s) for s in app.secrets),
     )
 
 
 def owner_record(owner: Owner) -> OwnerRecord:
-    return OwnerRecord(owner.id, owner.email, owner.name, _moment(owner.created_at))
+    return OwnerRecord(owner.id, owner.email, owner.name, repo.aware(owner.created_at))
 
 
 def vehicle_record(vehicle: Vehicle) -> VehicleRecord:
@@ -151,7 +147,7 @@ def vehicle_record(vehicle: Vehicle) -> VehicleRecord:
         nickname=vehicle.nickname,
         application_id=vehicle.application_id,
         owner_id=vehicle.owner_id,
-        created_at=_moment(vehicle.created_at),
+        created_at=repo.aware(vehicle.created_at),
     )
 
 

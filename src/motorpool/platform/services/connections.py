@@ -86,8 +86,8 @@ def _record(connection: Connection) -> ConnectionRecord:
         permissions=tuple(connection.permissions),
         external_id=connection.external_id,
         mode=connection.mode,
-        created_at=repo.aware(connection.created_at) or connection.created_at,
-        updated_at=repo.aware(connection.updated_at) or connection.updated_at,
+        created_at=repo.aware(connection.created_at),
+        updated_at=repo.aware(connection.updated_at),
         vehicle=summary_of(connection.vehicle),
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, cast, overload
 
 from sqlalchemy import CursorResult, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -63,6 +63,18 @@ async def _changed_rows(session: AsyncSession, statement: Update) -> int:
     """Run an UPDATE; how many rows it changed."""
     result = await session.execute(statement)
     return cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor's
+
+
+@overload
+def aware(moment: datetime) -> datetime: ...
+
+
+@overload
+def aware(moment: None) -> None: ...
+
+
+@overload
+def aware(moment: datetime | None) -> datetime | None: ...
 
 
 def aware(moment: datetime | None) -> datetime | None:
