@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     #: local changes invalidate the cache at once, this bounds staleness across processes.
     client_cache_ttl: float = Field(default=2.0, ge=0)
     token_ttl: int = Field(default=3600, ge=60, le=86400)
+    #: Seconds a user token (from a Connect code or a refresh token) lasts; Smartcar's is 2 hours.
+    user_token_ttl: int = Field(default=7200, ge=60, le=86400)
     #: Seconds every vehicle read is delayed, to imitate slow real vehicles.
     vehicle_latency: float = Field(default=0.0, ge=0, le=60)
     redis_url: str | None = None

@@ -254,9 +254,10 @@ class AuthClient:
     ) -> CodeExchange:
         """Redeem the ``code`` Connect put in the redirect (motorpool's authorization-code grant).
 
-        Proves that the redirect really came from Connect and answers the application token
-        with the ``user_id``, ``vehicle_ids`` and ``scope`` of the grant. Smartcar's v3 never
-        needs the code; this is a motorpool extra. Pass the PKCE ``code_verifier`` when the
+        Proves that the redirect really came from Connect and answers the user's access token
+        and refresh token, with the ``user_id``, ``vehicle_ids`` and ``scope`` of the grant on
+        motorpool. Smartcar's v3 never needs the code (application tokens read every user's
+        vehicles); the v2 API runs on user tokens. Pass the PKCE ``code_verifier`` when the
         Connect URL carried a ``code_challenge``.
         """
         flow = request_flow(self._exchange(code, code_verifier, redirect_uri), RetryPolicy())

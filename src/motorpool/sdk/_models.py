@@ -929,8 +929,10 @@ class AccessToken(SmartcarModel):
 
 
 class CodeExchange(AccessToken):
-    """What redeeming a Connect ``code`` answers on motorpool: a token plus the grant."""
+    """What redeeming a Connect ``code`` answers: the user's token (two hours), its refresh token
+    (60 days) and, on motorpool, the grant."""
 
+    refresh_token: str | None = None
     user_id: str | None = None
     vehicle_ids: list[str] = Field(default_factory=list)
     scope: str | None = None

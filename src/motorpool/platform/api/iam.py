@@ -69,6 +69,9 @@ async def metadata(request: Request) -> Response:
 
 ROUTES = [
     Route("/oauth2/token", AsgiEndpoint(token), methods=["POST"]),
+    # Where Smartcar's v2 token endpoint lives (auth.smartcar.com/oauth/token): the official SDKs
+    # post their code exchanges and refreshes there.
+    Route("/oauth/token", AsgiEndpoint(token), methods=["POST"]),
     Route("/oauth2/introspect", AsgiEndpoint(introspect), methods=["POST"]),
     Route("/oauth2/revoke", AsgiEndpoint(revoke), methods=["POST"]),
     Route("/.well-known/jwks.json", jwks, methods=["GET"]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Form
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 router = APIRouter(tags=["IAM"])
@@ -18,6 +18,10 @@ class TokenAnswer(BaseModel):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int = 3600
+    refresh_token: str | None = Field(None, description="User grants only: 60 days, single use")
+    scope: str | None = Field(None, description="User grants only: the permissions granted")
+    user_id: str | None = Field(None, description="Code exchanges only: the user Connect created")
+    vehicle_ids: list[str] | None = Field(None, description="Code exchanges only")
 
 
 class OAuthErrorBody(BaseModel):
@@ -31,16 +35,45 @@ _responses: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/oauth2/token", response_model=TokenAnswer, responses=_responses, summary="Request an access token")
+_TOKEN_DOC = """Three grants, with client authentication by the form, a JSON body or HTTP Basic:
+
+- ``client_credentials`` (RFC 6749 §4.4): a one-hour application token (an RFC 9068 JWT, no
+  refresh token); send ``sc-user-id`` with it on the Vehicle API.
+- ``authorization_code``: the ``code`` of a Connect redirect (with ``redirect_uri`` as the Connect
+  URL had it, and the PKCE ``code_verifier`` when it had a challenge), once, within 10 minutes:
+  a two-hour user token, a 60-day ``refresh_token``, the ``user_id`` and ``vehicle_ids``. A code
+  used twice fails and revokes what its first use issued.
+- ``refresh_token``: a new user token and refresh token; a used refresh token is still accepted
+  for one minute, then refused, as it is once the user has no connection left.
+
+A user token works on the v2 API and on every v3 read and command, for its own user only."""
+
+
+@router.post("/oauth2/token", response_model=TokenAnswer, responses=_responses, summary="Request an access token",
+             description=_TOKEN_DOC)
 async def _doc_token(
     grant_type: str = Form(examples=["client_credentials"]),
     client_id: str | None = Form(None),
     client_secret: str | None = Form(None),
+    code: str | None = Form(None),
+    redirect_uri: str | None = Form(None),
+    code_verifier: str | None = Form(None),
+    refresh_token: str | None = Form(None),
 ) -> Response:
-    """OAuth 2.0 client credentials (RFC 6749 §4.4). Credentials in the form, a JSON body, or
-    HTTP Basic. Answers a one-hour JWT access token (RFC 9068); no refresh token.
-    ``grant_type=authorization_code`` redeems a Connect ``code`` (with PKCE ``code_verifier``)
-    and also answers ``user_id`` and ``vehicle_ids``."""
+    raise AssertionError("answered by api.iam, ahead of FastAPI")
+
+
+@router.post("/oauth/token", response_model=TokenAnswer, responses=_responses,
+             summary="Request an access token (Smartcar's v2 path)", description=_TOKEN_DOC)
+async def _doc_token_v2_path(
+    grant_type: str = Form(examples=["authorization_code"]),
+    client_id: str | None = Form(None),
+    client_secret: str | None = Form(None),
+    code: str | None = Form(None),
+    redirect_uri: str | None = Form(None),
+    code_verifier: str | None = Form(None),
+    refresh_token: str | None = Form(None),
+) -> Response:
     raise AssertionError("answered by api.iam, ahead of FastAPI")
 
 

@@ -274,12 +274,33 @@ class VehicleGate:
     async def admit(self, request: VehicleRequest) -> VehicleAccess:
         claims = authenticate_bearer(self.tokens, request.authorization)
         vehicle_id = parse_uuid(request.vehicle_id, "vehicleId", parameter="vehicleId")
-        if not request.user_id:
-            raise ValidationFailed(
-                "The sc-user-id header is required: send the user_id Connect gave your application.",
-                code="MISSING_PARAMETER",
-                source={"parameter": "sc-user-id"},
-            )
-        user_id = parse_uuid(request.user_id, "sc-user-id", parameter="sc-user-id")
+        user_id = required_user(claims, request.user_id)
         await self.limits.admit(claims.application_id, vehicle_id)
         return await self.access.get(claims.application_id, user_id, vehicle_id)
+
+
+def request_user(claims: AccessClaims, header: str | None) -> str | None:
+    """The user a request is about, if it names one: a user token's own user (``sc-user-id`` may
+    repeat it, nothing else), or the ``sc-user-id`` header beside an application token."""
+    if not header:
+        return claims.user_id
+    user_id = parse_uuid(header, "sc-user-id", parameter="sc-user-id")
+    if claims.user_id is not None and user_id != claims.user_id:
+        raise ValidationFailed(
+            "The sc-user-id header names another user than the access token's.",
+            source={"parameter": "sc-user-id"},
+        )
+    return user_id
+
+
+def required_user(claims: AccessClaims, header: str | None) -> str:
+    """:func:`request_user`, for the requests about one user's vehicle: an application token
+    must name the user in ``sc-user-id``."""
+    user_id = request_user(claims, header)
+    if user_id is None:
+        raise ValidationFailed(
+            "The sc-user-id header is required: send the user_id Connect gave your application.",
+            code="MISSING_PARAMETER",
+            source={"parameter": "sc-user-id"},
+        )
+    return user_id

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..errors import NotFound, ValidationFailed
 from ..store import repo
 from ..store.models import Connection, Vehicle
-from .access import VehicleGate, VehicleSummary
+from .access import VehicleGate, VehicleSummary, request_user
 from .grants import MODES
 from .params import Paging, parse_paging, parse_uuid
 
@@ -130,6 +130,7 @@ class ConnectionService:
         """The application's connections, newest first, filtered and paged as ``query`` asks
         (narrowed to one user by the ``sc-user-id`` header, ``user_id``)."""
         claims = await self.gate.admit_application(authorization)
+        user_id = request_user(claims, user_id)
         filters = connection_filter(claims.application_id, query, user_id)
         paging = parse_paging(query)
         async with self.sessions() as session:
@@ -140,6 +141,7 @@ class ConnectionService:
         self, authorization: str | None, connection_or_vehicle_id: str, user_id: str | None
     ) -> ConnectionRecord:
         claims = await self.gate.admit_application(authorization)
+        user_id = request_user(claims, user_id)
         async with self.sessions() as session:
             found = await _find(session, claims.application_id, connection_or_vehicle_id, user_id)
             return _record(found[0])
@@ -150,6 +152,7 @@ class ConnectionService:
         """Disconnect: a connection by its id, or every connection of a vehicle to this
         application (narrowed to one user by ``user_id``)."""
         claims = await self.gate.admit_application(authorization)
+        user_id = request_user(claims, user_id)
         async with self.sessions() as session, session.begin():
             for connection in await _find(
                 session, claims.application_id, connection_or_vehicle_id, user_id
@@ -162,7 +165,8 @@ class ConnectionService:
         user_id = parse_uuid(user_id, "userId", parameter="userId")
         async with self.sessions() as session, session.begin():
             user = await repo.get_user(session, claims.application_id, user_id)
-            if user is None:
+            # A user token reaches its own user only.
+            if user is None or claims.user_id not in (None, user_id):
                 raise NotFound(f"No user with id '{user_id}'.")
             await repo.delete_user(session, user)
 
@@ -172,8 +176,8 @@ class ConnectionService:
         """A vehicle connected to the application (to ``user_id``, when given)."""
         claims = await self.gate.admit_application(authorization)
         vehicle_id = parse_uuid(vehicle_id, "vehicleId", parameter="vehicleId")
+        user_id = request_user(claims, user_id)
         if user_id is not None:
-            user_id = parse_uuid(user_id, "sc-user-id", parameter="sc-user-id")
             access = await self.gate.access.get(claims.application_id, user_id, vehicle_id)
             summary = access.summary()
         else:

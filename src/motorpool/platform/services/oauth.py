@@ -31,11 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import AuthenticationError, OAuthError
 from ..store import repo
-from ..store.models import AuthorizationCode, SigningKey
+from ..store.models import AuthorizationCode, RefreshToken, SigningKey
 
 ALGORITHM = "ES256"
 TOKEN_TYPE_HEADER = "at+jwt"
 CODE_TTL = timedelta(minutes=10)
+REFRESH_TTL = timedelta(days=60)
+#: How long a used refresh token is still accepted (a retry whose first answer was lost).
+REFRESH_REUSE_GRACE = timedelta(minutes=1)
+GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
 #: PyJWT's JWS layer, made once and reused for every token.
 _JWS = jwt.PyJWS()
 SessionMaker = async_sessionmaker[AsyncSession]
@@ -47,6 +51,10 @@ def new_client_id() -> str:
 
 def new_client_secret() -> str:
     return "scs_" + secrets.token_urlsafe(32)
+
+
+def new_refresh_token() -> str:
+    return "rt_" + secrets.token_urlsafe(32)
 
 
 class SecretHasher:
@@ -85,16 +93,26 @@ def _public_key(jwk: dict[str, Any]) -> ec.EllipticCurvePublicKey:
 
 @dataclass(frozen=True)
 class AccessClaims:
+    """A verified access token: an application token, or a user token (``user_id`` set)."""
+
     application_id: str
     client_id: str
     jti: str
     issued_at: int
     expires_at: int
     raw: dict[str, Any]
+    #: The user a user token speaks for; None for an application token.
+    user_id: str | None = None
+    #: The permissions the owner granted when the user token was issued.
+    scope: tuple[str, ...] = ()
 
 
 class TokenService:
-    """Signs and verifies application access tokens."""
+    """Signs and verifies access tokens (RFC 9068 JWTs).
+
+    Two kinds: an application token (client credentials; ``sub`` is the application) and a user
+    token (a Connect code or a refresh token; ``sub`` is the user, with the ``application_id`` and
+    the granted ``scope``). A user token's audience names the v2 API as well as v3."""
 
     def __init__(
         self,
@@ -103,6 +121,7 @@ class TokenService:
         ttl: int,
         revoked: set[str] | None = None,
         cache_size: int = 50_000,
+        user_ttl: int = 7200,
     ) -> None:
         active = [k for k in keys if k.active]
         if not active:
@@ -117,27 +136,47 @@ class TokenService:
         self.jwks = {"keys": [k.public_jwk for k in keys]}
         self.issuer = issuer
         self.audience = issuer + "/v3"
+        self.user_audience = [issuer + "/v2.0", self.audience]
         self.ttl = ttl
+        self.user_ttl = user_ttl
         self.revoked: set[str] = revoked or set()
         #: Verified tokens: a token is checked once, then looked up (its expiry and revocation
         #: are checked on every use).
         self._cache: LRUCache[str, AccessClaims] = LRUCache(maxsize=cache_size)
 
     def issue(self, application_id: str, client_id: str, now: float | None = None) -> tuple[str, int]:
-        issued = int(now if now is not None else time.time())
+        """An application token: ``(token, expires_in)``."""
+        claims = {"aud": self.audience, "sub": application_id, "client_id": client_id}
+        token, _jti = self._sign(claims, self.ttl, now)
+        return token, self.ttl
+
+    def issue_user(
+        self,
+        application_id: str,
+        client_id: str,
+        user_id: str,
+        scope: list[str],
+        now: float | None = None,
+    ) -> tuple[str, int, str]:
+        """A user token: ``(token, expires_in, jti)``."""
         claims = {
-            "iss": self.issuer,
-            "aud": self.audience,
-            "sub": application_id,
+            "aud": self.user_audience,
+            "sub": user_id,
+            "application_id": application_id,
             "client_id": client_id,
-            "iat": issued,
-            "exp": issued + self.ttl,
-            "jti": secrets.token_hex(16),
+            "scope": " ".join(scope),
         }
+        token, jti = self._sign(claims, self.user_ttl, now)
+        return token, self.user_ttl, jti
+
+    def _sign(self, claims: dict[str, Any], ttl: int, now: float | None) -> tuple[str, str]:
+        issued = int(now if now is not None else time.time())
+        jti = secrets.token_hex(16)
+        claims = {"iss": self.issuer, **claims, "iat": issued, "exp": issued + ttl, "jti": jti}
         # The claims are strings and integers: orjson writes them as jwt.encode would, and PyJWT's
         # JWS layer signs them. jwt.encode's stdlib json costs a grant about a tenth more CPU.
         token = _JWS.encode(orjson.dumps(claims), self._private, ALGORITHM, headers=self._headers)
-        return token, self.ttl
+        return token, jti
 
     def decode(self, token: str, now: float | None = None) -> AccessClaims:
         """Verify a token: signature, algorithm, type, ``exp``, ``iss``, ``aud`` and revocation.
@@ -174,13 +213,17 @@ class TokenService:
             options={"require": ["exp", "iat", "sub", "jti", "client_id"]},
             leeway=0,
         )
+        # A user token names its application beside its subject, the user.
+        application_id = payload.get("application_id")
         return AccessClaims(
-            application_id=payload["sub"],
+            application_id=application_id or payload["sub"],
             client_id=payload["client_id"],
             jti=payload["jti"],
             issued_at=int(payload["iat"]),
             expires_at=int(payload["exp"]),
             raw=payload,
+            user_id=payload["sub"] if application_id else None,
+            scope=tuple(str(payload.get("scope") or "").split()),
         )
 
     def forget(self, token: str) -> None:
@@ -413,47 +456,130 @@ class OAuthService:
         grant_type = request.params.get("grant_type")
         if not grant_type:
             raise OAuthError("invalid_request", "The grant_type parameter is required.")
-        if grant_type not in ("client_credentials", "authorization_code"):
+        if grant_type not in GRANT_TYPES:
             raise OAuthError(
                 "unsupported_grant_type", f"The grant type '{grant_type}' is not supported."
             )
         client = await authenticate_client(self.clients, request)
+        if grant_type == "authorization_code":
+            return await self._redeem_code(client, request.params)
+        if grant_type == "refresh_token":
+            return await self._refresh(client, request.params)
         token, expires_in = self.tokens.issue(client.application_id, client.client_id)
-        answer: dict[str, Any] = {
+        return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+
+    async def _redeem_code(self, client: ClientRecord, params: dict[str, str]) -> dict[str, Any]:
+        """A Connect code for a user token and a refresh token (RFC 6749 §4.1.3), once."""
+        code = params.get("code")
+        if not code:
+            raise OAuthError("invalid_request", "The code parameter is required.")
+        code_hash = hash_code(code)
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            grant: AuthorizationCode | None = await repo.claim_code(session, code_hash, now)
+            if grant is None:
+                replayed = await repo.get_code(session, code_hash)
+                if replayed is not None and replayed.application_id == client.application_id:
+                    # RFC 6749 §4.1.2: a code used twice revokes what its first use issued.
+                    await self._revoke_family(session, code_hash, now)
+            else:
+                self._check_code(grant, client, params, now)
+                answer = await self._issue_user_tokens(
+                    session, client, grant.user_id, list(grant.scope), code_hash, now
+                )
+                return answer | {"user_id": grant.user_id, "vehicle_ids": list(grant.vehicle_ids)}
+        raise OAuthError("invalid_grant", "The code is invalid or was already used.")
+
+    @staticmethod
+    def _check_code(
+        grant: AuthorizationCode, client: ClientRecord, params: dict[str, str], now: datetime
+    ) -> None:
+        if grant.application_id != client.application_id:
+            raise OAuthError("invalid_grant", "The code is invalid or was already used.")
+        if repo.aware(grant.expires_at) <= now:
+            raise OAuthError("invalid_grant", "The code has expired.")
+        redirect_uri = params.get("redirect_uri")
+        # An exchange without redirect_uri stands for a Connect URL without one, which Connect
+        # sent to the application's default (first registered) redirect URI.
+        expected = grant.redirect_uri
+        if redirect_uri is None and client.redirect_uris and expected != client.redirect_uris[0]:
+            raise OAuthError("invalid_request", "redirect_uri is required: the authorization named one.")
+        if redirect_uri is not None and redirect_uri != expected:
+            raise OAuthError("invalid_grant", "redirect_uri does not match the authorization.")
+        if grant.code_challenge is not None:
+            verifier = params.get("code_verifier")
+            if not verifier:
+                raise OAuthError("invalid_request", "code_verifier is required (PKCE).")
+            if not hmac.compare_digest(pkce_challenge(verifier), grant.code_challenge):
+                raise OAuthError("invalid_grant", "code_verifier does not match.")
+
+    async def _refresh(self, client: ClientRecord, params: dict[str, str]) -> dict[str, Any]:
+        """A refresh token for a new pair (RFC 6749 §6). A used refresh token is still accepted
+        for a minute (a retry after a lost answer), then refused."""
+        presented = params.get("refresh_token")
+        if not presented:
+            raise OAuthError("invalid_request", "The refresh_token parameter is required.")
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            row = await repo.get_refresh_token(session, hash_code(presented))
+            if row is None or row.application_id != client.application_id:
+                raise OAuthError("invalid_grant", "The refresh token is invalid.")
+            if row.revoked_at is not None:
+                raise OAuthError("invalid_grant", "The refresh token has been revoked.")
+            if repo.aware(row.expires_at) <= now:
+                raise OAuthError("invalid_grant", "The refresh token has expired.")
+            if row.used_at is not None and now - repo.aware(row.used_at) > REFRESH_REUSE_GRACE:
+                raise OAuthError("invalid_grant", "The refresh token was already used.")
+            if not await repo.user_is_connected(session, row.application_id, row.user_id):
+                raise OAuthError(
+                    "invalid_grant", "The user has no connection to this application any more."
+                )
+            if row.used_at is None:
+                row.used_at = now
+            return await self._issue_user_tokens(
+                session, client, row.user_id, list(row.scope), row.family, now
+            )
+
+    async def _issue_user_tokens(
+        self,
+        session: AsyncSession,
+        client: ClientRecord,
+        user_id: str,
+        scope: list[str],
+        family: str,
+        now: datetime,
+    ) -> dict[str, Any]:
+        token, expires_in, jti = self.tokens.issue_user(
+            client.application_id, client.client_id, user_id, scope, now.timestamp()
+        )
+        refresh = new_refresh_token()
+        await repo.add_refresh_token(
+            session,
+            RefreshToken(
+                token_hash=hash_code(refresh),
+                application_id=client.application_id,
+                user_id=user_id,
+                scope=scope,
+                family=family,
+                access_jti=jti,
+                created_at=now,
+                expires_at=now + REFRESH_TTL,
+            ),
+        )
+        return {
             "access_token": token,
             "token_type": "Bearer",
             "expires_in": expires_in,
+            "refresh_token": refresh,
+            "scope": " ".join(scope),
         }
-        if grant_type == "authorization_code":
-            answer.update(await self._redeem_code(client, request.params))
-        return answer
 
-    async def _redeem_code(self, client: ClientRecord, params: dict[str, str]) -> dict[str, Any]:
-        code = params.get("code")
-        redirect_uri = params.get("redirect_uri")
-        if not code or not redirect_uri:
-            raise OAuthError("invalid_request", "code and redirect_uri are required.")
-        now = datetime.now(UTC)
-        async with self.sessions() as session, session.begin():
-            grant: AuthorizationCode | None = await repo.claim_code(session, hash_code(code), now)
-            if grant is None or grant.application_id != client.application_id:
-                raise OAuthError("invalid_grant", "The code is invalid or was already used.")
-            expires_at = repo.aware(grant.expires_at)
-            if expires_at is None or expires_at <= now:
-                raise OAuthError("invalid_grant", "The code has expired.")
-            if grant.redirect_uri != redirect_uri:
-                raise OAuthError("invalid_grant", "redirect_uri does not match the authorization.")
-            if grant.code_challenge is not None:
-                verifier = params.get("code_verifier")
-                if not verifier:
-                    raise OAuthError("invalid_request", "code_verifier is required (PKCE).")
-                if not hmac.compare_digest(pkce_challenge(verifier), grant.code_challenge):
-                    raise OAuthError("invalid_grant", "code_verifier does not match.")
-            return {
-                "user_id": grant.user_id,
-                "vehicle_ids": list(grant.vehicle_ids),
-                "scope": " ".join(grant.scope),
-            }
+    async def _revoke_family(self, session: AsyncSession, family: str, now: datetime) -> None:
+        """Revoke the refresh tokens descended from one code and the access tokens issued with them."""
+        expires = now + timedelta(seconds=self.tokens.user_ttl)
+        for row in await repo.revoke_refresh_family(session, family, now):
+            self.tokens.revoked.add(row.access_jti)
+            await repo.add_revoked_token(session, row.access_jti, expires)
 
     def server_metadata(self) -> dict[str, Any]:
         """RFC 8414 metadata of this authorization server."""
@@ -466,7 +592,7 @@ class OAuthService:
             "introspection_endpoint": f"{origin}/oauth2/introspect",
             "revocation_endpoint": f"{origin}/oauth2/revoke",
             "jwks_uri": f"{origin}/.well-known/jwks.json",
-            "grant_types_supported": ["client_credentials", "authorization_code"],
+            "grant_types_supported": list(GRANT_TYPES),
             "response_types_supported": ["code"],
             "token_endpoint_auth_methods_supported": methods,
             "introspection_endpoint_auth_methods_supported": methods,
@@ -490,17 +616,20 @@ class OAuthService:
         claims = self._own_claims(token, client)
         if claims is None:
             return {"active": False}
-        return {
+        answer: dict[str, Any] = {
             "active": True,
             "client_id": claims.client_id,
-            "sub": claims.application_id,
+            "sub": claims.user_id or claims.application_id,
             "token_type": "Bearer",
             "iat": claims.issued_at,
             "exp": claims.expires_at,
             "iss": self.tokens.issuer,
-            "aud": self.tokens.audience,
+            "aud": claims.raw.get("aud"),
             "jti": claims.jti,
         }
+        if claims.user_id is not None:
+            answer["scope"] = " ".join(claims.scope)
+        return answer
 
     async def revoke(self, request: TokenRequest) -> None:
         client = await authenticate_client(self.clients, request)
@@ -509,6 +638,7 @@ class OAuthService:
             raise OAuthError("invalid_request", "The token parameter is required.")
         claims = self._own_claims(token, client)
         if claims is None:
+            await self._revoke_refresh_token(token, client)
             return  # RFC 7009: unknown or foreign tokens are answered 200 all the same.
         self.tokens.revoked.add(claims.jti)
         async with self.sessions() as session, session.begin():
@@ -517,3 +647,12 @@ class OAuthService:
             )
         if self.on_revoke is not None:
             await self.on_revoke(claims.jti)
+
+    async def _revoke_refresh_token(self, token: str, client: ClientRecord) -> None:
+        """Revoking a refresh token revokes its whole grant: every refresh token of the family and
+        the access tokens issued with them (RFC 7009 §2.1)."""
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            row = await repo.get_refresh_token(session, hash_code(token))
+            if row is not None and row.application_id == client.application_id:
+                await self._revoke_family(session, row.family, now)

@@ -125,7 +125,13 @@ async def start_platform(settings: Settings) -> Platform:
         await repo.prune_revocations(session, datetime.now(UTC))
         revoked = set(await repo.live_revocations(session, datetime.now(UTC)))
 
-    tokens = TokenService(keys, issuer=settings.origin, ttl=settings.token_ttl, revoked=revoked)
+    tokens = TokenService(
+        keys,
+        issuer=settings.origin,
+        ttl=settings.token_ttl,
+        revoked=revoked,
+        user_ttl=settings.user_token_ttl,
+    )
     clients = ClientRegistry(sessions=sessions, hasher=hasher, ttl=settings.client_cache_ttl)
     gate = VehicleGate(tokens, limits, access, settings.vehicle_latency)
     commands = CommandService(sessions, clocks, settings.origin)

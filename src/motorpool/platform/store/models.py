@@ -198,6 +198,26 @@ class SigningKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RefreshToken(Base):
+    """A user's refresh token (RFC 6749 §6): kept as a hash, one row per token issued. Every token
+    issued from one Connect code shares its ``family``, so a replayed code can revoke them all."""
+
+    __tablename__ = "refresh_tokens"
+    #: SHA-256 of the token; the token itself is only ever in the token endpoint's answer.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[list[str]] = mapped_column(default=list)
+    #: The hash of the Connect code the chain of tokens started from.
+    family: Mapped[str] = mapped_column(String(64), index=True)
+    #: The ``jti`` of the access token issued with this refresh token.
+    access_jti: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class RevokedToken(Base):
     __tablename__ = "revoked_tokens"
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -20,6 +20,7 @@ from .models import (
     Connection,
     InstanceSecret,
     Owner,
+    RefreshToken,
     RevokedToken,
     SigningKey,
     User,
@@ -413,6 +414,42 @@ async def claim_code(session: AsyncSession, code_hash: str, now: datetime) -> Au
     if not changed:
         return None
     return await session.get(AuthorizationCode, code_hash)
+
+
+async def get_code(session: AsyncSession, code_hash: str) -> AuthorizationCode | None:
+    return await session.get(AuthorizationCode, code_hash)
+
+
+# --- refresh tokens ---------------------------------------------------------------------------
+
+
+async def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:
+    session.add(token)
+    await session.flush()
+
+
+async def get_refresh_token(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    return await session.get(RefreshToken, token_hash)
+
+
+async def revoke_refresh_family(session: AsyncSession, family: str, now: datetime) -> list[RefreshToken]:
+    """Revoke every refresh token descended from one Connect code; the tokens of the family."""
+    rows = list((await session.scalars(select(RefreshToken).where(RefreshToken.family == family))).all())
+    for row in rows:
+        if row.revoked_at is None:
+            row.revoked_at = now
+    await session.flush()
+    return rows
+
+
+async def user_is_connected(session: AsyncSession, application_id: str, user_id: str) -> bool:
+    """Whether the user still has a connection to any vehicle of the application."""
+    found = await session.scalar(
+        select(Connection.id)
+        .where(Connection.application_id == application_id, Connection.user_id == user_id)
+        .limit(1)
+    )
+    return found is not None
 
 
 # --- signing keys and revocations -------------------------------------------------------------
