@@ -20,6 +20,7 @@ from .admin import AdminService
 from .bootstrap import bootstrap_if_empty
 from .clocks import ClockBook
 from .commands import CommandService
+from .compatibility import CompatibilityService
 from .connections import ConnectionService
 from .limits import RateLimiter, RedisBuckets
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
@@ -49,6 +50,7 @@ class Platform:
     commands: CommandService
     steering: Steering
     limits: RateLimiter
+    compatibility: CompatibilityService
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -149,6 +151,7 @@ async def start_platform(settings: Settings) -> Platform:
         commands=commands,
         steering=Steering(commands),
         limits=limits,
+        compatibility=CompatibilityService(clients),
     )
     await access.poll()
     if settings.bootstrap:
