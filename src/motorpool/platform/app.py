@@ -37,7 +37,8 @@ to steer the simulated fleet."""
 TAGS = [
     {"name": name}
     for name in (
-        "IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Compatibility", "Admin",
+        "IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Management API v2",
+        "Compatibility", "Admin",
     )
 ]  # fmt: skip
 
@@ -94,7 +95,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
 
-    from .api import admin, commands, compatibility, connect, iam_docs, vehicles
+    from .api import admin, commands, compatibility, connect, iam_docs, management, vehicles
 
     api = FastAPI(
         title="motorpool",
@@ -111,6 +112,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     connect.install(api)
     api.include_router(vehicles.router)
     api.include_router(commands.router)
+    api.include_router(management.router)
     api.include_router(compatibility.v2_router)
     api.include_router(compatibility.v3_router)
     api.include_router(admin.router)

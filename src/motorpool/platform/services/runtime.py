@@ -23,6 +23,7 @@ from .commands import CommandService
 from .compatibility import CompatibilityService
 from .connections import ConnectionService
 from .limits import RateLimiter, RedisBuckets
+from .management import ManagementService
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
 from .signals import SignalService
 from .steering import Steering
@@ -50,6 +51,7 @@ class Platform:
     commands: CommandService
     steering: Steering
     limits: RateLimiter
+    management: ManagementService
     compatibility: CompatibilityService
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
@@ -132,6 +134,7 @@ async def start_platform(settings: Settings) -> Platform:
     gate = VehicleGate(tokens, limits, access, settings.vehicle_latency)
     commands = CommandService(sessions, clocks, settings.origin)
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
+    connections = ConnectionService(sessions, gate)
     platform = Platform(
         settings=settings,
         engine=engine,
@@ -145,12 +148,13 @@ async def start_platform(settings: Settings) -> Platform:
         admin_token_hash=admin_hash,
         access=access,
         gate=gate,
-        connections=ConnectionService(sessions, gate),
+        connections=connections,
         signals=SignalService(settings.origin, gate, clocks),
         clocks=clocks,
         commands=commands,
         steering=Steering(commands),
         limits=limits,
+        management=ManagementService(sessions, connections),
         compatibility=CompatibilityService(clients),
     )
     await access.poll()
