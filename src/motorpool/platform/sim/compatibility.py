@@ -10,8 +10,9 @@ reads use) and a command when :data:`COMMANDS` says so (the same conditions unde
   behind it. A model is capable of a feature when it supports one of those.
 - :func:`decode_vin` — the make, model and year a VIN names, read the way :func:`.testmode.make_vin`
   writes VINs (world manufacturer identifier, model code, model-year code).
-- :func:`vin_compatibility` — the v2 answer for a VIN; :func:`matrix` — the v2 matrix;
-  :func:`compatible_vehicles` — the v3 list of models with their signals and commands."""
+- :func:`vin_compatibility` — the v2 answer for a VIN (:func:`level_compatibility` for a test-mode
+  level); :func:`matrix` — the v2 matrix; :func:`compatible_vehicles` — the v3 list of models with
+  their signals and commands."""
 
 from __future__ import annotations
 
