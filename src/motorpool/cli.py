@@ -411,6 +411,44 @@ def apps_revoke_secret(application_id: str, secret_id: str, url: UrlOption = Non
     console.print(f"revoked {data['id']} at {data['revokedAt']}")
 
 
+@apps_cli.command("management-token")
+def apps_management_token(
+    application: Annotated[str | None, typer.Argument(help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,
+    rotate: Annotated[bool, typer.Option("--rotate", help="Replace it; the old one stops working at once")] = False,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Show (or rotate) an application's management token, the credential of the v2 management
+    API and the key that signs webhook deliveries."""
+    admin = Admin(url, admin_token)
+    application_id = _application(application)
+    if not rotate:
+        data = admin.call("GET", f"/admin/applications/{application_id}")
+        console.print(f"APPLICATION_MANAGEMENT_TOKEN={data['managementToken']}", soft_wrap=True)
+        return
+    data = admin.call("POST", f"/admin/applications/{application_id}/management-token")
+    token = data["managementToken"]
+    console.print(f"APPLICATION_MANAGEMENT_TOKEN={token}", soft_wrap=True)
+    env_file = Path(".env")
+    if _dotenv(env_file).get("MOTORPOOL_APPLICATION_ID") == application_id and _replace_in_dotenv(
+        env_file, "APPLICATION_MANAGEMENT_TOKEN", token
+    ):
+        err.print(f"The old token no longer works; {env_file} has the new one.")
+    else:
+        err.print("The old token no longer works; put the new one wherever you keep it.")
+
+
+def _replace_in_dotenv(path: Path, key: str, value: str) -> bool:
+    """Set an existing ``KEY=value`` line of a dotenv file in place; False when there is none."""
+    lines = path.read_text().splitlines()
+    for index, line in enumerate(lines):
+        if line.partition("=")[0].strip().removeprefix("export ").strip() == key:
+            lines[index] = f"{key}={value}"
+            path.write_text("\n".join(lines) + "\n")
+            return True
+    return False
+
+
 @apps_cli.command("rate-limit")
 def apps_rate_limit(
     application: Annotated[str | None, typer.Argument(help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,

@@ -84,6 +84,40 @@ def test_redirect_uri_and_secret_commands(served: Served) -> None:
     assert unknown.returncode == 1 and unknown.stderr
 
 
+def test_management_token_in_env_and_commands(served: Served, tmp_path: Path) -> None:
+    """First start writes and prints the development application's management token; the CLI
+    shows it, and rotates another application's, updating the .env that names that application."""
+    env = served.env()
+    token = env["APPLICATION_MANAGEMENT_TOKEN"]
+    assert token in served.output.read_text()
+    application = httpx.get(f"{served.origin}/admin/applications/{env['MOTORPOOL_APPLICATION_ID']}",
+                            headers=served.admin_headers()).json()["data"]  # fmt: skip
+    assert application["managementToken"] == token
+    shown = served.cli("apps", "management-token")
+    assert shown.returncode == 0 and shown.stdout.strip() == f"APPLICATION_MANAGEMENT_TOKEN={token}", shown.stderr
+
+    def connections(amt: str) -> int:
+        return httpx.get(f"{served.origin}/v2.0/management/connections", auth=("default", amt)).status_code
+
+    made = served.cli("apps", "create", "Rotating tokens")
+    app_id = made.stdout.split("application id")[1].split()[0]
+    old = served.cli("apps", "management-token", app_id).stdout.strip().split("=", 1)[1]
+    (tmp_path / ".env").write_text(
+        f"MOTORPOOL_ADMIN_TOKEN={env['MOTORPOOL_ADMIN_TOKEN']}\nMOTORPOOL_APPLICATION_ID={app_id}\n"
+        f"APPLICATION_MANAGEMENT_TOKEN={old}\nMY_OWN_SETTING=keep-me\n"
+    )
+    rotated = served.cli("apps", "management-token", "--rotate", cwd=tmp_path)
+    assert rotated.returncode == 0, rotated.stderr
+    new = rotated.stdout.strip().split("=", 1)[1]
+    assert new != old and ".env has the new one" in rotated.stderr
+    written = (tmp_path / ".env").read_text().splitlines()
+    assert f"APPLICATION_MANAGEMENT_TOKEN={new}" in written and "MY_OWN_SETTING=keep-me" in written
+    assert connections(old) == 401 and connections(new) == 200 and connections(token) == 200
+    assert served.env()["APPLICATION_MANAGEMENT_TOKEN"] == token
+    unknown = served.cli("apps", "management-token", "--rotate", "no-such-application")
+    assert unknown.returncode == 1 and "404" in unknown.stderr
+
+
 def test_admin_commands(served: Served) -> None:
     created = served.cli("apps", "create", "Fleet dashboard", "--redirect-uri", "https://fleet.example/callback")
     assert created.returncode == 0, created.stderr

@@ -23,6 +23,8 @@ LAZY_MODULES = (
     "motorpool.platform.api.schemas",
     "motorpool.platform.api.admin",
     "motorpool.platform.api.commands",
+    "motorpool.platform.api.management",
+    "motorpool.platform.api.compatibility",
     "motorpool.platform.api.connect",
     "motorpool.platform.services.connect",
     "motorpool.platform.services.connect_requests",

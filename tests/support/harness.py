@@ -46,6 +46,11 @@ class PlatformHarness:
         return self.first.redirect_uri
 
     @property
+    def management_token(self) -> str:
+        """The development application's management token, as first start wrote it."""
+        return self.first.management_token
+
+    @property
     def admin_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}
 

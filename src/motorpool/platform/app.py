@@ -34,7 +34,13 @@ IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3 with commands, a
 to steer the simulated fleet."""
 
 #: The API's sections in reading order, whatever order their routes were included in.
-TAGS = [{"name": name} for name in ("IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Admin")]
+TAGS = [
+    {"name": name}
+    for name in (
+        "IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Management API v2",
+        "Compatibility", "Admin",
+    )
+]  # fmt: skip
 
 
 class BuiltOnFirstUse:
@@ -89,7 +95,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
 
-    from .api import admin, commands, connect, iam_docs, vehicles
+    from .api import admin, commands, compatibility, connect, iam_docs, management, vehicles
 
     api = FastAPI(
         title="motorpool",
@@ -106,6 +112,9 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     connect.install(api)
     api.include_router(vehicles.router)
     api.include_router(commands.router)
+    api.include_router(management.router)
+    api.include_router(compatibility.v2_router)
+    api.include_router(compatibility.v3_router)
     api.include_router(admin.router)
     generate = api.openapi
 

@@ -146,6 +146,14 @@ async def revoke_secret(request: Request, application_id: str, secret_id: str) -
     return json_response({"data": secret_view(secret)})
 
 
+@router.post("/applications/{application_id}/management-token", summary="Rotate the application management token")
+async def rotate_management_token(request: Request, application_id: str) -> Response:
+    """Answers the application with its new `managementToken`; the old token stops working at
+    once (for the v2 management API and, with webhooks, as their signing key)."""
+    app = await platform_of(request).admin.rotate_management_token(application_id)
+    return json_response({"data": application_view(app)})
+
+
 @router.get("/applications/{application_id}/vehicles", summary="List an application's simulated fleet")
 async def list_fleet(request: Request, application_id: str) -> Response:
     vehicles = await platform_of(request).admin.fleet(application_id)

@@ -38,6 +38,11 @@ class Conflict(ApiError):
     code = "BAD_REQUEST"
 
 
+def new_management_token() -> str:
+    """An application management token: 256 random bits, in hex."""
+    return secrets.token_hex(32)
+
+
 def validate_redirect_uri(uri: str) -> str:
     """A redirect URI must be absolute http(s) without a fragment (RFC 6749 §3.1.2)."""
     parts = urlsplit(uri)
@@ -187,7 +192,7 @@ class AdminService:
                 name=name.strip(),
                 client_id=new_client_id(),
                 redirect_uris=uris,
-                management_token=secrets.token_hex(32),
+                management_token=new_management_token(),
                 secrets=[],
             )
             await repo.add_application(db, app)
@@ -255,6 +260,14 @@ class AdminService:
                 secret.revoked_at = datetime.now(UTC)
             self.clients.invalidate(app.client_id, db)
             return secret_record(secret)
+
+    async def rotate_management_token(self, application_id: str) -> ApplicationRecord:
+        """Give the application a new management token; the old one stops working at once (the
+        management API reads the token from the store on every call)."""
+        async with self.sessions() as session, session.begin():
+            app = await self._application(session, application_id)
+            app.management_token = new_management_token()
+            return application_record(app)
 
     async def fleet(self, application_id: str) -> list[VehicleRecord]:
         """An application's simulated fleet."""

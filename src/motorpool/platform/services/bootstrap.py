@@ -1,7 +1,8 @@
 """First start: a development application, its simulated fleet and a few live owner accounts.
 
-The client secret, the admin token and the owners' password are generated here, printed once and
-written to a git-ignored env file; nothing secret is ever part of the repository."""
+The client secret, the application management token, the admin token and the owners' password
+are generated here, printed once and written to a git-ignored env file; nothing secret is ever
+part of the repository."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class FirstStart:
     client_id: str
     client_secret: str
     redirect_uri: str
+    #: The application management token (the v2 management API's credential, the webhooks' key).
+    management_token: str
     admin_token: str | None
     owner_password: str
     owners: list[str] = field(default_factory=list)
@@ -43,6 +46,7 @@ class FirstStart:
             "SMARTCAR_CLIENT_ID": self.client_id,
             "SMARTCAR_CLIENT_SECRET": self.client_secret,
             "SMARTCAR_REDIRECT_URI": self.redirect_uri,
+            "APPLICATION_MANAGEMENT_TOKEN": self.management_token,
             "MOTORPOOL_URL": origin,
             "MOTORPOOL_APPLICATION_ID": self.application_id,
             "MOTORPOOL_OWNER_PASSWORD": self.owner_password,
@@ -75,6 +79,7 @@ async def bootstrap_if_empty(
             client_id=app.client_id,
             client_secret=issued.plaintext,
             redirect_uri=DEFAULT_REDIRECT_URI,
+            management_token=app.management_token,
             admin_token=admin_token,
             owner_password=password,
         )
@@ -117,6 +122,7 @@ def print_first_start(first: FirstStart, origin: str) -> None:
     print(f"  SMARTCAR_CLIENT_ID={first.client_id}", file=out)
     print(f"  SMARTCAR_CLIENT_SECRET={first.client_secret}   (shown once)", file=out)
     print(f"  SMARTCAR_REDIRECT_URI={first.redirect_uri}", file=out)
+    print(f"  APPLICATION_MANAGEMENT_TOKEN={first.management_token}", file=out)
     if first.admin_token:
         print(f"  MOTORPOOL_ADMIN_TOKEN={first.admin_token}   (shown once)", file=out)
     print(f"  live-mode owners: {', '.join(first.owners)}", file=out)

@@ -1,10 +1,17 @@
-"""Connections and users as the Vehicle API sees them: listing, reading and removing."""
+"""Connections and users as the Vehicle API sees them: listing, reading and removing.
+
+The v3 routes page by number; the v2 Management API (:mod:`.management`) pages the same rows by an
+opaque cursor and removes them by filter, through methods whose filter names an application it has
+already authenticated."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -65,6 +72,36 @@ class ConnectionPage:
     connections: list[ConnectionRecord]
     paging: Paging
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPage:
+    connections: list[ConnectionRecord]
+    #: Where the next page starts; None on the last page.
+    next_cursor: str | None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def encode_cursor(created_at: datetime, connection_id: str) -> str:
+    """An opaque cursor naming a connection's place in the newest-first order."""
+    micros = (repo.aware(created_at) - _EPOCH) // _MICROSECOND
+    return base64.urlsafe_b64encode(f"{micros}~{connection_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, parameter: str = "cursor") -> tuple[datetime, str]:
+    """The (created_at, id) a cursor names, or a VALIDATION error."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        micros, _, connection_id = text.partition("~")
+        moment = _EPOCH + int(micros) * _MICROSECOND
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
+        raise ValidationFailed(
+            f"The cursor '{cursor}' is not one this API gave out.", source={"parameter": parameter}
+        ) from None
+    return moment, parse_uuid(connection_id, "cursor", parameter=parameter)
 
 
 def summary_of(vehicle: Vehicle) -> VehicleSummary:
@@ -158,6 +195,30 @@ class ConnectionService:
                 session, claims.application_id, connection_or_vehicle_id, user_id
             ):
                 await repo.delete_connection(session, connection)
+
+    async def page_after(
+        self, filters: repo.ConnectionFilter, cursor: str | None, limit: int
+    ) -> CursorPage:
+        """A page of the connections ``filters`` match (they name the application), newest
+        first, from ``cursor`` on (the first page without one)."""
+        after = decode_cursor(cursor) if cursor is not None else None
+        async with self.sessions() as session:
+            rows = list(await repo.connections_after(session, filters, after, limit + 1))
+            records = [_record(row) for row in rows[:limit]]
+        following = None
+        if len(rows) > limit:
+            last = records[-1]
+            following = encode_cursor(last.created_at, last.id)
+        return CursorPage(records, following)
+
+    async def remove_matching(self, filters: repo.ConnectionFilter) -> builtins.list[ConnectionRecord]:
+        """Disconnect every connection the filter matches, as ``DELETE /v3/connections/{id}``
+        does one; answers what was removed."""
+        async with self.sessions() as session, session.begin():
+            rows = list(await repo.matching_connections(session, filters))
+            removed = [_record(row) for row in rows]
+            await repo.delete_connections(session, rows)
+        return removed
 
     async def delete_user(self, authorization: str | None, user_id: str) -> None:
         """Delete the user with all their connections."""

@@ -1,13 +1,14 @@
-"""Parsing of the Vehicle API's common parameters: ids and paging."""
+"""Parsing of the APIs' common parameters: ids, paging and HTTP Basic credentials."""
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..errors import ApiError, ValidationFailed
+from ..errors import ApiError, AuthenticationError, ValidationFailed
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
@@ -76,3 +77,25 @@ def parse_paging(query: Mapping[str, str], default_size: int = DEFAULT_PAGE_SIZE
     return Paging(number, size)
 
 
+
+
+def basic_credentials(authorization: str | None, what: str) -> tuple[str, str]:
+    """The user name and password of an ``Authorization: Basic`` header, or a 401
+    ``AUTHENTICATION`` error saying what was expected (``what``)."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise AuthenticationError(
+            f"Send 'Authorization: Basic base64({what})'.",
+            code=None,
+            headers={"WWW-Authenticate": 'Basic realm="motorpool"'},
+        )
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise AuthenticationError(
+            f"The Basic credentials are not valid base64 of {what}.",
+            code=None,
+            headers={"WWW-Authenticate": 'Basic realm="motorpool"'},
+        ) from None
+    user, _, password = decoded.partition(":")
+    return user, password

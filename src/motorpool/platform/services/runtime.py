@@ -20,8 +20,10 @@ from .admin import AdminService
 from .bootstrap import bootstrap_if_empty
 from .clocks import ClockBook
 from .commands import CommandService
+from .compatibility import CompatibilityService
 from .connections import ConnectionService
 from .limits import RateLimiter, RedisBuckets
+from .management import ManagementService
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
 from .signals import SignalService
 from .steering import Steering
@@ -49,6 +51,8 @@ class Platform:
     commands: CommandService
     steering: Steering
     limits: RateLimiter
+    management: ManagementService
+    compatibility: CompatibilityService
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -136,6 +140,7 @@ async def start_platform(settings: Settings) -> Platform:
     gate = VehicleGate(tokens, limits, access, settings.vehicle_latency)
     commands = CommandService(sessions, clocks, settings.origin)
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
+    connections = ConnectionService(sessions, gate)
     platform = Platform(
         settings=settings,
         engine=engine,
@@ -149,12 +154,14 @@ async def start_platform(settings: Settings) -> Platform:
         admin_token_hash=admin_hash,
         access=access,
         gate=gate,
-        connections=ConnectionService(sessions, gate),
+        connections=connections,
         signals=SignalService(settings.origin, gate, clocks),
         clocks=clocks,
         commands=commands,
         steering=Steering(commands),
         limits=limits,
+        management=ManagementService(sessions, connections),
+        compatibility=CompatibilityService(clients),
     )
     await access.poll()
     if settings.bootstrap:

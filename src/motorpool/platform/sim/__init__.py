@@ -14,4 +14,6 @@ instant. Nothing ticks per vehicle.
   lock, drive, sleep, go offline, pin a signal (``SimulationRefused`` carries the wire error).
 - :mod:`.clock` — an application's clock: real time, accelerated, frozen, stepped.
 - :mod:`.units` — ``to_imperial``; :mod:`.testmode` — ``vehicles_for_test_email``, ``make_vin``.
+- :mod:`.compatibility` — what each model can do as the Compatibility APIs tell it:
+  ``supported_commands``, ``decode_vin``, ``vin_compatibility``, ``matrix``, ``compatible_vehicles``.
 """

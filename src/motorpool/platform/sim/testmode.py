@@ -76,14 +76,24 @@ def years_for_code(code: str) -> list[int]:
     return [] if index < 0 else [1980 + index, 2010 + index]
 
 
+def model_code(spec: ModelSpec) -> str:
+    """Two VIN characters naming the model within its make (positions 4 and 5, where a real
+    VIN's descriptor names the line): a stable function of the model's name, so a VIN made here
+    tells its model again (``sim.compatibility.decode_vin``)."""
+    digest = hashlib.sha256(f"{spec.make}/{spec.model}".encode()).digest()
+    return VIN_ALPHABET[digest[0] % len(VIN_ALPHABET)] + VIN_ALPHABET[digest[1] % len(VIN_ALPHABET)]
+
+
 def make_vin(rng: random.Random, spec: ModelSpec, year: int | None = None) -> str:
-    """A plausible VIN for the model: the make's WMI, model year code and a valid check digit."""
+    """A plausible VIN for the model: the make's WMI, the model's code (:func:`model_code`), the
+    model year code and a valid check digit."""
     make = catalogue.find_make(spec.make)
     assert make is not None, spec.make
     if year is None:
         year = rng.choice(spec.years)
     letters = VIN_ALPHABET
-    descriptor = "".join(rng.choice(letters) for _ in range(5))
+    # Five draws as before, so a seed's later draws (plant, serial) stay what they were.
+    descriptor = model_code(spec) + "".join(rng.choice(letters) for _ in range(5))[2:]
     plant = rng.choice(letters[:23])
     serial = f"{rng.randrange(1_000_000):06d}"
     draft = f"{rng.choice(make.wmis)}{descriptor}0{year_code(year)}{plant}{serial}"

@@ -68,7 +68,9 @@ class Application(Base):
     name: Mapped[str] = mapped_column(String(200))
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     redirect_uris: Mapped[list[str]] = mapped_column(default=list)
-    #: Application management token, the key for webhook signatures.
+    #: Application management token (AMT): it authenticates the v2 management API and is the
+    #: HMAC key that signs webhook deliveries, so the platform needs it in clear (unlike client
+    #: secrets, kept only as hashes); it can be read and rotated through the admin API.
     management_token: Mapped[str] = mapped_column(String(128))
     #: The simulation clock (``sim.clock.Clock.to_dict``); None runs on real time.
     clock: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast, overload
 
-from sqlalchemy import CursorResult, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    CursorResult,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -128,6 +139,12 @@ async def get_application(session: AsyncSession, application_id: str) -> Applica
         .where(Application.id == application_id)
     )
     return result.first()
+
+
+async def get_application_id_by_management_token(session: AsyncSession, token: str) -> str | None:
+    """The id of the application whose management token this is."""
+    found = await session.scalar(select(Application.id).where(Application.management_token == token))
+    return str(found) if found is not None else None
 
 
 async def get_application_by_client_id(session: AsyncSession, client_id: str) -> Application | None:
@@ -357,6 +374,38 @@ async def page_connections(
     return rows.all(), int(total or 0)
 
 
+async def connections_after(
+    session: AsyncSession,
+    filters: ConnectionFilter,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> Sequence[Connection]:
+    """Up to ``limit`` connections, newest first (as :func:`page_connections` orders them),
+    following the one created at ``after = (created_at, id)``: a keyset page, which connections
+    made or removed meanwhile cannot shift."""
+    query = _filtered(select(Connection), filters)
+    if after is not None:
+        created_at, connection_id = after
+        query = query.where(
+            or_(
+                Connection.created_at < created_at,
+                and_(Connection.created_at == created_at, Connection.id < connection_id),
+            )
+        )
+    rows = await session.scalars(
+        query.order_by(Connection.created_at.desc(), Connection.id.desc()).limit(limit)
+    )
+    return rows.all()
+
+
+async def matching_connections(session: AsyncSession, filters: ConnectionFilter) -> Sequence[Connection]:
+    """Every connection the filter matches, newest first."""
+    rows = await session.scalars(
+        _filtered(select(Connection), filters).order_by(Connection.created_at.desc(), Connection.id.desc())
+    )
+    return rows.all()
+
+
 async def get_connection(session: AsyncSession, application_id: str, connection_id: str) -> Connection | None:
     result = await session.scalars(
         select(Connection).where(
@@ -391,8 +440,15 @@ async def find_connection(
 
 
 async def delete_connection(session: AsyncSession, connection: Connection) -> None:
-    await session.delete(connection)
-    await bump_generation(session)
+    await delete_connections(session, [connection])
+
+
+async def delete_connections(session: AsyncSession, connections: Sequence[Connection]) -> None:
+    """Disconnect: remove the connections, and have every process drop what it cached of them."""
+    for connection in connections:
+        await session.delete(connection)
+    if connections:
+        await bump_generation(session)
 
 
 # --- authorization codes ----------------------------------------------------------------------
