@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up serve test lint typecheck bench clean
+.PHONY: install up serve test lint typecheck bench clean official-sdks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ serve: install
 # its own database templates (tests/support/databases.py).
 test: install
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# Smartcar's Node SDKs that tests/official drives (exact versions from the lock file); without
+# them those tests skip with their reason.
+official-sdks:
+	npm ci --prefix tests/official/node --no-audit --no-fund
 
 typecheck: install
 	$(BIN)/mypy

@@ -4,7 +4,7 @@ application, the admin API's steering, clock and rate limits, and the error-body
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from .harness import PlatformHarness
 
@@ -28,6 +28,16 @@ READ_ALL = [
     "read_alerts", "read_charge_locations", "read_charge_events",
 ]  # fmt: skip
 HOME = {"latitude": 37.7749, "longitude": -122.4194}
+
+
+class Administered(Protocol):
+    """A platform whose admin API a test reaches: in-process (:class:`PlatformHarness`) or on a
+    socket (``support.socket_platform``)."""
+
+    @property
+    def application_id(self) -> str: ...
+
+    async def admin(self, method: str, path: str, **kwargs: Any) -> Any: ...
 
 
 def ms(stamp: str) -> int:
@@ -118,13 +128,13 @@ async def signal(
     return body
 
 
-async def steer(platform: PlatformHarness, vehicle_id: str, action: str, **body: Any) -> Any:
+async def steer(platform: Administered, vehicle_id: str, action: str, **body: Any) -> Any:
     """Steer a simulated car through the admin API (``plug``, ``drive``, ``sleep``, …)."""
     return await platform.admin("POST", f"/admin/vehicles/{vehicle_id}/{action}", json=body)
 
 
 async def clock(
-    platform: PlatformHarness, method: str = "GET", path: str = "", **body: Any
+    platform: Administered, method: str = "GET", path: str = "", **body: Any
 ) -> dict[str, Any]:
     """The application's clock: read it, or PUT/POST ``body`` to it (``path`` ``/advance``)."""
     url = f"/admin/applications/{platform.application_id}/clock{path}"
