@@ -37,14 +37,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 V2 = "the v2.0 Vehicle API (/v2.0/user, /v2.0/vehicles/…) is not served yet"
 SLASH = "paths with a trailing slash (…/) are not served yet"
 V2_SLASH = f"{V2}, nor {SLASH}"
-COMPATIBILITY = "the compatibility API (/v2.0/compatibility, /v2.0/compatibility/matrix) is not served yet"
-MANAGEMENT = (
-    "the application management token (APPLICATION_MANAGEMENT_TOKEN in .env) and "
-    "/v2.0/management/connections are not served yet"
-)
-MANAGEMENT_SLASH = f"{MANAGEMENT}, nor {SLASH}"
-#: The stand-in a driver is given while first start issues no management token.
-NO_MANAGEMENT_TOKEN = "amt-not-issued"
 
 
 def over_sdks(*, only: tuple[str, ...] = tuple(SDKS), **expected_failures: str) -> pytest.MarkDecorator:
@@ -221,7 +213,7 @@ class SdkRuns:
             if name not in self.runs:
                 try:
                     token = await self.platform.app_token()
-                    amt = self.platform.env().get("APPLICATION_MANAGEMENT_TOKEN", NO_MANAGEMENT_TOKEN)
+                    amt = self.platform.env()["APPLICATION_MANAGEMENT_TOKEN"]
                     self.runs[name] = await run_sdk(sdk, self.platform, token, amt)
                 except Exception as broken:  # noqa: BLE001 - kept, raised again for each test
                     self.runs[name] = broken
@@ -575,7 +567,7 @@ async def test_get_vehicle_is_the_v3_vehicle(runs: SdkRuns, sdk: str) -> None:
 # --- compatibility ------------------------------------------------------------------------------
 
 
-@over_sdks(**everywhere(COMPATIBILITY))
+@over_sdks()
 async def test_get_compatibility_of_the_connected_vin(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     answer = run.returned("get_compatibility")
@@ -587,7 +579,7 @@ async def test_get_compatibility_of_the_connected_vin(runs: SdkRuns, sdk: str) -
     assert capabilities["read_location"]["endpoint"] == "/location"
 
 
-@over_sdks(only=("python", "node10"), **everywhere(COMPATIBILITY))
+@over_sdks(only=("python", "node10"))
 async def test_get_compatibility_matrix_lists_the_connected_model(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     matrix, vehicle = run.returned("get_compatibility_matrix"), run.sight.vehicle
@@ -601,7 +593,7 @@ async def test_get_compatibility_matrix_lists_the_connected_model(runs: SdkRuns,
 # --- management, with the application management token -----------------------------------------
 
 
-@over_sdks(python=MANAGEMENT_SLASH, node9=MANAGEMENT, node10=MANAGEMENT)
+@over_sdks()
 async def test_get_connections_of_the_user(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     connections = run.returned("get_connections")["connections"]
@@ -609,7 +601,7 @@ async def test_get_connections_of_the_user(runs: SdkRuns, sdk: str) -> None:
     assert all(run.pick(c, "connectedAt") for c in connections)
 
 
-@over_sdks(python=MANAGEMENT_SLASH, node9=MANAGEMENT, node10=MANAGEMENT)
+@over_sdks()
 async def test_delete_connections_of_another_user(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     deleted = run.returned("delete_connections")["connections"]
