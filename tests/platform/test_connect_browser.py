@@ -106,7 +106,7 @@ def redirected_to(page: Page, click: Callable[[], None]) -> dict[str, str]:
     """Click, and answer the query of the redirect the application would receive.
 
     The redirect target is not served, and Playwright cannot route a redirected request, so the
-    form's answer itself is intercepted: it must be a 303 to the registered redirect URI."""
+    form's answer itself is intercepted: it must be a 302 to the registered redirect URI."""
     seen: dict[str, str] = {}
 
     def answer(route: Route) -> None:
@@ -127,7 +127,7 @@ def redirected_to(page: Page, click: Callable[[], None]) -> dict[str, str]:
             click()
     finally:
         page.unroute("**/oauth/connect/**", answer)
-    assert seen["status"] == "303"
+    assert seen["status"] == "302"
     assert seen["frame"] == "DENY"
     location = urlsplit(seen["location"])
     assert location._replace(query="").geturl() == REDIRECT_URI

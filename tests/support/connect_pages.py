@@ -73,7 +73,7 @@ def first_brand(page: httpx.Response) -> str:
 
 def query_of(response: httpx.Response) -> dict[str, str]:
     """The query of the redirect ``response`` is."""
-    assert response.status_code in (302, 303), response.text
+    assert response.status_code == 302, response.text  # Connect redirects as Smartcar does
     return dict(parse_qsl(urlsplit(response.headers["location"]).query, keep_blank_values=True))
 
 
