@@ -14,7 +14,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import ApiError, NotFound, OAuthError, ServerError, ValidationFailed
+from ..errors import (
+    ApiError,
+    MethodNotAllowed,
+    NotFound,
+    OAuthError,
+    ServerError,
+    ValidationFailed,
+)
 from ..services.access import VehicleRequest
 from ..services.runtime import Platform
 
@@ -147,8 +154,10 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         error: ApiError = NotFound(f"The path '{request.url.path}' does not exist.")
     elif exc.status_code == 405:
-        error = NotFound(
-            f"The method {request.method} is not allowed on '{request.url.path}'.", status=405
+        # Starlette names the methods the path answers in Allow (RFC 9110 §15.5.6): keep it.
+        error = MethodNotAllowed(
+            f"The method {request.method} is not allowed on '{request.url.path}'.",
+            headers=dict(exc.headers or {}),
         )
     else:
         error = ApiError(str(exc.detail), status=exc.status_code, code=None)
