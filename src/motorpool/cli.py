@@ -476,7 +476,7 @@ def vehicles_create(
     powertrain: Annotated[str | None, typer.Option(help="BEV, PHEV, HEV or ICE")] = None,
     year: int | None = None,
     vin: str | None = None,
-    nickname: str = "",
+    nickname: Annotated[str | None, typer.Option(help="Its nickname signal (default: drawn, often none)")] = None,
     url: UrlOption = None,
     admin_token: TokenOption = None,
 ) -> None:

@@ -197,6 +197,21 @@ async def test_a_method_a_path_does_not_answer_is_405(sqlite_platform: PlatformH
     assert response.headers["allow"] == "GET"
 
 
+async def test_the_nickname_signal_reports_the_stored_nickname(sqlite_platform: PlatformHarness) -> None:
+    platform = sqlite_platform
+    car = {"applicationId": platform.application_id, "make": "TESLA", "model": "Model 3"}
+    named = await platform.admin("POST", "/admin/vehicles", json=car | {"seed": 7, "nickname": "Ada's car"})
+    unnamed = await platform.admin("POST", "/admin/vehicles", json=car | {"seed": 11})
+    user_id, _ = await platform.connect(scope=["read_vehicle_info"], vehicles=[named["id"], unnamed["id"]])
+    fleet_names = {v["id"]: v["nickname"] for v in await platform.admin(
+        "GET", f"/admin/applications/{platform.application_id}/vehicles"
+    )}
+    for vehicle, stored in ((named, "Ada's car"), (unnamed, unnamed["nickname"])):
+        path = f"/v3/vehicles/{vehicle['id']}/signals/vehicleidentification-nickname"
+        reported = (await get(platform, path, user_id)).json()["data"]["attributes"]["body"]["value"]
+        assert reported == stored == fleet_names[vehicle["id"]]
+
+
 # --- signals ------------------------------------------------------------------------------------
 
 

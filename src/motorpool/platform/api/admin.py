@@ -98,7 +98,12 @@ class NewVehicle(BaseModel):
     powertrain: str | None = Field(default=None, alias="powertrainType")
     year: int | None = Field(default=None, ge=1990, le=2100)
     vin: str | None = None
-    nickname: str = Field(default="", max_length=100)
+    nickname: str | None = Field(
+        default=None,
+        max_length=100,
+        description="What its VehicleIdentification.Nickname signal reports; default: the name the "
+        "simulation draws for it (often none)",
+    )
     seed: int | None = Field(default=None, ge=0, le=2**48)
     model_config = {"populate_by_name": True}
 

@@ -98,6 +98,7 @@ async def test_vehicles(
     for key, item in zip(keys, derived, strict=True):
         vehicle = existing.get(key)
         if vehicle is None:
+            state = new_vehicle_state(item.spec, item.seed, now_ms, year=item.year)
             vehicle = Vehicle(
                 vin=item.vin,
                 make=item.spec.make,
@@ -109,7 +110,9 @@ async def test_vehicles(
                 test_key=key,
                 capabilities=sorted(item.permissions),
                 seed=item.seed,
-                state=new_vehicle_state(item.spec, item.seed, now_ms, year=item.year),
+                # The name its simulation drew (often none) is the one it is stored with.
+                nickname=state["nickname"],
+                state=state,
             )
             created.append(vehicle)
         result.append(vehicle)
