@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import ApiError, NotFound, ValidationFailed
+from ..sim.signals import PERMISSIONS
 from ..store import repo
 from ..store.models import Application, ClientSecret, Owner, Vehicle
 from . import grants
@@ -60,6 +61,9 @@ class ApplicationRecord:
     management_token: str
     created_at: datetime
     secrets: tuple[SecretRecord, ...]
+    #: What Connect asks for without a ``scope``, and whether it is the default (every permission).
+    connect_permissions: tuple[str, ...]
+    connect_permissions_chosen: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,8 @@ def application_record(app: Application) -> ApplicationRecord:
         management_token=app.management_token,
         created_at=repo.aware(app.created_at),
         secrets=tuple(secret_record(s) for s in app.secrets),
+        connect_permissions=tuple(grants.connect_permissions(app.connect_permissions)),
+        connect_permissions_chosen=app.connect_permissions is not None,
     )
 
 
@@ -214,6 +220,22 @@ class AdminService:
                 raise NotFound(f"'{uri}' is not a registered redirect URI.")
             app.redirect_uris = [u for u in app.redirect_uris if u != uri]
             self.clients.invalidate(app.client_id, session)
+            return application_record(app)
+
+    async def set_connect_permissions(
+        self, application_id: str, permissions: list[str] | None
+    ) -> ApplicationRecord:
+        """What Connect asks for when a link has no ``scope``; None: every permission again."""
+        if permissions is not None:
+            unknown = [p for p in permissions if p not in PERMISSIONS]
+            if unknown:
+                raise ValidationFailed(f"Unknown permission(s): {', '.join(unknown)}.")
+            if not permissions:
+                raise ValidationFailed("Give at least one permission, or null for every permission.")
+            permissions = list(dict.fromkeys(permissions))
+        async with self.sessions() as session, session.begin():
+            app = await self._application(session, application_id)
+            app.connect_permissions = permissions
             return application_record(app)
 
     async def create_secret(self, application_id: str) -> IssuedSecret:
