@@ -483,6 +483,27 @@ def apps_rate_limit(
     console.print("; ".join(parts))
 
 
+@apps_cli.command("connect-permissions")
+def apps_connect_permissions(
+    application: Annotated[str | None, typer.Argument(help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,
+    permission: Annotated[list[str] | None, typer.Option("--permission", "-p", help="A permission; repeat for more")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every permission (the default)")] = False,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+) -> None:
+    """Show or set what Connect asks for when a link has no scope (every permission by default)."""
+    if permission and every:
+        err.print("--all asks for every permission; give it without --permission.")
+        raise typer.Exit(2)
+    admin = Admin(url, admin_token)
+    path = f"/admin/applications/{_application(application)}/connect-permissions"
+    if permission or every:
+        data = admin.call("PUT", path, json={"permissions": permission or None})
+    else:
+        data = admin.call("GET", path)
+    console.print(" ".join(data["permissions"]) + ("  (every permission: the default)" if data["default"] else ""))
+
+
 @owners_cli.command("list")
 def owners_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
     """List live-mode owner accounts."""
@@ -514,7 +535,7 @@ def vehicles_create(
     powertrain: Annotated[str | None, typer.Option(help="BEV, PHEV, HEV or ICE")] = None,
     year: int | None = None,
     vin: str | None = None,
-    nickname: str = "",
+    nickname: Annotated[str | None, typer.Option(help="Its nickname signal (default: drawn, often none)")] = None,
     url: UrlOption = None,
     admin_token: TokenOption = None,
 ) -> None:

@@ -31,14 +31,13 @@ def shot(page: Page, name: str) -> None:
 
 
 def sign_in_on_connect(page: Page, email: str) -> None:
-    """From Connect's brand page to its permissions page, as an owner clicks through."""
+    """From Connect's first page to its approval page, as an owner clicks through."""
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Select your vehicle's brand")).to_be_visible()
     page.locator(".brand-tile").first.click()
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill("any password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Choose vehicles to share")).to_be_visible()
-    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("button", name="Allow")).to_be_visible()
 
 
@@ -49,17 +48,18 @@ def test_owner_connects_and_sees_the_vehicle_table(running: Up, page: Page) -> N
 
     page.get_by_role("main").get_by_role("link", name="Connect a vehicle").click()
     page.wait_for_url(f"{running.platform}/oauth/authorize*")
+    shot(page, "02-connect-preamble")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", name="Select your vehicle's brand")).to_be_visible()
     shot(page, "02-connect-brand")
     page.locator(".brand-tile").first.click()
     page.get_by_label("E-mail address").fill("newcomer@example.com")
     page.get_by_label("Password").fill("any password")
     shot(page, "03-connect-sign-in")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Choose vehicles to share")).to_be_visible()
-    shot(page, "04-connect-vehicles")
-    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("group", name="Choose vehicles to share")).to_be_visible()
     expect(page.get_by_role("button", name="Allow")).to_be_visible()
-    shot(page, "05-connect-permissions")
+    shot(page, "04-connect-approval")
 
     page.get_by_role("button", name="Allow").click()
     page.wait_for_url(f"{running.demo}/vehicle")

@@ -204,6 +204,20 @@ def test_rate_limit_command(served: Served) -> None:
     assert served.cli("apps", "rate-limit", "--off").stdout.strip() == "no rate limits"
 
 
+def test_connect_permissions_command(served: Served) -> None:
+    shown = served.cli("apps", "connect-permissions")
+    assert shown.returncode == 0, shown.stderr
+    assert "read_odometer" in shown.stdout and "(every permission: the default)" in shown.stdout
+    narrowed = served.cli("apps", "connect-permissions", "-p", "read_odometer", "-p", "read_location")
+    assert narrowed.returncode == 0, narrowed.stderr
+    assert narrowed.stdout.strip() == "read_odometer read_location"
+    assert served.cli("apps", "connect-permissions").stdout.strip() == "read_odometer read_location"
+    unknown = served.cli("apps", "connect-permissions", "-p", "read_everything")
+    assert unknown.returncode == 1 and "read_everything" in unknown.stderr
+    reset = served.cli("apps", "connect-permissions", "--all")
+    assert reset.returncode == 0 and "(every permission: the default)" in reset.stdout
+
+
 def test_admin_commands_need_the_token(served: Served, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("")  # a directory whose .env holds no admin token
     result = served.cli("apps", "list", cwd=tmp_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..support.api import assert_error, command, connected_vehicle, signal, steer
+from ..support.api import assert_error, clock, command, connected_vehicle, ms, signal, steer
 from ..support.harness import PlatformHarness
 
 
@@ -18,6 +18,25 @@ async def test_lock_and_unlock_change_the_lock_signal(platform: PlatformHarness)
     assert (await signal(platform, user_id, vehicle_id, "closure-islocked"))["value"] is False
     assert (await command(platform, user_id, vehicle_id, "security/lock")).status_code == 200
     assert (await signal(platform, user_id, vehicle_id, "closure-islocked"))["value"] is True
+
+
+async def test_a_sync_command_completed_no_later_than_its_answer(platform: PlatformHarness) -> None:
+    user_id, vehicle_id = await connected_vehicle(platform)
+    await clock(platform, "PUT", rate=0)  # simulated time stands still: nothing can be later
+    frozen_at = (await clock(platform))["nowMs"]
+    response = await command(platform, user_id, vehicle_id, "security/unlock")
+    assert response.status_code == 200, response.text
+    meta = response.json()["data"]["meta"]
+    assert ms(meta["executedAt"]) == frozen_at
+    # It took effect at the instant it was asked; reads at that instant already show it.
+    assert ms(meta["completedAt"]) == frozen_at and meta["durationInSeconds"] == 0
+    assert (await signal(platform, user_id, vehicle_id, "closure-islocked"))["value"] is False
+
+    await clock(platform, "PUT", rate=1)
+    response = await command(platform, user_id, vehicle_id, "security/lock")
+    answered_by = (await clock(platform))["nowMs"]
+    meta = response.json()["data"]["meta"]
+    assert ms(meta["executedAt"]) <= ms(meta["completedAt"]) <= answered_by
 
 
 async def test_charging_starts_and_stops_with_the_plug(platform: PlatformHarness) -> None:

@@ -73,14 +73,19 @@ async def until_step(
 ) -> httpx.Response:
     """The page of ``step``, reached with the defaults (``make`` skips the brand page)."""
     page = await begin(h, **({"make": None} | params))
+    if step != "preamble":
+        page = await submit(h.http, page, {"action": "continue"})
     if step_of(page) == "brand" and step != "brand":
         page = await submit(h.http, page, {"make": first_brand(page)})
-    if step in ("vehicles", "permissions"):
-        page = await submit(h.http, page, {"email": email, "password": "pw"})
     if step == "permissions":
-        page = await submit(h.http, page, {"vehicle": checked(page, "vehicle")})
+        page = await submit(h.http, page, {"email": email, "password": "pw"})
     assert page.status_code == 200 and step_of(page) == step, page.text
     return page
+
+
+def ids(page: httpx.Response) -> set[str]:
+    """The ids of the elements of the page's Connect form."""
+    return {str(f["id"]) for f in connect_form(page)["fields"] if f.get("id")}
 
 
 async def connections_of(h: PlatformHarness, user_id: str) -> dict[str, dict[str, Any]]:
@@ -113,34 +118,40 @@ async def redeem(h: PlatformHarness, code: str, **extra: str) -> httpx.Response:
 # --- the happy path ---------------------------------------------------------------------------
 
 
-async def test_test_mode_flow_from_brand_page_to_redirect(platform: PlatformHarness) -> None:
+async def test_test_mode_flow_from_preamble_to_redirect(platform: PlatformHarness) -> None:
     page = await begin(platform)
     assert page.status_code == 200
-    assert step_of(page) == "brand"
+    assert step_of(page) == "preamble"
     assert 'lang="en"' in page.text and "Development application" in page.text
+    for permission in SCOPE.split():
+        assert str(PERMISSIONS[permission]) in page.text  # what it asks for, in plain words
+
+    page = await submit(platform.http, page, {"action": "continue"})
+    assert step_of(page) == "brand"
     brands = [f for f in connect_form(page)["fields"] if f.get("name") == "make"]
     assert len(brands) >= 5
 
     page = await submit(platform.http, page, {"make": brands[0]["value"]})
     assert step_of(page) == "login"
     assert inputs(page, "email") and inputs(page, "password")
-    assert '<label for="email">' in page.text and '<label for="password">' in page.text
+    assert '<label for="username">' in page.text and '<label for="password">' in page.text
 
     page = await submit(platform.http, page, {"email": "2-vehicles@smartcar.com", "password": "whatever"}
     )
-    assert step_of(page) == "vehicles"
+    # Straight from the sign-in to the approval page: the vehicles are chosen there.
+    assert step_of(page) == "permissions"
     vehicle_ids = [f["value"] for f in inputs(page, "vehicle")]
-    assert len(vehicle_ids) == 2
+    assert len(vehicle_ids) == 2 and checked(page, "vehicle") == vehicle_ids
     assert all(f["type"] == "checkbox" for f in inputs(page, "vehicle"))
     assert "<fieldset" in page.text and "<legend" in page.text
-
-    page = await submit(platform.http, page, {"vehicle": vehicle_ids})
-    assert step_of(page) == "permissions"
     for permission in SCOPE.split():
         assert str(PERMISSIONS[permission]) in page.text  # described in plain words
 
-    done = await submit(platform.http, page, {"permission": SCOPE.split(), "action": "approve"})
-    assert done.status_code == 303
+    done = await submit(
+        platform.http, page,
+        {"vehicle": vehicle_ids, "permission": SCOPE.split(), "action": "approve"},
+    )  # fmt: skip
+    assert done.status_code == 302  # as Smartcar answers, after a POST too
     assert target_of(done) == platform.redirect_uri
     query = query_of(done)
     assert query["state"] == "st-1"
@@ -155,6 +166,113 @@ async def test_test_mode_flow_from_brand_page_to_redirect(platform: PlatformHarn
     assert body["user_id"] == query["user_id"]
     assert sorted(body["vehicle_ids"]) == sorted(vehicle_ids)
     assert body["scope"].split() == SCOPE.split()
+
+
+async def test_pages_carry_the_element_ids_smartcar_scripts_click(platform: PlatformHarness) -> None:
+    """The ids and order browser automation written against Smartcar's Connect relies on."""
+    page = await begin(platform, scope="required:read_vehicle_info read_odometer")
+    assert step_of(page) == "preamble" and "continue-button" in ids(page)
+    assert 'class="card-body page-content"' in page.text  # the Node SDK waits for .page-content
+    page = await submit(platform.http, page, {"action": "continue"})
+    assert step_of(page) == "brand"
+    tiles = [f for f in connect_form(page)["fields"] if f.get("name") == "make"]
+    codes = {m.code for m in catalogue.makes()}
+    assert {"CHEVROLET", "FORD", "BMW", "TESLA", "KIA"} <= codes  # the SDK suites' brands
+    for tile in tiles:  # button#TESLA.brand-list-item, and the older data-make form
+        assert tile["tag"] == "button" and tile["id"] == tile["value"] == tile["data-make"]
+        assert {"brand-list-item", "brand-selector-button"} <= set(tile["class"].split())
+    assert {t["id"] for t in tiles} == codes and "brand-search" in ids(page)
+    page = await submit(platform.http, page, {"make": "CHEVROLET"})
+    assert {"username", "password", "sign-in-button"} <= ids(page)
+    page = await submit(platform.http, page, {"email": "e2e@email.com", "password": "password"})
+    assert step_of(page) == "permissions" and "approval-button" in ids(page)
+    done = await submit(
+        platform.http, page, {"action": "approve", "permission": checked(page, "permission")}
+    )
+    assert done.status_code == 302 and query_of(done)["code"]
+
+
+async def test_the_brand_page_searches_without_script(platform: PlatformHarness) -> None:
+    page = await until_step(platform, "brand")
+    found = await submit(platform.http, page, {"action": "search", "brand_search": " Volks"})
+    assert found.status_code == 200 and step_of(found) == "brand"
+    assert [f["value"] for f in connect_form(found)["fields"] if f.get("name") == "make"] == ["VOLKSWAGEN"]
+    assert 'value="Volks"' in found.text  # the search is kept in its field
+    none = await submit(platform.http, found, {"action": "search", "brand_search": "zeppelin"})
+    assert "No brand matches" in none.text
+    again = await submit(platform.http, none, {"action": "search", "brand_search": ""})
+    assert len([f for f in connect_form(again)["fields"] if f.get("name") == "make"]) == len(catalogue.makes())
+    login = await submit(platform.http, again, {"make": "TESLA"})
+    assert step_of(login) == "login" and "Sign in to Tesla" in login.text
+
+
+async def test_cancel_on_the_preamble_is_access_denied(platform: PlatformHarness) -> None:
+    page = await begin(platform)
+    done = await submit(platform.http, page, {"action": "cancel"})
+    assert query_of(done)["error"] == "access_denied" and query_of(done)["state"] == "st-1"
+
+
+async def test_without_scope_connect_asks_for_the_applications_default_permissions(
+    platform: PlatformHarness,
+) -> None:
+    path = f"/admin/applications/{platform.application_id}/connect-permissions"
+    default = await platform.admin("GET", path)
+    assert default["default"] is True and default["permissions"] == list(PERMISSIONS)
+    # The official SDK (6.18 and later) may leave scope out: every permission is asked, none required.
+    page = await until_step(platform, "permissions", email="1-vehicles@smartcar.com", scope=None)
+    offered = inputs(page, "permission")
+    assert [f["value"] for f in offered] == list(PERMISSIONS)
+    assert not any("disabled" in f for f in offered)
+
+    chosen = await platform.admin(
+        "PUT", path, json={"permissions": ["read_odometer", "read_location", "read_odometer"]}
+    )
+    assert chosen == {"applicationId": platform.application_id, "default": False,
+                      "permissions": ["read_odometer", "read_location"]}
+    app = await platform.admin("GET", f"/admin/applications/{platform.application_id}")
+    assert app["connectPermissions"] == ["read_odometer", "read_location"]
+    for scope in (None, "", "  "):
+        page = await begin(platform, scope=scope)
+        assert step_of(page) == "preamble" and "Read the odometer" in page.text
+    done = await connect_through(platform, email="1-vehicles@smartcar.com", scope=None)
+    stored = await connections_of(platform, query_of(done)["user_id"])
+    assert [c["permissions"] for c in stored.values()] == [["read_odometer", "read_location"]]
+    # A link's own scope still wins.
+    page = await until_step(platform, "permissions", email="1-vehicles@smartcar.com")
+    assert [f["value"] for f in inputs(page, "permission")] == SCOPE.split()
+
+    refused = await platform.http.put(path, headers=platform.admin_headers, json={"permissions": ["read_everything"]})
+    assert refused.status_code == 400 and "read_everything" in refused.json()["description"]
+    empty = await platform.http.put(path, headers=platform.admin_headers, json={"permissions": []})
+    assert empty.status_code == 400
+    reset = await platform.admin("PUT", path, json={"permissions": None})
+    assert reset["default"] is True and reset["permissions"] == list(PERMISSIONS)
+
+
+async def test_simulated_mode_makes_a_car_of_a_brand_the_fleet_lacks(platform: PlatformHarness) -> None:
+    fleet_path = f"/admin/applications/{platform.application_id}/vehicles"
+    fleet = await platform.admin("GET", fleet_path)
+    absent = next(m for m in catalogue.makes() if m.code not in {v["make"] for v in fleet})
+    await platform.admin(
+        "PUT", f"/admin/applications/{platform.application_id}/clock", json={"rate": 0}
+    )
+    clock_now = (await platform.admin("GET", f"/admin/applications/{platform.application_id}/clock"))["nowMs"]
+    done = await connect_through(platform, mode="simulated", make=absent.code, email="dev@example.com")
+    query = query_of(done)
+    assert "error" not in query, query
+    stored = await connections_of(platform, query["user_id"])
+    [vehicle_id] = stored
+    after = await platform.admin("GET", fleet_path)
+    made = next(v for v in after if v["id"] == vehicle_id)
+    assert made["make"] == absent.code and made["mode"] == "simulated"
+    assert len(after) == len(fleet) + 1
+    async with platform.platform.sessions() as session:
+        [vehicle] = await repo.get_vehicles(session, [vehicle_id])
+    assert vehicle.state["created_at"] == clock_now  # its life starts at the application's now
+    # The next owner who picks that brand is offered the same car, not another one.
+    again = query_of(await connect_through(platform, mode="simulated", make=absent.code, email="x@y.z"))
+    assert list(await connections_of(platform, again["user_id"])) == [vehicle_id]
+    assert len(await platform.admin("GET", fleet_path)) == len(after)
 
 
 async def test_connected_user_is_visible_to_the_vehicle_api(platform: PlatformHarness) -> None:
@@ -173,14 +291,14 @@ async def test_application_id_and_default_redirect_uri(platform: PlatformHarness
 
 
 async def test_three_vehicles_test_account(platform: PlatformHarness) -> None:
-    page = await until_step(platform, "vehicles", email="3-vehicles@smartcar.com")
+    page = await until_step(platform, "permissions", email="3-vehicles@smartcar.com")
     assert len(inputs(page, "vehicle")) == 3
     assert page.text.count("VIN") >= 3
 
 
 async def test_make_skips_the_brand_page_and_filters_vehicles(platform: PlatformHarness) -> None:
     email = "6-vehicles@smartcar.com"
-    everything = await until_step(platform, "vehicles", email=email)
+    everything = await until_step(platform, "permissions", email=email)
     async with platform.platform.sessions() as session:
         vehicles = await repo.get_vehicles(
             session, [f["value"] for f in inputs(everything, "vehicle")]
@@ -189,14 +307,20 @@ async def test_make_skips_the_brand_page_and_filters_vehicles(platform: Platform
     display = next(m.name for m in catalogue.makes() if m.code == wanted)
 
     page = await begin(platform, make=display.lower())  # a display name works as well as a code
+    assert step_of(page) == "preamble" and f"sign in with your {display} account" in page.text
+    page = await submit(platform.http, page, {"action": "continue"})
     assert step_of(page) == "login"
     assert f"Sign in to {display}" in page.text
     page = await submit(platform.http, page, {"email": email, "password": "pw"})
     offered = sorted(f["value"] for f in inputs(page, "vehicle"))
-    assert offered == sorted(v.id for v in vehicles if v.make == wanted)
+    wanted_ids = sorted(v.id for v in vehicles if v.make == wanted)
+    if len(wanted_ids) == 1:  # one vehicle: shown, not chosen
+        assert offered == [] and vehicles[0].vin[-6:] in page.text
+    else:
+        assert offered == wanted_ids
 
     absent = next(m for m in catalogue.makes() if m.code not in {v.make for v in vehicles})
-    page = await begin(platform, make=absent.code)
+    page = await until_step(platform, "login", make=absent.code)
     done = await submit(platform.http, page, {"email": email, "password": "pw"})
     query = query_of(done)
     assert query["error"] == "no_vehicles"
@@ -208,15 +332,15 @@ async def test_single_select_vin_skips_brand_and_offers_only_that_vehicle(
     platform: PlatformHarness,
 ) -> None:
     vin = "0SCAUDI037A5ADB1C"
-    page = await begin(platform, single_select="true", single_select_vin=vin, make="BMW")
-    assert step_of(page) == "login"
+    page = await until_step(
+        platform, "login", single_select="true", single_select_vin=vin, make="BMW"
+    )
+    assert "Sign in to your vehicle account" in page.text  # no brand: the VIN wins over make
     page = await submit(platform.http, page, {"email": "smartcar@successful-request.com", "password": "pw"}
     )
-    assert step_of(page) == "vehicles"
-    offered = inputs(page, "vehicle")
-    assert len(offered) == 1 and offered[0]["type"] == "radio" and "checked" in offered[0]
-    done = await submit(platform.http, page, {"vehicle": [offered[0]["value"]]})
-    done = await submit(platform.http, done, {"permission": SCOPE.split(), "action": "approve"})
+    assert step_of(page) == "permissions"
+    assert inputs(page, "vehicle") == [] and vin[-6:] in page.text  # the one vehicle, shown
+    done = await submit(platform.http, page, {"permission": SCOPE.split(), "action": "approve"})
     code = query_of(done)["code"]
     body = (await redeem(platform, code)).json()
     async with platform.platform.sessions() as session:
@@ -225,37 +349,44 @@ async def test_single_select_vin_skips_brand_and_offers_only_that_vehicle(
 
 
 async def test_single_select_vin_not_in_account_is_no_vehicles(platform: PlatformHarness) -> None:
-    page = await begin(platform, single_select="true", single_select_vin="1HGCM82633A004352")
+    page = await until_step(
+        platform, "login", single_select="true", single_select_vin="1HGCM82633A004352"
+    )
     page = await submit(platform.http, page, {"email": "3-vehicles@smartcar.com", "password": "pw"})
     assert query_of(page)["error"] == "no_vehicles"
 
 
 async def test_single_select_refuses_two_vehicles(platform: PlatformHarness) -> None:
     page = await until_step(
-        platform, "vehicles", email="3-vehicles@smartcar.com", single_select="true"
+        platform, "permissions", email="3-vehicles@smartcar.com", single_select="true"
     )
     offered = inputs(page, "vehicle")
     assert all(f["type"] == "radio" for f in offered)
     assert sum("checked" in f for f in offered) == 1
-    again = await submit(platform.http, page, {"vehicle": [f["value"] for f in offered[:2]]})
+    again = await submit(
+        platform.http, page,
+        {"vehicle": [f["value"] for f in offered[:2]], "permission": ["read_odometer"], "action": "approve"},
+    )  # fmt: skip
     assert again.status_code == 400
     assert "only one vehicle" in again.text
-    assert step_of(again) == "vehicles"
+    assert step_of(again) == "permissions"
+    # What the owner ticked is kept.
+    assert checked(again, "vehicle") == [f["value"] for f in offered[:1]]
+    assert checked(again, "permission") == ["read_odometer"]
 
 
 async def test_choosing_no_vehicle_shows_the_page_again(platform: PlatformHarness) -> None:
-    page = await until_step(platform, "vehicles", email="2-vehicles@smartcar.com")
-    again = await submit(platform.http, page, {"action": "continue"})
-    assert again.status_code == 400
+    page = await until_step(platform, "permissions", email="2-vehicles@smartcar.com")
+    again = await submit(platform.http, page, {"permission": SCOPE.split(), "action": "approve"})
+    assert again.status_code == 400 and step_of(again) == "permissions"
     assert 'role="alert"' in again.text and 'aria-describedby="vehicles-error"' in again.text
 
 
 async def test_incompatible_test_vehicle(platform: PlatformHarness) -> None:
     vin = "1FTFW1ET5DFC10312"
-    page = await until_step(platform, "vehicles", email=f"{vin}@incompatible.smartcar.com")
-    assert "Not compatible" in page.text
-    offered = inputs(page, "vehicle")
-    assert len(offered) == 1 and "disabled" in offered[0]
+    page = await until_step(platform, "permissions", email=f"{vin}@incompatible.smartcar.com")
+    assert "Not compatible" in page.text and "Your vehicle cannot share what" in page.text
+    assert "approval-button" not in ids(page) and "return-button" in ids(page)
     done = await submit(platform.http, page, {"action": "incompatible"})
     query = query_of(done)
     assert query["error"] == "vehicle_incompatible"
@@ -263,9 +394,9 @@ async def test_incompatible_test_vehicle(platform: PlatformHarness) -> None:
     assert query["state"] == "st-1"
     assert query["make"] and query["model"] and query["year"].isdigit()
 
-    # Posting the incompatible vehicle's id by hand is refused the same way.
-    page = await until_step(platform, "vehicles", email=f"{vin}@incompatible.smartcar.com")
-    done = await submit(platform.http, page, {"vehicle": [offered[0]["value"]]})
+    # Approving it by hand is refused the same way.
+    page = await until_step(platform, "permissions", email=f"{vin}@incompatible.smartcar.com")
+    done = await submit(platform.http, page, {"permission": SCOPE.split(), "action": "approve"})
     assert query_of(done)["error"] == "vehicle_incompatible"
 
 
@@ -275,10 +406,10 @@ async def test_required_permission_a_vehicle_lacks_makes_it_incompatible(
     vin = "1FTFW1ET5DFC10399"
     email = f"{vin}@fuel.smartcar.com"
     page = await until_step(
-        platform, "vehicles", email=email, scope="read_vehicle_info required:read_charge"
+        platform, "permissions", email=email, scope="read_vehicle_info required:read_charge"
     )
     assert "Not compatible" in page.text and "charge" in page.text
-    assert "disabled" in inputs(page, "vehicle")[0]
+    assert "approval-button" not in ids(page)
     # Optional, the same permission leaves the vehicle compatible; it is just not granted.
     done = await connect_through(platform, email=email, scope="read_vehicle_info read_charge")
     stored = await connections_of(platform, query_of(done)["user_id"])
@@ -287,11 +418,13 @@ async def test_required_permission_a_vehicle_lacks_makes_it_incompatible(
 
 async def test_simulated_mode_offers_the_applications_fleet(platform: PlatformHarness) -> None:
     fleet = await platform.admin("GET", f"/admin/applications/{platform.application_id}/vehicles")
-    page = await until_step(platform, "vehicles", mode="simulated", email="anyone@anything.com")
+    page = await until_step(platform, "permissions", mode="simulated", email="anyone@anything.com")
     assert sorted(f["value"] for f in inputs(page, "vehicle")) == sorted(v["id"] for v in fleet)
     assert "Simulated vehicles" in page.text
-    done = await submit(platform.http, page, {"vehicle": [fleet[0]["id"]]})
-    done = await submit(platform.http, done, {"permission": SCOPE.split(), "action": "approve"})
+    done = await submit(
+        platform.http, page,
+        {"vehicle": [fleet[0]["id"]], "permission": SCOPE.split(), "action": "approve"},
+    )  # fmt: skip
     stored = await connections_of(platform, query_of(done)["user_id"])
     assert list(stored) == [fleet[0]["id"]]
     assert stored[fleet[0]["id"]]["mode"] == "simulated"
@@ -341,7 +474,7 @@ async def test_live_login_with_a_wrong_password_is_refused_on_the_page(
         again,
         {"email": platform.first.owners[0], "password": platform.first.owner_password},
     )
-    assert done.status_code == 200 and step_of(done) == "vehicles"
+    assert done.status_code == 200 and step_of(done) == "permissions"
 
 
 async def test_live_login_unknown_owner_is_refused(platform: PlatformHarness) -> None:
@@ -412,20 +545,19 @@ async def test_approval_prompt_auto_skips_what_was_granted_and_force_asks_again(
     first = await connect_through(platform, email=email)
     user_id = query_of(first)["user_id"]
 
-    page = await until_step(platform, "vehicles", email=email)
-    skipped = await submit(platform.http, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]}
-    )
-    assert skipped.status_code == 303  # no permissions page
+    sign_in = {"email": email, "password": "pw"}
+    page = await until_step(platform, "login")
+    skipped = await submit(platform.http, page, sign_in)
+    assert skipped.status_code == 302  # no approval page
     assert query_of(skipped)["user_id"] == user_id and query_of(skipped)["code"]
 
-    page = await until_step(platform, "vehicles", email=email, approval_prompt="force")
-    forced = await submit(platform.http, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]}
-    )
+    page = await until_step(platform, "login", approval_prompt="force")
+    forced = await submit(platform.http, page, sign_in)
     assert forced.status_code == 200 and step_of(forced) == "permissions"
 
     # A wider scope than was granted is asked for again under auto too.
-    page = await until_step(platform, "vehicles", email=email, scope=SCOPE + " read_location")
-    wider = await submit(platform.http, page, {"vehicle": [f["value"] for f in inputs(page, "vehicle")]})
+    page = await until_step(platform, "login", scope=SCOPE + " read_location")
+    wider = await submit(platform.http, page, sign_in)
     assert wider.status_code == 200 and step_of(wider) == "permissions"
 
 
@@ -583,7 +715,6 @@ async def test_repeated_redirect_uri_gets_an_error_page(platform: PlatformHarnes
         ({"response_type": None}, "response_type"),
         ({"mode": "sandbox"}, "mode"),
         ({"approval_prompt": "sometimes"}, "approval_prompt"),
-        ({"scope": None}, "scope"),
         ({"scope": "read_odometer read_everything"}, "read_everything"),
         ({"make": "NOTACAR"}, "make"),
         ({"single_select": "yes"}, "single_select"),
@@ -602,7 +733,7 @@ async def test_bad_parameters_redirect_with_invalid_request(
     sqlite_platform: PlatformHarness, params: dict[str, str | None], mentions: str
 ) -> None:
     response = await begin(sqlite_platform, state="keep me", **params)
-    assert response.status_code in (302, 303)
+    assert response.status_code == 302
     assert target_of(response) == sqlite_platform.redirect_uri
     query = query_of(response)
     assert query["error"] == "invalid_request"
@@ -619,7 +750,7 @@ async def test_valid_optional_parameters_are_accepted(platform: PlatformHarness)
         single_select="false",
         mode="test",
     )
-    assert page.status_code == 200 and step_of(page) == "brand"
+    assert page.status_code == 200 and step_of(page) == "preamble"
 
 
 async def test_repeated_parameter_is_invalid_request(platform: PlatformHarness) -> None:
@@ -914,7 +1045,9 @@ async def test_security_headers_on_every_connect_response(platform: PlatformHarn
     assert_secure(page)
     assert_secure(await begin(platform, client_id="client_unknown"))
     assert_secure(await begin(platform, mode="nope"))
-    login = await submit(platform.http, page, {"make": first_brand(page)})
+    brand = await submit(platform.http, page, {"action": "continue"})
+    assert_secure(brand)
+    login = await submit(platform.http, brand, {"make": first_brand(brand)})
     assert_secure(login)
     assert_secure(await submit(platform.http, login, {"action": "cancel"}))
     assert_secure(await platform.http.get("/oauth/connect/login"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ..support.api import READ_ALL, assert_error, fleet, get
+from ..support.api import ALL_CONTROL, READ_ALL, assert_error, connected_vehicle, fleet, get
 from ..support.harness import PlatformHarness
 
 # --- connections --------------------------------------------------------------------------------
@@ -159,6 +159,57 @@ async def test_get_vehicle_has_data_and_flat_members(platform: PlatformHarness) 
     assert response.headers["sc-request-id"]
     assert_error(await get(platform, "/v3/vehicles/12345"), 400, "VALIDATION", "INVALID_INPUT_FORMAT")
     assert_error(await get(platform, f"/v3/vehicles/{uuid.uuid4()}"), 404, "RESOURCE_NOT_FOUND")
+
+
+async def test_a_trailing_slash_is_served_not_redirected(sqlite_platform: PlatformHarness) -> None:
+    platform = sqlite_platform
+    user_id, vehicle = await connected_vehicle(platform, scope=ALL_CONTROL)
+    for path in (
+        f"/v3/vehicles/{vehicle}",
+        f"/v3/vehicles/{vehicle}/signals",
+        f"/v3/vehicles/{vehicle}/signals/odometer-traveleddistance",
+        "/v3/connections",
+    ):
+        plain = await get(platform, path, user_id)
+        slashed = await get(platform, path + "/", user_id)
+        assert plain.status_code == 200, plain.text
+        assert slashed.status_code == 200, f"{path}/ answered {slashed.status_code}"
+        assert "location" not in slashed.headers
+        assert slashed.json()["data"] == plain.json()["data"]
+    # A command, whose body a redirect could lose, is carried out at its slashed path too.
+    headers = await platform.auth_headers(user_id)
+    locked = await platform.http.post(
+        f"/v3/vehicles/{vehicle}/commands/security/lock/", headers=headers
+    )
+    assert locked.status_code == 200, locked.text
+    assert locked.json()["data"]["attributes"]["commandType"] == "security-lock"
+    # The admin API is served the same way; a path that does not exist is still a 404.
+    listed = await platform.http.get("/admin/applications/", headers=platform.admin_headers)
+    assert listed.status_code == 200 and listed.json()["data"]
+    assert_error(await get(platform, f"/v3/vehicles/{vehicle}/nowhere/"), 404, "RESOURCE_NOT_FOUND")
+
+
+async def test_a_method_a_path_does_not_answer_is_405(sqlite_platform: PlatformHarness) -> None:
+    response = await sqlite_platform.http.put("/v3/connections", headers=await sqlite_platform.auth_headers())
+    body = assert_error(response, 405, "VALIDATION", "METHOD_NOT_ALLOWED")
+    assert body["errors"][0]["title"] == "Method Not Allowed"
+    assert "PUT" in body["description"]
+    assert response.headers["allow"] == "GET"
+
+
+async def test_the_nickname_signal_reports_the_stored_nickname(sqlite_platform: PlatformHarness) -> None:
+    platform = sqlite_platform
+    car = {"applicationId": platform.application_id, "make": "TESLA", "model": "Model 3"}
+    named = await platform.admin("POST", "/admin/vehicles", json=car | {"seed": 7, "nickname": "Ada's car"})
+    unnamed = await platform.admin("POST", "/admin/vehicles", json=car | {"seed": 11})
+    user_id, _ = await platform.connect(scope=["read_vehicle_info"], vehicles=[named["id"], unnamed["id"]])
+    fleet_names = {v["id"]: v["nickname"] for v in await platform.admin(
+        "GET", f"/admin/applications/{platform.application_id}/vehicles"
+    )}
+    for vehicle, stored in ((named, "Ada's car"), (unnamed, unnamed["nickname"])):
+        path = f"/v3/vehicles/{vehicle['id']}/signals/vehicleidentification-nickname"
+        reported = (await get(platform, path, user_id)).json()["data"]["attributes"]["body"]["value"]
+        assert reported == stored == fleet_names[vehicle["id"]]
 
 
 # --- signals ------------------------------------------------------------------------------------

@@ -44,7 +44,8 @@ def connect_form(page: httpx.Response) -> dict[str, Any]:
 
 
 def step_of(page: httpx.Response) -> str:
-    """``brand``, ``login``, ``vehicles`` or ``permissions``: the last part of the form's action."""
+    """``preamble``, ``brand``, ``login``, ``permissions`` or ``confirm``: the last part of the
+    form's action."""
     return str(connect_form(page)["action"]).rsplit("/", 1)[-1]
 
 
@@ -73,7 +74,7 @@ def first_brand(page: httpx.Response) -> str:
 
 def query_of(response: httpx.Response) -> dict[str, str]:
     """The query of the redirect ``response`` is."""
-    assert response.status_code in (302, 303), response.text
+    assert response.status_code == 302, response.text  # Connect redirects as Smartcar does
     return dict(parse_qsl(urlsplit(response.headers["location"]).query, keep_blank_values=True))
 
 
@@ -103,28 +104,31 @@ async def go_through_connect(
     action: str = "approve",
 ) -> httpx.Response:
     """From Connect's first page, sign in, share ``vehicles`` and grant ``permissions`` (those
-    offered when not given), and ``approve`` or ``deny``; answer the response the last form led
+    ticked when not given), and ``approve`` or ``deny``; answer the response the last form led
     to (the redirect itself when ``browser`` does not follow redirects)."""
     assert page.status_code == 200, page.text
+    if step_of(page) == "preamble":
+        page = await submit(browser, page, {"action": "continue"})
     if step_of(page) == "brand":
         page = await submit(browser, page, {"make": first_brand(page)})
     assert step_of(page) == "login", page.text
     page = await submit(browser, page, {"email": email, "password": password, "action": "continue"})
     if page.status_code != 200 or not _is_connect(page):
         return page
-    assert step_of(page) == "vehicles", page.text
-    if vehicles is None:
-        vehicles = checked(page, "vehicle")
-        if not vehicles:
-            # Nothing compatible to share: the page offers only the way back to the application.
-            return await submit(browser, page, {"action": "incompatible"})
-    page = await submit(browser, page, {"vehicle": vehicles, "action": "continue"})
-    if page.status_code != 200 or not _is_connect(page):
-        return page
     assert step_of(page) == "permissions", page.text
-    if permissions is None:
-        permissions = checked(page, "permission")
-    return await submit(browser, page, {"permission": permissions, "action": action})
+    if not offers_approval(page):
+        # Nothing compatible to share: the page offers only the way back to the application.
+        return await submit(browser, page, {"action": "incompatible"})
+    fields: dict[str, Any] = {"action": action}
+    if inputs(page, "vehicle"):  # several vehicles: the owner chooses
+        fields["vehicle"] = checked(page, "vehicle") if vehicles is None else vehicles
+    fields["permission"] = checked(page, "permission") if permissions is None else permissions
+    return await submit(browser, page, fields)
+
+
+def offers_approval(page: httpx.Response) -> bool:
+    """Whether the approval page has its Allow button (not when nothing offered is compatible)."""
+    return any(f.get("id") == "approval-button" for f in connect_form(page)["fields"])
 
 
 def _is_connect(page: httpx.Response) -> bool:

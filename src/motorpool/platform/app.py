@@ -4,8 +4,9 @@ Plain Starlette composition: the hot routes first — IAM's token, introspection
 JWKS and metadata endpoints (:mod:`.api.iam`) and the signal reads (:mod:`.api.signals`) — then
 every other route through a FastAPI app mounted at the root (Connect, the Vehicle API's
 connections, vehicles and commands, the admin API, and the OpenAPI document). The request-id
-middleware and the error handlers wrap both; the lifespan starts and stops the platform's
-services (:mod:`.services.runtime`).
+middleware, the trailing-slash middleware (``/path/`` served as ``/path``, never redirected) and
+the error handlers wrap both; the lifespan starts and stops the platform's services
+(:mod:`.services.runtime`).
 
 FastAPI and the modules behind its routes (pydantic models, Jinja2, Connect's rules) are a large
 share of the start-up time and the hot routes need none of them, so the mounted app is built by
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -79,9 +80,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await platform.close()
 
     rest = BuiltOnFirstUse(lambda: build_rest_api(app))
+    hot = [*signals.ROUTES, *iam.ROUTES]
     app = Starlette(
-        routes=[*signals.ROUTES, *iam.ROUTES, Mount("/", app=rest)],
-        middleware=[Middleware(common.RequestIdMiddleware)],
+        routes=[*hot, Mount("/", app=rest)],
+        middleware=[
+            Middleware(common.RequestIdMiddleware),
+            # A trailing slash is served, not redirected, on every surface (v3, v2, admin…).
+            Middleware(common.TrailingSlashes, lambda: hot, lambda: cast(Starlette, rest.app).routes),
+        ],
         exception_handlers=common.ERROR_HANDLERS,
         lifespan=lifespan,
     )

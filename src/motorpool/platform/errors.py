@@ -139,6 +139,20 @@ class NotFound(ApiError):
     suggested_user_message = "What you asked for could not be found."
 
 
+class MethodNotAllowed(ApiError):
+    """A path that exists, asked with a method it does not answer.
+
+    Smartcar documents no error type for a 405. ``VALIDATION`` is the closest: it is Smartcar's
+    type for a request that is wrong as sent and fails the same way however often it is retried;
+    ``RESOURCE_NOT_FOUND`` would tell a client the path does not exist, which it does. The code
+    names the fault."""
+
+    status = 405
+    type = "VALIDATION"
+    code = "METHOD_NOT_ALLOWED"
+    suggested_user_message = "The request was not valid."
+
+
 class VehicleStateError(ApiError):
     status = 409
     type = "VEHICLE_STATE"

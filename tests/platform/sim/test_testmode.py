@@ -32,6 +32,14 @@ def test_n_vehicles() -> None:
         assert vehicle.permissions == permissions_for(vehicle.spec)
 
 
+@pytest.mark.parametrize("email", ["ada@example.com", "0b3f2c1e-0000-4000-8000-000000000000@email.com"])
+def test_any_other_email_gives_one_vehicle_that_grants_everything(email: str) -> None:
+    # The official SDKs' end-to-end suites sign in with a random e-mail and require read_fuel,
+    # read_battery and read_charge at once: Smartcar's test account grants them all.
+    [vehicle] = vehicles_for_test_email(email)
+    assert vehicle.permissions == frozenset(PERMISSIONS) and vehicle.level == "compatible"
+
+
 def test_the_same_email_gives_the_same_vehicles() -> None:
     assert vehicles_for_test_email("12-vehicles@smartcar.com") == vehicles_for_test_email(" 12-Vehicles@SmartCar.com ")
     assert vehicles_for_test_email("ada@example.com") != vehicles_for_test_email("grace@example.com")

@@ -117,6 +117,10 @@ def test_overrides_and_model_year() -> None:
     assert body(readings, "tractionbattery-stateofcharge")["value"] == 12.5
     assert body(readings, "vehicleidentification-nickname") == {"value": "Ada"}
     assert body(readings, "closure-islocked") == {"value": False}
+    # The nickname stored with the vehicle, passed in, is the one reported.
+    renamed = read_signals(spec, VIN, 1, state, T0, nickname="Grace")
+    assert body(renamed, "vehicleidentification-nickname") == {"value": "Grace"}
+    assert read_signal(spec, VIN, 1, state, T0, "vehicleidentification-nickname", nickname="").body == {"value": ""}
     old = new_vehicle_state(spec, 1, T0, year=2022)
     new = new_vehicle_state(spec, 1, T0, year=2025)
     assert old["delivered_at"] < new["delivered_at"] and old["odometer_km"] > new["odometer_km"]

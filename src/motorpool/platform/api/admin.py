@@ -51,6 +51,7 @@ def application_view(app: ApplicationRecord) -> dict[str, Any]:
         "managementToken": app.management_token,
         "createdAt": _iso(app.created_at),
         "secrets": [secret_view(s) for s in app.secrets],
+        "connectPermissions": list(app.connect_permissions),
     }
 
 
@@ -98,7 +99,12 @@ class NewVehicle(BaseModel):
     powertrain: str | None = Field(default=None, alias="powertrainType")
     year: int | None = Field(default=None, ge=1990, le=2100)
     vin: str | None = None
-    nickname: str = Field(default="", max_length=100)
+    nickname: str | None = Field(
+        default=None,
+        max_length=100,
+        description="What its VehicleIdentification.Nickname signal reports; default: the name the "
+        "simulation draws for it (often none)",
+    )
     seed: int | None = Field(default=None, ge=0, le=2**48)
     model_config = {"populate_by_name": True}
 
@@ -120,6 +126,46 @@ async def create_application(request: Request, body: NewApplication) -> Response
 async def get_application(request: Request, application_id: str) -> Response:
     app = await platform_of(request).admin.application(application_id)
     return json_response({"data": application_view(app)})
+
+
+class ConnectPermissions(BaseModel):
+    permissions: list[str] | None = Field(
+        description="What Connect asks for when a link has no scope; null: every permission",
+    )
+    model_config = {"extra": "forbid"}
+
+
+def _connect_permissions_view(app: ApplicationRecord) -> dict[str, Any]:
+    return {
+        "data": {
+            "applicationId": app.id,
+            "permissions": list(app.connect_permissions),
+            "default": not app.connect_permissions_chosen,
+        }
+    }
+
+
+@router.get(
+    "/applications/{application_id}/connect-permissions",
+    summary="Read what Connect asks for when a link has no scope",
+)
+async def get_connect_permissions(request: Request, application_id: str) -> Response:
+    app = await platform_of(request).admin.application(application_id)
+    return json_response(_connect_permissions_view(app))
+
+
+@router.put(
+    "/applications/{application_id}/connect-permissions",
+    summary="Set what Connect asks for when a link has no scope",
+)
+async def set_connect_permissions(
+    request: Request, application_id: str, body: ConnectPermissions
+) -> Response:
+    """Smartcar's dashboard "Vehicle Access": an authorize link without `scope` (the official
+    SDKs omit it since 6.18) asks for these permissions, none of them required. The default,
+    and `{"permissions": null}`, is every permission of the catalogue."""
+    app = await platform_of(request).admin.set_connect_permissions(application_id, body.permissions)
+    return json_response(_connect_permissions_view(app))
 
 
 @router.post("/applications/{application_id}/redirect-uris", summary="Register a redirect URI")

@@ -4,7 +4,7 @@ a request."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from random import getrandbits
 from typing import Any
 
@@ -12,9 +12,17 @@ import orjson
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import ApiError, NotFound, OAuthError, ServerError, ValidationFailed
+from ..errors import (
+    ApiError,
+    MethodNotAllowed,
+    NotFound,
+    OAuthError,
+    ServerError,
+    ValidationFailed,
+)
 from ..services.access import VehicleRequest
 from ..services.runtime import Platform
 
@@ -57,6 +65,42 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class TrailingSlashes:
+    """Serves ``/path/`` as ``/path`` when only ``/path`` is routed, where Starlette would redirect.
+
+    The official SDKs ask for ``/v2.0/vehicles/{id}/`` (a vehicle's attributes, with its slash),
+    and an API client should not have to follow a redirect (a POST's body and an Authorization
+    header may not survive one). Each route table is asked in turn — the hot routes, then the
+    mounted app's, built on demand — and the first that routes the path with its slash, or
+    without it, decides; a path routed with its slash keeps it. Only a path ending in ``/`` costs
+    a look-up, so the hot reads pay one comparison."""
+
+    def __init__(self, app: ASGIApp, *route_tables: Callable[[], Sequence[BaseRoute]]) -> None:
+        self.app = app
+        self.route_tables = route_tables
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if len(path) > 1 and path[-1] == "/":
+                scope = self._routed(scope)
+        await self.app(scope, receive, send)
+
+    def _routed(self, scope: Scope) -> Scope:
+        stripped = dict(scope)
+        stripped["path"] = scope["path"].rstrip("/") or "/"
+        raw_path = scope.get("raw_path")
+        if isinstance(raw_path, bytes):
+            stripped["raw_path"] = raw_path.rstrip(b"/") or b"/"
+        for routes in self.route_tables:
+            table = routes()
+            if any(route.matches(scope)[0] is not Match.NONE for route in table):
+                return scope
+            if any(route.matches(stripped)[0] is not Match.NONE for route in table):
+                return stripped
+        return scope
 
 
 class AsgiEndpoint:
@@ -147,8 +191,10 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         error: ApiError = NotFound(f"The path '{request.url.path}' does not exist.")
     elif exc.status_code == 405:
-        error = NotFound(
-            f"The method {request.method} is not allowed on '{request.url.path}'.", status=405
+        # Starlette names the methods the path answers in Allow (RFC 9110 §15.5.6): keep it.
+        error = MethodNotAllowed(
+            f"The method {request.method} is not allowed on '{request.url.path}'.",
+            headers=dict(exc.headers or {}),
         )
     else:
         error = ApiError(str(exc.detail), status=exc.status_code, code=None)

@@ -94,8 +94,8 @@ def _csrf_cookie(request: Request) -> tuple[str, bool]:
 def _render(request: Request, outcome: Outcome, new_cookie: str | None = None) -> Response:
     response: Response
     if isinstance(outcome, Redirect):
-        # 303 so the browser follows a POST with a GET on the application's URI.
-        response = RedirectResponse(outcome.location, status_code=303)
+        # 302, as Smartcar's Connect answers: browsers follow a 302 after a POST with a GET.
+        response = RedirectResponse(outcome.location, status_code=302)
     else:
         template, context = template_of(outcome)
         response = PAGES.TemplateResponse(request, template, context, status_code=outcome.status)

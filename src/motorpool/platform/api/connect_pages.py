@@ -19,8 +19,8 @@ from ..services.connect_outcomes import (
     Page,
     PermissionChoice,
     PermissionsPage,
+    PreamblePage,
     VehicleChoice,
-    VehiclesPage,
 )
 
 POWERTRAIN_LABELS = {
@@ -37,6 +37,10 @@ def initials(name: str) -> str:
         return name
     words = [w for w in re.split(r"[\s\-]+", name) if w]
     return "".join(w[0].upper() for w in words[:2]) or "?"
+
+
+#: Above this many permissions the preamble folds its list (a ``<details>``, no script needed).
+PREAMBLE_OPEN_LIST = 6
 
 
 def brand_view(brand: Brand) -> dict[str, str]:
@@ -96,29 +100,33 @@ def template_of(page: Page | ErrorPage) -> tuple[str, dict[str, Any]]:
         return "connect/error.html", {"title": page.title, "message": page.message}
     if isinstance(page, DonePage):
         return "connect/done.html", {"application_name": page.application_name, "approved": page.approved}
+    if isinstance(page, PreamblePage):
+        return "connect/preamble.html", _form(page.form) | {
+            "permissions": [permission_view(p) for p in page.permissions],
+            "permissions_open": len(page.permissions) <= PREAMBLE_OPEN_LIST,
+            "brand": brand_view(page.brand) if page.brand else None,
+        }
     if isinstance(page, BrandPage):
         brands = [brand_view(b) for b in page.brands]
-        return "connect/brand.html", _form(page.form) | {"brands": brands, "error": page.error}
+        return "connect/brand.html", _form(page.form) | {
+            "brands": brands, "error": page.error, "query": page.query,
+        }  # fmt: skip
     if isinstance(page, LoginPage):
         brand = brand_view(page.brand) if page.brand else None
         context = {"brand": brand, "email": page.email, "error": page.error}
         return "connect/login.html", _form(page.form) | context
-    if isinstance(page, VehiclesPage):
-        views = [vehicle_view(v) for v in page.vehicles]
-        compatible = [v["id"] for v in views if v["compatible"]]
-        return "connect/vehicles.html", _form(page.form) | {
-            "vehicles": views,
-            "any_compatible": bool(compatible),
-            "single_select": page.single_select,
-            # Compatible vehicles start ticked; a single choice starts on the first of them.
-            "preselected": set(compatible[:1] if page.single_select else compatible),
-            "error": page.error,
-        }
     if isinstance(page, PermissionsPage):
+        views = [vehicle_view(v) for v in page.vehicles]
         return "connect/permissions.html", _form(page.form) | {
-            "vehicles": [vehicle_view(v) for v in page.vehicles],
+            "vehicles": views,
+            "choosing": page.choosing,
+            "any_compatible": any(v["compatible"] for v in views),
+            "single_select": page.single_select,
+            "preselected": page.preselected,
             "permissions": [permission_view(p) for p in page.permissions],
             "error": page.error,
+            "error_id": f"{page.error_about or 'permissions'}-error",
+            "error_about": page.error_about,
         }
     assert isinstance(page, ConfirmPage)
     return "connect/confirm.html", _form(page.form) | {

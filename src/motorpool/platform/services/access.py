@@ -60,6 +60,8 @@ class VehicleAccess:
     seed: int
     state: VehicleState
     version: int
+    #: The name the owner gave the vehicle, as stored with it: what its nickname signal reports.
+    nickname: str
     #: How often the vehicle reports in the state's activity, the offset of its reports (so a
     #: fleet does not report in lockstep), and when the state was written: what the read path
     #: needs to tell which report a read sees, worked out once.
@@ -97,6 +99,7 @@ class VehicleAccess:
             seed=row.seed,
             state=state,
             version=row.version,
+            nickname=row.nickname,
             report_interval_ms=interval,
             report_phase_ms=report_phase_ms(row.seed, interval),
             state_at_ms=None if at is None else int(at),

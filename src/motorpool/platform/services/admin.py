@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import random
 import secrets
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,20 +13,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import ApiError, NotFound, ValidationFailed
-from ..sim import catalogue
-from ..sim.signals import permissions_for
-from ..sim.testmode import make_vin
-from ..sim.vehicle import new_vehicle_state
+from ..sim.signals import PERMISSIONS
 from ..store import repo
 from ..store.models import Application, ClientSecret, Owner, Vehicle
 from . import grants
 from .clocks import ClockBook
+from .fleet import build_vehicle
 from .oauth import ClientRegistry, SecretHasher, new_client_id, new_client_secret
 from .passwords import hash_password
 
 MAX_LIVE_SECRETS = 3
 MAX_FLEET_BATCH = 200_000
-POWERTRAINS = ("BEV", "PHEV", "HEV", "ICE")
 
 
 class Conflict(ApiError):
@@ -72,6 +66,9 @@ class ApplicationRecord:
     management_token: str
     created_at: datetime
     secrets: tuple[SecretRecord, ...]
+    #: What Connect asks for without a ``scope``, and whether it is the default (every permission).
+    connect_permissions: tuple[str, ...]
+    connect_permissions_chosen: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +130,8 @@ def application_record(app: Application) -> ApplicationRecord:
         management_token=app.management_token,
         created_at=repo.aware(app.created_at),
         secrets=tuple(secret_record(s) for s in app.secrets),
+        connect_permissions=tuple(grants.connect_permissions(app.connect_permissions)),
+        connect_permissions_chosen=app.connect_permissions is not None,
     )
 
 
@@ -228,6 +227,22 @@ class AdminService:
             self.clients.invalidate(app.client_id, session)
             return application_record(app)
 
+    async def set_connect_permissions(
+        self, application_id: str, permissions: list[str] | None
+    ) -> ApplicationRecord:
+        """What Connect asks for when a link has no ``scope``; None: every permission again."""
+        if permissions is not None:
+            unknown = [p for p in permissions if p not in PERMISSIONS]
+            if unknown:
+                raise ValidationFailed(f"Unknown permission(s): {', '.join(unknown)}.")
+            if not permissions:
+                raise ValidationFailed("Give at least one permission, or null for every permission.")
+            permissions = list(dict.fromkeys(permissions))
+        async with self.sessions() as session, session.begin():
+            app = await self._application(session, application_id)
+            app.connect_permissions = permissions
+            return application_record(app)
+
     async def create_secret(self, application_id: str) -> IssuedSecret:
         async with self.sessions() as session, session.begin():
             app = await self._application(session, application_id)
@@ -308,13 +323,13 @@ class AdminService:
         powertrain: str | None = None,
         year: int | None = None,
         vin: str | None = None,
-        nickname: str = "",
+        nickname: str | None = None,
         seed: int | None = None,
         session: AsyncSession | None = None,
     ) -> VehicleRecord:
         """A simulated vehicle in an application's fleet, or a live vehicle of an owner.
 
-        A simulated car starts its simulated life at its application's simulated now (at real
+        Without a ``nickname`` it keeps the one its simulation draws (often none). A simulated car starts its simulated life at its application's simulated now (at real
         time when made in a caller's transaction, as first start does)."""
         if (application_id is None) == (owner_email is None):
             raise ValidationFailed("Give either an application (simulated fleet) or an owner (live).")
@@ -329,7 +344,7 @@ class AdminService:
                     raise NotFound(f"No owner with e-mail '{owner_email}'.")
             else:
                 await self._application(db, application_id or "")
-            vehicle = self._build_vehicle(
+            vehicle = build_vehicle(
                 application_id=application_id,
                 owner_id=owner.id if owner else None,
                 make=make,
@@ -362,7 +377,7 @@ class AdminService:
                 raise ValidationFailed(f"count must be from 1 to {MAX_FLEET_BATCH}.")
             base = seed if seed is not None else secrets.randbits(40)
             rows = [
-                self._build_vehicle(
+                build_vehicle(
                     application_id=application_id,
                     owner_id=None,
                     powertrain=powertrain,
@@ -403,69 +418,3 @@ class AdminService:
                 user.id,
                 tuple((c.vehicle_id, c.id, tuple(c.permissions)) for c in connections),
             )
-
-    def _build_vehicle(
-        self,
-        *,
-        application_id: str | None,
-        owner_id: str | None,
-        make: str | None = None,
-        model: str | None = None,
-        powertrain: str | None = None,
-        year: int | None = None,
-        vin: str | None = None,
-        nickname: str = "",
-        seed: int | None = None,
-        now_ms: int | None = None,
-    ) -> Vehicle:
-        if powertrain is not None and powertrain.upper() not in POWERTRAINS:
-            raise ValidationFailed(f"powertrain must be one of {', '.join(POWERTRAINS)}.")
-        seed = seed if seed is not None else secrets.randbits(48)
-        rng = random.Random(seed)
-        spec = self._pick_spec(rng, make, model, powertrain)
-        if year is None:
-            year = rng.choice(list(spec.years))
-        elif year not in spec.years:
-            raise ValidationFailed(
-                f"The {spec.make_display} {spec.model} was built in {spec.years[0]}–{spec.years[-1]}."
-            )
-        if vin is not None:
-            vin = vin.strip().upper()
-            if len(vin) != 17 or not vin.isalnum():
-                raise ValidationFailed("A VIN is 17 letters and digits.")
-        return Vehicle(
-            id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            vin=vin or make_vin(rng, spec),
-            make=spec.make,
-            model=spec.model,
-            year=year,
-            powertrain=spec.powertrain,
-            mode="simulated" if application_id else "live",
-            application_id=application_id,
-            owner_id=owner_id,
-            nickname=nickname,
-            seed=seed,
-            # A simulated car grants what its powertrain can serve (no read_fuel on a BEV).
-            capabilities=sorted(permissions_for(spec)),
-            state=new_vehicle_state(spec, seed, now_ms or int(time.time() * 1000), year=year),
-            version=1,
-            created_at=datetime.now(UTC),
-        )
-
-    @staticmethod
-    def _pick_spec(
-        rng: random.Random, make: str | None, model: str | None, powertrain: str | None
-    ) -> catalogue.ModelSpec:
-        if make and model:
-            spec = catalogue.find_model(make, model)
-            if spec is None:
-                raise ValidationFailed(f"'{make} {model}' is not in the vehicle catalogue.")
-            if powertrain and spec.powertrain != powertrain.upper():
-                raise ValidationFailed(f"The {spec.model} is a {spec.powertrain}, not a {powertrain}.")
-            return spec
-        candidates = catalogue.models(powertrain.upper() if powertrain else None)
-        if make:
-            candidates = [m for m in candidates if m.make == make.upper() or m.make_display.lower() == make.lower()]
-        if not candidates:
-            raise ValidationFailed("No catalogue model matches that make and powertrain.")
-        return rng.choice(candidates)

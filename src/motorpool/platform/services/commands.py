@@ -218,9 +218,12 @@ class CommandService:
                     execution.status, execution.due_ms, execution.completed_ms = "PENDING", due, None
                 else:
                     new_state = self._run(spec, vehicle.seed, state, now, action)
-                    done = now + remote.command_latency_ms(spec, vehicle.seed, now)
+                    # The simulation applies a synchronous command at the instant it is asked,
+                    # and answers at that instant: it completed then. A completedAt a latency
+                    # later would lie in the future of the answer, of a clock frozen at ``now``,
+                    # and of every read, which already shows the command's effect.
                     execution.attributes["executionMode"] = "sync"
-                    execution.status, execution.due_ms, execution.completed_ms = "SUCCESS", done, done
+                    execution.status, execution.due_ms, execution.completed_ms = "SUCCESS", now, now
                 if await repo.save_vehicle_state(session, vehicle.id, new_state, vehicle.version):
                     await repo.add_execution(session, execution)
                     status = 202 if execution.status == "PENDING" else 200

@@ -1,5 +1,10 @@
 """Connect's rules: the consent flow a vehicle owner walks through to share vehicles.
 
+The steps are Smartcar's, in its order, so browser automation written against Smartcar's Connect
+walks these pages unchanged: a preamble (who asks, for what) → the brand → the brand's sign-in →
+the approval page, where the owner chooses the vehicles to share (when there are several) and the
+permissions, and approves both at once → the application's redirect.
+
 ``GET /oauth/authorize`` is validated (:mod:`.connect_requests`), then each page posts back a
 signed, time-limited *flow* (what was asked, which step comes next, who logged in) and a CSRF
 token bound to a cookie. Every step answers an outcome (:mod:`.connect_outcomes`) — a page to show,
@@ -45,10 +50,10 @@ from .connect_outcomes import (
     Page,
     PermissionChoice,
     PermissionsPage,
+    PreamblePage,
     Redirect,
     Step,
     VehicleChoice,
-    VehiclesPage,
 )
 from .connect_requests import (
     AUTHORIZE_PARAMS,
@@ -77,7 +82,7 @@ FLOW_SALT = "connect-flow"
 CSRF_SALT = "connect-csrf"
 
 MAX_PASSWORD = 1024
-AUTHORIZE_STEPS: tuple[Step, ...] = ("brand", "login", "vehicles", "permissions")
+AUTHORIZE_STEPS: tuple[Step, ...] = ("preamble", "brand", "login", "permissions")
 
 
 @dataclass
@@ -175,9 +180,18 @@ def _one(form: Mapping[str, list[str]], name: str) -> str | None:
 # --- what the pages show -----------------------------------------------------------------------
 
 
-def brands() -> list[Brand]:
-    """Every brand of the catalogue, by name."""
-    return sorted((Brand(str(m.code), str(m.name)) for m in catalogue.makes()), key=lambda b: b.name.lower())
+def brands(query: str = "") -> list[Brand]:
+    """The brands of the catalogue whose name or code contains ``query`` (all without one), by
+    name."""
+    wanted = query.strip().lower()
+    return sorted(
+        (
+            Brand(str(m.code), str(m.name))
+            for m in catalogue.makes()
+            if wanted in m.name.lower() or wanted in m.code.lower()
+        ),
+        key=lambda b: b.name.lower(),
+    )
 
 
 def brand_of(code: str) -> Brand:
@@ -257,13 +271,11 @@ class Connect:
         except InvalidRequest as problem:
             return failure(redirect_uri, state, "invalid_request", str(problem))
         flow = Flow(
-            kind="authorize", step="brand", request=asdict(request), csrf=csrf_hash(cookie_token)
+            kind="authorize", step="preamble", request=asdict(request), csrf=csrf_hash(cookie_token)
         )
-        if request.single_select_vin or request.make:
-            flow.step = "login"
-            flow.brand = None if request.single_select_vin else request.make
-            return self._login_page(flow)
-        return self._brand_page(flow)
+        # single_select_vin takes precedence over make, as Smartcar documents.
+        flow.brand = None if request.single_select_vin else request.make
+        return self._preamble_page(flow)
 
     async def reauthenticate(self, query: Sequence[tuple[str, str]], cookie_token: str) -> Outcome:
         """``GET /oauth/reauthenticate``: the owner logs in again and re-approves one vehicle."""
@@ -348,19 +360,29 @@ class Connect:
                 if step == "login":
                     return await self._reauth_login(flow, form)
                 return await self._reauth_confirm(flow)
+            if step == "preamble":
+                return self._after_preamble(flow)
             if step == "brand":
-                return self._choose_brand(flow, form)
+                return self._choose_brand(flow, form, action)
             if step == "login":
                 return await self._login(flow, form)
-            if step == "vehicles":
-                return await self._choose_vehicles(flow, form, action)
-            return await self._approve(flow, form)
+            return await self._approve(flow, form, action)
         except Refused as refused:
             return refused.page
 
     # ---- authorize steps ----
 
-    def _choose_brand(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
+    def _after_preamble(self, flow: Flow) -> Outcome:
+        request = flow.authorize
+        if request.single_select_vin or request.make:
+            flow.step = "login"  # the link named the vehicle or the brand: no brand page
+            return self._login_page(flow)
+        flow.step = "brand"
+        return self._brand_page(flow)
+
+    def _choose_brand(self, flow: Flow, form: Mapping[str, list[str]], action: str) -> Outcome:
+        if action == "search":
+            return self._brand_page(flow, query=(_one(form, "brand_search") or "")[:100])
         code = make_code(_one(form, "make") or "")
         if code is None:
             return self._brand_page(flow, error="Choose your vehicle's brand.", status=400)
@@ -376,13 +398,27 @@ class Connect:
             if not isinstance(result, grants.Login):
                 return result
             vehicles = self._matching(result.vehicles, request)
-        if not vehicles:
-            return failure(
-                request.redirect_uri, request.state, "no_vehicles", self._no_vehicles(request)
-            )
-        flow.subject = result.subject
-        flow.vehicles, flow.step = [v.id for v in vehicles], "vehicles"
-        return self._vehicles_page(flow, vehicles)
+            if not vehicles and request.mode == "simulated" and request.make:
+                # A developer who picks a brand in simulated mode expects a car of that brand.
+                now_ms = await self.clocks.now_ms(request.application_id)
+                vehicles = [
+                    await grants.simulated_vehicle(
+                        session, request.application_id, request.make, now_ms
+                    )
+                ]
+            if not vehicles:
+                return failure(
+                    request.redirect_uri, request.state, "no_vehicles", self._no_vehicles(request)
+                )
+            flow.subject = result.subject
+            flow.vehicles, flow.step = [v.id for v in vehicles], "permissions"
+            if (
+                request.approval_prompt == "auto"
+                and not self._choice_needed(request, vehicles)
+                and await self._approved_before(session, request, result.subject, vehicles)
+            ):
+                return await self._finish(session, flow, vehicles, request.scope)
+        return self._permissions_page(flow, vehicles)
 
     async def _check_login(
         self,
@@ -427,44 +463,13 @@ class Connect:
             return f"The vehicle owner's account has no {request.make} vehicles."
         return "The vehicle owner's account has no vehicles."
 
-    async def _choose_vehicles(
-        self, flow: Flow, form: Mapping[str, list[str]], action: str
-    ) -> Outcome:
-        request = flow.authorize
-        async with self.sessions() as session, session.begin():
-            vehicles = await repo.get_vehicles(session, flow.vehicles)
-            if action == "incompatible":
-                # The owner has only incompatible vehicles and chose to go back to the app.
-                rejected = [
-                    v for v in vehicles if not _compatible(v, request.scope, request.required)
-                ]
-                if not rejected:
-                    return self._vehicles_page(
-                        flow, vehicles, error="Choose a vehicle.", status=400
-                    )
-                return self._incompatible(request, rejected[0])
-            chosen_ids = list(dict.fromkeys(form.get("vehicle") or []))
-            if any(vid not in flow.vehicles for vid in chosen_ids):
-                raise Refused("The form was altered. Go back to the application and start again.")
-            if not chosen_ids:
-                return self._vehicles_page(
-                    flow, vehicles, error="Choose at least one vehicle to share.", status=400
-                )
-            if request.single_select and len(chosen_ids) > 1:
-                return self._vehicles_page(
-                    flow, vehicles, error="Choose only one vehicle.", status=400
-                )
-            chosen = [v for v in vehicles if v.id in chosen_ids]
-            for vehicle in chosen:
-                if not _compatible(vehicle, request.scope, request.required):
-                    return self._incompatible(request, vehicle)
-            flow.chosen = [v.id for v in chosen]
-            if request.approval_prompt == "auto" and await self._approved_before(
-                session, request, flow.subject or "", chosen
-            ):
-                return await self._finish(session, flow, chosen, request.scope)
-        flow.step = "permissions"
-        return self._permissions_page(flow, chosen)
+    @staticmethod
+    def _choice_needed(request: AuthorizeRequest, vehicles: list[Vehicle]) -> bool:
+        """Whether the owner has something to decide about the vehicles: approval_prompt=auto
+        skips the approval page only when they have not."""
+        if request.single_select and len(vehicles) > 1:
+            return True
+        return not all(_compatible(v, request.scope, request.required) for v in vehicles)
 
     @staticmethod
     def _incompatible(request: AuthorizeRequest, vehicle: Vehicle) -> Redirect:
@@ -495,22 +500,57 @@ class Connect:
             for v in vehicles
         )
 
-    async def _approve(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
+    async def _approve(self, flow: Flow, form: Mapping[str, list[str]], action: str) -> Outcome:
         request = flow.authorize
         ticked = set(form.get("permission") or [])
         # Required permissions are granted whatever the form says: they cannot be unchecked.
         permissions = [p for p in request.scope if p in request.required or p in ticked]
         async with self.sessions() as session, session.begin():
-            vehicles = await repo.get_vehicles(session, flow.chosen)
+            vehicles = await self._offered(session, flow)
+            if action == "incompatible":
+                # The owner has only incompatible vehicles and chose to go back to the app.
+                rejected = [
+                    v for v in vehicles if not _compatible(v, request.scope, request.required)
+                ]
+                if not rejected:
+                    return self._permissions_page(
+                        flow, vehicles, error="Choose a vehicle.", about="vehicles", status=400
+                    )
+                return self._incompatible(request, rejected[0])
+            chosen = vehicles
+            if len(vehicles) > 1:
+                chosen_ids = list(dict.fromkeys(form.get("vehicle") or []))
+                if any(vid not in flow.vehicles for vid in chosen_ids):
+                    raise Refused(
+                        "The form was altered. Go back to the application and start again."
+                    )
+                problem = None
+                if not chosen_ids:
+                    problem = "Choose at least one vehicle to share."
+                elif request.single_select and len(chosen_ids) > 1:
+                    problem = "Choose only one vehicle."
+                    chosen_ids = chosen_ids[:1]  # one radio button can be shown ticked
+                if problem is not None:
+                    return self._permissions_page(
+                        flow, vehicles, error=problem, about="vehicles", status=400,
+                        ticked=ticked, chosen=set(chosen_ids),
+                    )  # fmt: skip
+                chosen = [v for v in vehicles if v.id in chosen_ids]
+            for vehicle in chosen:
+                if not _compatible(vehicle, request.scope, request.required):
+                    return self._incompatible(request, vehicle)
             if not permissions:
                 return self._permissions_page(
-                    flow,
-                    vehicles,
-                    error="Allow at least one permission, or choose Deny.",
-                    status=400,
-                    ticked=ticked,
-                )
-            return await self._finish(session, flow, vehicles, permissions)
+                    flow, vehicles, error="Allow at least one permission, or choose Deny.",
+                    about="permissions", status=400, ticked=ticked, chosen={v.id for v in chosen},
+                )  # fmt: skip
+            return await self._finish(session, flow, chosen, permissions)
+
+    @staticmethod
+    async def _offered(session: AsyncSession, flow: Flow) -> list[Vehicle]:
+        """The vehicles the sign-in offered, in the order the page shows them."""
+        found = {v.id: v for v in await repo.get_vehicles(session, flow.vehicles)}
+        return [found[vid] for vid in flow.vehicles if vid in found]
 
     async def _finish(
         self, session: AsyncSession, flow: Flow, vehicles: list[Vehicle], permissions: list[str]
@@ -639,8 +679,16 @@ class Connect:
             reauth=flow.kind == "reauth",
         )
 
-    def _brand_page(self, flow: Flow, error: str | None = None, status: int = 200) -> BrandPage:
-        return BrandPage(self._form(flow), brands(), error, status)
+    def _preamble_page(self, flow: Flow) -> PreamblePage:
+        request = flow.authorize
+        permissions = [permission_choice(p, p in request.required, True) for p in request.scope]
+        brand = brand_of(flow.brand) if flow.brand else None
+        return PreamblePage(self._form(flow), permissions, brand)
+
+    def _brand_page(
+        self, flow: Flow, error: str | None = None, status: int = 200, query: str = ""
+    ) -> BrandPage:
+        return BrandPage(self._form(flow), brands(query), error, status, query.strip())
 
     def _login_page(
         self, flow: Flow, email: str = "", error: str | None = None, status: int = 200
@@ -648,28 +696,32 @@ class Connect:
         brand = brand_of(flow.brand) if flow.brand else None
         return LoginPage(self._form(flow), brand, email, error, status)
 
-    def _vehicles_page(
-        self, flow: Flow, vehicles: list[Vehicle], error: str | None = None, status: int = 200
-    ) -> VehiclesPage:
-        request = flow.authorize
-        choices = [vehicle_choice(v, request.scope, request.required) for v in vehicles]
-        return VehiclesPage(self._form(flow), choices, request.single_select, error, status)
-
     def _permissions_page(
         self,
         flow: Flow,
         vehicles: list[Vehicle],
         error: str | None = None,
+        about: Literal["vehicles", "permissions"] | None = None,
         status: int = 200,
         ticked: set[str] | None = None,
+        chosen: set[str] | None = None,
     ) -> PermissionsPage:
+        """The approval page; ``ticked`` and ``chosen`` keep what the owner ticked when it is
+        shown again."""
         request = flow.authorize
         choices = [vehicle_choice(v, request.scope, request.required) for v in vehicles]
         permissions = [
             permission_choice(p, p in request.required, ticked is None or p in ticked)
             for p in request.scope
         ]
-        return PermissionsPage(self._form(flow), choices, permissions, error, status)
+        if chosen is None:
+            # Compatible vehicles start ticked; a single choice starts on the first of them.
+            compatible = [c.id for c in choices if c.compatible]
+            chosen = set(compatible[:1] if request.single_select else compatible)
+        return PermissionsPage(
+            self._form(flow), choices, permissions, request.single_select, frozenset(chosen),
+            error, about, status,
+        )  # fmt: skip
 
     def _confirm_page(self, flow: Flow, vehicle: Vehicle, permissions: list[str]) -> ConfirmPage:
         return ConfirmPage(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Step = Literal["brand", "login", "vehicles", "permissions", "confirm"]
+Step = Literal["preamble", "brand", "login", "permissions", "confirm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +55,24 @@ class FlowForm:
 
 
 @dataclass(frozen=True)
+class PreamblePage:
+    """The first page: which application asks, and for what, before anything else happens."""
+
+    form: FlowForm
+    permissions: list[PermissionChoice]
+    #: The brand the link names (``make``), if any: the owner will sign in there.
+    brand: Brand | None
+    status: int = 200
+
+
+@dataclass(frozen=True)
 class BrandPage:
     form: FlowForm
     brands: list[Brand]
     error: str | None = None
     status: int = 200
+    #: What the owner searched the brands for ("" shows them all).
+    query: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,21 +86,26 @@ class LoginPage:
 
 
 @dataclass(frozen=True)
-class VehiclesPage:
-    form: FlowForm
-    vehicles: list[VehicleChoice]
-    single_select: bool
-    error: str | None = None
-    status: int = 200
-
-
-@dataclass(frozen=True)
 class PermissionsPage:
+    """The approval page: the vehicles to share (a choice when there are several) and what the
+    application may do with them, approved at once, as Smartcar's Connect does."""
+
     form: FlowForm
     vehicles: list[VehicleChoice]
     permissions: list[PermissionChoice]
+    #: Only one vehicle may be chosen (``single_select``).
+    single_select: bool
+    #: The ids of the vehicles that start ticked.
+    preselected: frozenset[str]
     error: str | None = None
+    #: What the error is about: the choice of vehicles or of permissions.
+    error_about: Literal["vehicles", "permissions"] | None = None
     status: int = 200
+
+    @property
+    def choosing(self) -> bool:
+        """Several vehicles: the owner chooses which to share."""
+        return len(self.vehicles) > 1
 
 
 @dataclass(frozen=True)
@@ -109,7 +127,7 @@ class DonePage:
     status: int = 200
 
 
-Page = BrandPage | LoginPage | VehiclesPage | PermissionsPage | ConfirmPage | DonePage
+Page = PreamblePage | BrandPage | LoginPage | PermissionsPage | ConfirmPage | DonePage
 
 
 @dataclass(frozen=True)

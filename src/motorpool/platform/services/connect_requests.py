@@ -16,7 +16,7 @@ from ..sim.signals import PERMISSIONS
 from ..store import repo
 from ..store.models import Application
 from .connect_outcomes import ErrorPage, Redirect
-from .grants import MODES, Mode
+from .grants import MODES, Mode, connect_permissions
 
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 VIN = re.compile(r"^[A-Za-z0-9]{17}$")
@@ -170,12 +170,13 @@ def resolve_redirect_uri(
     return given
 
 
-def parse_scope(raw: str | None) -> tuple[list[str], list[str]]:
-    """``scope`` as (every permission, the required ones); InvalidRequest when unusable."""
+def parse_scope(raw: str | None, default: list[str]) -> tuple[list[str], list[str]]:
+    """``scope`` as (every permission, the required ones); InvalidRequest when unusable. Without
+    one (the official SDKs may omit it), the application's ``default``, none required."""
     if raw is None or not raw.strip():
-        raise InvalidRequest(
-            "scope is required: list the permissions to request, separated by spaces."
-        )
+        if not default:
+            raise InvalidRequest("scope is required: this application has no default permissions.")
+        return list(default), []
     scope: list[str] = []
     required: list[str] = []
     unknown: list[str] = []
@@ -244,7 +245,9 @@ def authorize_params(
     approval_prompt = values.get("approval_prompt", "auto")
     if approval_prompt not in ("auto", "force"):
         raise InvalidRequest("approval_prompt must be auto or force.")
-    scope, required = parse_scope(values.get("scope"))
+    scope, required = parse_scope(
+        values.get("scope"), connect_permissions(app.connect_permissions)
+    )
     make: str | None = None
     if values.get("make"):
         make = make_code(values["make"])

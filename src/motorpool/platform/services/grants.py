@@ -18,6 +18,7 @@ from ..sim.testmode import vehicles_for_test_email
 from ..sim.vehicle import new_vehicle_state
 from ..store import repo
 from ..store.models import Connection, Owner, User, Vehicle
+from .fleet import build_vehicle
 from .passwords import hash_password, password_matches
 
 Mode = Literal["live", "simulated", "test"]
@@ -98,6 +99,7 @@ async def test_vehicles(
     for key, item in zip(keys, derived, strict=True):
         vehicle = existing.get(key)
         if vehicle is None:
+            state = new_vehicle_state(item.spec, item.seed, now_ms, year=item.year)
             vehicle = Vehicle(
                 vin=item.vin,
                 make=item.spec.make,
@@ -109,13 +111,34 @@ async def test_vehicles(
                 test_key=key,
                 capabilities=sorted(item.permissions),
                 seed=item.seed,
-                state=new_vehicle_state(item.spec, item.seed, now_ms, year=item.year),
+                # The name its simulation drew (often none) is the one it is stored with.
+                nickname=state["nickname"],
+                state=state,
             )
             created.append(vehicle)
         result.append(vehicle)
     if created:
         await repo.add_vehicles(session, created)
     return result
+
+
+async def simulated_vehicle(
+    session: AsyncSession, application_id: str, make: str, now_ms: int
+) -> Vehicle:
+    """A new car of ``make`` in the application's simulated fleet, starting its life at
+    ``now_ms`` (the application's simulated now): Connect in simulated mode offers the brand the
+    owner chose even when the fleet has none of it yet."""
+    vehicle = build_vehicle(application_id=application_id, owner_id=None, make=make, now_ms=now_ms)
+    await repo.add_vehicles(session, [vehicle])
+    return vehicle
+
+
+def connect_permissions(chosen: list[str] | None) -> list[str]:
+    """What Connect asks for when a link has no ``scope``: the application's choice (Smartcar's
+    dashboard "Vehicle Access"), by default every permission of the catalogue, none required."""
+    if chosen is None:
+        return list(PERMISSIONS)
+    return [p for p in chosen if p in PERMISSIONS]
 
 
 def grantable(vehicle: Vehicle, requested: list[str]) -> list[str]:

@@ -209,7 +209,7 @@ class SignalService:
         if has_due_work(state):
             # Commands queued for a sleeping car, and charge schedules, act from their instant on.
             state = resolve_due(spec, access.seed, state, taken)[0]
-        readings = read_signals(spec, access.vin, access.seed, state, taken)
+        readings = read_signals(spec, access.vin, access.seed, state, taken, access.nickname)
         supported = _SUPPORTED.get((access.make, access.model))
         if supported is None:
             supported = _SUPPORTED[(access.make, access.model)] = supported_signals(spec)

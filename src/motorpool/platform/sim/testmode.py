@@ -4,7 +4,7 @@
 - ``<VIN>@<level>.…`` with level ``compatible``/``phev`` (every permission), ``bev`` (battery
   ones), ``fuel`` (gasoline ones) or ``incompatible`` (none) → that VIN at that level;
 - ``smartcar@successful-request.com`` → VIN ``0SCAUDI037A5ADB1C``;
-- anything else → one vehicle.
+- anything else → one vehicle that grants every permission (Smartcar's test account).
 
 Everything is a function of the e-mail (case-insensitive), so logging in twice gives the same
 cars. A count outside 1–999 is not the convention and gives one vehicle, like any other address."""
@@ -105,12 +105,16 @@ def _seed(email: str, index: int) -> int:
     return int.from_bytes(digest[:6], "big")
 
 
-def _derived(email: str, index: int) -> TestVehicle:
+def _derived(email: str, index: int, level: str | None = None) -> TestVehicle:
+    """A vehicle drawn from the e-mail; it grants what its powertrain serves, or what ``level``
+    names."""
     seed = _seed(email, index)
     rng = random.Random(seed)
     spec = catalogue.pick_model(rng)
     year = rng.choice(spec.years)
-    return TestVehicle(make_vin(rng, spec, year), spec, year, seed, permissions_for(spec), level_for(spec))
+    if level is None:
+        return TestVehicle(make_vin(rng, spec, year), spec, year, seed, permissions_for(spec), level_for(spec))
+    return TestVehicle(make_vin(rng, spec, year), spec, year, seed, PERMISSION_LEVELS[level], level)
 
 
 def _for_vin(email: str, vin: str, level: str, make_hint: str | None = None) -> TestVehicle:
@@ -142,4 +146,6 @@ def vehicles_for_test_email(email: str) -> list[TestVehicle]:
     level = domain.split(".", 1)[0]
     if _VIN_LOCAL.fullmatch(local) and level in PERMISSION_LEVELS:
         return [_for_vin(email, local.upper(), level)]
-    return [_derived(email, 0)]
+    # Any other e-mail is Smartcar's test account: one vehicle that grants every permission, so
+    # the official SDKs' end-to-end suites (read_fuel and read_battery both required) connect it.
+    return [_derived(email, 0, "compatible")]

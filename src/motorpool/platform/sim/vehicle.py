@@ -535,10 +535,15 @@ def _iso(ms: int) -> str:
 class _Context:
     """What the body builders need, computed once per read."""
 
-    __slots__ = ("battery", "city", "contact", "curve", "m", "now", "outside_c", "seed", "spec", "state", "vin")
+    __slots__ = (
+        "battery", "city", "contact", "curve", "m", "nickname", "now", "outside_c", "seed", "spec", "state", "vin",
+    )  # fmt: skip
 
-    def __init__(self, spec: ModelSpec, vin: str, seed: int, state: VehicleState, now: int) -> None:
+    def __init__(
+        self, spec: ModelSpec, vin: str, seed: int, state: VehicleState, now: int, nickname: str | None = None
+    ) -> None:
         self.spec, self.vin, self.seed, self.state, self.now = spec, vin, seed, state, now
+        self.nickname = state["nickname"] if nickname is None else nickname
         end = activity_end(spec, state)
         self.contact = contact(spec, state, now, end)
         self.m = evolve(spec, state, self.contact.observed_at, end)
@@ -818,7 +823,7 @@ def _identification(ctx: _Context) -> dict[str, Any]:
     state = ctx.state
     return {
         "vehicleidentification-exteriorcolor": {"value": state["colour"]},
-        "vehicleidentification-nickname": {"value": state["nickname"]},
+        "vehicleidentification-nickname": {"value": ctx.nickname},
         "vehicleidentification-packages": {"values": list(state["packages"])},
         "vehicleidentification-trim": {"value": ctx.spec.trims[state["trim"]].name},
         "vehicleidentification-vin": {"value": ctx.vin},
@@ -898,15 +903,16 @@ _new_reading = tuple.__new__  # skips NamedTuple's Python-level __new__ on the h
 
 
 def read_signals(
-    spec: ModelSpec, vin: str, seed: int, state: VehicleState, now_ms: int
+    spec: ModelSpec, vin: str, seed: int, state: VehicleState, now_ms: int, nickname: str | None = None
 ) -> dict[str, Reading]:
     """Every catalogue signal of the vehicle at ``now_ms``, in catalogue order.
 
     Unsupported codes carry ``COMPATIBILITY``/``VEHICLE_NOT_CAPABLE`` and no body. A pure function
     of its arguments. ``oem_updated_at_ms`` never exceeds ``now_ms``: asked about an instant
     before the state's last change (``state["at"]``), the car answers with the state's values as
-    they were last reported."""
-    ctx = _Context(spec, vin, seed, state, now_ms)
+    they were last reported. ``nickname`` is the name the vehicle's owner gave it, as stored with
+    the vehicle (the state's own draw when not given)."""
+    ctx = _Context(spec, vin, seed, state, now_ms, nickname)
     observed = min(ctx.m.t, now_ms)
     error = None if ctx.contact.online else UNREACHABLE_ERROR
     builders, layout = _plan(spec)
@@ -939,11 +945,12 @@ def _pinned(override: Override) -> tuple[JsonObject, int]:
 
 
 def read_signal(
-    spec: ModelSpec, vin: str, seed: int, state: VehicleState, now_ms: int, code: str
+    spec: ModelSpec, vin: str, seed: int, state: VehicleState, now_ms: int, code: str,
+    nickname: str | None = None,
 ) -> Reading:
     """One signal, as :func:`read_signals` would give it; cheaper, as only its group is built."""
     signal = SIGNALS[code]
-    ctx = _Context(spec, vin, seed, state, now_ms)
+    ctx = _Context(spec, vin, seed, state, now_ms, nickname)
     observed = min(ctx.m.t, now_ms)
     if code not in supported_signals(spec):
         return Reading(None, observed, COMPATIBILITY_ERROR)

@@ -76,6 +76,9 @@ class Application(Base):
     clock: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     #: Vehicle API rate limits (``services.limits.RateLimit.to_dict``); None: no limits.
     rate_limit: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: What Connect asks for when a link has no ``scope`` (Smartcar's dashboard "Vehicle
+    #: Access"); None: every permission of the catalogue.
+    connect_permissions: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     secrets: Mapped[list[ClientSecret]] = relationship(

@@ -552,6 +552,7 @@ class AccessRow:
     seed: int
     state: dict[str, Any]
     version: int
+    nickname: str
 
 
 #: The read path's query, built once: constructing a statement per call costs more than running it.
@@ -569,6 +570,7 @@ _ACCESS_ROWS = (
         Vehicle.seed,
         Vehicle.state,
         Vehicle.version,
+        Vehicle.nickname,
     )
     .join(Vehicle, Vehicle.id == Connection.vehicle_id)
     .where(
@@ -602,6 +604,7 @@ async def access_rows(
             seed=row[9],
             state=row[10] or {},
             version=row[11],
+            nickname=row[12],
         )
         for row in result
     }

@@ -1,0 +1,25 @@
+"""applications' default Connect permissions
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-05 11:00:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("applications") as batch:
+        batch.add_column(sa.Column("connect_permissions", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("applications") as batch:
+        batch.drop_column("connect_permissions")
