@@ -25,6 +25,7 @@ from .limits import RateLimiter, RedisBuckets
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
 from .signals import SignalService
 from .steering import Steering
+from .v2 import VehicleApiV2
 
 log = logging.getLogger("motorpool")
 
@@ -49,6 +50,8 @@ class Platform:
     commands: CommandService
     steering: Steering
     limits: RateLimiter
+    #: The Vehicle API v2.0, over the services above.
+    v2: VehicleApiV2
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -136,6 +139,8 @@ async def start_platform(settings: Settings) -> Platform:
     gate = VehicleGate(tokens, limits, access, settings.vehicle_latency)
     commands = CommandService(sessions, clocks, settings.origin)
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
+    connections = ConnectionService(sessions, gate)
+    signals = SignalService(settings.origin, gate, clocks)
     platform = Platform(
         settings=settings,
         engine=engine,
@@ -149,12 +154,13 @@ async def start_platform(settings: Settings) -> Platform:
         admin_token_hash=admin_hash,
         access=access,
         gate=gate,
-        connections=ConnectionService(sessions, gate),
-        signals=SignalService(settings.origin, gate, clocks),
+        connections=connections,
+        signals=signals,
         clocks=clocks,
         commands=commands,
         steering=Steering(commands),
         limits=limits,
+        v2=VehicleApiV2(gate, signals, commands, connections, clocks),
     )
     await access.poll()
     if settings.bootstrap:
