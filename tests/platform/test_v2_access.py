@@ -107,6 +107,9 @@ async def test_the_v2_routes_are_documented(sqlite_platform: PlatformHarness) ->
     security = paths["/v2.0/vehicles/{vehicle_id}/security"]
     assert set(security) == {"get", "post"} and security["get"]["tags"] == ["Vehicle API v2.0"]
     assert security["post"]["requestBody"]["content"]["application/json"]["example"] == {"action": "LOCK"}
+    batch = paths["/v2.0/vehicles/{vehicle_id}/batch"]["post"]["requestBody"]["content"]["application/json"]
+    items = batch["schema"]["properties"]["requests"]["items"]
+    assert items["required"] == ["path"] and "$defs" not in batch["schema"]  # every reference resolves
     odometer = paths["/v2.0/vehicles/{vehicle_id}/odometer"]["get"]
     assert {"200", "400", "401", "403", "409", "429", "501"} <= set(odometer["responses"])
     assert odometer["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/V2ErrorBody")
