@@ -15,10 +15,16 @@ USER_SCOPE = "read_vehicle_info read_odometer read_battery read_charge read_loca
 
 
 async def connect_code(
-    platform: PlatformHarness, *, email: str = "owner@example.com", mode: str = "test", **params: str
+    platform: PlatformHarness,
+    *,
+    email: str = "owner@example.com",
+    mode: str = "test",
+    vehicles: list[str] | None = None,
+    permissions: list[str] | None = None,
+    **params: str,
 ) -> dict[str, str]:
-    """Walk Connect as an owner approving everything; the redirect's query (``code``,
-    ``user_id``, ``state``)."""
+    """Walk Connect as an owner approving ``permissions`` for ``vehicles`` (everything offered
+    when not given); the redirect's query (``code``, ``user_id``, ``state``)."""
     query = {
         "response_type": "code",
         "client_id": platform.client_id,
@@ -28,7 +34,10 @@ async def connect_code(
         "state": "s",
         **params,
     }
-    last = await go_through_connect(platform.http, await platform.http.get("/oauth/authorize", params=query), email=email)
+    first = await platform.http.get("/oauth/authorize", params=query)
+    last = await go_through_connect(
+        platform.http, first, email=email, vehicles=vehicles, permissions=permissions
+    )
     answer = query_of(last)
     assert "code" in answer, answer
     return answer
@@ -56,7 +65,7 @@ async def refresh(platform: PlatformHarness, refresh_token: str, **options: Any)
     return await token_request(platform, {"grant_type": "refresh_token", "refresh_token": refresh_token}, **options)
 
 
-async def user_grant(platform: PlatformHarness, **connect: str) -> dict[str, Any]:
+async def user_grant(platform: PlatformHarness, **connect: Any) -> dict[str, Any]:
     """A Connect code exchanged: the token endpoint's answer."""
     answer = await exchange(platform, (await connect_code(platform, **connect))["code"])
     assert answer.status_code == 200, answer.text

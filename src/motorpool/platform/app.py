@@ -31,15 +31,15 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 DESCRIPTION = """A self-hosted connected-car platform speaking Smartcar's v3 wire contract:
-IAM (OAuth 2.0 client credentials), Connect, the Vehicle API v3 with commands, and an admin API
-to steer the simulated fleet."""
+IAM (OAuth 2.0 client credentials and user tokens), Connect, the Vehicle API v3 with commands,
+the Vehicle API v2.0 over the same state, and an admin API to steer the simulated fleet."""
 
 #: The API's sections in reading order, whatever order their routes were included in.
 TAGS = [
     {"name": name}
     for name in (
-        "IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Management API v2",
-        "Compatibility", "Admin",
+        "IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Vehicle API v2.0",
+        "Management API v2", "Compatibility", "Admin",
     )
 ]  # fmt: skip
 
@@ -101,7 +101,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
 
-    from .api import admin, commands, compatibility, connect, iam_docs, management, vehicles
+    from .api import admin, commands, compatibility, connect, iam_docs, management, v2, vehicles
 
     api = FastAPI(
         title="motorpool",
@@ -118,6 +118,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     connect.install(api)
     api.include_router(vehicles.router)
     api.include_router(commands.router)
+    api.include_router(v2.router)
     api.include_router(management.router)
     api.include_router(compatibility.v2_router)
     api.include_router(compatibility.v3_router)

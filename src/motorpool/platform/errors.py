@@ -51,6 +51,8 @@ class ApiError(Exception):
     code: str | None = "INTERNAL"
     resolution: str | None = None
     suggested_user_message: str = "Something went wrong. Please try again later."
+    #: Whether the body lists every validation problem in a v2 ``detail`` array (v2's routes).
+    lists_detail: bool = False
 
     def __init__(
         self,
@@ -94,10 +96,16 @@ class ApiError(Exception):
             obj["source"] = self.source
         return obj
 
+    def detail_entry(self) -> dict[str, str | None]:
+        """This problem as an entry of v2's ``detail`` array: the field it is about, and why."""
+        source = self.source or {}
+        field = source.get("pointer", source.get("parameter"))
+        return {"field": field.lstrip("/") if field else None, "message": self.detail}
+
     def body(self, request_id: str) -> dict[str, Any]:
         errors = [self.error_object(request_id)]
         errors += [e.error_object(request_id) for e in self.extra_errors]
-        return {
+        body: dict[str, Any] = {
             "errors": errors,
             "type": self.type,
             "code": self.code,
@@ -108,6 +116,9 @@ class ApiError(Exception):
             "suggestedUserMessage": self.suggested_user_message,
             "docURL": doc_url(self.type, self.code),
         }
+        if self.lists_detail and self.type == "VALIDATION":
+            body["detail"] = [e.detail_entry() for e in (self, *self.extra_errors)]
+        return body
 
 
 class AuthenticationError(ApiError):

@@ -220,6 +220,26 @@ class ConnectionService:
             await repo.delete_connections(session, rows)
         return removed
 
+    async def user_vehicle_ids(
+        self, application_id: str, user_id: str, offset: int, limit: int
+    ) -> tuple[tuple[str, ...], int]:
+        """A page of the vehicles the user connected to the application, newest connection first,
+        and how many there are (the v2 ``GET /vehicles``)."""
+        filters = repo.ConnectionFilter(application_id=application_id, user_id=user_id)
+        async with self.sessions() as session:
+            rows, total = await repo.page_connections(session, filters, offset, limit)
+            return tuple(row.vehicle_id for row in rows), total
+
+    async def disconnect(self, application_id: str, user_id: str, vehicle_id: str) -> bool:
+        """Remove the user's connection to a vehicle: what ``DELETE /v3/connections/{vehicle id}``
+        does for this user. False when there was none."""
+        async with self.sessions() as session, session.begin():
+            connection = await repo.find_connection(session, application_id, user_id, vehicle_id)
+            if connection is None:
+                return False
+            await repo.delete_connection(session, connection)
+            return True
+
     async def delete_user(self, authorization: str | None, user_id: str) -> None:
         """Delete the user with all their connections."""
         claims = await self.gate.admit_application(authorization)

@@ -27,6 +27,7 @@ from .management import ManagementService
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
 from .signals import SignalService
 from .steering import Steering
+from .v2 import VehicleApiV2
 
 log = logging.getLogger("motorpool")
 
@@ -53,6 +54,8 @@ class Platform:
     limits: RateLimiter
     management: ManagementService
     compatibility: CompatibilityService
+    #: The Vehicle API v2.0, over the services above.
+    v2: VehicleApiV2
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -141,6 +144,7 @@ async def start_platform(settings: Settings) -> Platform:
     commands = CommandService(sessions, clocks, settings.origin)
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
     connections = ConnectionService(sessions, gate)
+    signals = SignalService(settings.origin, gate, clocks)
     platform = Platform(
         settings=settings,
         engine=engine,
@@ -155,13 +159,14 @@ async def start_platform(settings: Settings) -> Platform:
         access=access,
         gate=gate,
         connections=connections,
-        signals=SignalService(settings.origin, gate, clocks),
+        signals=signals,
         clocks=clocks,
         commands=commands,
         steering=Steering(commands),
         limits=limits,
         management=ManagementService(sessions, connections),
         compatibility=CompatibilityService(clients),
+        v2=VehicleApiV2(gate, signals, commands, connections, clocks),
     )
     await access.poll()
     if settings.bootstrap:

@@ -19,7 +19,8 @@ from ..errors import ApiError, Incompatible, NotFound, PermissionDenied, Validat
 from ..sim import catalogue, units
 from ..sim.plans import has_due_work, resolve_due
 from ..sim.signals import SIGNALS, supported_signals
-from ..sim.vehicle import read_signals
+from ..sim.state import Reading
+from ..sim.vehicle import COMPATIBILITY_ERROR, read_signals
 from .access import VehicleAccess, VehicleGate, VehicleRequest, VehicleSummary
 from .clocks import ClockBook, iso_ms
 from .params import parse_paging
@@ -134,6 +135,18 @@ class _Snapshot:
         return _HEAD[code] + _DENIED + self.tails[code]
 
 
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """A vehicle's report as plain values: every catalogue signal's reading (its body in the
+    requested unit system) at the report's instant. The v3 rendering and the v2 one are both made
+    from these, so they agree to the digit."""
+
+    fetched_at_ms: int
+    unit_system: str
+    #: code -> the reading; a code the vehicle cannot report carries COMPATIBILITY and no body
+    readings: dict[str, Reading]
+
+
 def vehicle_resource(vehicle: VehicleSummary, origin: str) -> dict[str, Any]:
     """The JSON:API vehicle resource (``GET /v3/vehicles/{id}``, signals' ``included``)."""
     return {
@@ -164,6 +177,10 @@ class SignalService:
         # are the ones later reads no longer ask for.
         self._snapshots: FIFOCache[tuple[str, int, int, str], _Snapshot] = FIFOCache(cache_size)
         self._bodies: FIFOCache[tuple[Any, ...], Rendered] = FIFOCache(cache_size)
+        # Plain readings for the v2 rendering: smaller, as they are dicts rather than bytes.
+        self._readings: FIFOCache[tuple[str, int, int, str], Readings] = FIFOCache(
+            max(1, cache_size // 4)
+        )
 
     async def read_list(
         self, request: VehicleRequest, unit_header: str | None, query: Mapping[str, str] | None
@@ -195,13 +212,21 @@ class SignalService:
         # Nothing is reported from before the state record was last written.
         return max(latest, min(access.state_at_ms, now_ms)) if access.state_at_ms is not None else latest
 
-    def _snapshot(self, access: VehicleAccess, now_ms: int, system: str) -> _Snapshot:
+    def readings(self, access: VehicleAccess, now_ms: int, system: str) -> Readings:
+        """The vehicle's report at or before ``now_ms`` as plain values, kept once per report."""
         taken = self.snapshot_time(access, now_ms)
         key = (access.vehicle_id, access.version, taken, system)
         try:
-            return self._snapshots[key]
+            return self._readings[key]
         except KeyError:
             pass
+        found = self._readings[key] = Readings(taken, system, self._read(access, taken, system))
+        return found
+
+    @staticmethod
+    def _read(access: VehicleAccess, taken: int, system: str) -> dict[str, Reading]:
+        """Every catalogue signal as the vehicle reported it at ``taken``, in ``system`` units:
+        the one source of both renderings."""
         spec = catalogue.find_model(access.make, access.model)
         if spec is None:
             raise ApiError(f"Vehicle '{access.vehicle_id}' has no catalogue model.")
@@ -213,40 +238,52 @@ class SignalService:
         supported = _SUPPORTED.get((access.make, access.model))
         if supported is None:
             supported = _SUPPORTED[(access.make, access.model)] = supported_signals(spec)
+        imperial = system == "imperial"
+        unsupported = Reading(None, taken, COMPATIBILITY_ERROR)
+        result: dict[str, Reading] = {}
+        for code in _CODES:
+            reading = readings.get(code) if code in supported else None
+            if reading is None:
+                result[code] = unsupported
+            elif imperial and reading.body is not None:
+                body = units.to_imperial(code, reading.body)
+                result[code] = reading if body is reading.body else reading._replace(body=body)
+            else:
+                result[code] = reading
+        return result
+
+    def _snapshot(self, access: VehicleAccess, now_ms: int, system: str) -> _Snapshot:
+        taken = self.snapshot_time(access, now_ms)
+        key = (access.vehicle_id, access.version, taken, system)
+        try:
+            return self._snapshots[key]
+        except KeyError:
+            pass
+        readings = self._read(access, taken, system)
         vehicle_link = _json(f"{self.origin}/v3/vehicles/{access.vehicle_id}")
         self_link = b'},"links":{"self":' + vehicle_link[:-1] + b"/signals/"
         vehicle_member = b'","vehicle":' + vehicle_link + b"}}"
         retrieved = b'"meta":{"retrievedAt":' + str(taken).encode() + b',"oemUpdatedAt":'
-        imperial = system == "imperial"
         resources: dict[str, bytes] = {}
         tails: dict[str, bytes] = {}
         oem_updated: dict[str, int] = {}
         outcome: dict[str, int] = {}
         incapable_code: dict[str, str | None] = {}
         for code in _CODES:
-            reading = readings.get(code) if code in supported else None
-            oem = taken
-            body = None
-            if reading is None:
-                status = _status_bytes(("COMPATIBILITY", "VEHICLE_NOT_CAPABLE"))
-                outcome[code] = _INCAPABLE
-                incapable_code[code] = "VEHICLE_NOT_CAPABLE"
+            reading = readings[code]
+            oem = reading.oem_updated_at_ms
+            error = reading.error
+            if error is None:
+                status = _SUCCESS
+                outcome[code] = _OK
             else:
-                oem = reading.oem_updated_at_ms
-                error = reading.error
-                if error is None:
-                    status = _SUCCESS
-                    outcome[code] = _OK
+                status = _status_bytes(error)
+                if error[0] == "COMPATIBILITY":
+                    outcome[code] = _INCAPABLE
+                    incapable_code[code] = error[1]
                 else:
-                    status = _status_bytes(error)
-                    if error[0] == "COMPATIBILITY":
-                        outcome[code] = _INCAPABLE
-                        incapable_code[code] = error[1]
-                    else:
-                        outcome[code] = _FAILED
-                body = reading.body
-                if body is not None and imperial:
-                    body = units.to_imperial(code, body)
+                    outcome[code] = _FAILED
+            body = reading.body
             tail = b"}," + retrieved + str(oem).encode() + self_link + code.encode() + vehicle_member
             tails[code] = tail
             if body is None:
