@@ -283,13 +283,13 @@ async def test_exchange_refresh_token_gives_a_new_pair(runs: SdkRuns, sdk: str) 
 # --- the user and their vehicles --------------------------------------------------------------
 
 
-@over_sdks(python=V2, node9=V2, node10=V2_SLASH)
+@over_sdks()
 async def test_get_user_is_the_user_connect_redirected_with(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     assert run.returned("get_user")["id"] == run.user_id
 
 
-@over_sdks(python=V2, node9=V2, node10=V2_SLASH)
+@over_sdks()
 async def test_get_vehicles_lists_the_connected_vehicle(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     listed = run.returned("get_vehicles")
@@ -300,7 +300,7 @@ async def test_get_vehicles_lists_the_connected_vehicle(runs: SdkRuns, sdk: str)
 # --- vehicle reads, compared with the v3 signals ----------------------------------------------
 
 
-@over_sdks(**everywhere(V2_SLASH))
+@over_sdks()
 async def test_attributes(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     attributes, vehicle = run.returned("attributes"), run.sight.vehicle
@@ -310,19 +310,19 @@ async def test_attributes(runs: SdkRuns, sdk: str) -> None:
     )  # fmt: skip
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_vin(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     assert run.returned("vin")["vin"] == run.sight.value("vehicleidentification-vin")
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_odometer(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     assert run.returned("odometer")["distance"] == pytest.approx(run.sight.value("odometer-traveleddistance"))
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_location(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     location, precise = run.returned("location"), run.sight.body("location-preciselocation")
@@ -331,7 +331,7 @@ async def test_location(runs: SdkRuns, sdk: str) -> None:
     )
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_battery(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     battery = run.returned("battery")
@@ -341,14 +341,14 @@ async def test_battery(runs: SdkRuns, sdk: str) -> None:
     assert battery["range"] == pytest.approx(run.sight.value("tractionbattery-range"))
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_battery_capacity(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     capacity = run.returned("battery_capacity")["capacity"]
     assert capacity == pytest.approx(run.sight.body("tractionbattery-nominalcapacity")["capacity"])
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_nominal_capacity(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     nominal, v3 = run.returned("nominal_capacity"), run.sight.body("tractionbattery-nominalcapacity")
@@ -358,7 +358,7 @@ async def test_nominal_capacity(runs: SdkRuns, sdk: str) -> None:
     assert nominal["capacity"] == {"nominal": v3["capacity"], "source": v3["source"]}
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_charge(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     charge = run.returned("charge")
@@ -374,13 +374,13 @@ def global_limit(sight: Sight) -> float:
     return float(limit)
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_get_charge_limit(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     assert run.returned("get_charge_limit")["limit"] == pytest.approx(global_limit(run.sight) / 100)
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_fuel(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     fuel, sight = run.returned("fuel"), run.sight
@@ -389,7 +389,7 @@ async def test_fuel(runs: SdkRuns, sdk: str) -> None:
     assert run.pick(fuel, "amountRemaining") == pytest.approx(sight.value("internalcombustionengine-amountremaining"))
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_engine_oil(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     life = run.pick(run.returned("engine_oil"), "lifeRemaining")
@@ -400,7 +400,7 @@ async def test_engine_oil(runs: SdkRuns, sdk: str) -> None:
 CORNERS = {(0, 0): "frontLeft", (0, 1): "frontRight", (1, 0): "backLeft", (1, 1): "backRight"}
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_tire_pressure(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     pressures = run.returned("tire_pressure")
@@ -413,7 +413,7 @@ def open_or_closed(is_open: bool) -> str:
     return "OPEN" if is_open else "CLOSED"
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_lock_status(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     status, sight = run.returned("lock_status"), run.sight
@@ -429,7 +429,7 @@ async def test_lock_status(runs: SdkRuns, sdk: str) -> None:
     assert run.pick(status, "chargingPort") == [{"type": "chargingPort", "status": port}]
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_permissions_are_the_granted_scope(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     permissions = run.returned("permissions")
@@ -438,7 +438,7 @@ async def test_permissions_are_the_granted_scope(runs: SdkRuns, sdk: str) -> Non
     assert permissions["paging"] == {"count": len(connection["permissions"]), "offset": 0}
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_service_history_is_the_last_years_service_records(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     answer = run.returned("service_history")
@@ -479,14 +479,14 @@ SYSTEM_IDS = {
     "diagnostics-oiltemperature": "SYSTEM_OIL_TEMPERATURE",
     "diagnostics-telematics": "SYSTEM_TELEMATICS",
     "diagnostics-tirepressure": "SYSTEM_TIRE_PRESSURE",
-    "diagnostics-tirepressuremonitoring": "SYSTEM_TIRE_PRESSURE_MONITORING",
+    "diagnostics-tirepressuremonitoring": "SYSTEM_TPMS",
     "diagnostics-transmission": "SYSTEM_TRANSMISSION",
     "diagnostics-washerfluid": "SYSTEM_WASHER_FLUID",
     "diagnostics-waterinfuel": "SYSTEM_WATER_IN_FUEL",
 }
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_diagnostic_system_status(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     systems = run.returned("diagnostic_system_status")["systems"]
@@ -499,7 +499,7 @@ async def test_diagnostic_system_status(runs: SdkRuns, sdk: str) -> None:
     assert {run.pick(s, "systemId"): s["status"] for s in systems} == expected
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_diagnostic_trouble_codes(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     codes = run.pick(run.returned("diagnostic_trouble_codes"), "activeCodes")
@@ -515,7 +515,7 @@ BATCH_NAMES = {
 }  # fmt: skip
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_batch_answers_each_path_as_its_own_call_does(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     answers, names = run.returned("batch"), BATCH_NAMES[run.sdk.language]
@@ -531,7 +531,7 @@ async def test_batch_answers_each_path_as_its_own_call_does(runs: SdkRuns, sdk: 
     assert run.pick(tires, "frontLeft") == pytest.approx(run.sight.body("wheel-tires")["values"][0]["tirePressure"])
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_request_is_the_generic_call(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     answer = run.returned("request")
@@ -619,7 +619,7 @@ def succeeded(run: SdkRun, name: str) -> None:
     assert answer["status"] == "success", answer
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_unlock_then_lock_leaves_the_car_locked(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     succeeded(run, "unlock")
@@ -627,14 +627,14 @@ async def test_unlock_then_lock_leaves_the_car_locked(runs: SdkRuns, sdk: str) -
     assert run.after_commands is not None and run.after_commands.value("closure-islocked") is True
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_set_charge_limit(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     succeeded(run, "set_charge_limit")
     assert run.after_commands is not None and global_limit(run.after_commands) == 100
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_start_then_stop_charge(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     succeeded(run, "start_charge")
@@ -642,13 +642,13 @@ async def test_start_then_stop_charge(runs: SdkRuns, sdk: str) -> None:
     assert run.after_commands is not None and run.after_commands.value("charge-ischarging") is False
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_send_destination(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     succeeded(run, "send_destination")
 
 
-@over_sdks(**everywhere(V2))
+@over_sdks()
 async def test_disconnect_removes_the_connection(runs: SdkRuns, sdk: str) -> None:
     run = await runs.of(sdk)
     assert run.returned("disconnect")["status"] == "success"
@@ -658,7 +658,6 @@ async def test_disconnect_removes_the_connection(runs: SdkRuns, sdk: str) -> Non
 # --- the getting-started application's flow ------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=V2_SLASH)
 async def test_the_getting_started_flow_shows_the_first_vehicle(platform: SocketPlatform) -> None:
     """The flow of Smartcar's getting-started Python application (``/login`` → Connect →
     ``/exchange`` → ``exchange_code`` → ``/vehicle``: ``get_vehicles``, then ``attributes``),

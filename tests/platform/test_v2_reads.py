@@ -164,6 +164,9 @@ async def test_service_history_is_v3s_records_in_a_date_range(sqlite_platform: P
     recent = [r["id"] for r in records if ms(r["time"]) >= now - 365 * 86_400_000]
     assert 0 < len(recent) < len(records)
     assert [h["serviceId"] for h in (await car.get("/service/history")).json()] == recent
+    # Node SDK 10 sends the dates it was not given as the literal "undefined".
+    unset = await car.get("/service/history", params={"start_date": "undefined", "end_date": "undefined"})
+    assert [h["serviceId"] for h in unset.json()] == recent
     # The Node SDK's start_date/end_date, and a day that ends the range (inclusive).
     day = record["time"][:10]
     node = await car.get("/service/history", params={"start_date": day, "end_date": day})

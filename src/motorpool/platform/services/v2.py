@@ -411,10 +411,16 @@ class Period:
         return self.start or end - timedelta(days=365), end
 
 
+def _date_given(query: Mapping[str, str], name: str, node_name: str) -> str | None:
+    raw = query.get(name, query.get(node_name))
+    # Node SDK 10 writes a date left out as the literal ``undefined``: it means no date.
+    return None if raw in (None, "", "undefined") else raw
+
+
 def parse_period(query: Mapping[str, str]) -> Period:
     """``startDate``/``endDate`` (and ``start_date``/``end_date``, which the Node SDK sends)."""
-    raw_start = query.get("startDate", query.get("start_date")) or None
-    raw_end = query.get("endDate", query.get("end_date")) or None
+    raw_start = _date_given(query, "startDate", "start_date")
+    raw_end = _date_given(query, "endDate", "end_date")
     start = _instant(raw_start, "startDate", end=False) if raw_start else None
     end = _instant(raw_end, "endDate", end=True) if raw_end else None
     if start is not None and end is not None and start > end:
