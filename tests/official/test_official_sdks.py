@@ -7,11 +7,9 @@ vehicle at the same (frozen) simulated instant: the SDK's odometer distance is t
 ``odometer-traveleddistance``, its battery's ``percentRemaining`` that of
 ``tractionbattery-stateofcharge`` as a fraction, and so on.
 
-The calls whose surface motorpool does not serve yet are expected failures
-(``xfail(strict=True)``, naming the missing feature): when the feature lands, such a test passes,
-which fails the suite until its mark is removed. Not covered yet: the webhook calls
-(``Vehicle.subscribe``/``unsubscribe``, ``hash_challenge``, ``verify_payload``), as motorpool has no
-webhooks yet."""
+A call whose surface motorpool does not serve yet can be marked an expected failure
+(``over_sdks(python="why")``: a strict xfail, so the suite fails once it passes). Not covered yet:
+the webhook calls (``Vehicle.subscribe``/``unsubscribe``, ``hash_challenge``, ``verify_payload``)."""
 
 from __future__ import annotations
 
@@ -32,11 +30,7 @@ from ..support.socket_platform import SocketPlatform, platform_on_socket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
-# --- what motorpool does not serve yet --------------------------------------------------------
-
-V2 = "the v2.0 Vehicle API (/v2.0/user, /v2.0/vehicles/…) is not served yet"
-SLASH = "paths with a trailing slash (…/) are not served yet"
-V2_SLASH = f"{V2}, nor {SLASH}"
+# --- which SDKs a test runs over ------------------------------------------------------------
 
 
 def over_sdks(*, only: tuple[str, ...] = tuple(SDKS), **expected_failures: str) -> pytest.MarkDecorator:
@@ -53,10 +47,6 @@ def over_sdks(*, only: tuple[str, ...] = tuple(SDKS), **expected_failures: str) 
         for name in only
     ]
     return pytest.mark.parametrize("sdk", params)
-
-
-def everywhere(reason: str) -> dict[str, str]:
-    return {name: reason for name in SDKS}
 
 
 # --- the platform's own view ----------------------------------------------------------------
