@@ -94,3 +94,22 @@ async def test_the_openapi_document_describes_hot_and_mounted_routes(sqlite_plat
     assert {"/oauth2/token", "/v3/vehicles/{vehicle_id}/signals", "/oauth/authorize", "/admin/applications",
             "/v3/vehicles/{vehicle_id}/commands/security/lock"} <= set(document["paths"])
     assert [tag["name"] for tag in document["tags"]][:2] == ["IAM", "Connect"]
+
+
+async def test_every_reference_in_the_openapi_document_resolves(sqlite_platform: PlatformHarness) -> None:
+    document = (await sqlite_platform.http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+
+    def references(node: object) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return found + [ref for value in node.values() for ref in references(value)]
+        if isinstance(node, list):
+            return [ref for item in node for ref in references(item)]
+        return []
+
+    unresolved = {
+        ref for ref in references(document)
+        if not ref.startswith("#/components/schemas/") or ref.rsplit("/", 1)[1] not in schemas
+    }
+    assert not unresolved

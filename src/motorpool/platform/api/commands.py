@@ -16,7 +16,7 @@ from ..errors import ApiError, ValidationFailed
 from ..services import commands as command_rules
 from ..services.access import VehicleAccess
 from . import schemas
-from .common import json_response, platform_of, vehicle_request
+from .common import inline_schema, json_response, platform_of, vehicle_request
 
 router = APIRouter(prefix="/v3", tags=["Vehicle API: commands"])
 
@@ -65,7 +65,7 @@ def _request_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, 
         "type": "object",
         "required": ["data"],
         "properties": {"data": {"type": "object", "required": ["attributes"],
-                                "properties": {"attributes": model.model_json_schema()}}},
+                                "properties": {"attributes": inline_schema(model)}}},
     }
     return {"requestBody": {"required": True, "content": {"application/json": {
         "schema": schema, "example": {"data": {"attributes": example}}}}}}

@@ -20,7 +20,7 @@ from ..errors import ApiError, ValidationFailed
 from ..services import v2 as rules
 from ..services.access import VehicleAccess
 from . import v2_schemas as schemas
-from .common import json_response, platform_of, request_id
+from .common import inline_schema, json_response, platform_of, request_id
 
 
 class V2Route(APIRoute):
@@ -107,29 +107,10 @@ async def _body(request: Request, model: type[Model]) -> Model:
         raise first from None
 
 
-def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
-    """A model's JSON schema with its ``$defs`` written in place: the document embeds it where
-    ``#/$defs/…`` would not resolve."""
-    definitions = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return resolve(definitions[ref.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
-
-
 def _example_body(example: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
     """OpenAPI for a JSON body (read by hand, after the caller is admitted)."""
     return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": _inlined(model.model_json_schema()), "example": example}}}}
+        "schema": inline_schema(model), "example": example}}}}
 
 
 def _authorization(request: Request) -> str | None:
