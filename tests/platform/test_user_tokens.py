@@ -170,9 +170,20 @@ async def test_redirect_uri_must_be_the_authorizations(platform: PlatformHarness
     code = (await connect_code(platform))["code"]
     wrong = await exchange(platform, code, redirect_uri="http://localhost:9999/elsewhere")
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    # The failed attempt burnt the code: the right redirect URI comes too late.
+    assert (await exchange(platform, code)).json()["error"] == "invalid_grant"
     # The default redirect URI (the first registered) may be left out, as the SDKs do since 6.18.
-    form = {"grant_type": "authorization_code", "code": code}
+    form = {"grant_type": "authorization_code", "code": (await connect_code(platform))["code"]}
     assert (await token_request(platform, form)).status_code == 200
+
+
+async def test_another_applications_client_cannot_burn_a_code(platform: PlatformHarness) -> None:
+    code = (await connect_code(platform))["code"]
+    other = await platform.admin("POST", "/admin/applications", json={"name": "Other", "redirectUris": []})
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": platform.redirect_uri}
+    stranger = await token_request(platform, form, client=(other["clientId"], other["clientSecret"]))
+    assert stranger.status_code == 400 and stranger.json()["error"] == "invalid_grant"
+    assert (await exchange(platform, code)).status_code == 200
 
 
 async def test_revoking_a_refresh_token_revokes_its_grant(platform: PlatformHarness) -> None:

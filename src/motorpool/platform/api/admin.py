@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from ..errors import AuthenticationError, ValidationFailed
 from ..services.admin import ApplicationRecord, OwnerRecord, SecretRecord, VehicleRecord
-from ..services.clocks import clock_view
+from ..services.clocks import MAX_STEP_MS, clock_view
 from ..services.limits import RateLimit
 from ..services.oauth import bearer_token
 from ..services.steering import Steered
@@ -390,7 +390,10 @@ class ClockChange(BaseModel):
 
 
 class ClockStep(BaseModel):
-    seconds: float | None = Field(default=None, ge=0)
+    seconds: float | None = Field(
+        default=None, ge=0, le=MAX_STEP_MS / 1000, allow_inf_nan=False,
+        description="At most ten years at a time",
+    )
     by: str | None = Field(default=None, description="A duration such as 90s, 15m, 2h or 1d")
     model_config = {"extra": "forbid"}
 

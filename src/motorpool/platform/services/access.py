@@ -14,12 +14,12 @@ from typing import Any, cast
 from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import AuthenticationError, NotFound, PermissionDenied, ValidationFailed
 from ..sim.state import VehicleState
 from ..sim.vehicle import report_interval_ms
 from ..store import repo
 from .limits import RateLimiter
-from .oauth import AccessClaims, TokenService, authenticate_bearer
+from .oauth import AccessClaims, ClientRegistry, TokenService, authenticate_bearer
 from .params import parse_uuid
 
 
@@ -257,10 +257,20 @@ class VehicleGate:
     ``sc-user-id`` user, the application's rate limits and the user's connection to the vehicle."""
 
     tokens: TokenService
+    clients: ClientRegistry
     limits: RateLimiter
     access: AccessCache
     #: Seconds every vehicle read waits, to imitate slow real vehicles (0: none).
     latency_s: float = 0.0
+
+    async def authenticate(self, authorization: str | None) -> AccessClaims:
+        """The bearer token's claims, once its application is known to exist (a token signed for
+        an application that was never made, or is gone, opens nothing)."""
+        claims = authenticate_bearer(self.tokens, authorization)
+        client = await self.clients.lookup(claims.client_id)
+        if client is None or client.application_id != claims.application_id:
+            raise AuthenticationError("The access token's application does not exist.")
+        return claims
 
     async def vehicle_latency(self) -> None:
         if self.latency_s:
@@ -270,12 +280,12 @@ class VehicleGate:
         self, authorization: str | None, vehicle_id: str | None = None
     ) -> AccessClaims:
         """The calling application's claims, once its rate limits let the request in."""
-        claims = authenticate_bearer(self.tokens, authorization)
+        claims = await self.authenticate(authorization)
         await self.limits.admit(claims.application_id, vehicle_id)
         return claims
 
     async def admit(self, request: VehicleRequest) -> VehicleAccess:
-        claims = authenticate_bearer(self.tokens, request.authorization)
+        claims = await self.authenticate(request.authorization)
         vehicle_id = parse_uuid(request.vehicle_id, "vehicleId", parameter="vehicleId")
         user_id = required_user(claims, request.user_id)
         await self.limits.admit(claims.application_id, vehicle_id)

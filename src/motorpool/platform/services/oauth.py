@@ -475,6 +475,7 @@ class OAuthService:
             raise OAuthError("invalid_request", "The code parameter is required.")
         code_hash = hash_code(code)
         now = datetime.now(UTC)
+        failure = OAuthError("invalid_grant", "The code is invalid or was already used.")
         async with self.sessions() as session, session.begin():
             grant: AuthorizationCode | None = await repo.claim_code(session, code_hash, now)
             if grant is None:
@@ -482,20 +483,26 @@ class OAuthService:
                 if replayed is not None and replayed.application_id == client.application_id:
                     # RFC 6749 §4.1.2: a code used twice revokes what its first use issued.
                     await self._revoke_family(session, code_hash, now)
+            elif grant.application_id != client.application_id:
+                raise failure  # another application's code: rolled back, left as it was
             else:
-                self._check_code(grant, client, params, now)
-                answer = await self._issue_user_tokens(
-                    session, client, grant.user_id, list(grant.scope), code_hash, now
-                )
-                return answer | {"user_id": grant.user_id, "vehicle_ids": list(grant.vehicle_ids)}
-        raise OAuthError("invalid_grant", "The code is invalid or was already used.")
+                try:
+                    self._check_code(grant, client, params, now)
+                except OAuthError as refused:
+                    # The attempt burns the code all the same (committed below): a guessed
+                    # verifier or redirect cannot be tried again.
+                    failure = refused
+                else:
+                    answer = await self._issue_user_tokens(
+                        session, client, grant.user_id, list(grant.scope), code_hash, now
+                    )
+                    return answer | {"user_id": grant.user_id, "vehicle_ids": list(grant.vehicle_ids)}
+        raise failure
 
     @staticmethod
     def _check_code(
         grant: AuthorizationCode, client: ClientRecord, params: dict[str, str], now: datetime
     ) -> None:
-        if grant.application_id != client.application_id:
-            raise OAuthError("invalid_grant", "The code is invalid or was already used.")
         if repo.aware(grant.expires_at) <= now:
             raise OAuthError("invalid_grant", "The code has expired.")
         redirect_uri = params.get("redirect_uri")

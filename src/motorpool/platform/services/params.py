@@ -12,6 +12,8 @@ from ..errors import ApiError, AuthenticationError, ValidationFailed
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
+#: Far past any real collection, and small enough that an offset fits every database's integers.
+MAX_PAGE_NUMBER = 1_000_000
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -49,12 +51,12 @@ def parse_paging(query: Mapping[str, str], default_size: int = DEFAULT_PAGE_SIZE
     if raw_number is not None:
         try:
             number = int(raw_number)
-            if number < 1:
+            if not 1 <= number <= MAX_PAGE_NUMBER:
                 raise ValueError
         except ValueError:
             problems.append(
                 ValidationFailed(
-                    f"The page number '{raw_number}' must be a whole number of at least 1.",
+                    f"The page number '{raw_number}' must be a whole number from 1 to {MAX_PAGE_NUMBER:,}.",
                     source={"parameter": "page[number]"},
                 )
             )

@@ -140,7 +140,7 @@ async def start_platform(settings: Settings) -> Platform:
         user_ttl=settings.user_token_ttl,
     )
     clients = ClientRegistry(sessions=sessions, hasher=hasher, ttl=settings.client_cache_ttl)
-    gate = VehicleGate(tokens, limits, access, settings.vehicle_latency)
+    gate = VehicleGate(tokens, clients, limits, access, settings.vehicle_latency)
     commands = CommandService(sessions, clocks, settings.origin)
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
     connections = ConnectionService(sessions, gate)

@@ -36,7 +36,7 @@ from .access import VehicleAccess, VehicleGate
 from .clocks import ClockBook, iso_ms
 from .commands import Action, CommandService, command_action
 from .connections import ConnectionService
-from .oauth import AccessClaims, authenticate_bearer
+from .oauth import AccessClaims
 from .params import parse_uuid
 from .signals import Readings, SignalService, unit_system
 
@@ -518,10 +518,10 @@ class VehicleApiV2:
 
     # --- who asks ---------------------------------------------------------------------------
 
-    def authenticate(self, authorization: str | None) -> AccessClaims:
+    async def authenticate(self, authorization: str | None) -> AccessClaims:
         """A user token's claims. An application token (or a management token, or anything
         else) opens nothing in v2: 401."""
-        claims = authenticate_bearer(self.gate.tokens, authorization)
+        claims = await self.gate.authenticate(authorization)
         if claims.user_id is None:
             raise AuthenticationError(
                 f"{NOT_AUTHENTICATED} v2.0 takes the user access token that exchanging a Connect "
@@ -536,7 +536,7 @@ class VehicleApiV2:
         """The user's access to the vehicle, once the token, the id and (when ``spend``) the rate
         limits let the request in. A vehicle the user has no connection to is an AUTHENTICATION
         error, as v2 documents it: the token does not open that vehicle."""
-        claims = self.authenticate(authorization)
+        claims = await self.authenticate(authorization)
         vehicle = parse_uuid(vehicle_id, "vehicle id", parameter="id")
         user_id = claims.user_id
         assert user_id is not None
@@ -551,13 +551,13 @@ class VehicleApiV2:
 
     async def user(self, authorization: str | None) -> dict[str, Any]:
         """``GET /user``: the token's user."""
-        claims = self.authenticate(authorization)
+        claims = await self.authenticate(authorization)
         await self.gate.limits.admit(claims.application_id)
         return {"id": claims.user_id}
 
     async def vehicles(self, authorization: str | None, query: Mapping[str, str]) -> dict[str, Any]:
         """``GET /vehicles``: a page of the user's connected vehicles' ids."""
-        claims = self.authenticate(authorization)
+        claims = await self.authenticate(authorization)
         window = parse_window(query, DEFAULT_VEHICLES_PAGE, MAX_VEHICLES_PAGE)
         await self.gate.limits.admit(claims.application_id)
         assert claims.user_id is not None
