@@ -989,6 +989,7 @@ def trust_help(ca: Path, bundle: Path, proxy: str | None) -> str:
     q_ca, q_bundle = quote(str(ca)), quote(str(bundle))
     proxy_url = proxy or "http://127.0.0.1:4080"
     host, _, port = proxy_url.removeprefix("http://").rpartition(":")
+    host = host.strip("[]")
     return f"""motorpool's local CA: {ca}
 (the same with the system's CAs: {bundle})
 
@@ -1016,10 +1017,17 @@ variables at once.
 
 
 @ca_cli.command("trust-help")
-def ca_trust_help(data_dir: DataDirOption = None) -> None:
-    """Print, per language, how to trust the local CA."""
+def ca_trust_help(
+    data_dir: DataDirOption = None,
+    proxy_port: Annotated[
+        int | None, typer.Option("--proxy-port", help="The proxy's port (MOTORPOOL_PROXY_PORT, or 4080).")
+    ] = None,
+) -> None:
+    """Print, per language, how to trust the local CA (and go through the proxy)."""
     ca, bundle = _local_ca(data_dir)
-    typer.echo(trust_help(ca, bundle, None), nl=False)
+    port = proxy_port or int(os.environ.get("MOTORPOOL_PROXY_PORT") or 4080)
+    host = os.environ.get("MOTORPOOL_PROXY_HOST") or "127.0.0.1"
+    typer.echo(trust_help(ca, bundle, f"http://{host}:{port}"), nl=False)
 
 
 @app.command("hosts")

@@ -295,3 +295,38 @@ async def test_up_with_tls_and_the_proxy_walks_the_demo_over_https(tmp_path: Pat
             assert client.get("https://vehicle.api.smartcar.com/.well-known/jwks.json").status_code == 200
     finally:
         assert up.stop() == 0, up.output
+
+
+JAVA_CLIENT = """
+import java.net.HttpURLConnection;
+import java.net.URL;
+
+public class Reach {
+    public static void main(String[] args) throws Exception {
+        HttpURLConnection connection = (HttpURLConnection) new URL(args[0]).openConnection();
+        System.out.println(connection.getResponseCode());
+    }
+}
+"""
+
+
+def test_java_trusts_the_ca_and_goes_through_the_proxy_as_trust_help_says(
+    zero_change: ZeroChange, tmp_path: Path
+) -> None:
+    """The keytool line and the -D flags `motorpool ca trust-help` prints, run as printed."""
+    if shutil.which("java") is None or shutil.which("keytool") is None:
+        missing("this test runs java and keytool (apt-get install openjdk-17-jdk-headless)")
+    shown = zero_change.cli("ca", "trust-help", "--proxy-port", str(zero_change.proxy_port)).stdout.splitlines()
+    keytool = next(line.strip() for line in shown if line.strip().startswith("keytool "))
+    imported = subprocess.run(keytool, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert imported.returncode == 0, imported.stderr
+    java_line = next(index for index, line in enumerate(shown) if line.strip().startswith("java "))
+    flags = (shown[java_line] + shown[java_line + 1]).replace("\\", " ").replace("…", "").split()[1:]
+    (tmp_path / "Reach.java").write_text(JAVA_CLIENT)
+    env = clean_environment()
+    env.pop("JAVA_TOOL_OPTIONS", None)
+    reached = subprocess.run(
+        ["java", *flags, "Reach.java", "https://vehicle.api.smartcar.com/.well-known/jwks.json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert reached.returncode == 0 and reached.stdout.strip() == "200", reached.stderr
