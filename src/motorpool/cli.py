@@ -147,11 +147,16 @@ def _serving_settings(**values: Any) -> Any:
     from pydantic import ValidationError
 
     try:
-        return _settings(**values)
+        settings = _settings(**values)
     except ValidationError as exc:
         for problem in exc.errors():
             err.print(f"[red]{problem['msg'].removeprefix('Value error, ')}[/red]", soft_wrap=True)
         raise typer.Exit(2) from None
+    if settings.proxy_port is not None and not settings.tls:
+        err.print("[red]the proxy tunnels HTTPS to the platform's TLS listener: turn TLS on as well "
+                  "(--tls, or MOTORPOOL_TLS=1)[/red]", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(2)
+    return settings
 
 
 def _tls_files(settings: Any) -> Any:

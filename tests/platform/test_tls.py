@@ -153,8 +153,6 @@ def test_settings_of_tls_mode() -> None:
     assert own.tls and own.origin.startswith("https://")
     with pytest.raises(ValueError, match="go together"):
         Settings(tls_cert=Path("c.pem"))
-    with pytest.raises(ValueError, match="turn TLS on"):
-        Settings(proxy_port=4080)
 
 
 def test_the_ca_key_stays_out_of_every_file_but_its_own(tmp_path: Path) -> None:

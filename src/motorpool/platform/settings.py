@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     #: Serve HTTPS with this certificate (PEM, with its chain) and key instead; implies ``tls``.
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    #: Also run the CONNECT proxy for Smartcar's host names on this port (needs TLS).
+    #: Also run the CONNECT proxy for Smartcar's host names on this port (``motorpool serve``
+    #: and ``up`` refuse it without TLS: it tunnels to the TLS listener).
     proxy_port: int | None = Field(default=None, ge=0, le=65535)
     #: The interface the proxy listens on: loopback, so that it serves this machine only.
     proxy_host: str = "127.0.0.1"
@@ -69,11 +70,6 @@ class Settings(BaseSettings):
             raise ValueError("tls_cert and tls_key go together: give both, or neither")
         if self.tls_cert is not None:
             self.tls = True
-        if self.proxy_port is not None and not self.tls:
-            raise ValueError(
-                "the proxy tunnels HTTPS to the platform's TLS listener: turn TLS on as well "
-                "(motorpool serve --tls, or MOTORPOOL_TLS=1)"
-            )
         return self
 
     @property
