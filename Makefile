@@ -25,10 +25,12 @@ serve: install
 test: install
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-# Smartcar's Node SDKs that tests/official drives (exact versions from the lock file); without
-# them those tests skip with their reason.
+# Smartcar's Node SDKs that tests/official drives, and the packages of the tutorial's Node app
+# that tests/tutorial runs (exact versions from the lock files); without them those tests skip
+# with their reason.
 official-sdks:
 	npm ci --prefix tests/official/node --no-audit --no-fund
+	npm ci --prefix tests/tutorial/node --no-audit --no-fund
 
 typecheck: install
 	$(BIN)/mypy

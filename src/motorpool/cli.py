@@ -68,12 +68,38 @@ def _settings(**values: Any) -> Any:
     return Settings(**{k: v for k, v in values.items() if v is not None})
 
 
+TlsFlag = Annotated[
+    bool,
+    typer.Option(
+        "--tls",
+        help="Serve HTTPS with a certificate of motorpool's local CA, made on first use "
+        "(or MOTORPOOL_TLS=1); `motorpool ca trust-help` says how clients trust it.",
+    ),
+]
+TlsCertOption = Annotated[
+    Path | None, typer.Option("--tls-cert", help="Serve HTTPS with your own certificate (PEM).")
+]
+TlsKeyOption = Annotated[Path | None, typer.Option("--tls-key", help="…and its key (PEM).")]
+ProxyPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--proxy-port",
+        help="Also run a CONNECT proxy on 127.0.0.1:PORT tunnelling Smartcar's host names to "
+        "motorpool (needs --tls): HTTPS_PROXY=http://127.0.0.1:PORT runs code unchanged.",
+    ),
+]
+
+
 @app.command()
 def serve(
     host: HostOption = None,
     port: PortOption = None,
     database_url: DbOption = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    tls: TlsFlag = False,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
+    proxy_port: ProxyPortOption = None,
 ) -> None:
     """Start the platform (IAM, Connect, the Vehicle API with commands, admin). Options left out
     come from the MOTORPOOL_* environment, then the defaults."""
@@ -81,11 +107,17 @@ def serve(
 
     from .platform.app import create_app
 
-    settings = _settings(host=host, port=port, database_url=database_url)
+    settings = _serving_settings(
+        host=host, port=port, database_url=database_url, tls=tls or None, tls_cert=tls_cert,
+        tls_key=tls_key, proxy_port=proxy_port,
+    )  # fmt: skip
+    files = _tls_files(settings) if settings.tls else None
+    proxy_socket = _proxy_socket(settings)
     # typer's own styling, not rich's: serving never needs rich (see _LazyConsole).
     origin = typer.style(settings.origin, bold=True)
     typer.echo(f"motorpool platform on {origin} — database {settings.database_url}", err=True)
-    uvicorn.run(
+    _echo_zero_change(settings, files)
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
@@ -95,7 +127,152 @@ def serve(
         log_level=log_level,
         access_log=False,
         lifespan="on",
+        **_uvicorn_tls(files),
     )
+    server = uvicorn.Server(config) if proxy_socket is None else _with_proxy(config, settings, proxy_socket)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    if not server.started:
+        raise typer.Exit(3)  # as uvicorn.run exits when the app fails to start
+
+
+# --- TLS and the zero-change proxy of serve and up ----------------------------------------------
+
+
+def _serving_settings(**values: Any) -> Any:
+    """The platform's settings for ``serve`` and ``up``; a bad combination of the TLS and proxy
+    options is told in one line (exit 2), not as a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        settings = _settings(**values)
+    except ValidationError as exc:
+        for problem in exc.errors():
+            err.print(f"[red]{problem['msg'].removeprefix('Value error, ')}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
+    if settings.proxy_port is not None and not settings.tls:
+        err.print("[red]the proxy tunnels HTTPS to the platform's TLS listener: turn TLS on as well "
+                  "(--tls, or MOTORPOOL_TLS=1)[/red]", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(2)
+    return settings
+
+
+def _tls_files(settings: Any) -> Any:
+    """The certificate and key to serve (the local CA's, made or renewed as needed, or the
+    user's own), or an exit naming what is wrong."""
+    from urllib.parse import urlsplit
+
+    from .platform import tls
+
+    try:
+        if settings.tls_cert is not None:
+            return tls.own_files(settings.tls_cert, settings.tls_key)
+        public_host = urlsplit(settings.public_url).hostname if settings.public_url else None
+        return tls.ensure_server_files(settings.data_dir, [public_host] if public_host else [])
+    except tls.TlsSetupError as exc:
+        err.print(f"[red]TLS: {exc}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _uvicorn_tls(files: Any) -> dict[str, Any]:
+    """uvicorn's options serving ``files`` (none without TLS)."""
+    if files is None:
+        return {}
+    return {"ssl_certfile": str(files.certfile), "ssl_keyfile": str(files.keyfile)}
+
+
+def _proxy_socket(settings: Any) -> Any:
+    """The proxy's listening socket, bound before anything starts (a busy port is told at
+    once), or None without a proxy."""
+    if settings.proxy_port is None:
+        return None
+    try:
+        return _bound(settings.proxy_host, settings.proxy_port)
+    except OSError as exc:
+        err.print(f"[red]cannot listen on {settings.proxy_host}:{settings.proxy_port} for the proxy: "
+                  f"{exc.strerror}[/red]")  # fmt: skip
+        raise typer.Exit(1) from None
+
+
+def _bound(host: str, port: int) -> Any:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+def _data_dir() -> Path:
+    """motorpool's data folder, as the platform's settings would find it (without checking the
+    rest of the MOTORPOOL_* environment)."""
+    from .platform.settings import Settings
+
+    default: Path = Settings.model_fields["data_dir"].default
+    return Path(os.environ.get("MOTORPOOL_DATA_DIR") or default)
+
+
+def _verify_for(origin: str) -> Any:
+    """What an httpx client checks ``origin``'s certificate against: for an https origin, the
+    local CA's bundle when the data folder has one (it holds the system's CAs too)."""
+    if not origin.startswith("https://"):
+        return True
+    import ssl
+
+    from .platform import tls
+
+    bundle = tls.tls_folder(_data_dir()) / tls.BUNDLE_FILE
+    return ssl.create_default_context(cafile=str(bundle)) if bundle.exists() else True
+
+
+def _tunnel_target(settings: Any) -> tuple[str, int]:
+    """Where the proxy sends its tunnels: the platform's own TLS listener."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.host, settings.host)
+    return host, settings.port
+
+
+def _echo_zero_change(settings: Any, files: Any) -> None:
+    """Tell how clients reach and trust the platform, under the start-up line of ``serve``."""
+    if files is not None and files.ca is not None:
+        typer.echo(f"  TLS: certificates of the local CA {files.ca.resolve()} "
+                   "(how to trust it: motorpool ca trust-help)", err=True)  # fmt: skip
+    if settings.proxy_port is not None:
+        proxy = f"http://{settings.proxy_host}:{settings.proxy_port}"
+        typer.echo(f"  proxy: HTTPS_PROXY={proxy} reaches motorpool under Smartcar's host names "
+                   "(motorpool env prints every variable)", err=True)  # fmt: skip
+
+
+def _with_proxy(config: Any, settings: Any, proxy_socket: Any) -> Any:
+    """A uvicorn server that also runs the CONNECT proxy on ``proxy_socket``, in its loop, from
+    its start-up to its shutdown."""
+    import uvicorn
+
+    from .platform.proxy import ConnectProxy
+
+    class ServerWithProxy(uvicorn.Server):
+        proxy: ConnectProxy | None = None
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                self.proxy = ConnectProxy(*_tunnel_target(settings))
+                await self.proxy.start(sock=proxy_socket)
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            if self.proxy is not None:
+                await self.proxy.close()
+            await super().shutdown(sockets)
+
+    return ServerWithProxy(config)
 
 
 @db_cli.command("upgrade")
@@ -123,12 +300,23 @@ def up(
     demo_port: Annotated[int, typer.Option("--demo-port", help="Port of the demo app.")] = 8000,
     database_url: DbOption = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
+    tls: TlsFlag = False,
+    proxy_port: ProxyPortOption = None,
 ) -> None:
     """Start the platform and the tutorial's demo app together; Ctrl-C stops both."""
     import uvloop
 
+    settings = _serving_settings(
+        host="127.0.0.1", port=platform_port, database_url=database_url, tls=tls or None,
+        proxy_port=proxy_port,
+    )  # fmt: skip
+    files = _tls_files(settings) if settings.tls else None
+    if files is not None and files.bundle is not None:
+        # The demo's SDK reaches the platform over HTTPS: it must trust the local CA (the
+        # bundle holds the system's CAs too).
+        os.environ["SSL_CERT_FILE"] = str(files.bundle.resolve())
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        code = runner.run(_run_up(platform_port, demo_port, database_url, log_level))
+        code = runner.run(_run_up(settings, files, demo_port, log_level))
     raise typer.Exit(code)
 
 
@@ -151,7 +339,7 @@ def _listen(port: int) -> Any:
     return sock
 
 
-def _server(asgi_app: Any, log_level: str) -> Any:
+def _server(asgi_app: Any, log_level: str, **options: Any) -> Any:
     """A uvicorn server that leaves signals to ``up``, which stops both servers itself."""
     import contextlib
 
@@ -163,7 +351,7 @@ def _server(asgi_app: Any, log_level: str) -> Any:
             yield
 
     config = uvicorn.Config(
-        asgi_app, http="httptools", lifespan="on", log_level=log_level, access_log=False
+        asgi_app, http="httptools", lifespan="on", log_level=log_level, access_log=False, **options
     )
     return SharedLoopServer(config)
 
@@ -206,7 +394,7 @@ def _up_credentials(settings: Any, first: Any) -> dict[str, str]:
     return values
 
 
-async def _register_redirect_uri(platform_port: int, credentials: dict[str, str], uri: str) -> None:
+async def _register_redirect_uri(settings: Any, credentials: dict[str, str], uri: str) -> None:
     """Register the demo's redirect URI on the development application (a no-op when it is
     already there), through the admin API of the platform just started."""
     import httpx
@@ -217,7 +405,9 @@ async def _register_redirect_uri(platform_port: int, credentials: dict[str, str]
             err.print(f"[yellow]no admin token: register {uri} yourself (motorpool apps add-redirect-uri)[/yellow]")
         return
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform_port}", headers=headers, timeout=10) as admin:
+    async with httpx.AsyncClient(
+        base_url=settings.origin, headers=headers, timeout=10, verify=_verify_for(settings.origin)
+    ) as admin:
         application_id = credentials.get("MOTORPOOL_APPLICATION_ID")
         if not application_id:
             listing = (await admin.get("/admin/applications")).json().get("data", [])
@@ -230,7 +420,7 @@ async def _register_redirect_uri(platform_port: int, credentials: dict[str, str]
             raise _StartupFailed(f"could not register {uri}: {response.status_code} {response.text}")
 
 
-def _print_up_banner(settings: Any, demo_settings: Any, demo_port: int) -> None:
+def _print_up_banner(settings: Any, demo_settings: Any, demo_port: int, files: Any = None) -> None:
     def line(text: str) -> None:
         console.print(text, soft_wrap=True, highlight=False)
 
@@ -241,19 +431,26 @@ def _print_up_banner(settings: Any, demo_settings: Any, demo_port: int) -> None:
     line(f"  client id  {demo_settings.client_id}   secret in {settings.env_file or 'the environment'}")
     line(f"  redirect   {demo_settings.redirect_uri}")
     line(f"  databases  {settings.database_url} · sessions {demo_settings.database_url}")
+    if files is not None and files.ca is not None:
+        line(f"  TLS        the local CA {files.ca.resolve()} (motorpool ca trust-help)")
+    if settings.proxy_port is not None:
+        line(f"  proxy      HTTPS_PROXY=http://{settings.proxy_host}:{settings.proxy_port} "
+             "for Smartcar's host names (motorpool env)")  # fmt: skip
     line("Press Ctrl-C to stop.")
     console.file.flush()
 
 
-async def _run_up(platform_port: int, demo_port: int, database_url: str | None, log_level: str) -> int:
+async def _run_up(settings: Any, files: Any, demo_port: int, log_level: str) -> int:
     import signal
 
     from .demo.app import create_app as create_demo
     from .demo.settings import DemoSettings
     from .platform.app import create_app as create_platform
+    from .platform.proxy import ConnectProxy
 
-    settings = _settings(host="127.0.0.1", port=platform_port, database_url=database_url)
+    platform_port = settings.port
     stop = asyncio.Event()
+    proxy: ConnectProxy | None = None
     servers: list[Any] = []
 
     def on_signal() -> None:
@@ -269,8 +466,16 @@ async def _run_up(platform_port: int, demo_port: int, database_url: str | None, 
     tasks: list[asyncio.Task[None]] = []
     try:
         platform_socket, demo_socket = _listen(platform_port), _listen(demo_port)
+        proxy_socket = None
+        if settings.proxy_port is not None:
+            try:
+                proxy_socket = _bound(settings.proxy_host, settings.proxy_port)
+            except OSError as exc:
+                raise _StartupFailed(
+                    f"cannot listen on {settings.proxy_host}:{settings.proxy_port}: {exc.strerror}"
+                ) from None
         platform_app = create_platform(settings)
-        servers.append(_server(platform_app, log_level))
+        servers.append(_server(platform_app, log_level, **_uvicorn_tls(files)))
         tasks.append(asyncio.create_task(_serve(servers[0], platform_socket, "platform")))
         await _until_started(servers[0], tasks[0], stop)
         if not stop.is_set():
@@ -282,7 +487,10 @@ async def _run_up(platform_port: int, demo_port: int, database_url: str | None, 
                 # Keep `.env` pointing the CLI and the tutorial's code at the platform as started now.
                 write_env_file(env_file, {"MOTORPOOL_URL": settings.origin})
             redirect_uri = f"http://localhost:{demo_port}/exchange"
-            await _register_redirect_uri(platform_port, credentials, redirect_uri)
+            await _register_redirect_uri(settings, credentials, redirect_uri)
+            if proxy_socket is not None:
+                proxy = ConnectProxy(*_tunnel_target(settings))
+                await proxy.start(sock=proxy_socket)
             demo_settings = DemoSettings(
                 client_id=credentials["SMARTCAR_CLIENT_ID"],
                 client_secret=credentials["SMARTCAR_CLIENT_SECRET"],
@@ -293,7 +501,7 @@ async def _run_up(platform_port: int, demo_port: int, database_url: str | None, 
             tasks.append(asyncio.create_task(_serve(servers[1], demo_socket, "demo")))
             await _until_started(servers[1], tasks[1], stop)
             if not stop.is_set():
-                _print_up_banner(settings, demo_settings, demo_port)
+                _print_up_banner(settings, demo_settings, demo_port, files)
         # Run until Ctrl-C, or until a server stops by itself.
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -306,6 +514,8 @@ async def _run_up(platform_port: int, demo_port: int, database_url: str | None, 
         err.print(f"[red]motorpool up: {exc}[/red]", soft_wrap=True, highlight=False)
         return 1
     finally:
+        if proxy is not None:
+            await proxy.close()
         # The demo first, so no page is half-way through a platform call when it stops.
         for server, task in reversed(list(zip(servers, tasks, strict=True))):
             server.should_exit = True
@@ -347,6 +557,7 @@ class Admin:
                 self.url + path,
                 headers={"Authorization": f"Bearer {self.token}"},
                 timeout=30,
+                verify=_verify_for(self.url),
                 **kwargs,
             )
         except httpx.HTTPError as exc:
@@ -745,6 +956,162 @@ def signals_set(
         raise typer.Exit(2) from None
     data = Admin(url, admin_token).call("PUT", f"/admin/vehicles/{vehicle_id}/signals/{code}", json={"body": parsed})
     console.print(f"{code} on {data['vehicleId']}: {'un-pinned' if parsed is None else json.dumps(parsed)}")
+
+
+# --- zero-change mode: the local CA, the hosts file, the environment ---------------------------
+
+ca_cli = typer.Typer(no_args_is_help=True, help="The local certificate authority of TLS mode.")
+app.add_typer(ca_cli, name="ca")
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="motorpool's data folder (default ./.motorpool, or MOTORPOOL_DATA_DIR)."),
+]
+
+
+def _local_ca(data_dir: Path | None) -> tuple[Path, Path]:
+    """The local CA's certificate and the bundle with it (made on first use), absolute."""
+    from .platform import tls
+
+    folder = data_dir or _data_dir()
+    ca = tls.ensure_ca(folder).resolve()
+    return ca, (tls.tls_folder(folder) / tls.BUNDLE_FILE).resolve()
+
+
+@ca_cli.command("path")
+def ca_path(
+    data_dir: DataDirOption = None,
+    bundle: Annotated[bool, typer.Option("--bundle", help="The system's CAs plus the local CA, in one file.")] = False,
+) -> None:
+    """Print the local CA's certificate file (made on first use), for the client to trust."""
+    ca, with_system = _local_ca(data_dir)
+    typer.echo(str(with_system if bundle else ca))
+
+
+def trust_help(ca: Path, bundle: Path, proxy: str | None) -> str:
+    """How each ecosystem trusts the local CA (and, with ``proxy``, goes through the proxy)."""
+    from shlex import quote
+
+    q_ca, q_bundle = quote(str(ca)), quote(str(bundle))
+    proxy_url = proxy or "http://127.0.0.1:4080"
+    host, _, port = proxy_url.removeprefix("http://").rpartition(":")
+    host = host.strip("[]")
+    return f"""motorpool's local CA: {ca}
+(the same with the system's CAs: {bundle})
+
+Python (requests, httpx, urllib, the smartcar SDK):
+  export SSL_CERT_FILE={q_bundle} REQUESTS_CA_BUNDLE={q_bundle}
+Node:
+  export NODE_EXTRA_CA_CERTS={q_ca}
+Java:
+  keytool -importcert -noprompt -alias motorpool-local-ca -file {q_ca} -keystore motorpool-truststore.p12 -storepass changeit
+  java -Djavax.net.ssl.trustStore=motorpool-truststore.p12 -Djavax.net.ssl.trustStorePassword=changeit \\
+       -Dhttps.proxyHost={host} -Dhttps.proxyPort={port} …
+Ruby (Net::HTTP, the smartcar gem):
+  export SSL_CERT_FILE={q_bundle}
+curl:
+  curl --cacert {q_ca} -x {proxy_url} https://vehicle.api.smartcar.com/v3/connections …
+
+Through the proxy (motorpool serve --tls --proxy-port {port}):
+  Python, curl:  export HTTPS_PROXY={proxy_url}
+  Ruby:          export http_proxy={proxy_url}   (Net::HTTP reads http_proxy, even for https)
+  Java:          the -Dhttps.proxyHost/-Dhttps.proxyPort above
+  Node:          its global fetch ignores HTTPS_PROXY: map the host names instead (motorpool hosts)
+`eval "$(motorpool env --proxy-port {port})"` sets the credentials and the Python, Node and curl
+variables at once.
+"""
+
+
+@ca_cli.command("trust-help")
+def ca_trust_help(
+    data_dir: DataDirOption = None,
+    proxy_port: Annotated[
+        int | None, typer.Option("--proxy-port", help="The proxy's port (MOTORPOOL_PROXY_PORT, or 4080).")
+    ] = None,
+) -> None:
+    """Print, per language, how to trust the local CA (and go through the proxy)."""
+    ca, bundle = _local_ca(data_dir)
+    port = proxy_port or int(os.environ.get("MOTORPOOL_PROXY_PORT") or 4080)
+    host = os.environ.get("MOTORPOOL_PROXY_HOST") or "127.0.0.1"
+    typer.echo(trust_help(ca, bundle, f"http://{host}:{port}"), nl=False)
+
+
+@app.command("hosts")
+def hosts(
+    apply: Annotated[bool, typer.Option("--apply", help="Add the lines to the hosts file (as root).")] = False,
+    remove: Annotated[bool, typer.Option("--remove", help="Take motorpool's lines out again.")] = False,
+    file: Annotated[Path, typer.Option("--file", help="The hosts file.")] = Path("/etc/hosts"),
+    address: Annotated[str, typer.Option("--address", help="Where the names go.")] = "127.0.0.1",
+) -> None:
+    """Print the hosts-file lines that send Smartcar's host names to this machine; with them and
+    `motorpool serve --tls --port 443`, code reaches motorpool by name."""
+    from .platform import hostnames
+
+    if apply and remove:
+        err.print("Give --apply or --remove, not both.")
+        raise typer.Exit(2)
+    if not apply and not remove:
+        typer.echo(hostnames.hosts_block(address), nl=False)
+        return
+    try:
+        text = file.read_text() if file.exists() else ""
+        changed = hostnames.with_hosts_block(text, address) if apply else hostnames.without_hosts_block(text)
+        if changed != text:
+            # In place, not renamed over: a container's /etc/hosts is a mount point.
+            with file.open("w") as out:
+                out.write(changed)
+    except PermissionError:
+        err.print(f"[red]cannot write {file}: run it as root (sudo motorpool hosts {'--apply' if apply else '--remove'})[/red]")
+        raise typer.Exit(1) from None
+    done = "sends Smartcar's host names to " + address if apply else "has no motorpool lines"
+    err.print(f"{file} {done}", highlight=False)
+
+
+@app.command("env")
+def env(
+    proxy_port: Annotated[
+        int | None,
+        typer.Option("--proxy-port", help="The port of `serve --proxy-port`: adds the proxy and CA variables (or MOTORPOOL_PROXY_PORT)."),
+    ] = None,
+    tls: Annotated[bool, typer.Option("--tls", help="Adds the CA variables alone (TLS reached by name, through hosts-file lines).")] = False,
+    env_file: Annotated[Path, typer.Option("--env-file", help="Where first start wrote the credentials.")] = Path(".env"),
+    data_dir: DataDirOption = None,
+) -> None:
+    """Print `export` lines of the credentials the tutorial's code reads (SMARTCAR_CLIENT_ID,
+    SMARTCAR_CLIENT_SECRET, SMARTCAR_REDIRECT_URI), and in zero-change mode the CA and proxy
+    variables: eval "$(motorpool env --proxy-port 4080)"."""
+    from shlex import quote
+
+    from .platform.settings import DEFAULT_REDIRECT_URI
+
+    # The proxy tunnels to a TLS listener: with a proxy port, the CA variables come too.
+    proxied = proxy_port is not None or bool(os.environ.get("MOTORPOOL_PROXY_PORT"))
+    settings = _serving_settings(proxy_port=proxy_port, tls=True if proxied else (tls or None))
+    written = _dotenv(env_file)
+    values: dict[str, str] = {}
+    for name in ("SMARTCAR_CLIENT_ID", "SMARTCAR_CLIENT_SECRET", "SMARTCAR_REDIRECT_URI"):
+        value = written.get(name) or os.environ.get(name)
+        if value:
+            values[name] = value
+    values.setdefault("SMARTCAR_REDIRECT_URI", DEFAULT_REDIRECT_URI)
+    if "SMARTCAR_CLIENT_ID" not in values or "SMARTCAR_CLIENT_SECRET" not in values:
+        err.print(f"[red]no credentials in {env_file} nor the environment: start motorpool once "
+                  "(motorpool serve), its first start writes them[/red]", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1)
+    if settings.tls:
+        ca, bundle = _local_ca(data_dir)
+        values |= {"SSL_CERT_FILE": str(bundle), "REQUESTS_CA_BUNDLE": str(bundle),
+                   "CURL_CA_BUNDLE": str(bundle), "NODE_EXTRA_CA_CERTS": str(ca)}  # fmt: skip
+    if settings.proxy_port is not None:
+        proxy = f"http://{settings.proxy_host}:{settings.proxy_port}"
+        # Loopback stays direct: the app's own redirect URI, and motorpool by its address.
+        direct = ["localhost", "127.0.0.1", "::1"]
+        for entry in (os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or "").split(","):
+            if entry.strip() and entry.strip() not in direct:
+                direct.append(entry.strip())
+        values |= {"HTTPS_PROXY": proxy, "https_proxy": proxy,
+                   "NO_PROXY": ",".join(direct), "no_proxy": ",".join(direct)}  # fmt: skip
+    for name, value in values.items():
+        typer.echo(f"export {name}={quote(value)}")
 
 
 def main() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,14 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def answers(url: str) -> bool:
+def answers(url: str, verify: ssl.SSLContext | bool = True) -> bool:
     """Whether a GET of ``url`` answers 200 (within a second)."""
-    return httpx.get(url, timeout=1).status_code == 200
+    return httpx.get(url, timeout=1, verify=verify).status_code == 200
+
+
+def trusting(ca: Path) -> ssl.SSLContext:
+    """A client context that trusts the local CA at ``ca`` (and nothing else)."""
+    return ssl.create_default_context(cafile=str(ca))
 
 
 def wait_until(
@@ -84,6 +90,16 @@ class Served:
         """What first start wrote to the ``.env`` of ``workdir``."""
         return read_env_file(self.workdir / ".env")
 
+    @property
+    def ca(self) -> Path:
+        """The local CA of TLS mode, in the data folder of ``workdir``."""
+        return self.workdir / ".motorpool" / "tls" / "ca.pem"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """How a client checks this server: trusting the local CA when it serves HTTPS."""
+        return trusting(self.ca) if self.origin.startswith("https://") else True
+
     def admin_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.env()['MOTORPOOL_ADMIN_TOKEN']}"}
 
@@ -92,7 +108,7 @@ class Served:
     ) -> httpx.Response:
         """A client-credentials token request (by default for the development application)."""
         env = self.env()
-        return httpx.post(self.origin + "/oauth2/token", data={
+        return httpx.post(self.origin + "/oauth2/token", verify=self.verify, data={
             "grant_type": "client_credentials",
             "client_id": client_id or env["SMARTCAR_CLIENT_ID"],
             "client_secret": client_secret or env["SMARTCAR_CLIENT_SECRET"],
@@ -115,23 +131,39 @@ class Served:
         stop(self.process)
 
 
-def serve(workdir: Path, port: int | None = None, *, from_environment: bool = False) -> Served:
+def serve(
+    workdir: Path,
+    port: int | None = None,
+    *,
+    from_environment: bool = False,
+    args: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
+) -> Served:
     """Start ``motorpool serve`` in ``workdir`` and wait until it answers: told its port and
     database by options, or (with ``from_environment``) its port by ``MOTORPOOL_PORT`` and its
-    database left to the default."""
+    database left to the default; ``args`` and ``environment`` add options and variables (HTTPS
+    when they ask for TLS)."""
     port = port or free_port()
     output = workdir / f"serve-{time.monotonic_ns()}.log"
     started = time.perf_counter()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")}
-    argv = [sys.executable, "-m", "motorpool.cli", "serve"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")} | dict(environment or {})
+    argv = [sys.executable, "-m", "motorpool.cli", "serve", *args]
     if from_environment:
         env["MOTORPOOL_PORT"] = str(port)
     else:
         argv += ["--port", str(port), "--database-url", f"sqlite:///{workdir / 'motorpool.db'}"]
     with output.open("wb") as log:
         process = subprocess.Popen(argv, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env)
-    origin = f"http://127.0.0.1:{port}"
+    tls = "--tls" in args or "--tls-cert" in args or env.get("MOTORPOOL_TLS") == "1"
+    served = Served(f"{'https' if tls else 'http'}://127.0.0.1:{port}", workdir, output, 0.0, process)
     wait_until(
-        lambda: answers(origin + "/.well-known/jwks.json"), process, output, "motorpool serve"
-    )
-    return Served(origin, workdir, output, time.perf_counter() - started, process)
+        lambda: served.ca.exists() if tls and "--tls-cert" not in args else True, process, output,
+        "motorpool serve's CA",
+    )  # fmt: skip
+    verify = served.verify if "--tls-cert" not in args else False
+    wait_until(
+        lambda: answers(served.origin + "/.well-known/jwks.json", verify), process, output,
+        "motorpool serve",
+    )  # fmt: skip
+    served.startup = time.perf_counter() - started
+    return served

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
 
-from .processes import answers, free_port, read_env_file, wait_until
+from .processes import answers, free_port, read_env_file, trusting, wait_until
 
 
 def clean_environment() -> dict[str, str]:
@@ -34,10 +36,17 @@ class Up:
     demo_port: int
     process: subprocess.Popen[bytes]
     _log: IO[bytes]
+    #: ``https`` when started with ``--tls``.
+    scheme: str = "http"
 
     @property
     def platform(self) -> str:
-        return f"http://127.0.0.1:{self.platform_port}"
+        return f"{self.scheme}://127.0.0.1:{self.platform_port}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """How a client checks the platform: trusting the local CA under ``--tls``."""
+        return trusting(self.home / ".motorpool" / "tls" / "ca.pem") if self.scheme == "https" else True
 
     @property
     def demo(self) -> str:
@@ -55,7 +64,7 @@ class Up:
 
     def admin(self, path: str) -> object:
         headers = {"Authorization": f"Bearer {self.env['MOTORPOOL_ADMIN_TOKEN']}"}
-        response = httpx.get(self.platform + path, headers=headers, timeout=10)
+        response = httpx.get(self.platform + path, headers=headers, timeout=10, verify=self.verify)
         response.raise_for_status()
         return response.json()["data"]
 
@@ -75,19 +84,22 @@ class Up:
         self._log.close()
 
 
-def start_up(home: Path, platform_port: int | None = None, demo_port: int | None = None) -> Up:
-    """Start ``motorpool up`` in ``home`` and wait until it says it is up and the demo answers."""
+def start_up(
+    home: Path, platform_port: int | None = None, demo_port: int | None = None, args: Sequence[str] = ()
+) -> Up:
+    """Start ``motorpool up`` in ``home`` (with ``args``) and wait until it says it is up and the
+    demo answers."""
     platform_port = platform_port or free_port()
     demo_port = demo_port or free_port()
     log = (home / f"up-{demo_port}.log").open("wb")
     command = [
         sys.executable, "-m", "motorpool.cli", "up",
-        "--platform-port", str(platform_port), "--demo-port", str(demo_port),
+        "--platform-port", str(platform_port), "--demo-port", str(demo_port), *args,
     ]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=home, env=clean_environment(), stdout=log, stderr=subprocess.STDOUT
     )
-    up = Up(home, platform_port, demo_port, process, log)
+    up = Up(home, platform_port, demo_port, process, log, "https" if "--tls" in args else "http")
     try:
         wait_until(
             lambda: "motorpool is up" in up.output and answers(f"{up.demo}/"),

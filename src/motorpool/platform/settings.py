@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_REDIRECT_URI = "http://localhost:8000/exchange"
@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     vehicle_latency: float = Field(default=0.0, ge=0, le=60)
     redis_url: str | None = None
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    #: Where motorpool keeps files of its own: the local CA and the certificates of TLS mode.
+    data_dir: Path = Path(".motorpool")
+    #: Serve HTTPS, with a certificate the local CA in ``data_dir`` signs (made on first use).
+    tls: bool = False
+    #: Serve HTTPS with this certificate (PEM, with its chain) and key instead; implies ``tls``.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    #: Also run the CONNECT proxy for Smartcar's host names on this port (``motorpool serve``
+    #: and ``up`` refuse it without TLS: it tunnels to the TLS listener).
+    proxy_port: int | None = Field(default=None, ge=0, le=65535)
+    #: The interface the proxy listens on: loopback, so that it serves this machine only.
+    proxy_host: str = "127.0.0.1"
 
     @field_validator("database_url")
     @classmethod
@@ -52,9 +64,25 @@ class Settings(BaseSettings):
             raise ValueError("database_url must be a SQLite or PostgreSQL URL")
         return value
 
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both, or neither")
+        if self.tls_cert is not None:
+            self.tls = True
+        return self
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
     @property
     def origin(self) -> str:
-        """The public origin: ``public_url`` or ``http://host:port``."""
+        """The public origin: ``public_url``, or ``http://host:port`` (``https://`` in TLS mode,
+        without the port when it is 443)."""
         if self.public_url:
             return self.public_url.rstrip("/")
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.tls:
+            return f"https://{host}" if self.port == 443 else f"https://{host}:{self.port}"
+        return f"http://{host}:{self.port}"

@@ -16,7 +16,7 @@ from ..errors import ApiError, ValidationFailed
 from ..services import commands as command_rules
 from ..services.access import VehicleAccess
 from . import schemas
-from .common import inline_schema, json_response, platform_of, vehicle_request
+from .common import inline_schema, json_response, platform_of, request_origin, vehicle_request
 
 router = APIRouter(prefix="/v3", tags=["Vehicle API: commands"])
 
@@ -129,7 +129,8 @@ async def _admit(request: Request) -> VehicleAccess:
 async def _execute(
     request: Request, access: VehicleAccess, permission: str, action: command_rules.Action
 ) -> Response:
-    status, body = await platform_of(request).commands.execute(access, permission, action)
+    commands = platform_of(request).commands
+    status, body = await commands.execute(access, permission, action, request_origin(request))
     return json_response(body, status)
 
 
@@ -206,7 +207,8 @@ async def get_execution(vehicle_id: str, execution_id: str, request: Request) ->
     `PENDING` execution (answered `202`) shows `SUCCESS` or `FAILURE` once the vehicle has
     carried it out."""
     access = await _admit(request)
-    return json_response(await platform_of(request).commands.execution(access, execution_id))
+    commands = platform_of(request).commands
+    return json_response(await commands.execution(access, execution_id, request_origin(request)))
 
 
 # --- charge schedules --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from ..errors import (
     ServerError,
     ValidationFailed,
 )
+from ..hostnames import link_origin
 from ..services.access import VehicleRequest
 from ..services.runtime import Platform
 
@@ -148,11 +149,24 @@ def platform_of(request: Request) -> Platform:
 
 
 def vehicle_request(request: Request) -> VehicleRequest:
-    """The credentials of a request under ``/v3/vehicles/{vehicle_id}``."""
+    """The credentials of a request under ``/v3/vehicles/{vehicle_id}``, and the origin of the
+    links in its answer."""
     headers = request.headers
     return VehicleRequest(
-        headers.get("authorization"), request.path_params["vehicle_id"], headers.get("sc-user-id")
-    )
+        headers.get("authorization"), request.path_params["vehicle_id"], headers.get("sc-user-id"),
+        request_origin(request),
+    )  # fmt: skip
+
+
+def request_origin(request: Request) -> str:
+    """The origin of the links in the answer to ``request``: the Smartcar host it came on, else
+    the public origin (:func:`..hostnames.link_origin`)."""
+    return origin_of(request.scope, request.headers.get("host"))
+
+
+def origin_of(scope: Scope, host: str | None) -> str:
+    """:func:`request_origin` for a bare ASGI endpoint, given the request's ``Host``."""
+    return link_origin(scope["scheme"], host, scope["app"].state.platform.settings.origin)
 
 
 def scope_platform(scope: Scope) -> Platform:

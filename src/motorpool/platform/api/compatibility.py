@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from ..services.compatibility import CompatibleVehicle, MatrixModel, VinCompatibility
 from . import schemas
-from .common import json_response, platform_of
+from .common import json_response, platform_of, request_origin
 
 v2_router = APIRouter(prefix="/v2.0/compatibility", tags=["Compatibility"])
 v3_router = APIRouter(prefix="/v3", tags=["Compatibility"])
@@ -208,7 +208,7 @@ async def list_compatible_vehicles(
     """Every model of the catalogue, one resource each, with the signals it reports and the
     commands it accepts. No credentials needed; cache it (the answer says for a day)."""
     vehicles = platform_of(request).compatibility.compatible_vehicles(request.query_params)
-    origin = platform_of(request).settings.origin
+    origin = request_origin(request)
     self_link = f"{origin}{request.url.path}" + (f"?{request.url.query}" if request.url.query else "")
     body = {
         "data": [compatible_vehicle_resource(v) for v in vehicles],

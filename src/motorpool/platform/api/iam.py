@@ -21,6 +21,7 @@ from .common import (
     json_response,
     platform_of,
     read_body,
+    request_origin,
     scope_platform,
 )
 
@@ -64,7 +65,7 @@ async def jwks(request: Request) -> Response:
 
 
 async def metadata(request: Request) -> Response:
-    return json_response(platform_of(request).oauth.server_metadata())
+    return json_response(platform_of(request).oauth.server_metadata(request_origin(request)))
 
 
 ROUTES = [

@@ -13,13 +13,16 @@ from starlette.types import Receive, Scope, Send
 
 from ..services.access import VehicleRequest
 from ..services.signals import Rendered
-from .common import AsgiEndpoint, first_headers, scope_platform
+from .common import AsgiEndpoint, first_headers, origin_of, scope_platform
 
 
 def _vehicle_request(scope: Scope) -> tuple[VehicleRequest, str | None]:
-    """The request's credentials and its ``SC-Unit-System``."""
-    authorization, user, unit = first_headers(scope, b"authorization", b"sc-user-id", b"sc-unit-system")
-    return VehicleRequest(authorization, scope["path_params"]["vehicle_id"], user), unit
+    """The request's credentials (and the origin of its links) and its ``SC-Unit-System``."""
+    authorization, user, unit, host = first_headers(
+        scope, b"authorization", b"sc-user-id", b"sc-unit-system", b"host"
+    )
+    vehicle_id = scope["path_params"]["vehicle_id"]
+    return VehicleRequest(authorization, vehicle_id, user, origin_of(scope, host)), unit
 
 
 async def _send(send: Send, rendered: Rendered) -> None:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from ..services.connections import ConnectionRecord
 from ..services.signals import vehicle_resource
 from . import schemas
-from .common import json_response, platform_of
+from .common import json_response, platform_of, request_origin
 
 router = APIRouter(prefix="/v3", tags=["Vehicle API"])
 
@@ -64,7 +64,7 @@ def connection_flat(connection: ConnectionRecord) -> dict[str, Any]:
 
 
 def page_links(request: Request, number: int, size: int, total: int) -> dict[str, str | None]:
-    origin = platform_of(request).settings.origin
+    origin = request_origin(request)
     kept = [(k, v) for k, v in request.query_params.multi_items() if not k.startswith("page")]
     last = max(1, -(-total // size))
 
@@ -111,7 +111,7 @@ async def list_connections(
     page = await platform.connections.list(
         request.headers.get("authorization"), dict(request.query_params), sc_user_id
     )
-    origin = platform.settings.origin
+    origin = request_origin(request)
     number, size = page.paging.number, page.paging.size
     return json_response({
         "data": [connection_resource(c, origin) for c in page.connections],
@@ -142,7 +142,7 @@ async def get_connection(
     platform = platform_of(request)
     found = await platform.connections.get(request.headers.get("authorization"), connection_id, sc_user_id)
     return json_response(
-        {"data": connection_resource(found, platform.settings.origin), **connection_flat(found)}
+        {"data": connection_resource(found, request_origin(request)), **connection_flat(found)}
     )
 
 
@@ -226,5 +226,5 @@ async def get_vehicle(request: Request, vehicle_id: str, sc_user_id: UserHeader 
     given)."""
     platform = platform_of(request)
     vehicle = await platform.connections.vehicle(request.headers.get("authorization"), vehicle_id, sc_user_id)
-    resource = vehicle_resource(vehicle, platform.settings.origin)
+    resource = vehicle_resource(vehicle, request_origin(request))
     return json_response({"data": resource, "id": resource["id"], **resource["attributes"]})

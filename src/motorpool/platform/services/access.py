@@ -249,6 +249,9 @@ class VehicleRequest:
     authorization: str | None
     vehicle_id: str
     user_id: str | None
+    #: The origin of the links in the answer (the host the request came on, in zero-change
+    #: mode); None for the public origin.
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

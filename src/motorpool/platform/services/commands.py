@@ -187,10 +187,10 @@ class CommandService:
     # --- the Vehicle API's commands -----------------------------------------------------------
 
     async def execute(
-        self, access: VehicleAccess, permission: str, action: Action
+        self, access: VehicleAccess, permission: str, action: Action, origin: str | None = None
     ) -> tuple[int, dict[str, Any]]:
         """Carry out a command for a user's vehicle, if its connection grants ``permission``:
-        ``(HTTP status, answer body)``."""
+        ``(HTTP status, answer body)``, its links on ``origin`` (the public origin by default)."""
         require_permission(access, permission)
         now = await self.clocks.now_ms(access.application_id)
         for _attempt in range(3):
@@ -227,11 +227,13 @@ class CommandService:
                 if await repo.save_vehicle_state(session, vehicle.id, new_state, vehicle.version):
                     await repo.add_execution(session, execution)
                     status = 202 if execution.status == "PENDING" else 200
-                    return status, execution_body(execution, self.origin)
+                    return status, execution_body(execution, origin or self.origin)
         raise VehicleStateError("The vehicle was busy with another command; try again.", code="UNKNOWN")
 
-    async def execution(self, access: VehicleAccess, execution_id: str) -> dict[str, Any]:
-        """A stored execution, completed first if its instant has come."""
+    async def execution(
+        self, access: VehicleAccess, execution_id: str, origin: str | None = None
+    ) -> dict[str, Any]:
+        """A stored execution, completed first if its instant has come (links on ``origin``)."""
         async with self.sessions() as session:
             execution = await repo.get_execution(session, access.application_id, access.vehicle_id, execution_id)
         if execution is None:
@@ -245,7 +247,7 @@ class CommandService:
                         session, access.application_id, access.vehicle_id, execution_id
                     )
                 assert execution is not None
-        return execution_body(execution, self.origin)
+        return execution_body(execution, origin or self.origin)
 
     @staticmethod
     def _run(spec: ModelSpec, seed: int, state: VehicleState, now: int, action: Action) -> VehicleState:

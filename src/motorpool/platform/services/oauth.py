@@ -588,12 +588,14 @@ class OAuthService:
             self.tokens.revoked.add(row.access_jti)
             await repo.add_revoked_token(session, row.access_jti, expires)
 
-    def server_metadata(self) -> dict[str, Any]:
-        """RFC 8414 metadata of this authorization server."""
-        origin = self.tokens.issuer
+    def server_metadata(self, origin: str | None = None) -> dict[str, Any]:
+        """RFC 8414 metadata of this authorization server, its endpoints on ``origin`` (the
+        issuer's by default). The issuer is one, whatever host the metadata was asked on: tokens
+        are verified against it wherever they are used."""
+        origin = origin or self.tokens.issuer
         methods = ["client_secret_post", "client_secret_basic"]
         return {
-            "issuer": origin,
+            "issuer": self.tokens.issuer,
             "authorization_endpoint": f"{origin}/oauth/authorize",
             "token_endpoint": f"{origin}/oauth2/token",
             "introspection_endpoint": f"{origin}/oauth2/introspect",

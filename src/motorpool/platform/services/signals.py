@@ -175,9 +175,12 @@ class SignalService:
         self.clocks = clocks
         # First in, first out: a rendering is keyed by its report's instant, so the oldest entries
         # are the ones later reads no longer ask for.
-        self._snapshots: FIFOCache[tuple[str, int, int, str], _Snapshot] = FIFOCache(cache_size)
+        # Keyed by the vehicle's report and the origin of its links (one per host name used).
+        self._snapshots: FIFOCache[tuple[str, int, int, str, str], _Snapshot] = FIFOCache(
+            cache_size
+        )
         self._bodies: FIFOCache[tuple[Any, ...], Rendered] = FIFOCache(cache_size)
-        # Plain readings for the v2 rendering: smaller, as they are dicts rather than bytes.
+        # Plain readings for the v2 rendering (no links in them: one per report, whatever the host).
         self._readings: FIFOCache[tuple[str, int, int, str], Readings] = FIFOCache(
             max(1, cache_size // 4)
         )
@@ -195,14 +198,15 @@ class SignalService:
             number, size = paging.number, paging.size
         await self.gate.vehicle_latency()
         now = await self.clocks.now_ms(access.application_id)
-        return self.list_signals(access, now, system, number, size)
+        return self.list_signals(access, now, system, number, size, request.origin)
 
     async def read_one(self, request: VehicleRequest, code: str, unit_header: str | None) -> Rendered:
         """``GET /v3/vehicles/{id}/signals/{code}``."""
         access = await self.gate.admit(request)
         system = unit_system(unit_header)
         await self.gate.vehicle_latency()
-        return self.get_signal(access, code, await self.clocks.now_ms(access.application_id), system)
+        now = await self.clocks.now_ms(access.application_id)
+        return self.get_signal(access, code, now, system, request.origin)
 
     @staticmethod
     def snapshot_time(access: VehicleAccess, now_ms: int) -> int:
@@ -252,15 +256,18 @@ class SignalService:
                 result[code] = reading
         return result
 
-    def _snapshot(self, access: VehicleAccess, now_ms: int, system: str) -> _Snapshot:
+    def _snapshot(
+        self, access: VehicleAccess, now_ms: int, system: str, origin: str | None = None
+    ) -> _Snapshot:
+        origin = origin or self.origin
         taken = self.snapshot_time(access, now_ms)
-        key = (access.vehicle_id, access.version, taken, system)
+        key = (access.vehicle_id, access.version, taken, system, origin)
         try:
             return self._snapshots[key]
         except KeyError:
             pass
         readings = self._read(access, taken, system)
-        vehicle_link = _json(f"{self.origin}/v3/vehicles/{access.vehicle_id}")
+        vehicle_link = _json(f"{origin}/v3/vehicles/{access.vehicle_id}")
         self_link = b'},"links":{"self":' + vehicle_link[:-1] + b"/signals/"
         vehicle_member = b'","vehicle":' + vehicle_link + b"}}"
         retrieved = b'"meta":{"retrievedAt":' + str(taken).encode() + b',"oemUpdatedAt":'
@@ -298,27 +305,29 @@ class SignalService:
             oem_updated=oem_updated,
             outcome=outcome,
             incapable_code=incapable_code,
-            vehicle=_json(vehicle_resource(access.summary(), self.origin)),
+            vehicle=_json(vehicle_resource(access.summary(), origin)),
         )
         self._snapshots[key] = snapshot
         return snapshot
 
     def list_signals(
-        self, access: VehicleAccess, now_ms: int, system: str, page: int, size: int
-    ) -> Rendered:
+        self, access: VehicleAccess, now_ms: int, system: str, page: int, size: int,
+        origin: str | None = None,
+    ) -> Rendered:  # fmt: skip
+        origin = origin or self.origin
         taken = self.snapshot_time(access, now_ms)
-        key = (access.vehicle_id, access.version, taken, system, access.permissions, page, size)
+        permissions = access.permissions
+        key = (access.vehicle_id, access.version, taken, system, permissions, page, size, origin)
         try:
             return self._bodies[key]  # a hit costs one lookup (``get`` would make two)
         except KeyError:
             pass
-        snapshot = self._snapshot(access, now_ms, system)
+        snapshot = self._snapshot(access, now_ms, system, origin)
         total = len(_CODES)
         chosen = _CODES[(page - 1) * size : page * size]
-        permissions = access.permissions
         data = b",".join([snapshot.for_caller(c, permissions) for c in chosen])
         last = max(1, -(-total // size))
-        base = f"{self.origin}/v3/vehicles/{access.vehicle_id}/signals"
+        base = f"{origin}/v3/vehicles/{access.vehicle_id}/signals"
 
         def link(number: int) -> str:
             return f"{base}?page={number}&pageSize={size}"
@@ -351,11 +360,13 @@ class SignalService:
         self._bodies[key] = rendered
         return rendered
 
-    def get_signal(self, access: VehicleAccess, code: str, now_ms: int, system: str) -> Rendered:
+    def get_signal(
+        self, access: VehicleAccess, code: str, now_ms: int, system: str, origin: str | None = None
+    ) -> Rendered:
         definition = SIGNALS.get(code)
         if definition is None:
             raise NotFound(f"There is no signal with code '{code}'.")
-        snapshot = self._snapshot(access, now_ms, system)
+        snapshot = self._snapshot(access, now_ms, system, origin)
         if snapshot.outcome[code] == _INCAPABLE:
             raise Incompatible(f"This vehicle cannot provide '{code}'.", code=snapshot.incapable_code[code])
         if definition.permission not in access.permissions:
