@@ -38,7 +38,6 @@ def test_second_start_reuses_database_and_keeps_other_env_lines(tmp_path: Path) 
         assert "first start" not in second.output.read_text()
         assert second.env() == env
         assert second.grant().status_code == 200
-        assert second.startup < 5, "a later start takes about a second"
     finally:
         second.stop()
 
