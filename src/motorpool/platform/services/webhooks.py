@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..errors import ApiError, NotFound, ValidationFailed
+from ..errors import ApiError, AuthenticationError, NotFound, ValidationFailed
 from ..sim.signals import SIGNALS
 from ..store import repo
 from ..store import webhook_repo as hooks_repo
@@ -161,9 +161,9 @@ def _check_codes(codes: Sequence[str], name: str, problems: list[ApiError]) -> l
 
 def validate(config: WebhookConfig, *, creating: bool) -> None:
     problems: list[ApiError] = []
-    if creating or config.name is not None:
-        if not config.name or not config.name.strip() or len(config.name) > 200:
-            problems.append(ValidationFailed("name must be 1 to 200 characters.", source={"pointer": "/name"}))
+    named = creating or config.name is not None
+    if named and (not config.name or not config.name.strip() or len(config.name) > 200):
+        problems.append(ValidationFailed("name must be 1 to 200 characters.", source={"pointer": "/name"}))
     if creating and config.callback_uri is None:
         problems.append(ValidationFailed("callbackUri is required.", source={"pointer": "/callbackUri"}))
     if config.callback_uri is not None:
@@ -272,8 +272,13 @@ class WebhookService:
         async with self.sessions() as session:
             return await hooks_repo.count_events(session, webhook_id)
 
+    async def owner(self, webhook_id: str) -> str:
+        """The application a webhook belongs to (the admin API names webhooks by id alone)."""
+        async with self.sessions() as session:
+            return (await self._webhook(session, None, webhook_id)).application_id
+
     @staticmethod
-    async def _webhook(session: AsyncSession, application_id: str, webhook_id: str) -> Webhook:
+    async def _webhook(session: AsyncSession, application_id: str | None, webhook_id: str) -> Webhook:
         parse_uuid(webhook_id, "webhookId", parameter="webhookId")
         row = await hooks_repo.get_webhook(session, application_id, webhook_id)
         if row is None:
@@ -328,6 +333,17 @@ class WebhookService:
             record = WebhookRecord.of(row)
         self.on_subscriptions()
         return record
+
+    async def application_of_management_token(self, authorization: str | None) -> str:
+        """The application whose management token is the bearer (v2's unsubscribe)."""
+        scheme, _, token = (authorization or "").partition(" ")
+        application_id = None
+        if scheme.lower() == "bearer" and token.strip():
+            async with self.sessions() as session:
+                application_id = await repo.get_application_id_by_management_token(session, token.strip())
+        if application_id is None:
+            raise AuthenticationError("The application management token is not valid.", code=None)
+        return application_id
 
     # --- subscriptions ----------------------------------------------------------------------
 
@@ -477,7 +493,7 @@ class WebhookService:
             for d, event_type, status in rows
         ]
 
-    async def redeliver(self, application_id: str, event_id: str) -> None:
+    async def redeliver(self, application_id: str | None, event_id: str) -> None:
         """Send an event again, now, with its original eventId."""
         parse_uuid(event_id, "eventId", parameter="eventId")
         async with self.sessions() as session, session.begin():

@@ -39,13 +39,14 @@ async def add_webhook(session: AsyncSession, webhook: Webhook) -> Webhook:
     return webhook
 
 
-async def get_webhook(session: AsyncSession, application_id: str, webhook_id: str) -> Webhook | None:
+async def get_webhook(
+    session: AsyncSession, application_id: str | None, webhook_id: str
+) -> Webhook | None:
+    """The webhook, if it is the application's (any application's for None: the admin API)."""
     found = await session.get(Webhook, webhook_id)
-    return found if found is not None and found.application_id == application_id else None
-
-
-async def get_any_webhook(session: AsyncSession, webhook_id: str) -> Webhook | None:
-    return await session.get(Webhook, webhook_id)
+    if found is None or application_id not in (None, found.application_id):
+        return None
+    return found
 
 
 async def page_webhooks(
@@ -350,9 +351,13 @@ async def cancel_pending(session: AsyncSession, webhook_id: str) -> None:
     )
 
 
-async def get_event(session: AsyncSession, application_id: str, event_id: str) -> WebhookEvent | None:
+async def get_event(
+    session: AsyncSession, application_id: str | None, event_id: str
+) -> WebhookEvent | None:
     found = await session.get(WebhookEvent, event_id)
-    return found if found is not None and found.application_id == application_id else None
+    if found is None or application_id not in (None, found.application_id):
+        return None
+    return found
 
 
 async def requeue_event(session: AsyncSession, event_id: str) -> None:
