@@ -1,0 +1,212 @@
+"""Webhooks end to end inside one process: the platform's worker posts over real loopback
+sockets to a receiver that verifies what it gets with the official SDK and motorpool's own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import smartcar
+
+import motorpool
+
+from ..support.harness import PlatformHarness
+from ..support.receiver import Receiver
+from ..support.v2 import fleet_vehicle
+
+ODOMETER = "odometer-traveleddistance"
+LOCATION = "location-preciselocation"
+
+
+@pytest.fixture
+async def receiver(platform: PlatformHarness) -> AsyncIterator[Receiver]:
+    started = await Receiver(platform.management_token).start()
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+async def create_webhook(platform: PlatformHarness, url: str, **extra: Any) -> dict[str, Any]:
+    body = {"name": "Trips", "callbackUri": url, "triggers": [ODOMETER], "data": [ODOMETER, LOCATION], **extra}
+    response = await platform.http.post(
+        f"/admin/applications/{platform.application_id}/webhooks", json=body, headers=platform.admin_headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json()["data"])
+
+
+async def connected_vehicle(platform: PlatformHarness, seed: int = 11) -> tuple[str, str]:
+    vehicle_id = await fleet_vehicle(platform, seed=seed)
+    user_id, vehicles = await platform.connect(email=f"hooks{seed}@example.com", vehicles=[vehicle_id])
+    assert vehicles == [vehicle_id]
+    return user_id, vehicle_id
+
+
+async def subscribe(platform: PlatformHarness, webhook_id: str, user_id: str, vehicle_id: str) -> Any:
+    return await platform.http.post(
+        "/v3/subscriptions",
+        json={"data": {"type": "subscription", "attributes": {
+            "webhookId": webhook_id, "userId": user_id, "vehicleId": vehicle_id}}},
+        headers=await platform.auth_headers(),
+    )  # fmt: skip
+
+
+async def test_a_verified_webhook_sends_signed_events_both_sdks_verify(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    webhook = await create_webhook(platform, receiver.url)
+    assert webhook["meta"]["verified"] is True, webhook
+    (verify,) = receiver.events("VERIFY")
+    assert verify.event["meta"]["webhookId"] == webhook["id"]
+
+    user_id, vehicle_id = await connected_vehicle(platform)
+    response = await subscribe(platform, webhook["id"], user_id, vehicle_id)
+    assert response.status_code == 202, response.text
+    assert response.json()["meta"] == {"message": "subscription creation in progress"}
+    again = await subscribe(platform, webhook["id"], user_id, vehicle_id)
+    assert again.status_code == 409, again.text
+
+    (first,) = await receiver.wait_for(1, "VEHICLE_STATE")
+    signature = first.headers["sc-signature"]
+    assert smartcar.verify_payload(platform.management_token, signature, first.raw.decode())
+    assert motorpool.verify_signature(first.raw, signature, platform.management_token)
+    assert not motorpool.verify_signature(first.raw + b" ", signature, platform.management_token)
+    assert first.headers["user-agent"].startswith("Smartcar/")
+    event = first.event
+    assert event["vehicleId"] == vehicle_id
+    assert event["data"]["user"] == {"id": user_id}
+    assert event["data"]["triggers"] == [{"code": "FIRST_DELIVERY"}]
+    assert [s["code"] for s in event["data"]["signals"]] == [ODOMETER, LOCATION]
+    odometer = event["data"]["signals"][0]
+    assert odometer["body"]["unit"] == "km" and odometer["body"]["value"] >= 0
+    assert set(odometer["meta"]) == {"oemUpdatedAt", "retrievedAt", "fetchedAt"}
+    meta = event["meta"]
+    assert meta["version"] == "4.0" and meta["webhookId"] == webhook["id"] and meta["webhookName"] == "Trips"
+    assert meta["signalCount"] == 2 and meta["mode"] == "LIVE"
+    assert isinstance(meta["deliveredAt"], int) and meta["deliveryId"]
+    parsed = motorpool.construct_event(first.raw, signature, platform.management_token)
+    assert isinstance(parsed, motorpool.VehicleStateEvent)
+
+    # A trigger's reported value changes (here pinned through the control plane): one event
+    # naming that trigger, carrying the new value.
+    pinned = {"unit": "km", "value": 123456.5}
+    await platform.admin("PUT", f"/admin/vehicles/{vehicle_id}/signals/{ODOMETER}", json={"body": pinned})
+    deliveries = await receiver.wait_for(2, "VEHICLE_STATE")
+    changed = deliveries[1].event
+    assert changed["data"]["triggers"] == [{"code": ODOMETER, "name": "TraveledDistance", "group": "Odometer"}]
+    assert changed["data"]["signals"][0]["body"] == pinned
+    assert changed["eventId"] != event["eventId"]
+
+
+async def test_failed_attempts_are_retried_on_the_applications_clock_with_the_same_event_id(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    await platform.http.put(
+        f"/admin/applications/{platform.application_id}/clock", json={"rate": 0}, headers=platform.admin_headers
+    )
+    webhook = await create_webhook(platform, receiver.url)
+    receiver.status = 500
+    user_id, vehicle_id = await connected_vehicle(platform, seed=12)
+    assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
+    await receiver.wait_for(1, "VEHICLE_STATE")
+    await asyncio.sleep(0.5)
+    assert len(receiver.events("VEHICLE_STATE")) == 1, "a frozen clock holds the retry back"
+
+    async def step(seconds: int) -> None:
+        await platform.admin(
+            "POST", f"/admin/applications/{platform.application_id}/clock/advance", json={"seconds": seconds}
+        )
+
+    await step(25)
+    await receiver.wait_for(2, "VEHICLE_STATE")
+    receiver.status = 204
+    await step(50)
+    attempts = await receiver.wait_for(3, "VEHICLE_STATE")
+    assert len({a.event["eventId"] for a in attempts}) == 1
+    assert len({a.event["meta"]["deliveryId"] for a in attempts}) == 3
+
+    log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries")
+    states = [d for d in log if d["eventType"] == "VEHICLE_STATE"]
+    assert [(d["attempt"], d["statusCode"]) for d in states] == [(1, 500), (2, 500), (3, 204)]
+    assert states[-1]["eventStatus"] == "delivered"
+    assert states[0]["error"] == "answered 500"
+
+
+async def test_a_wrong_challenge_leaves_the_webhook_unverified_and_silent(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    receiver.wrong_challenge = True
+    webhook = await create_webhook(platform, receiver.url)
+    assert webhook["meta"]["verified"] is False
+    assert "challenge" in webhook["meta"]["verifyError"]
+    user_id, vehicle_id = await connected_vehicle(platform, seed=13)
+    assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
+    await asyncio.sleep(1.0)
+    assert receiver.events("VEHICLE_STATE") == []
+    # Verified on demand: the vehicle subscribed meanwhile gets its FIRST_DELIVERY then.
+    receiver.wrong_challenge = False
+    verified = await platform.admin("POST", f"/admin/webhooks/{webhook['id']}/verify")
+    assert verified["meta"]["verified"] is True
+    (first,) = await receiver.wait_for(1, "VEHICLE_STATE")
+    assert first.event["data"]["triggers"] == [{"code": "FIRST_DELIVERY"}]
+
+
+async def test_bad_configurations_and_subscriptions_get_clear_errors(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    response = await platform.http.post(
+        f"/admin/applications/{platform.application_id}/webhooks",
+        json={"name": "x", "callbackUri": "ftp://example.com/hook", "triggers": ["odometer-nope", ODOMETER]},
+        headers=platform.admin_headers,
+    )
+    assert response.status_code == 400, response.text
+    details = [e["detail"] for e in response.json()["errors"]]
+    assert any("callbackUri" in d for d in details) and any("odometer-nope" in d for d in details)
+
+    webhook = await create_webhook(platform, receiver.url)
+    other = await fleet_vehicle(platform, seed=99)  # in the fleet, connected to nobody
+    user_id, _ = await connected_vehicle(platform, seed=14)
+    response = await subscribe(platform, webhook["id"], user_id, other)
+    assert response.status_code == 404, response.text
+    assert response.json()["errors"][0]["type"] == "RESOURCE_NOT_FOUND"
+    missing = await subscribe(platform, "00000000-0000-4000-8000-000000000000", user_id, other)
+    assert missing.status_code == 404
+    unauthenticated = await platform.http.get("/v3/webhooks")
+    assert unauthenticated.status_code == 401
+
+
+async def test_the_management_api_lists_webhooks_and_subscriptions_in_json_api_shapes(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    webhook = await create_webhook(platform, receiver.url, name="Charging Webhook")
+    await create_webhook(platform, receiver.url, name="Other")
+    headers = await platform.auth_headers()
+    listed = (await platform.http.get("/v3/webhooks", params={"filter[name]": "charg"}, headers=headers)).json()
+    assert [w["id"] for w in listed["data"]] == [webhook["id"]]
+    assert listed["meta"]["totalCount"] == 1
+    one = (await platform.http.get(f"/v3/webhooks/{webhook['id']}", headers=headers)).json()["data"]
+    assert one["type"] == "webhook"
+    assert one["attributes"]["triggers"] == [{"group": "Odometer", "name": "TraveledDistance", "code": ODOMETER}]
+    assert one["attributes"]["isEnabled"] is True and one["attributes"]["autoSubscribe"] is False
+
+    user_id, vehicle_id = await connected_vehicle(platform, seed=15)
+    nested = await platform.http.post(
+        f"/v3/webhooks/{webhook['id']}/subscriptions",
+        json={"data": {"attributes": {"userId": user_id, "vehicleId": vehicle_id}}},
+        headers=headers,
+    )
+    assert nested.status_code == 202, nested.text
+    subs = (await platform.http.get("/v3/subscriptions", params={"filter[vehicleId]": vehicle_id}, headers=headers)).json()
+    (sub,) = subs["data"]
+    assert sub["type"] == "subscription"
+    assert sub["relationships"]["webhook"]["data"] == {"type": "webhook", "id": webhook["id"]}
+    assert sub["relationships"]["user"]["data"] == {"type": "user", "id": user_id}
+    assert sub["attributes"]["vehicle"]["make"] == "TESLA"
+    got = await platform.http.get(f"/v3/subscriptions/{sub['id']}", headers=headers)
+    assert got.status_code == 200
+    deleted = await platform.http.delete(f"/v3/subscriptions/{sub['id']}", headers=headers)
+    assert deleted.status_code == 204
+    assert (await platform.http.get(f"/v3/subscriptions/{sub['id']}", headers=headers)).status_code == 404
