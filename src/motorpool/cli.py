@@ -1114,6 +1114,13 @@ def env(
         typer.echo(f"export {name}={quote(value)}")
 
 
+# The webhook commands, in a module of their own (they use the helpers above).
+from .cli_webhooks import webhooks_cli, worker
+
+app.add_typer(webhooks_cli, name="webhooks")
+app.command("worker")(worker)
+
+
 def main() -> None:
     app()
 
