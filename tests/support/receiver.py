@@ -30,6 +30,8 @@ class Receiver:
     status: int = 200
     #: Answer VERIFY with a wrong challenge.
     wrong_challenge: bool = False
+    #: Seconds to wait before answering events (a slow callback, or one a worker dies waiting on).
+    delay: float = 0.0
     deliveries: list[Delivery] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -46,6 +48,8 @@ class Receiver:
             challenge = event["data"]["challenge"]
             answer = "0" * 64 if self.wrong_challenge else hash_challenge(self.management_token, challenge)
             return web.json_response({"challenge": answer})
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return web.Response(status=self.status)
 
     async def start(self) -> Receiver:
