@@ -210,3 +210,75 @@ async def test_the_management_api_lists_webhooks_and_subscriptions_in_json_api_s
     deleted = await platform.http.delete(f"/v3/subscriptions/{sub['id']}", headers=headers)
     assert deleted.status_code == 204
     assert (await platform.http.get(f"/v3/subscriptions/{sub['id']}", headers=headers)).status_code == 404
+
+
+async def test_going_offline_sends_vehicle_error_and_coming_back_resolved(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    webhook = await create_webhook(platform, receiver.url)
+    user_id, vehicle_id = await connected_vehicle(platform, seed=16)
+    assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
+    await receiver.wait_for(1, "VEHICLE_STATE")
+    await platform.admin("POST", f"/admin/vehicles/{vehicle_id}/online", json={"online": False})
+    (error,) = await receiver.wait_for(1, "VEHICLE_ERROR")
+    (detail,) = error.event["data"]["errors"]
+    assert (detail["type"], detail["code"], detail["state"]) == ("VEHICLE_STATE", "UNREACHABLE", "ERROR")
+    assert {s["code"] for s in detail["signals"]} == {ODOMETER, LOCATION}
+    assert error.event["meta"]["version"] == "4.0" and error.event["vehicleId"] == vehicle_id
+    await platform.admin("POST", f"/admin/vehicles/{vehicle_id}/online", json={"online": True})
+    errors = await receiver.wait_for(2, "VEHICLE_ERROR")
+    assert errors[1].event["data"]["errors"][0]["state"] == "RESOLVED"
+
+
+async def test_stepping_a_frozen_clock_emits_the_trips_reports_in_order(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    clock = f"/admin/applications/{platform.application_id}/clock"
+    await platform.admin("PUT", clock, json={"rate": 0})
+    webhook = await create_webhook(platform, receiver.url)
+    user_id, vehicle_id = await connected_vehicle(platform, seed=17)
+    assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
+    await receiver.wait_for(1, "VEHICLE_STATE")
+    await platform.admin(
+        "POST", f"/admin/vehicles/{vehicle_id}/drive", json={"latitude": 37.80, "longitude": -122.27}
+    )
+    await platform.admin("POST", f"{clock}/advance", json={"seconds": 120})
+    # A driving car reports every 10 s: two minutes are about a dozen reports, each a new odometer.
+    states = await receiver.wait_for(10, "VEHICLE_STATE")
+    await asyncio.sleep(0.5)
+    trip = [d.event for d in receiver.events("VEHICLE_STATE")][1:]
+    # Deliveries may arrive out of order (as Smartcar's do); ordered by oemUpdatedAt, each report
+    # is 10 s after the one before and the odometer only grows.
+    readings = sorted((e["data"]["signals"][0] for e in trip), key=lambda r: r["meta"]["oemUpdatedAt"])
+    times = [r["meta"]["oemUpdatedAt"] for r in readings]
+    values = [r["body"]["value"] for r in readings]
+    assert len(states) >= 10
+    assert len(set(times)) == len(times)
+    assert all(later - earlier == 10_000 for earlier, later in zip(times[1:], times[2:], strict=False))
+    assert values == sorted(values) and values[-1] > values[0]
+
+
+async def test_two_workers_never_send_the_same_attempt_twice(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    """Extra workers beside the platform's own drain one outbox; every event goes out once."""
+    from motorpool.platform.services.webhook_delivery import DeliveryWorker, Sender
+
+    webhook = await create_webhook(platform, receiver.url)
+    events = 60
+    for _ in range(events):
+        await platform.admin("POST", f"/admin/webhooks/{webhook['id']}/test")
+    services = platform.platform
+    workers = [DeliveryWorker(services.sessions, services.clocks, Sender()) for _ in range(2)]
+    try:
+        await asyncio.gather(*(worker.drain_once() for worker in workers for _ in range(3)))
+        received = await receiver.wait_for(events, "VEHICLE_STATE")
+        await asyncio.sleep(0.5)
+    finally:
+        for worker in workers:
+            await worker.sender.close()
+    ids = [d.event["eventId"] for d in receiver.events("VEHICLE_STATE")]
+    assert len(received) == events and len(set(ids)) == len(ids) == events
+    assert all(d.event["meta"]["mode"] == "TEST" for d in received)
+    log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries", params={"limit": 500})
+    assert sorted(d["eventId"] for d in log if d["eventType"] == "VEHICLE_STATE") == sorted(ids)

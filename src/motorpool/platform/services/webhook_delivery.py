@@ -175,16 +175,17 @@ class DeliveryWorker:
     async def deliver_due(self, application_id: str) -> int:
         now_ms = await self.clocks.now_ms(application_id)
         real_now = datetime.now(UTC)
+        claim = str(uuid.uuid4())
         async with self.sessions() as session, session.begin():
             claimed = await hooks_repo.claim_events(
                 session, application_id, now_ms, real_now,
-                real_now + timedelta(seconds=self.lease_s), BATCH,
+                real_now + timedelta(seconds=self.lease_s), claim, BATCH,
             )  # fmt: skip
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._attempt(event, now_ms) for event in claimed))
         async with self.sessions() as session, session.begin():
-            await hooks_repo.record_attempts(session, outcomes)
+            await hooks_repo.record_attempts(session, claim, outcomes)
         return len(claimed)
 
     async def _attempt(self, event: hooks_repo.Claimed, now_ms: int) -> hooks_repo.Outcome:

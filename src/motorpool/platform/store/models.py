@@ -335,6 +335,8 @@ class WebhookEvent(Base):
     due_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     #: A worker holds the event until then (real time); a worker killed mid-delivery lets go.
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    #: The claim holding the lease: a worker settles only the events it still holds.
+    claim: Mapped[str | None] = mapped_column(String(36), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

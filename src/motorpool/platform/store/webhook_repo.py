@@ -261,35 +261,47 @@ class Claimed:
 
 async def claim_events(
     session: AsyncSession, application_id: str, now_ms: int, real_now: datetime,
-    lease_until: datetime, limit: int,
+    lease_until: datetime, claim: str, limit: int,
 ) -> list[Claimed]:  # fmt: skip
     """Take up to ``limit`` due events of an application: pending, due on its clock, held by no
-    live worker. They are leased until ``lease_until``; a worker that dies lets them go then."""
-    result = await session.execute(
-        select(
-            WebhookEvent.id,
-            WebhookEvent.webhook_id,
-            WebhookEvent.event_type,
-            WebhookEvent.payload,
-            WebhookEvent.attempts,
-        )
-        .where(
-            WebhookEvent.application_id == application_id,
-            WebhookEvent.status == "pending",
-            WebhookEvent.due_ms <= now_ms,
-            or_(WebhookEvent.lease_until.is_(None), WebhookEvent.lease_until < real_now),
-        )
-        .order_by(WebhookEvent.due_ms, WebhookEvent.created_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    live worker. They are leased to ``claim`` until ``lease_until``; a worker that dies lets them
+    go then. The candidates are locked with ``SKIP LOCKED`` (PostgreSQL) and taken by an update
+    that checks again that nobody holds them, so that no two workers take the same event on
+    any database."""
+    free = and_(
+        WebhookEvent.status == "pending",
+        or_(WebhookEvent.lease_until.is_(None), WebhookEvent.lease_until < real_now),
     )
-    events = result.all()
+    candidates = (
+        await session.scalars(
+            select(WebhookEvent.id)
+            .where(WebhookEvent.application_id == application_id, WebhookEvent.due_ms <= now_ms, free)
+            .order_by(WebhookEvent.due_ms, WebhookEvent.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if not candidates:
+        return []
+    await session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(candidates), free)
+        .values(lease_until=lease_until, claim=claim)
+        .execution_options(synchronize_session=False)
+    )
+    events = (
+        await session.execute(
+            select(
+                WebhookEvent.id,
+                WebhookEvent.webhook_id,
+                WebhookEvent.event_type,
+                WebhookEvent.payload,
+                WebhookEvent.attempts,
+            ).where(WebhookEvent.id.in_(candidates), WebhookEvent.claim == claim)
+        )
+    ).all()
     if not events:
         return []
-    ids = [row[0] for row in events]
-    await session.execute(
-        update(WebhookEvent).where(WebhookEvent.id.in_(ids)).values(lease_until=lease_until)
-    )
     webhook_ids = {row[1] for row in events}
     hooks = {
         row[0]: row
@@ -327,19 +339,22 @@ class Outcome:
     delivery: WebhookDelivery
 
 
-async def record_attempts(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
-    """Log each attempt and settle its event, releasing the lease."""
+async def record_attempts(session: AsyncSession, claim: str, outcomes: Sequence[Outcome]) -> None:
+    """Log each attempt and settle its event, releasing the lease (an event another worker
+    took over meanwhile is left to it; the attempt is logged all the same)."""
     session.add_all([outcome.delivery for outcome in outcomes])
     for outcome in outcomes:
         await session.execute(
             update(WebhookEvent)
-            .where(WebhookEvent.id == outcome.event_id)
+            .where(WebhookEvent.id == outcome.event_id, WebhookEvent.claim == claim)
             .values(
                 status=outcome.status,
                 attempts=outcome.attempts,
                 due_ms=outcome.due_ms,
                 lease_until=None,
+                claim=None,
             )
+            .execution_options(synchronize_session=False)
         )
 
 
@@ -364,7 +379,7 @@ async def requeue_event(session: AsyncSession, event_id: str) -> None:
     await session.execute(
         update(WebhookEvent)
         .where(WebhookEvent.id == event_id)
-        .values(status="pending", attempts=0, due_ms=0, lease_until=None)
+        .values(status="pending", attempts=0, due_ms=0, lease_until=None, claim=None)
     )
 
 

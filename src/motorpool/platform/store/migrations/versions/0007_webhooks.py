@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("due_ms", sa.BigInteger(), nullable=False),
         sa.Column("lease_until", _TS, nullable=True),
+        sa.Column("claim", sa.String(length=36), nullable=True),
         sa.Column("created_at", _TS, nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"], ["applications.id"],
