@@ -176,16 +176,27 @@ class DeliveryWorker:
         now_ms = await self.clocks.now_ms(application_id)
         real_now = datetime.now(UTC)
         claim = str(uuid.uuid4())
-        async with self.sessions() as session, session.begin():
-            claimed = await hooks_repo.claim_events(
-                session, application_id, now_ms, real_now,
-                real_now + timedelta(seconds=self.lease_s), claim, BATCH,
-            )  # fmt: skip
+
+        async def take() -> list[hooks_repo.Claimed]:
+            async with self.sessions() as session, session.begin():
+                return await hooks_repo.claim_events(
+                    session, application_id, now_ms, real_now,
+                    real_now + timedelta(seconds=self.lease_s), claim, BATCH,
+                )  # fmt: skip
+
+        # Transactions are shielded: stopping the worker must not leave one half-done (on
+        # SQLite, a connection cancelled inside a write would hold the lock). Sends are not:
+        # an event whose send was cut short is sent again once its lease runs out.
+        claimed = await asyncio.shield(take())
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._attempt(event, now_ms) for event in claimed))
-        async with self.sessions() as session, session.begin():
-            await hooks_repo.record_attempts(session, claim, outcomes)
+
+        async def settle() -> None:
+            async with self.sessions() as session, session.begin():
+                await hooks_repo.record_attempts(session, claim, outcomes)
+
+        await asyncio.shield(settle())
         return len(claimed)
 
     async def _attempt(self, event: hooks_repo.Claimed, now_ms: int) -> hooks_repo.Outcome:
@@ -316,14 +327,19 @@ class Monitor:
     async def evaluate_application(self, application_id: str) -> tuple[int, int]:
         """Evaluate the application's due subscriptions; (subscriptions, events written)."""
         now_ms = await self.clocks.now_ms(application_id)
-        events: list[WebhookEvent] = []
-        async with self.sessions() as session, session.begin():
-            due = await hooks_repo.claim_due_subscriptions(session, application_id, now_ms, BATCH)
-            for item in due:
-                events.extend(self._evaluate(application_id, item, now_ms))
-            if events:
-                await hooks_repo.add_events(session, events)
-        return len(due), len(events)
+
+        async def evaluate() -> tuple[int, int]:
+            events: list[WebhookEvent] = []
+            async with self.sessions() as session, session.begin():
+                due = await hooks_repo.claim_due_subscriptions(session, application_id, now_ms, BATCH)
+                for item in due:
+                    events.extend(self._evaluate(application_id, item, now_ms))
+                if events:
+                    await hooks_repo.add_events(session, events)
+            return len(due), len(events)
+
+        # Shielded: stopping must not cut a transaction short (see DeliveryWorker.deliver_due).
+        return await asyncio.shield(evaluate())
 
     def _evaluate(self, application_id: str, due: hooks_repo.DueSubscription, now_ms: int) -> list[WebhookEvent]:
         subscription, webhook = due.subscription, due.webhook

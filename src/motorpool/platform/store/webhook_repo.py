@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import (
@@ -21,6 +21,10 @@ from .models import (
     WebhookEvent,
     WebhookSubscription,
 )
+
+#: The tables themselves, for statements run once for many rows (executemany).
+_EVENTS = cast(Table, WebhookEvent.__table__)
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
 
 # --- webhooks ---------------------------------------------------------------------------------
 
@@ -234,8 +238,28 @@ async def claim_due_subscriptions(
 
 
 async def add_events(session: AsyncSession, events: Sequence[WebhookEvent]) -> None:
-    session.add_all(events)
-    await session.flush()
+    """Write events to the outbox in one statement (executemany), not one ORM flush each."""
+    if not events:
+        return
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(_EVENTS),
+        [
+            {
+                "id": event.id,
+                "application_id": event.application_id,
+                "webhook_id": event.webhook_id,
+                "vehicle_id": event.vehicle_id,
+                "event_type": event.event_type,
+                "payload": event.payload,
+                "status": event.status or "pending",
+                "attempts": event.attempts or 0,
+                "due_ms": event.due_ms or 0,
+                "created_at": now,
+            }
+            for event in events
+        ],
+    )
 
 
 async def applications_with_pending_events(session: AsyncSession) -> list[str]:
@@ -342,20 +366,40 @@ class Outcome:
 async def record_attempts(session: AsyncSession, claim: str, outcomes: Sequence[Outcome]) -> None:
     """Log each attempt and settle its event, releasing the lease (an event another worker
     took over meanwhile is left to it; the attempt is logged all the same)."""
-    session.add_all([outcome.delivery for outcome in outcomes])
-    for outcome in outcomes:
-        await session.execute(
-            update(WebhookEvent)
-            .where(WebhookEvent.id == outcome.event_id, WebhookEvent.claim == claim)
-            .values(
-                status=outcome.status,
-                attempts=outcome.attempts,
-                due_ms=outcome.due_ms,
-                lease_until=None,
-                claim=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
+    if not outcomes:
+        return
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(_DELIVERIES),
+        [
+            {
+                "id": d.id, "event_id": d.event_id, "webhook_id": d.webhook_id, "attempt": d.attempt,
+                "url": d.url, "request_body": d.request_body, "status_code": d.status_code,
+                "latency_ms": d.latency_ms, "error": d.error, "created_at": d.created_at or now,
+            }
+            for d in (outcome.delivery for outcome in outcomes)
+        ],
+    )  # fmt: skip
+    # One statement run for every event (executemany), not one round trip each.
+    table = _EVENTS.c
+    await session.execute(
+        update(_EVENTS)
+        .where(table.id == bindparam("event_id"), table.claim == claim)
+        .values(
+            status=bindparam("new_status"),
+            attempts=bindparam("new_attempts"),
+            due_ms=bindparam("new_due_ms"),
+            lease_until=None,
+            claim=None,
+        ),
+        [
+            {
+                "event_id": o.event_id, "new_status": o.status, "new_attempts": o.attempts,
+                "new_due_ms": o.due_ms,
+            }
+            for o in outcomes
+        ],
+    )  # fmt: skip
 
 
 async def cancel_pending(session: AsyncSession, webhook_id: str) -> None:
