@@ -1114,11 +1114,10 @@ def env(
         typer.echo(f"export {name}={quote(value)}")
 
 
-# The webhook commands, in a module of their own (they use the helpers above).
-from .cli_webhooks import webhooks_cli, worker
+# The webhook commands, in a module of their own (handed the helpers above).
+from .cli_webhooks import install as install_webhooks
 
-app.add_typer(webhooks_cli, name="webhooks")
-app.command("worker")(worker)
+install_webhooks(app, admin=Admin, application=_application, console=console, table=Table)
 
 
 def main() -> None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
-
-if TYPE_CHECKING:
-    from .cli import Admin
 
 webhooks_cli = typer.Typer(
     no_args_is_help=True,
@@ -31,21 +30,44 @@ DataOption = Annotated[
 ]
 
 
-def _admin(platform: str | None, token: str | None) -> Admin:
-    from .cli import Admin
+@dataclass
+class Shell:
+    """What these commands borrow from the main CLI (its admin API client, its console, its
+    tables, how it finds the application), handed over by :func:`install` so that this module
+    does not import the CLI back."""
 
-    return Admin(platform, token)
+    admin: Callable[[str | None, str | None], Any] | None = None
+    application: Callable[[str | None], str] | None = None
+    console: Any = None
+    table: Callable[..., Any] | None = None
+
+
+SHELL = Shell()
+
+
+def install(app: typer.Typer, *, admin: Any, application: Any, console: Any, table: Any) -> None:
+    """Add ``webhooks`` and ``worker`` to the CLI ``app``, with its helpers."""
+    SHELL.admin, SHELL.application, SHELL.console, SHELL.table = admin, application, console, table
+    app.add_typer(webhooks_cli, name="webhooks")
+    app.command("worker")(worker)
+
+
+def _admin(platform: str | None, token: str | None) -> Any:
+    assert SHELL.admin is not None, "install() first"
+    return SHELL.admin(platform, token)
+
+
+def _application(application: str | None) -> str:
+    assert SHELL.application is not None, "install() first"
+    return SHELL.application(application)
 
 
 def _print(data: Any) -> None:
-    from .cli import console
-
-    console.print_json(json.dumps(data))
+    SHELL.console.print_json(json.dumps(data))
 
 
 def _summary(webhook: dict[str, Any]) -> None:
-    from .cli import console
-
+    console = SHELL.console
     attributes, meta = webhook["attributes"], webhook["meta"]
     state = "verified" if meta.get("verified") else f"NOT verified ({meta.get('verifyError')})"
     enabled = "enabled" if attributes["isEnabled"] else "disabled"
@@ -73,8 +95,6 @@ def create(
     admin_token: TokenOption = None,
 ) -> None:
     """Create a webhook; its callback gets a VERIFY challenge at once."""
-    from .cli import _application
-
     admin = _admin(platform, admin_token)
     body: dict[str, Any] = {"name": name, "callbackUri": url, "triggers": trigger or [], "data": data or []}
     if error_url:
@@ -93,8 +113,8 @@ def list_webhooks(
     admin_token: TokenOption = None,
 ) -> None:
     """List an application's webhooks."""
-    from .cli import Table, _application, console
-
+    console, Table = SHELL.console, SHELL.table
+    assert Table is not None
     found = _admin(platform, admin_token).call("GET", f"/admin/applications/{_application(application)}/webhooks")
     if as_json:
         _print(found)
@@ -112,8 +132,7 @@ def list_webhooks(
 @webhooks_cli.command("show")
 def show(webhook_id: str, as_json: JsonFlag = False, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
     """Show a webhook and how many of its events are pending, delivered or failed."""
-    from .cli import console
-
+    console = SHELL.console
     webhook = _admin(platform, admin_token).call("GET", f"/admin/webhooks/{webhook_id}")
     if as_json:
         _print(webhook)
@@ -152,8 +171,7 @@ def update(
 @webhooks_cli.command("delete")
 def delete(webhook_id: str, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
     """Delete a webhook, its subscriptions and its log."""
-    from .cli import console
-
+    console = SHELL.console
     _admin(platform, admin_token).call("DELETE", f"/admin/webhooks/{webhook_id}")
     console.print(f"deleted {webhook_id}")
 
@@ -170,8 +188,7 @@ def verify(webhook_id: str, platform: PlatformOption = None, admin_token: TokenO
 @webhooks_cli.command("test")
 def test(webhook_id: str, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
     """Queue a TEST event (meta.mode "TEST"), like the dashboard's test button."""
-    from .cli import console
-
+    console = SHELL.console
     data = _admin(platform, admin_token).call("POST", f"/admin/webhooks/{webhook_id}/test")
     console.print(f"queued test event {data['eventId']}")
 
@@ -196,8 +213,7 @@ def deliveries(
     admin_token: TokenOption = None,
 ) -> None:
     """The delivery log: each attempt's event, answer, latency and error (--json: the bodies too)."""
-    from .cli import console
-
+    console = SHELL.console
     admin = _admin(platform, admin_token)
     path = f"/admin/webhooks/{webhook_id}/deliveries"
     found = admin.call("GET", path, params={"limit": limit})
@@ -224,8 +240,7 @@ def deliveries(
 @webhooks_cli.command("redeliver")
 def redeliver(event_id: str, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
     """Send an event again now, with its original eventId."""
-    from .cli import console
-
+    console = SHELL.console
     _admin(platform, admin_token).call("POST", f"/admin/events/{event_id}/redeliver")
     console.print(f"queued {event_id} again")
 

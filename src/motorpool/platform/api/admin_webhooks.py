@@ -11,8 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from ..errors import ValidationFailed
-from ..services.webhooks import WebhookConfig
-from ..store.webhook_repo import WebhookFilter
+from ..services.webhooks import WebhookConfig, WebhookFilter
 from .admin import require_admin
 from .common import json_response, platform_of, request_origin
 from .webhook_views import admin_webhook, delivery_view

@@ -14,8 +14,7 @@ from starlette.responses import Response
 
 from ..errors import AuthenticationError, ValidationFailed
 from ..services.params import parse_paging, parse_uuid
-from ..services.webhooks import AlreadySubscribed
-from ..store.webhook_repo import SubscriptionFilter, WebhookFilter
+from ..services.webhooks import AlreadySubscribed, SubscriptionFilter, WebhookFilter
 from .common import json_response, platform_of, request_origin
 from .v2 import V2Route
 from .webhook_views import page_links, subscription_resource, webhook_resource

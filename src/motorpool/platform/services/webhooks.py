@@ -20,9 +20,16 @@ from ..sim.signals import SIGNALS
 from ..store import repo
 from ..store import webhook_repo as hooks_repo
 from ..store.models import Webhook, WebhookDelivery, WebhookEvent, WebhookSubscription
+from ..store.webhook_repo import SubscriptionFilter, WebhookFilter
 from .params import parse_uuid
 from .webhook_delivery import Sender, real_ms
 from .webhook_events import Hook, Subject, for_attempt, state_event, verify_event
+
+#: The filters of the listings, for the routes (which reach the store only through services).
+__all__ = [
+    "AlreadySubscribed", "DeliveryRecord", "Page", "SubscriptionFilter", "SubscriptionRecord",
+    "WebhookConfig", "WebhookFilter", "WebhookRecord", "WebhookService", "validate",
+]  # fmt: skip
 
 
 class AlreadySubscribed(ApiError):
@@ -262,7 +269,7 @@ class WebhookService:
             return WebhookRecord.of(await self._webhook(session, application_id, webhook_id))
 
     async def list_webhooks(
-        self, application_id: str, filters: hooks_repo.WebhookFilter, offset: int, limit: int
+        self, application_id: str, filters: WebhookFilter, offset: int, limit: int
     ) -> Page:
         async with self.sessions() as session:
             rows, total = await hooks_repo.page_webhooks(session, application_id, filters, offset, limit)
@@ -408,7 +415,7 @@ class WebhookService:
         return SubscriptionRecord.of(found)
 
     async def list_subscriptions(
-        self, application_id: str, filters: hooks_repo.SubscriptionFilter, offset: int, limit: int
+        self, application_id: str, filters: SubscriptionFilter, offset: int, limit: int
     ) -> Page:
         async with self.sessions() as session:
             if filters.webhook_id:
@@ -451,7 +458,7 @@ class WebhookService:
             row = await self._webhook(session, application_id, webhook_id)
             hook = Hook(row.id, row.name, tuple(row.triggers), tuple(row.data))
             rows, _ = await hooks_repo.page_subscriptions(
-                session, application_id, hooks_repo.SubscriptionFilter(webhook_id=webhook_id), 0, 1
+                session, application_id, SubscriptionFilter(webhook_id=webhook_id), 0, 1
             )
             if rows:
                 vehicle = rows[0].vehicle
