@@ -283,3 +283,44 @@ async def test_two_workers_never_send_the_same_attempt_twice(
     assert all(d.event["meta"]["mode"] == "TEST" for d in received)
     log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries", params={"limit": 500})
     assert sorted(d["eventId"] for d in log if d["eventType"] == "VEHICLE_STATE") == sorted(ids)
+
+
+async def test_auto_subscribe_takes_connections_old_and_new_but_not_simulated_ones(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    _, simulated = await connected_vehicle(platform, seed=18)
+    _, before = await platform.connect(email="auto-before@example.com", mode="test")
+    webhook = await create_webhook(platform, receiver.url, autoSubscribe=True)
+    _, after = await platform.connect(email="auto-after@example.com", mode="test")
+    headers = await platform.auth_headers()
+
+    async def subscribed() -> set[str]:
+        listed = await platform.http.get(f"/v3/webhooks/{webhook['id']}/subscriptions", headers=headers)
+        return {s["relationships"]["vehicle"]["data"]["id"] for s in listed.json()["data"]}
+
+    for _ in range(100):
+        if set(after) <= await subscribed():
+            break
+        await asyncio.sleep(0.05)
+    found = await subscribed()
+    assert set(before) | set(after) <= found and simulated not in found
+    arrived = await receiver.wait_for(len(found), "VEHICLE_STATE")
+    assert {d.event["meta"]["mode"] for d in arrived} == {"TEST"}
+
+
+async def test_disabling_drops_what_is_queued_and_enabling_sends_first_delivery_again(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    webhook = await create_webhook(platform, receiver.url)
+    user_id, vehicle_id = await connected_vehicle(platform, seed=19)
+    assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
+    await receiver.wait_for(1, "VEHICLE_STATE")
+    disabled = await platform.admin("PATCH", f"/admin/webhooks/{webhook['id']}", json={"isEnabled": False})
+    assert disabled["attributes"]["isEnabled"] is False
+    await platform.admin("PUT", f"/admin/vehicles/{vehicle_id}/signals/{ODOMETER}", json={"body": {"unit": "km", "value": 1.0}})
+    await asyncio.sleep(1.0)
+    assert len(receiver.events("VEHICLE_STATE")) == 1, "a disabled webhook is not monitored"
+    await platform.admin("PATCH", f"/admin/webhooks/{webhook['id']}", json={"isEnabled": True})
+    second = (await receiver.wait_for(2, "VEHICLE_STATE"))[1].event
+    assert second["data"]["triggers"] == [{"code": "FIRST_DELIVERY"}]
+    assert second["data"]["signals"][0]["body"]["value"] == 1.0
