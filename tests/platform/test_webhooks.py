@@ -324,3 +324,34 @@ async def test_disabling_drops_what_is_queued_and_enabling_sends_first_delivery_
     second = (await receiver.wait_for(2, "VEHICLE_STATE"))[1].event
     assert second["data"]["triggers"] == [{"code": "FIRST_DELIVERY"}]
     assert second["data"]["signals"][0]["body"]["value"] == 1.0
+
+
+async def test_unreachable_and_redirecting_callbacks_are_recorded_failures(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on once this closes
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    refused = await create_webhook(platform, f"http://127.0.0.1:{closed}/hook")
+    assert refused["meta"]["verified"] is False
+    assert refused["meta"]["verifyError"]
+    (attempt,) = await platform.admin("GET", f"/admin/webhooks/{refused['id']}/deliveries")
+    assert attempt["eventType"] == "VERIFY" and attempt["statusCode"] is None and attempt["error"]
+
+    webhook = await create_webhook(platform, receiver.url)
+    receiver.status = 307
+    user_id, vehicle_id = await connected_vehicle(platform, seed=20)
+    assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
+    await receiver.wait_for(1, "VEHICLE_STATE")
+    for _ in range(100):
+        log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries")
+        states = [d for d in log if d["eventType"] == "VEHICLE_STATE"]
+        if states:
+            break
+        await asyncio.sleep(0.05)
+    assert states[0]["statusCode"] == 307 and states[0]["error"] == "redirects are not followed"
+    assert states[0]["eventStatus"] == "pending"  # retried at +25 s
+    # The platform keeps serving.
+    assert (await platform.http.get("/v3/webhooks", headers=await platform.auth_headers())).status_code == 200
