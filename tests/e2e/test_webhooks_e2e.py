@@ -87,3 +87,38 @@ async def test_events_in_flight_when_the_platform_is_killed_arrive_after_a_resta
         await receiver.stop()
         if served.process.poll() is None:
             served.stop()
+
+
+async def test_motorpool_worker_delivers_for_a_serve_that_runs_none(tmp_path: Path) -> None:
+    """``serve`` with its worker turned off queues events; ``motorpool worker`` on the same
+    database sends them."""
+    import subprocess
+    import sys
+
+    served = await asyncio.to_thread(serve, tmp_path, environment={"MOTORPOOL_WEBHOOK_WORKER": "false"})
+    amt = served.env()["APPLICATION_MANAGEMENT_TOKEN"]
+    receiver = await Receiver(amt).start()
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        created = await asyncio.to_thread(
+            served.cli, "webhooks", "create", "--name", "Queued", "--url", receiver.url, "--json"
+        )
+        assert created.returncode == 0, created.stderr
+        webhook = json.loads(created.stdout)
+        tested = await asyncio.to_thread(served.cli, "webhooks", "test", webhook["id"])
+        assert tested.returncode == 0, tested.stderr
+        await asyncio.sleep(1.0)
+        assert receiver.events("VEHICLE_STATE") == [], "serve runs no worker"
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "motorpool.cli", "worker", "--database-url", f"sqlite:///{tmp_path / 'motorpool.db'}"],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        (test_event,) = await receiver.wait_for(1, "VEHICLE_STATE", timeout=30)
+        assert test_event.event["meta"]["mode"] == "TEST"
+        assert smartcar.verify_payload(amt, test_event.headers["sc-signature"], test_event.raw.decode())
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(15)
+        await receiver.stop()
+        served.stop()
