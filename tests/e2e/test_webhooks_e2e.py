@@ -109,7 +109,8 @@ async def test_motorpool_worker_delivers_for_a_serve_that_runs_none(tmp_path: Pa
         assert tested.returncode == 0, tested.stderr
         await asyncio.sleep(1.0)
         assert receiver.events("VEHICLE_STATE") == [], "serve runs no worker"
-        worker = subprocess.Popen(
+        worker = await asyncio.to_thread(
+            subprocess.Popen,
             [sys.executable, "-m", "motorpool.cli", "worker", "--database-url", f"sqlite:///{tmp_path / 'motorpool.db'}"],
             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -119,6 +120,6 @@ async def test_motorpool_worker_delivers_for_a_serve_that_runs_none(tmp_path: Pa
     finally:
         if worker is not None:
             worker.terminate()
-            worker.wait(15)
+            await asyncio.to_thread(worker.wait, 15)
         await receiver.stop()
         served.stop()

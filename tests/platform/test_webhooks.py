@@ -355,3 +355,21 @@ async def test_unreachable_and_redirecting_callbacks_are_recorded_failures(
     assert states[0]["eventStatus"] == "pending"  # retried at +25 s
     # The platform keeps serving.
     assert (await platform.http.get("/v3/webhooks", headers=await platform.auth_headers())).status_code == 200
+
+
+async def test_a_disconnected_vehicles_subscription_goes_with_its_connection(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    webhook = await create_webhook(platform, receiver.url)
+    user_id, vehicle_id = await connected_vehicle(platform, seed=22)
+    assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
+    await receiver.wait_for(1, "VEHICLE_STATE")
+    headers = await platform.auth_headers()
+    gone = await platform.http.delete(f"/v3/connections/{vehicle_id}", headers=headers)
+    assert gone.status_code == 204, gone.text
+    for _ in range(100):
+        listed = await platform.http.get("/v3/subscriptions", params={"filter[vehicleId]": vehicle_id}, headers=headers)
+        if listed.json()["data"] == []:
+            break
+        await asyncio.sleep(0.05)
+    assert listed.json()["data"] == []

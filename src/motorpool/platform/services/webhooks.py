@@ -439,9 +439,11 @@ class WebhookService:
         return added
 
     async def auto_subscribe_new(self) -> int:
-        """Subscribe connections made since to every auto-subscribing webhook."""
+        """After connections changed: drop the subscriptions of connections that are gone, and
+        subscribe connections made since to every auto-subscribing webhook."""
         added = 0
         async with self.sessions() as session, session.begin():
+            await hooks_repo.drop_disconnected_subscriptions(session)
             for webhook in await hooks_repo.auto_subscribe_webhooks(session):
                 added += await self._auto_subscribe(session, webhook)
         if added:

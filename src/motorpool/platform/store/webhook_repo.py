@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import (
@@ -181,6 +181,23 @@ async def connections_to_auto_subscribe(
     if vehicle_ids is not None:
         query = query.where(Connection.vehicle_id.in_(list(vehicle_ids)))
     return (await session.scalars(query)).all()
+
+
+async def drop_disconnected_subscriptions(session: AsyncSession) -> int:
+    """Remove subscriptions whose user no longer has a connection to the vehicle (the vehicle
+    was disconnected, or the user removed): a subscription lives as long as its connection."""
+    connected = (
+        select(Connection.id)
+        .where(
+            Connection.user_id == WebhookSubscription.user_id,
+            Connection.vehicle_id == WebhookSubscription.vehicle_id,
+        )
+        .exists()
+    )
+    result = await session.execute(
+        delete(WebhookSubscription).where(~connected).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def applications_with_subscriptions(session: AsyncSession) -> list[str]:
