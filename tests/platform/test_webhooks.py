@@ -147,6 +147,8 @@ async def test_a_wrong_challenge_leaves_the_webhook_unverified_and_silent(
     assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
     await asyncio.sleep(1.0)
     assert receiver.events("VEHICLE_STATE") == []
+    refused = await platform.http.post(f"/admin/webhooks/{webhook['id']}/test", headers=platform.admin_headers)
+    assert refused.status_code == 400 and refused.json()["code"] == "WEBHOOK_NOT_VERIFIED"
     # Verified on demand: the vehicle subscribed meanwhile gets its FIRST_DELIVERY then.
     receiver.wrong_challenge = False
     verified = await platform.admin("POST", f"/admin/webhooks/{webhook['id']}/verify")

@@ -458,6 +458,7 @@ class WebhookService:
         its eventId."""
         async with self.sessions() as session, session.begin():
             row = await self._webhook(session, application_id, webhook_id)
+            _require_receiving(row)
             hook = Hook(row.id, row.name, tuple(row.triggers), tuple(row.data))
             rows, _ = await hooks_repo.page_subscriptions(
                 session, application_id, SubscriptionFilter(webhook_id=webhook_id), 0, 1
@@ -509,8 +510,21 @@ class WebhookService:
             event = await hooks_repo.get_event(session, application_id, event_id)
             if event is None or event.event_type == "VERIFY":
                 raise NotFound(f"No event with id '{event_id}' to redeliver.")
+            _require_receiving(await self._webhook(session, application_id, event.webhook_id))
             await hooks_repo.requeue_event(session, event.id)
         self.on_events()
+
+
+def _require_receiving(webhook: Webhook) -> None:
+    """Unverified or disabled webhooks receive nothing: say so rather than queue in vain."""
+    if not webhook.enabled:
+        raise ValidationFailed(f"Webhook '{webhook.id}' is disabled; enable it first.", code="WEBHOOK_DISABLED")
+    if webhook.verified_at is None:
+        raise ValidationFailed(
+            f"Webhook '{webhook.id}' is not verified ({webhook.verify_error or 'no VERIFY answered yet'}); "
+            "verify it first.",
+            code="WEBHOOK_NOT_VERIFIED",
+        )
 
 
 def _new_id() -> str:

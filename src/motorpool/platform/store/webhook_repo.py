@@ -313,10 +313,21 @@ async def claim_events(
         WebhookEvent.status == "pending",
         or_(WebhookEvent.lease_until.is_(None), WebhookEvent.lease_until < real_now),
     )
+    # A webhook disabled, or whose new callback is not verified yet, receives nothing.
+    receiving = select(Webhook.id).where(
+        Webhook.application_id == application_id,
+        Webhook.enabled.is_(True),
+        Webhook.verified_at.is_not(None),
+    )
     candidates = (
         await session.scalars(
             select(WebhookEvent.id)
-            .where(WebhookEvent.application_id == application_id, WebhookEvent.due_ms <= now_ms, free)
+            .where(
+                WebhookEvent.application_id == application_id,
+                WebhookEvent.due_ms <= now_ms,
+                WebhookEvent.webhook_id.in_(receiving),
+                free,
+            )
             .order_by(WebhookEvent.due_ms, WebhookEvent.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
