@@ -18,6 +18,7 @@ import pytest
 import smartcar
 
 from ..support.grants import connect_code, exchange
+from ..support.official_sdks import NODE_9, NODE_10, OfficialSdk
 from ..support.receiver import Receiver
 from ..support.socket_platform import SocketPlatform, platform_on_socket
 
@@ -106,5 +107,72 @@ async def test_subscribe_and_unsubscribe_and_the_signature_helpers(served: Socke
             )
         assert refused.status_code == 401
         assert refused.json()["type"] == "AUTHENTICATION"
+    finally:
+        await receiver.stop()
+
+
+async def _user_vehicle(served: SocketPlatform, email: str) -> tuple[str, str]:
+    env = served.env()
+    async with served.http() as http:
+        grantor = Grantor(http, env["SMARTCAR_CLIENT_ID"], env["SMARTCAR_CLIENT_SECRET"], env["SMARTCAR_REDIRECT_URI"])
+        code = await connect_code(grantor, mode="simulated", email=email)  # type: ignore[arg-type]
+        answer = await exchange(grantor, code["code"])  # type: ignore[arg-type]
+        assert answer.status_code == 200, answer.text
+        token = str(answer.json()["access_token"])
+        vehicles = await http.get("/v2.0/vehicles", headers={"Authorization": f"Bearer {token}"})
+    return token, str(vehicles.json()["vehicles"][0])
+
+
+@pytest.mark.parametrize("sdk", [NODE_9, NODE_10], ids=lambda sdk: sdk.name)
+async def test_the_node_sdks_subscribe_unsubscribe_and_verify_real_deliveries(
+    served: SocketPlatform, sdk: OfficialSdk
+) -> None:
+    """``verifyPayload`` signs ``JSON.stringify`` of the parsed body: it verifies only because
+    motorpool writes its bodies exactly as JavaScript would (whole numbers without ``.0``)."""
+    import asyncio
+
+    sdk.require()
+    env = served.env()
+    amt = env["APPLICATION_MANAGEMENT_TOKEN"]
+    receiver = await Receiver(amt).start()
+    try:
+        webhook = await served.admin(
+            "POST", f"/admin/applications/{served.application_id}/webhooks",
+            json={"name": sdk.name, "callbackUri": receiver.url, "triggers": ["odometer-traveleddistance"],
+                  "data": ["odometer-traveleddistance", "location-preciselocation"]},
+        )  # fmt: skip
+        assert webhook["meta"]["verified"] is True
+        token, vehicle_id = await _user_vehicle(served, f"official-{sdk.name}@example.com")
+        # A delivery with whole-number values in it: a pinned odometer of 5000 km.
+        await served.admin("PUT", f"/admin/vehicles/{vehicle_id}/signals/odometer-traveleddistance",
+                           json={"body": {"unit": "km", "value": 5000.0}})  # fmt: skip
+        async with served.http() as http:
+            subscribed = await http.post(
+                f"/v2.0/vehicles/{vehicle_id}/webhooks/{webhook['id']}", headers={"Authorization": f"Bearer {token}"}
+            )
+        assert subscribed.status_code == 200, subscribed.text
+        (first,) = await receiver.wait_for(1, "VEHICLE_STATE")
+        assert b'"body":{"unit":"km","value":5000}' in first.raw
+        async with served.http() as http:  # the SDK subscribes again (answered the same)
+            await http.delete(f"/v2.0/vehicles/{vehicle_id}/webhooks/{webhook['id']}",
+                              headers={"Authorization": f"Bearer {amt}"})  # fmt: skip
+        given = {
+            "vehicleId": vehicle_id, "token": token, "webhookId": webhook["id"], "amt": amt,
+            "challenge": "a-challenge", "signature": first.headers["sc-signature"], "body": first.raw.decode(),
+        }  # fmt: skip
+        env_vars = {k: v for k, v in os.environ.items() if not k.startswith(("SMARTCAR_", "MOTORPOOL_"))}
+        env_vars.update(sdk.environment(served.origin))
+        script = str(Path(sdk.argv[1]).parent / "webhooks.js")
+        done = await asyncio.to_thread(
+            subprocess.run, ["node", script, sdk.argv[2]], input=json.dumps(given), env=env_vars,
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert "error" not in out, out["error"]
+        assert out["subscribed"] == {"webhookId": webhook["id"], "vehicleId": vehicle_id}
+        assert out["challenge"] == smartcar.hash_challenge(amt, "a-challenge")
+        assert out["verified"] is True and out["tampered"] is False
+        assert out["unsubscribed"] == {"status": "success"}
     finally:
         await receiver.stop()

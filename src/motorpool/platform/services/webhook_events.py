@@ -176,12 +176,26 @@ def verify_event(webhook_id: str, webhook_name: str, challenge: str) -> dict[str
     }
 
 
+def _as_javascript_writes(value: Any) -> Any:
+    """Whole floats as integers (``4242.0`` → ``4242``), as JavaScript's ``JSON.stringify``
+    writes them: the official Node SDK's ``verifyPayload`` signs ``JSON.stringify(JSON.parse(
+    body))``, so the bytes sent must be what that gives back."""
+    if type(value) is float:
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+    if isinstance(value, dict):
+        return {key: _as_javascript_writes(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_javascript_writes(item) for item in value]
+    return value
+
+
 def for_attempt(payload: Mapping[str, Any], delivery_id: str, delivered_at_ms: int) -> bytes:
-    """The exact bytes one attempt sends: the stored envelope with this attempt's members."""
+    """The exact bytes one attempt sends: the stored envelope with this attempt's members,
+    written compactly, as ``JSON.stringify`` would (so both official SDKs verify it)."""
     meta = dict(payload.get("meta") or {})
     meta["deliveryId"] = delivery_id
     meta["deliveredAt"] = delivered_at_ms
-    return orjson.dumps({**payload, "meta": meta})
+    return orjson.dumps(_as_javascript_writes({**payload, "meta": meta}))
 
 
 @dataclass
