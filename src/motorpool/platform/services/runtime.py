@@ -166,7 +166,7 @@ async def start_platform(settings: Settings) -> Platform:
         sessions, clocks, sender, settings.webhook_lease_seconds, settings.webhook_poll_seconds
     )
     monitor = Monitor(
-        sessions, clocks, signals, on_events=deliveries.wake, poll_s=settings.webhook_poll_seconds
+        sessions, clocks, on_events=deliveries.wake, poll_s=settings.webhook_poll_seconds
     )
     webhooks = WebhookService(
         sessions, sender, on_events=deliveries.wake, on_subscriptions=monitor.wake

@@ -295,12 +295,11 @@ class Monitor:
     """Evaluates subscribed vehicles when they report and writes the events of what changed."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook, signals: SignalService,
+        self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook,
         on_events: Any = None, poll_s: float = 0.5,
     ) -> None:  # fmt: skip
         self.sessions = sessions
         self.clocks = clocks
-        self.signals = signals
         self.on_events = on_events
         #: Run before a pass when connections changed (auto-subscribing new ones).
         self.on_access_change: Any = None
