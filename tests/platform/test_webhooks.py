@@ -129,8 +129,13 @@ async def test_failed_attempts_are_retried_on_the_applications_clock_with_the_sa
     assert len({a.event["eventId"] for a in attempts}) == 1
     assert len({a.event["meta"]["deliveryId"] for a in attempts}) == 3
 
-    log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries")
-    states = [d for d in log if d["eventType"] == "VEHICLE_STATE"]
+    # The log is written once the answer is in: the receiver may be a moment ahead of it.
+    for _ in range(100):
+        log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries")
+        states = [d for d in log if d["eventType"] == "VEHICLE_STATE"]
+        if len(states) == 3:
+            break
+        await asyncio.sleep(0.05)
     assert [(d["attempt"], d["statusCode"]) for d in states] == [(1, 500), (2, 500), (3, 204)]
     assert states[-1]["eventStatus"] == "delivered"
     assert states[0]["error"] == "answered 500"
@@ -283,7 +288,11 @@ async def test_two_workers_never_send_the_same_attempt_twice(
     ids = [d.event["eventId"] for d in receiver.events("VEHICLE_STATE")]
     assert len(received) == events and len(set(ids)) == len(ids) == events
     assert all(d.event["meta"]["mode"] == "TEST" for d in received)
-    log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries", params={"limit": 500})
+    for _ in range(100):  # the log is written once the answers are in
+        log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries", params={"limit": 500})
+        if sum(d["eventType"] == "VEHICLE_STATE" for d in log) >= events:
+            break
+        await asyncio.sleep(0.05)
     assert sorted(d["eventId"] for d in log if d["eventType"] == "VEHICLE_STATE") == sorted(ids)
 
 
