@@ -101,18 +101,10 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
 
-    from .api import (
-        admin,
-        admin_webhooks,
-        commands,
-        compatibility,
-        connect,
-        iam_docs,
-        management,
-        v2,
-        vehicles,
-        webhooks_v3,
-    )
+    from .api import admin, commands, compatibility, connect, iam_docs, management, v2, vehicles
+
+    # isort: split
+    from .api import admin_webhooks, webhooks_v3
 
     api = FastAPI(
         title="motorpool",
