@@ -380,7 +380,8 @@ def _up_credentials(settings: Any, first: Any) -> dict[str, str]:
         written: dict[str, str] = first.env(settings.origin)
         return written
     values = _dotenv(settings.env_file) if settings.env_file else {}
-    for name in ("SMARTCAR_CLIENT_ID", "SMARTCAR_CLIENT_SECRET", "MOTORPOOL_APPLICATION_ID", "MOTORPOOL_ADMIN_TOKEN"):
+    for name in ("SMARTCAR_CLIENT_ID", "SMARTCAR_CLIENT_SECRET", "MOTORPOOL_APPLICATION_ID", "MOTORPOOL_ADMIN_TOKEN",
+                 "APPLICATION_MANAGEMENT_TOKEN"):  # fmt: skip
         if not values.get(name) and os.environ.get(name):
             values[name] = os.environ[name]
     if settings.admin_token:
@@ -496,6 +497,8 @@ async def _run_up(settings: Any, files: Any, demo_port: int, log_level: str) -> 
                 client_secret=credentials["SMARTCAR_CLIENT_SECRET"],
                 redirect_uri=redirect_uri,
                 base_url=settings.origin,
+                # The demo's POST /webhooks answers VERIFY and checks signatures with it.
+                management_token=credentials.get("APPLICATION_MANAGEMENT_TOKEN"),
             )
             servers.append(_server(create_demo(demo_settings), log_level))
             tasks.append(asyncio.create_task(_serve(servers[1], demo_socket, "demo")))
@@ -1112,6 +1115,12 @@ def env(
                    "NO_PROXY": ",".join(direct), "no_proxy": ",".join(direct)}  # fmt: skip
     for name, value in values.items():
         typer.echo(f"export {name}={quote(value)}")
+
+
+# The webhook commands, in a module of their own (handed the helpers above).
+from .cli_webhooks import install as install_webhooks
+
+install_webhooks(app, admin=Admin, application=_application, console=console, table=Table)
 
 
 def main() -> None:

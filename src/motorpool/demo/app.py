@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from motorpool import AsyncClient, AuthClient
 
+from . import webhooks
 from .pages import Pages
 from .routes import SESSION_COOKIE, DemoState, router
 from .sessions import SessionStore
@@ -105,4 +106,5 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
+    app.include_router(webhooks.router)
     return app

@@ -19,6 +19,7 @@ from .pages import CONNECT_ERRORS, Page, Pages, platform_failure, wants_json
 from .sessions import BrowserSession, SessionStore
 from .settings import DemoSettings
 from .vehicles import read_vehicles, vehicles_json
+from .webhooks import event_log
 
 SESSION_COOKIE = "motorpool_demo_session"
 
@@ -241,4 +242,6 @@ async def vehicle(request: Request, session: CurrentSession, api: Api, pages: Pa
         return pages.message(request, platform_failure(failure), signed_in=True)
     if wants_json(request):
         return JSONResponse(vehicles_json(views), headers={"cache-control": "no-store"})
-    return pages.render(request, "vehicles.html", {"vehicles": views, "active": "vehicle"}, signed_in=True)
+    events = event_log(request)
+    context = {"vehicles": views, "active": "vehicle", "events": {v.id: events.latest(v.id) for v in views}}
+    return pages.render(request, "vehicles.html", context, signed_in=True)

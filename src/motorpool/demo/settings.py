@@ -50,6 +50,11 @@ class DemoSettings(BaseSettings):
     scope: Annotated[tuple[str, ...], NoDecode] = Field(
         DEFAULT_SCOPE, validation_alias="MOTORPOOL_DEMO_SCOPE"
     )
+    #: The application management token: ``POST /webhooks`` answers VERIFY and checks
+    #: ``SC-Signature`` with it; without it the demo refuses deliveries.
+    management_token: str | None = Field(
+        None, validation_alias="APPLICATION_MANAGEMENT_TOKEN", repr=False
+    )
     #: One origin for every surface (motorpool serves all of them); None lets the SDK decide.
     base_url: str | None = Field(None, validation_alias="MOTORPOOL_URL")
     #: Where browser sessions are kept (SQLite by default, next to where the demo runs).

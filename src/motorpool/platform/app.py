@@ -39,7 +39,7 @@ TAGS = [
     {"name": name}
     for name in (
         "IAM", "Connect", "Vehicle API", "Vehicle API: commands", "Vehicle API v2.0",
-        "Management API v2", "Compatibility", "Admin",
+        "Management API v2", "Management API v3", "Compatibility", "Admin",
     )
 ]  # fmt: skip
 
@@ -103,6 +103,9 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
 
     from .api import admin, commands, compatibility, connect, iam_docs, management, v2, vehicles
 
+    # isort: split
+    from .api import admin_webhooks, webhooks_v3
+
     api = FastAPI(
         title="motorpool",
         version="0.1.0",
@@ -123,6 +126,9 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(compatibility.v2_router)
     api.include_router(compatibility.v3_router)
     api.include_router(admin.router)
+    api.include_router(admin_webhooks.router)
+    api.include_router(webhooks_v3.router)
+    api.include_router(webhooks_v3.v2_router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:

@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     proxy_port: int | None = Field(default=None, ge=0, le=65535)
     #: The interface the proxy listens on: loopback, so that it serves this machine only.
     proxy_host: str = "127.0.0.1"
+    #: Run the webhook delivery worker and monitor inside this process (``motorpool worker``
+    #: runs more of them beside it).
+    webhook_worker: bool = True
+    #: Seconds a worker holds the events it took; one that dies lets them go after this.
+    webhook_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    #: Seconds between passes over the outbox when nothing wakes the worker.
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    #: Seconds a callback has to answer (Smartcar's: 15).
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    #: Connections at once to one callback host.
+    webhook_connections_per_host: int = Field(default=64, ge=1, le=1000)
 
     @field_validator("database_url")
     @classmethod

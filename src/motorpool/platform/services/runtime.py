@@ -28,6 +28,8 @@ from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, gen
 from .signals import SignalService
 from .steering import Steering
 from .v2 import VehicleApiV2
+from .webhook_delivery import DeliveryWorker, Monitor, Sender
+from .webhooks import WebhookService
 
 log = logging.getLogger("motorpool")
 
@@ -56,6 +58,11 @@ class Platform:
     compatibility: CompatibilityService
     #: The Vehicle API v2.0, over the services above.
     v2: VehicleApiV2
+    #: Webhooks: configuration and subscriptions, the outbox's worker, the monitor of
+    #: subscribed vehicles.
+    webhooks: WebhookService
+    deliveries: DeliveryWorker
+    monitor: Monitor
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -65,6 +72,13 @@ class Platform:
 
     async def start_background(self) -> None:
         self._tasks.append(asyncio.create_task(self._flush_loop()))
+        if self.settings.webhook_worker:
+            self.start_webhooks()
+
+    def start_webhooks(self) -> None:
+        """Run the delivery worker and the monitor in this process."""
+        self._tasks.append(asyncio.create_task(self.monitor.run()))
+        self._tasks.append(asyncio.create_task(self.deliveries.run()))
 
     async def _flush_loop(self) -> None:
         while True:
@@ -88,6 +102,8 @@ class Platform:
             await self.clients.flush_usage()
         with contextlib.suppress(Exception):
             await self.limits.close()
+        with contextlib.suppress(Exception):
+            await self.webhooks.sender.close()
         await self.engine.dispose()
 
 
@@ -145,6 +161,18 @@ async def start_platform(settings: Settings) -> Platform:
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
     connections = ConnectionService(sessions, gate)
     signals = SignalService(settings.origin, gate, clocks)
+    sender = Sender(settings.webhook_timeout_seconds, settings.webhook_connections_per_host)
+    deliveries = DeliveryWorker(
+        sessions, clocks, sender, settings.webhook_lease_seconds, settings.webhook_poll_seconds
+    )
+    monitor = Monitor(
+        sessions, clocks, on_events=deliveries.wake, poll_s=settings.webhook_poll_seconds
+    )
+    webhooks = WebhookService(
+        sessions, sender, on_events=deliveries.wake, on_subscriptions=monitor.wake
+    )
+    monitor.on_access_change = webhooks.auto_subscribe_new
+    access.listeners.append(monitor.access_changed)
     platform = Platform(
         settings=settings,
         engine=engine,
@@ -167,6 +195,9 @@ async def start_platform(settings: Settings) -> Platform:
         management=ManagementService(sessions, connections),
         compatibility=CompatibilityService(clients),
         v2=VehicleApiV2(gate, signals, commands, connections, clocks),
+        webhooks=webhooks,
+        deliveries=deliveries,
+        monitor=monitor,
     )
     await access.poll()
     if settings.bootstrap:

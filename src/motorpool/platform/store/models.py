@@ -249,3 +249,112 @@ class CommandExecution(Base):
     due_ms: Mapped[int] = mapped_column(BigInteger)
     completed_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Webhook(Base):
+    """An application's webhook: where events go (``callback_uri``), when (``triggers``) and
+    with what (``data``), as Smartcar's dashboard configures one."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    callback_uri: Mapped[str] = mapped_column(Text)
+    error_callback_uri: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Signal codes whose reported change sends a VEHICLE_STATE event.
+    triggers: Mapped[list[str]] = mapped_column(default=list)
+    #: Signal codes every VEHICLE_STATE event carries.
+    data: Mapped[list[str]] = mapped_column(default=list)
+    auto_subscribe: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: When the callback last answered a VERIFY challenge correctly; None: it receives nothing.
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Why the last VERIFY failed, for the operator.
+    verify_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookSubscription(Base):
+    """A vehicle subscribed to a webhook, with what the monitor last saw of it: the trigger
+    signals' values and the errors it reported, and when (on the application's clock) the vehicle
+    next reports."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "vehicle_id"),
+        Index("ix_webhook_subscriptions_due", "next_check_ms"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    vehicle_id: Mapped[str] = mapped_column(
+        ForeignKey("vehicles.id", ondelete="CASCADE"), index=True
+    )
+    #: A FIRST_DELIVERY is owed (after subscribing, re-subscribing or re-enabling).
+    first_due: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: trigger code -> the value last reported; None before the first evaluation.
+    last_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: "TYPE:CODE" -> the signal codes of an error condition now open (VEHICLE_ERROR sent).
+    open_errors: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The report instant (application clock, epoch ms) last evaluated, and the vehicle's
+    #: state version then: a new version (a command, an admin edit) is a new report.
+    checked_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    vehicle_version: Mapped[int] = mapped_column(Integer, default=0)
+    next_check_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEvent(Base):
+    """The outbox: one row per event, written in the transaction that caused it and delivered
+    at least once by the workers. ``id`` is the wire ``eventId``, stable across retries."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_due", "status", "due_ms"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    webhook_id: Mapped[str] = mapped_column(
+        ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
+    vehicle_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    event_type: Mapped[str] = mapped_column(String(32))
+    #: The envelope without the per-attempt members (``deliveryId``, ``deliveredAt``).
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    #: pending, delivered, failed or cancelled (the webhook was disabled first).
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the next attempt is due, on the application's clock (epoch ms).
+    due_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: A worker holds the event until then (real time); a worker killed mid-delivery lets go.
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    #: The claim holding the lease: a worker settles only the events it still holds.
+    claim: Mapped[str | None] = mapped_column(String(36), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One delivery attempt, as sent and as answered: the delivery log. ``id`` is the wire
+    ``deliveryId``, new per attempt."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
+    )
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(Text)
+    request_body: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

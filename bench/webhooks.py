@@ -1,0 +1,189 @@
+"""Webhook deliveries of ``motorpool serve``: latency from a state change to the signed delivery
+received, and deliveries per second, with 1,000 subscribed vehicles.
+
+    .venv/bin/python bench/webhooks.py [--vehicles 1000] [--changes 200] [--rounds 3]
+
+The platform runs on core 0 (SQLite, its in-process worker); this script runs the receiver — an
+aiohttp server that answers at once — on core 1. Latency: a trigger signal pinned through the
+admin API, timed until its VEHICLE_STATE arrives. Throughput: the webhook disabled and enabled
+again, which owes every subscribed vehicle a FIRST_DELIVERY, timed until all have arrived. For
+the ratio, the same receiver is driven in the same run by a bare aiohttp client posting signed
+bodies of the same size with the same concurrency (what the worker's client could do with no
+outbox, monitor or database around it)."""
+
+from __future__ import annotations
+
+import _pathfix  # noqa: F401  (must come first: see _pathfix.py)
+
+# isort: split
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import statistics
+import time
+from typing import Any
+
+import aiohttp
+import httpx
+from aiohttp import web
+from harness import motorpool_serve
+
+ODOMETER = "odometer-traveleddistance"
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.count = 0
+        self.bodies = 0
+        self.changed = asyncio.Event()
+        self.size = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        self.size = len(raw)
+        event = json.loads(raw)
+        if event["eventType"] != "VERIFY":
+            self.last = raw
+        if event["eventType"] == "VERIFY":
+            challenge = event["data"]["challenge"]
+            answer = hmac.new(self.token.encode(), challenge.encode(), hashlib.sha256).hexdigest()
+            return web.json_response({"challenge": answer})
+        self.count += 1
+        self.changed.set()
+        return web.Response(status=204)
+
+    async def wait_for(self, count: int, timeout: float = 120) -> None:
+        deadline = time.perf_counter() + timeout
+        while self.count < count:
+            self.changed.clear()
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.count} of {count} deliveries arrived")
+            try:
+                await asyncio.wait_for(self.changed.wait(), remaining)
+            except TimeoutError:
+                pass
+
+    token = ""
+    last = b""
+
+
+async def start_receiver(receiver: Receiver) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, shutdown_timeout=1.0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/hook"
+
+
+async def bare_client(url: str, token: str, body: bytes, count: int, concurrency: int) -> float:
+    """Signed POSTs of ``body`` by a bare aiohttp client; deliveries per second."""
+    signature = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "SC-Signature": signature}
+    connector = aiohttp.TCPConnector(limit_per_host=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        semaphore = asyncio.Semaphore(concurrency)
+
+        async def one() -> None:
+            async with semaphore, session.post(url, data=body, headers=headers) as response:
+                await response.read()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(count)))
+        return count / (time.perf_counter() - started)
+
+
+async def run(args: argparse.Namespace) -> None:
+    with motorpool_serve() as server:
+        env = server.env()
+        admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
+        application = env["MOTORPOOL_APPLICATION_ID"]
+        receiver = Receiver()
+        receiver.token = env["APPLICATION_MANAGEMENT_TOKEN"]
+        runner, url = await start_receiver(receiver)
+        async with httpx.AsyncClient(base_url=server.origin, timeout=60) as http:
+
+            async def call(method: str, path: str, **kwargs: Any) -> Any:
+                response = await http.request(method, path, headers=admin, **kwargs)
+                assert response.status_code < 300, response.text
+                return response.json().get("data") if response.content else None
+
+            before = {v["id"] for v in await call("GET", f"/admin/applications/{application}/vehicles")}
+            await call("POST", f"/admin/applications/{application}/fleet", json={"count": args.vehicles, "seed": 5})
+            fleet = [v["id"] for v in await call("GET", f"/admin/applications/{application}/vehicles") if v["id"] not in before]
+            connection = await call("POST", f"/admin/applications/{application}/connections",
+                                    json={"email": "bench@example.com", "mode": "simulated", "vehicleIds": fleet})
+            user_id = connection["userId"]
+            webhook = await call("POST", f"/admin/applications/{application}/webhooks",
+                                 json={"name": "bench", "callbackUri": url, "triggers": [ODOMETER], "data": [ODOMETER]})
+            assert webhook["meta"]["verified"], webhook
+            token_answer = await http.post("/oauth2/token", data={
+                "grant_type": "client_credentials", "client_id": env["SMARTCAR_CLIENT_ID"],
+                "client_secret": env["SMARTCAR_CLIENT_SECRET"]})  # fmt: skip
+            bearer = {"Authorization": f"Bearer {token_answer.json()['access_token']}"}
+            semaphore = asyncio.Semaphore(16)
+
+            async def subscribe(vehicle_id: str) -> None:
+                async with semaphore:
+                    answer = await http.post("/v3/subscriptions", headers=bearer, json={"data": {"attributes": {
+                        "webhookId": webhook["id"], "userId": user_id, "vehicleId": vehicle_id}}})  # fmt: skip
+                    assert answer.status_code == 202, answer.text
+
+            await asyncio.gather(*(subscribe(v) for v in fleet))
+            await receiver.wait_for(len(fleet))
+            print(f"{len(fleet)} vehicles subscribed; every FIRST_DELIVERY received ({receiver.size} B each)")
+
+            rates = []
+            for _ in range(args.rounds):
+                await call("PATCH", f"/admin/webhooks/{webhook['id']}", json={"isEnabled": False})
+                target = receiver.count + len(fleet)
+                started = time.perf_counter()
+                await call("PATCH", f"/admin/webhooks/{webhook['id']}", json={"isEnabled": True})
+                await receiver.wait_for(target)
+                rates.append(len(fleet) / (time.perf_counter() - started))
+
+            latencies = []
+            for index in range(args.changes):
+                vehicle_id = fleet[index % len(fleet)]
+                target = receiver.count + 1
+                started = time.perf_counter()
+                await call("PUT", f"/admin/vehicles/{vehicle_id}/signals/{ODOMETER}",
+                           json={"body": {"unit": "km", "value": 10_000.0 + index}})
+                await receiver.wait_for(target, timeout=30)
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        body = receiver.last
+        bare = await bare_client(url, receiver.token, body, len(fleet) * args.rounds, 64)
+        await runner.cleanup()
+
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[min(len(latencies) - 1, round(len(latencies) * 0.99) - 1)]
+    rate = statistics.median(rates)
+    print(f"state change → signed delivery received ({args.changes} changes, one at a time, "
+          f"through the admin API): p50 {p50:.1f} ms, p99 {p99:.1f} ms  (target p99 < 50 ms)")
+    print(f"deliveries/s, {len(fleet)} FIRST_DELIVERY per round, median of {args.rounds}: {rate:,.0f}/s "
+          f"(rounds: {', '.join(f'{r:,.0f}' for r in rates)})  (target ≥ 2,000/s)")
+    print(f"bare aiohttp client → same receiver, same body size, 64 at once: {bare:,.0f}/s; "
+          f"ratio {rate / bare:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--vehicles", type=int, default=1000)
+    parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {1})
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,414 @@
+"""Webhook deliveries: the outbound client, the delivery worker and the monitor of subscribed
+vehicles.
+
+- :class:`Sender` posts one event per request through aiohttp: one pooled session (connections
+  reused), a bounded number of connections per callback host, no redirects followed (a 3xx is a
+  failed attempt), a 15-second limit.
+- :class:`DeliveryWorker` drains the outbox: it leases due events (``FOR UPDATE SKIP LOCKED``
+  on PostgreSQL, so several workers never take the same one), sends them, logs each attempt and
+  settles the event — delivered, retried at +25/+50/+100 s on the application's clock, or
+  failed. An event whose worker died is leased again once its lease runs out.
+- :class:`Monitor` evaluates subscribed vehicles at their report times (and when their state
+  changes), and writes the events that come of it in the same transaction that records what it
+  saw. Only subscriptions are visited, never the fleet."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..sim import catalogue
+from ..sim.plans import has_due_work, resolve_due
+from ..sim.state import Reading
+from ..sim.vehicle import COMPATIBILITY_ERROR, read_signal
+from ..store import repo
+from ..store import webhook_repo as hooks_repo
+from ..store.models import WebhookDelivery, WebhookEvent
+from .access import VehicleAccess
+from .clocks import ClockBook
+from .signals import SignalService
+from .webhook_events import Hook, Subject, evaluate, for_attempt
+
+if TYPE_CHECKING:
+    import aiohttp
+
+log = logging.getLogger("motorpool.webhooks")
+
+USER_AGENT = "Smartcar/4.0 (motorpool)"
+#: Seconds after a failed attempt the next one is due (on the application's clock).
+RETRY_DELAYS_MS = (25_000, 50_000, 100_000)
+#: Events a worker takes in one claim, and subscriptions the monitor evaluates in one go.
+BATCH = 500
+#: Reports of one subscription evaluated in one pass at most (a clock stepped by a day).
+MAX_REPORTS = 2_000
+
+
+def sign(management_token: str, body: bytes) -> str:
+    """``SC-Signature``: lowercase hex HMAC-SHA256 of the exact body, keyed with the AMT."""
+    return hmac.new(management_token.encode(), body, hashlib.sha256).hexdigest()
+
+
+def real_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """How a callback answered one POST."""
+
+    status: int | None
+    latency_ms: int
+    error: str | None
+    body: bytes = b""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class Sender:
+    """The outbound HTTP client of deliveries (aiohttp, created on first use in the loop)."""
+
+    def __init__(self, timeout_s: float = 15.0, per_host: int = 64) -> None:
+        self.timeout_s = timeout_s
+        self.per_host = per_host
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            import aiohttp
+
+            connector = aiohttp.TCPConnector(limit=0, limit_per_host=self.per_host, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                headers={"User-Agent": USER_AGENT},
+                # Deliveries carry no cookies back and forth; a jar would grow with every host.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    async def post(self, url: str, body: bytes, management_token: str) -> Answer:
+        import aiohttp
+
+        headers = {"Content-Type": "application/json", "SC-Signature": sign(management_token, body)}
+        started = time.perf_counter()
+        try:
+            async with self._client().post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                answer = await response.read()
+                status = response.status
+        except TimeoutError:
+            return Answer(None, _since(started), f"no answer within {self.timeout_s:g} s")
+        except aiohttp.ClientError as error:
+            return Answer(None, _since(started), f"{type(error).__name__}: {error}")
+        except ValueError as error:  # a URL aiohttp cannot send to
+            return Answer(None, _since(started), f"invalid URL: {error}")
+        latency = _since(started)
+        if 300 <= status < 400:
+            return Answer(status, latency, "redirects are not followed", answer)
+        if not 200 <= status < 300:
+            return Answer(status, latency, f"answered {status}", answer)
+        return Answer(status, latency, None, answer)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+def _since(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+class DeliveryWorker:
+    """Drains the outbox of every application."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook, sender: Sender,
+        lease_s: float = 60.0, poll_s: float = 0.5,
+    ) -> None:  # fmt: skip
+        self.sessions = sessions
+        self.clocks = clocks
+        self.sender = sender
+        self.lease_s = lease_s
+        self.poll_s = poll_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                busy = await self.drain_once()
+            except Exception:  # a transient database error must not stop deliveries
+                log.exception("delivery pass failed")
+                busy = False
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            self._wake.clear()
+
+    async def drain_once(self) -> bool:
+        """One pass over every application's due events; True when a full batch was taken."""
+        async with self.sessions() as session:
+            applications = await hooks_repo.applications_with_pending_events(session)
+        busy = False
+        for application_id in applications:
+            taken = await self.deliver_due(application_id)
+            busy = busy or taken >= BATCH
+        return busy
+
+    async def deliver_due(self, application_id: str) -> int:
+        now_ms = await self.clocks.now_ms(application_id)
+        real_now = datetime.now(UTC)
+        claim = str(uuid.uuid4())
+
+        async def take() -> list[hooks_repo.Claimed]:
+            async with self.sessions() as session, session.begin():
+                return await hooks_repo.claim_events(
+                    session, application_id, now_ms, real_now,
+                    real_now + timedelta(seconds=self.lease_s), claim, BATCH,
+                )  # fmt: skip
+
+        # Transactions are shielded: stopping the worker must not leave one half-done (on
+        # SQLite, a connection cancelled inside a write would hold the lock). Sends are not:
+        # an event whose send was cut short is sent again once its lease runs out.
+        claimed = await asyncio.shield(take())
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._attempt(event, now_ms) for event in claimed))
+
+        async def settle() -> None:
+            async with self.sessions() as session, session.begin():
+                await hooks_repo.record_attempts(session, claim, outcomes)
+
+        await asyncio.shield(settle())
+        return len(claimed)
+
+    async def _attempt(self, event: hooks_repo.Claimed, now_ms: int) -> hooks_repo.Outcome:
+        delivery_id = str(uuid.uuid4())
+        url = event.callback_uri
+        if event.event_type == "VEHICLE_ERROR" and event.error_callback_uri:
+            url = event.error_callback_uri
+        body = for_attempt(event.payload, delivery_id, real_ms())
+        answer = await self.sender.post(url, body, event.management_token)
+        attempts = event.attempts + 1
+        if answer.ok:
+            status, due = "delivered", now_ms
+        elif attempts <= len(RETRY_DELAYS_MS):
+            status, due = "pending", now_ms + RETRY_DELAYS_MS[attempts - 1]
+        else:
+            status, due = "failed", now_ms
+        return hooks_repo.Outcome(
+            event_id=event.event_id,
+            status=status,
+            attempts=attempts,
+            due_ms=due,
+            delivery=WebhookDelivery(
+                id=delivery_id,
+                event_id=event.event_id,
+                webhook_id=event.webhook_id,
+                attempt=attempts,
+                url=url,
+                request_body=body.decode(),
+                status_code=answer.status,
+                latency_ms=answer.latency_ms,
+                error=answer.error,
+            ),
+        )
+
+
+def _access(application_id: str, due: hooks_repo.DueSubscription) -> VehicleAccess:
+    vehicle = due.vehicle
+    return VehicleAccess.of(
+        application_id,
+        due.subscription.user_id,
+        repo.AccessRow(
+            connection_id="",
+            permissions=due.permissions,
+            vehicle_id=vehicle.id,
+            vin=vehicle.vin,
+            make=vehicle.make,
+            model=vehicle.model,
+            year=vehicle.year,
+            powertrain=vehicle.powertrain,
+            mode=vehicle.mode,
+            seed=vehicle.seed,
+            state=vehicle.state or {},
+            version=vehicle.version,
+            nickname=vehicle.nickname,
+        ),
+    )
+
+
+def report_of(access: VehicleAccess, taken: int, codes: tuple[str, ...]) -> dict[str, Reading]:
+    """The webhook's signals as the vehicle reported them at ``taken`` (metric units), the same
+    readings the Vehicle API serves: only these codes are computed, not the whole catalogue
+    (a tenth of the cost for a webhook of a few signals)."""
+    spec = catalogue.find_model(access.make, access.model)
+    if spec is None:
+        return {code: Reading(None, taken, COMPATIBILITY_ERROR) for code in codes}
+    state = access.state
+    if has_due_work(state):
+        # Commands queued for a sleeping car, and charge schedules, act from their instant on.
+        state = resolve_due(spec, access.seed, state, taken)[0]
+    return {
+        code: read_signal(spec, access.vin, access.seed, state, taken, code, access.nickname)
+        for code in codes
+    }
+
+
+def report_times(access: VehicleAccess, after_ms: int, now_ms: int) -> list[int]:
+    """The instants the vehicle reported after ``after_ms`` up to ``now_ms``, oldest first (the
+    latest one alone when nothing was seen before)."""
+    latest = SignalService.snapshot_time(access, now_ms)
+    if after_ms <= 0 or latest <= after_ms:
+        return [latest]
+    interval = access.report_interval_ms
+    times = [latest]
+    moment = latest - ((latest - access.report_phase_ms) % interval or interval)
+    while moment > after_ms and len(times) < MAX_REPORTS:
+        times.append(SignalService.snapshot_time(access, moment))
+        moment -= interval
+    return sorted(set(times))
+
+
+class Monitor:
+    """Evaluates subscribed vehicles when they report and writes the events of what changed."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook,
+        on_events: Any = None, poll_s: float = 0.5,
+    ) -> None:  # fmt: skip
+        self.sessions = sessions
+        self.clocks = clocks
+        self.on_events = on_events
+        #: Run before a pass when connections changed (auto-subscribing new ones).
+        self.on_access_change: Any = None
+        self.poll_s = poll_s
+        self._wake = asyncio.Event()
+        self._access_changed = True
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def access_changed(self) -> None:
+        """Connections, users or vehicles changed: evaluate now (a state change is a report)."""
+        self._access_changed = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                busy = await self.evaluate_once()
+            except Exception:  # the loop must outlive a transient database error
+                log.exception("webhook monitor pass failed")
+                busy = False
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+
+    async def evaluate_once(self) -> bool:
+        if self._access_changed and self.on_access_change is not None:
+            self._access_changed = False
+            await self.on_access_change()
+        async with self.sessions() as session:
+            applications = await hooks_repo.applications_with_subscriptions(session)
+        busy = False
+        written = 0
+        for application_id in applications:
+            taken, events = await self.evaluate_application(application_id)
+            written += events
+            busy = busy or taken >= BATCH
+        if written and self.on_events is not None:
+            self.on_events()
+        return busy
+
+    async def evaluate_application(self, application_id: str) -> tuple[int, int]:
+        """Evaluate the application's due subscriptions; (subscriptions, events written)."""
+        now_ms = await self.clocks.now_ms(application_id)
+
+        async def evaluate() -> tuple[int, int]:
+            events: list[WebhookEvent] = []
+            async with self.sessions() as session, session.begin():
+                due = await hooks_repo.claim_due_subscriptions(session, application_id, now_ms, BATCH)
+                for item in due:
+                    events.extend(self._evaluate(application_id, item, now_ms))
+                if events:
+                    await hooks_repo.add_events(session, events)
+            return len(due), len(events)
+
+        # Shielded: stopping must not cut a transaction short (see DeliveryWorker.deliver_due).
+        return await asyncio.shield(evaluate())
+
+    def _evaluate(self, application_id: str, due: hooks_repo.DueSubscription, now_ms: int) -> list[WebhookEvent]:
+        subscription, webhook = due.subscription, due.webhook
+        access = _access(application_id, due)
+        hook = Hook(webhook.id, webhook.name, tuple(webhook.triggers), tuple(webhook.data))
+        subject = Subject(
+            user_id=subscription.user_id,
+            vehicle_id=access.vehicle_id,
+            make=access.make,
+            model=access.model,
+            year=access.year,
+            mode=access.mode,
+            powertrain=access.powertrain,
+            permissions=access.permissions,
+        )
+        version_changed = subscription.vehicle_version != access.version
+        after = subscription.checked_ms
+        if version_changed and access.state_at_ms is not None:
+            # A new state record is a report of its own, from the instant it was written.
+            after = min(after, access.state_at_ms - 1)
+        first = subscription.first_due
+        last_values = subscription.last_values
+        open_errors: dict[str, Any] = dict(subscription.open_errors or {})
+        payloads: list[dict[str, Any]] = []
+        codes = tuple(dict.fromkeys((*hook.triggers, *hook.data)))
+        times = report_times(access, 0 if first else after, now_ms)
+        for taken in times:
+            readings = report_of(access, taken, codes)
+            result = evaluate(hook, subject, readings, taken, last_values, open_errors, first)
+            payloads.extend(result.events)
+            first = False
+            last_values, open_errors = result.last_values, result.open_errors
+        latest = times[-1]
+        subscription.first_due = False
+        subscription.last_values = last_values
+        subscription.open_errors = open_errors
+        subscription.checked_ms = latest
+        subscription.vehicle_version = access.version
+        subscription.next_check_ms = latest + access.report_interval_ms
+        subscription.updated_at = datetime.now(UTC)
+        return [
+            WebhookEvent(
+                id=payload["eventId"],
+                application_id=application_id,
+                webhook_id=webhook.id,
+                vehicle_id=access.vehicle_id,
+                event_type=payload["eventType"],
+                payload=payload,
+                due_ms=0,
+            )
+            for payload in payloads
+        ]

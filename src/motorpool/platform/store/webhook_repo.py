@@ -1,0 +1,487 @@
+"""Repository functions of webhooks: configurations, subscriptions, the event outbox and the
+delivery log. Claims take rows with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite, one writer
+at a time, ignores it), so several workers never take the same row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import (
+    Application,
+    Connection,
+    Vehicle,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+
+#: The tables themselves, for statements run once for many rows (executemany).
+_EVENTS = cast(Table, WebhookEvent.__table__)
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFilter:
+    name: str | None = None
+    callback_uri: str | None = None
+    enabled: bool | None = None
+    auto_subscribe: bool | None = None
+
+
+async def add_webhook(session: AsyncSession, webhook: Webhook) -> Webhook:
+    session.add(webhook)
+    await session.flush()
+    return webhook
+
+
+async def get_webhook(
+    session: AsyncSession, application_id: str | None, webhook_id: str
+) -> Webhook | None:
+    """The webhook, if it is the application's (any application's for None: the admin API)."""
+    found = await session.get(Webhook, webhook_id)
+    if found is None or application_id not in (None, found.application_id):
+        return None
+    return found
+
+
+async def page_webhooks(
+    session: AsyncSession, application_id: str, filters: WebhookFilter, offset: int, limit: int
+) -> tuple[Sequence[Webhook], int]:
+    query = select(Webhook).where(Webhook.application_id == application_id)
+    if filters.name:
+        query = query.where(func.lower(Webhook.name).contains(filters.name.lower(), autoescape=True))
+    if filters.callback_uri:
+        query = query.where(
+            func.lower(Webhook.callback_uri).contains(filters.callback_uri.lower(), autoescape=True)
+        )
+    if filters.enabled is not None:
+        query = query.where(Webhook.enabled.is_(filters.enabled))
+    if filters.auto_subscribe is not None:
+        query = query.where(Webhook.auto_subscribe.is_(filters.auto_subscribe))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.scalars(
+        query.order_by(Webhook.created_at, Webhook.id).offset(offset).limit(limit)
+    )
+    return rows.all(), total
+
+
+async def delete_webhook(session: AsyncSession, webhook: Webhook) -> None:
+    await session.delete(webhook)
+
+
+async def auto_subscribe_webhooks(session: AsyncSession) -> Sequence[Webhook]:
+    """Every webhook that subscribes new connections by itself."""
+    return (await session.scalars(select(Webhook).where(Webhook.auto_subscribe.is_(True)))).all()
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFilter:
+    user_id: str | None = None
+    webhook_id: str | None = None
+    vehicle_id: str | None = None
+    vehicle_mode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRow:
+    subscription: WebhookSubscription
+    vehicle: Vehicle
+
+
+async def find_subscription(
+    session: AsyncSession, webhook_id: str, vehicle_id: str
+) -> WebhookSubscription | None:
+    rows = await session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.webhook_id == webhook_id,
+            WebhookSubscription.vehicle_id == vehicle_id,
+        )
+    )
+    return rows.first()
+
+
+async def get_subscription(
+    session: AsyncSession, application_id: str, subscription_id: str
+) -> SubscriptionRow | None:
+    row = (
+        await session.execute(
+            select(WebhookSubscription, Vehicle)
+            .join(Vehicle, Vehicle.id == WebhookSubscription.vehicle_id)
+            .where(
+                WebhookSubscription.application_id == application_id,
+                WebhookSubscription.id == subscription_id,
+            )
+        )
+    ).first()
+    return None if row is None else SubscriptionRow(row[0], row[1])
+
+
+async def add_subscription(session: AsyncSession, subscription: WebhookSubscription) -> None:
+    session.add(subscription)
+    await session.flush()
+
+
+async def page_subscriptions(
+    session: AsyncSession, application_id: str, filters: SubscriptionFilter, offset: int, limit: int
+) -> tuple[list[SubscriptionRow], int]:
+    query = (
+        select(WebhookSubscription, Vehicle)
+        .join(Vehicle, Vehicle.id == WebhookSubscription.vehicle_id)
+        .where(WebhookSubscription.application_id == application_id)
+    )
+    if filters.user_id:
+        query = query.where(WebhookSubscription.user_id == filters.user_id)
+    if filters.webhook_id:
+        query = query.where(WebhookSubscription.webhook_id == filters.webhook_id)
+    if filters.vehicle_id:
+        query = query.where(WebhookSubscription.vehicle_id == filters.vehicle_id)
+    if filters.vehicle_mode:
+        query = query.where(Vehicle.mode == filters.vehicle_mode)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    result = await session.execute(
+        query.order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [SubscriptionRow(row[0], row[1]) for row in result], total
+
+
+async def delete_subscription(session: AsyncSession, subscription: WebhookSubscription) -> None:
+    await session.delete(subscription)
+
+
+async def owe_first_delivery(session: AsyncSession, webhook_id: str) -> None:
+    """Every subscription of the webhook gets a FIRST_DELIVERY at its next evaluation."""
+    await session.execute(
+        update(WebhookSubscription)
+        .where(WebhookSubscription.webhook_id == webhook_id)
+        .values(first_due=True, last_values=None, open_errors={}, next_check_ms=0)
+    )
+
+
+async def connections_to_auto_subscribe(
+    session: AsyncSession, application_id: str, vehicle_ids: Sequence[str] | None = None
+) -> Sequence[Connection]:
+    """Connections an auto-subscribing webhook takes: every one but simulated vehicles'."""
+    query = select(Connection).where(
+        Connection.application_id == application_id, Connection.mode != "simulated"
+    )
+    if vehicle_ids is not None:
+        query = query.where(Connection.vehicle_id.in_(list(vehicle_ids)))
+    return (await session.scalars(query)).all()
+
+
+async def drop_disconnected_subscriptions(session: AsyncSession) -> int:
+    """Remove subscriptions whose user no longer has a connection to the vehicle (the vehicle
+    was disconnected, or the user removed): a subscription lives as long as its connection."""
+    connected = (
+        select(Connection.id)
+        .where(
+            Connection.user_id == WebhookSubscription.user_id,
+            Connection.vehicle_id == WebhookSubscription.vehicle_id,
+        )
+        .exists()
+    )
+    result = await session.execute(
+        delete(WebhookSubscription).where(~connected).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def applications_with_subscriptions(session: AsyncSession) -> list[str]:
+    rows = await session.scalars(
+        select(WebhookSubscription.application_id)
+        .join(Webhook, Webhook.id == WebhookSubscription.webhook_id)
+        .where(Webhook.enabled.is_(True), Webhook.verified_at.is_not(None))
+        .distinct()
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class DueSubscription:
+    subscription: WebhookSubscription
+    webhook: Webhook
+    permissions: tuple[str, ...]
+    vehicle: Vehicle
+
+
+async def claim_due_subscriptions(
+    session: AsyncSession, application_id: str, now_ms: int, limit: int
+) -> list[DueSubscription]:
+    """Subscriptions of enabled, verified webhooks whose vehicle reported since they were last
+    evaluated (a report time passed, or its state changed), locked for this transaction."""
+    result = await session.execute(
+        select(WebhookSubscription, Webhook, Connection.permissions, Vehicle)
+        .join(Webhook, Webhook.id == WebhookSubscription.webhook_id)
+        .join(Vehicle, Vehicle.id == WebhookSubscription.vehicle_id)
+        .join(
+            Connection,
+            and_(
+                Connection.user_id == WebhookSubscription.user_id,
+                Connection.vehicle_id == WebhookSubscription.vehicle_id,
+            ),
+        )
+        .where(
+            WebhookSubscription.application_id == application_id,
+            Webhook.enabled.is_(True),
+            Webhook.verified_at.is_not(None),
+            or_(
+                WebhookSubscription.next_check_ms <= now_ms,
+                WebhookSubscription.first_due.is_(True),
+                Vehicle.version != WebhookSubscription.vehicle_version,
+            ),
+        )
+        .order_by(WebhookSubscription.next_check_ms)
+        .limit(limit)
+        .with_for_update(of=WebhookSubscription, skip_locked=True)
+    )
+    return [DueSubscription(row[0], row[1], tuple(row[2] or ()), row[3]) for row in result]
+
+
+# --- the outbox ---------------------------------------------------------------------------------
+
+
+async def add_events(session: AsyncSession, events: Sequence[WebhookEvent]) -> None:
+    """Write events to the outbox in one statement (executemany), not one ORM flush each."""
+    if not events:
+        return
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(_EVENTS),
+        [
+            {
+                "id": event.id,
+                "application_id": event.application_id,
+                "webhook_id": event.webhook_id,
+                "vehicle_id": event.vehicle_id,
+                "event_type": event.event_type,
+                "payload": event.payload,
+                "status": event.status or "pending",
+                "attempts": event.attempts or 0,
+                "due_ms": event.due_ms or 0,
+                "created_at": now,
+            }
+            for event in events
+        ],
+    )
+
+
+async def applications_with_pending_events(session: AsyncSession) -> list[str]:
+    rows = await session.scalars(
+        select(WebhookEvent.application_id).where(WebhookEvent.status == "pending").distinct()
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An event a worker holds, with what sending it needs."""
+
+    event_id: str
+    webhook_id: str
+    event_type: str
+    payload: dict[str, Any]
+    attempts: int
+    callback_uri: str
+    error_callback_uri: str | None
+    management_token: str
+
+
+async def claim_events(
+    session: AsyncSession, application_id: str, now_ms: int, real_now: datetime,
+    lease_until: datetime, claim: str, limit: int,
+) -> list[Claimed]:  # fmt: skip
+    """Take up to ``limit`` due events of an application: pending, due on its clock, held by no
+    live worker. They are leased to ``claim`` until ``lease_until``; a worker that dies lets them
+    go then. The candidates are locked with ``SKIP LOCKED`` (PostgreSQL) and taken by an update
+    that checks again that nobody holds them, so that no two workers take the same event on
+    any database."""
+    free = and_(
+        WebhookEvent.status == "pending",
+        or_(WebhookEvent.lease_until.is_(None), WebhookEvent.lease_until < real_now),
+    )
+    # A webhook disabled, or whose new callback is not verified yet, receives nothing.
+    receiving = select(Webhook.id).where(
+        Webhook.application_id == application_id,
+        Webhook.enabled.is_(True),
+        Webhook.verified_at.is_not(None),
+    )
+    candidates = (
+        await session.scalars(
+            select(WebhookEvent.id)
+            .where(
+                WebhookEvent.application_id == application_id,
+                WebhookEvent.due_ms <= now_ms,
+                WebhookEvent.webhook_id.in_(receiving),
+                free,
+            )
+            .order_by(WebhookEvent.due_ms, WebhookEvent.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if not candidates:
+        return []
+    await session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_(candidates), free)
+        .values(lease_until=lease_until, claim=claim)
+        .execution_options(synchronize_session=False)
+    )
+    events = (
+        await session.execute(
+            select(
+                WebhookEvent.id,
+                WebhookEvent.webhook_id,
+                WebhookEvent.event_type,
+                WebhookEvent.payload,
+                WebhookEvent.attempts,
+            ).where(WebhookEvent.id.in_(candidates), WebhookEvent.claim == claim)
+        )
+    ).all()
+    if not events:
+        return []
+    webhook_ids = {row[1] for row in events}
+    hooks = {
+        row[0]: row
+        for row in await session.execute(
+            select(Webhook.id, Webhook.callback_uri, Webhook.error_callback_uri, Application.management_token)
+            .join(Application, Application.id == Webhook.application_id)
+            .where(Webhook.id.in_(webhook_ids))
+        )
+    }
+    return [
+        Claimed(
+            event_id=row[0],
+            webhook_id=row[1],
+            event_type=row[2],
+            payload=row[3],
+            attempts=row[4],
+            callback_uri=hooks[row[1]][1],
+            error_callback_uri=hooks[row[1]][2],
+            management_token=hooks[row[1]][3],
+        )
+        for row in events
+        if row[1] in hooks
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt came to, for :func:`record_attempts`."""
+
+    event_id: str
+    #: delivered, failed (no retry left) or pending (retried at ``due_ms``)
+    status: str
+    attempts: int
+    due_ms: int
+    delivery: WebhookDelivery
+
+
+async def record_attempts(session: AsyncSession, claim: str, outcomes: Sequence[Outcome]) -> None:
+    """Log each attempt and settle its event, releasing the lease (an event another worker
+    took over meanwhile is left to it; the attempt is logged all the same)."""
+    if not outcomes:
+        return
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(_DELIVERIES),
+        [
+            {
+                "id": d.id, "event_id": d.event_id, "webhook_id": d.webhook_id, "attempt": d.attempt,
+                "url": d.url, "request_body": d.request_body, "status_code": d.status_code,
+                "latency_ms": d.latency_ms, "error": d.error, "created_at": d.created_at or now,
+            }
+            for d in (outcome.delivery for outcome in outcomes)
+        ],
+    )  # fmt: skip
+    # One statement run for every event (executemany), not one round trip each.
+    table = _EVENTS.c
+    await session.execute(
+        update(_EVENTS)
+        .where(table.id == bindparam("event_id"), table.claim == claim)
+        .values(
+            status=bindparam("new_status"),
+            attempts=bindparam("new_attempts"),
+            due_ms=bindparam("new_due_ms"),
+            lease_until=None,
+            claim=None,
+        ),
+        [
+            {
+                "event_id": o.event_id, "new_status": o.status, "new_attempts": o.attempts,
+                "new_due_ms": o.due_ms,
+            }
+            for o in outcomes
+        ],
+    )  # fmt: skip
+
+
+async def cancel_pending(session: AsyncSession, webhook_id: str) -> None:
+    await session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.webhook_id == webhook_id, WebhookEvent.status == "pending")
+        .values(status="cancelled")
+    )
+
+
+async def get_event(
+    session: AsyncSession, application_id: str | None, event_id: str
+) -> WebhookEvent | None:
+    found = await session.get(WebhookEvent, event_id)
+    if found is None or application_id not in (None, found.application_id):
+        return None
+    return found
+
+
+async def requeue_event(session: AsyncSession, event_id: str) -> None:
+    await session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_id)
+        .values(status="pending", attempts=0, due_ms=0, lease_until=None, claim=None)
+    )
+
+
+async def count_events(session: AsyncSession, webhook_id: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(WebhookEvent.status, func.count())
+        .where(WebhookEvent.webhook_id == webhook_id)
+        .group_by(WebhookEvent.status)
+    )
+    return {row[0]: int(row[1]) for row in rows}
+
+
+# --- the delivery log ---------------------------------------------------------------------------
+
+
+async def list_deliveries(
+    session: AsyncSession, webhook_id: str, after: datetime | None, limit: int
+) -> Sequence[tuple[WebhookDelivery, str, str]]:
+    """Attempts in the order they were made (after ``after`` when given), with their event's
+    id and type."""
+    query = (
+        select(WebhookDelivery, WebhookEvent.event_type, WebhookEvent.status)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+    )
+    if after is not None:
+        query = query.where(WebhookDelivery.created_at > after)
+        query = query.order_by(WebhookDelivery.created_at, WebhookDelivery.id).limit(limit)
+        rows = (await session.execute(query)).all()
+    else:
+        query = query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit)
+        rows = list(reversed((await session.execute(query)).all()))
+    return [(row[0], row[1], row[2]) for row in rows]
