@@ -170,6 +170,9 @@ async def grant(
     unknown = [p for p in permissions if p not in PERMISSIONS]
     if unknown:
         raise ValidationFailed(f"Unknown permission(s): {', '.join(unknown)}.")
+    # One consent or direct connect of an application at a time: the user's get-or-create and
+    # the connections' upsert read before they write.
+    await repo.lock_application(session, application_id)
     user = await repo.get_or_create_user(session, application_id, subject)
     now = datetime.now(UTC)
     connections = await repo.upsert_connections(

@@ -141,6 +141,26 @@ async def get_application(session: AsyncSession, application_id: str) -> Applica
     return result.first()
 
 
+async def lock_application(session: AsyncSession, application_id: str) -> bool:
+    """Take the application's row lock for the rest of the transaction (False: no such
+    application), so that read-modify-writes of its JSON columns and counted rows (redirect
+    URIs, clock, live secrets, users and connections) run one after another, not interleaved.
+
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` (foreign keys to the row stay free). SQLite locks
+    the whole database for writing; the driver begins a transaction at the first write, so the
+    lock is a write that changes nothing, taken before anything is read. Call it first in the
+    transaction: rows loaded before it may be stale."""
+    if session.get_bind().dialect.name == "sqlite":
+        changed = await _changed_rows(
+            session, update(Application).where(Application.id == application_id).values(id=Application.id)
+        )
+        return changed > 0
+    found = await session.scalar(
+        select(Application.id).where(Application.id == application_id).with_for_update(key_share=True)
+    )
+    return found is not None
+
+
 async def get_application_id_by_management_token(session: AsyncSession, token: str) -> str | None:
     """The id of the application whose management token this is."""
     found = await session.scalar(select(Application.id).where(Application.management_token == token))
