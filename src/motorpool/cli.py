@@ -1114,6 +1114,30 @@ def env(
         typer.echo(f"export {name}={quote(value)}")
 
 
+# --- signing keys ----------------------------------------------------------------------------
+
+keys_cli = typer.Typer(no_args_is_help=True, help="The token signing keys.")
+app.add_typer(keys_cli, name="keys")
+
+
+def _print_key(data: dict[str, Any]) -> None:
+    role = "signs new tokens" if data["signing"] else "verifies what it signed"
+    console.print(f"{data['kid']}  {data['algorithm']}  {data['createdAt']}  {role}")
+
+
+@keys_cli.command("list")
+def keys_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """The signing keys in the JWKS, oldest first."""
+    for key in Admin(url, admin_token).call("GET", "/admin/signing-keys"):
+        _print_key(key)
+
+
+@keys_cli.command("rotate")
+def keys_rotate(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """Sign with a new key from now on; tokens signed before stay valid until they expire."""
+    _print_key(Admin(url, admin_token).call("POST", "/admin/signing-keys"))
+
+
 def main() -> None:
     app()
 

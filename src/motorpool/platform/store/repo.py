@@ -543,6 +543,17 @@ async def add_signing_key(session: AsyncSession, key: SigningKey) -> None:
     await session.flush()
 
 
+async def signing_key_ids(session: AsyncSession) -> list[str]:
+    return list((await session.scalars(select(SigningKey.kid).order_by(SigningKey.created_at))).all())
+
+
+async def replace_active_signing_key(session: AsyncSession, key: SigningKey) -> None:
+    """Make ``key`` the one key that signs; the others stay, to verify what they signed."""
+    await session.execute(update(SigningKey).where(SigningKey.active.is_(True)).values(active=False))
+    session.add(key)
+    await session.flush()
+
+
 async def add_revoked_token(session: AsyncSession, jti: str, expires_at: datetime) -> None:
     if await session.get(RevokedToken, jti) is None:
         session.add(RevokedToken(jti=jti, expires_at=expires_at))
