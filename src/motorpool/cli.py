@@ -106,6 +106,7 @@ def serve(
     import uvicorn
 
     from .platform.app import create_app
+    from .platform.head_timeout import HeadTimeoutProtocol
 
     settings = _serving_settings(
         host=host, port=port, database_url=database_url, tls=tls or None, tls_cert=tls_cert,
@@ -122,7 +123,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=HeadTimeoutProtocol,  # uvicorn's httptools protocol, with a deadline for the head
         ws="none",  # no WebSocket routes: importing a WebSocket stack would only slow the start
         log_level=log_level,
         access_log=False,
@@ -350,8 +351,10 @@ def _server(asgi_app: Any, log_level: str, **options: Any) -> Any:
         def capture_signals(self) -> Any:  # uvicorn would re-raise SIGINT once it stopped
             yield
 
+    from .platform.head_timeout import HeadTimeoutProtocol
+
     config = uvicorn.Config(
-        asgi_app, http="httptools", lifespan="on", log_level=log_level, access_log=False, **options
+        asgi_app, http=HeadTimeoutProtocol, lifespan="on", log_level=log_level, access_log=False, **options
     )
     return SharedLoopServer(config)
 
