@@ -88,3 +88,24 @@ async def test_clock_steps_taken_at_once_all_count(platform: PlatformHarness) ->
     assert [a.status_code for a in answers] == [200] * 10, [a.text for a in answers]
     after = (await platform.admin("GET", base))["nowMs"]
     assert after - before == 10 * 3600 * 1000
+
+
+async def test_first_sign_ins_of_one_test_email_at_once_make_its_cars_once(platform: PlatformHarness) -> None:
+    from ..support.connect_pages import step_of, submit
+    from .test_connect import until_step
+
+    pages = [await until_step(platform, "login", mode="test") for _ in range(6)]
+    answers = await asyncio.gather(*(
+        submit(platform.http, page, {"email": "2-vehicles@race.example", "password": "pw"}) for page in pages
+    ))  # fmt: skip
+    assert [a.status_code for a in answers] == [200] * 6, [a.text[:300] for a in answers if a.status_code != 200]
+    assert all(step_of(a) == "permissions" for a in answers)
+    from sqlalchemy import func, select
+
+    from motorpool.platform.store.models import Vehicle
+
+    async with platform.platform.sessions() as session:
+        made = await session.scalar(
+            select(func.count()).select_from(Vehicle).where(Vehicle.test_key.like("%:2-vehicles@race.example:%"))
+        )
+    assert made == 2
