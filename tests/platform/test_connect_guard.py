@@ -83,3 +83,16 @@ async def test_a_consent_form_posted_many_times_at_once_gives_one_code(platform:
     assert len(codes) == 1
     assert sorted(a.status_code for a in answers if a.status_code not in (302, 303)) == [409] * 7
 
+
+
+async def test_a_reconnect_confirmation_is_accepted_once(platform: PlatformHarness) -> None:
+    from .test_connect import _connected_vehicle, reauth
+
+    _, vehicle_id = await _connected_vehicle(platform)
+    page = await reauth(platform, vehicle_id=vehicle_id)
+    page = await submit(platform.http, page, {"email": "1-vehicles@smartcar.com", "password": "pw"})
+    assert step_of(page) == "confirm"
+    done = await submit(platform.http, page, {"action": "approve"})
+    assert query_of(done)["vehicle_id"] == vehicle_id
+    again = await submit(platform.http, page, {"action": "approve"})
+    assert again.status_code == 409 and "location" not in again.headers
