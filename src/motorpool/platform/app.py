@@ -101,17 +101,8 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
 
-    from .api import (
-        admin,
-        admin_keys,
-        commands,
-        compatibility,
-        connect,
-        iam_docs,
-        management,
-        v2,
-        vehicles,
-    )
+    from .api import admin, commands, compatibility, connect, iam_docs, management, v2, vehicles
+    from .api.admin_keys import router as signing_keys_router
 
     api = FastAPI(
         title="motorpool",
@@ -133,7 +124,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(compatibility.v2_router)
     api.include_router(compatibility.v3_router)
     api.include_router(admin.router)
-    api.include_router(admin_keys.router)
+    api.include_router(signing_keys_router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
