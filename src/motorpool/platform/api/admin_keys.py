@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from ..services.keys import KeyRecord
-from .admin import require_admin
+from .admin import ADMIN_ERRORS, require_admin
 from .common import json_response, platform_of
 
-router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 
 
 def key_view(key: KeyRecord) -> dict[str, object]:
