@@ -106,6 +106,7 @@ def serve(
     import uvicorn
 
     from .platform.app import create_app
+    from .platform.head_timeout import HeadTimeoutProtocol
 
     settings = _serving_settings(
         host=host, port=port, database_url=database_url, tls=tls or None, tls_cert=tls_cert,
@@ -122,7 +123,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=HeadTimeoutProtocol,  # uvicorn's httptools protocol, with a deadline for the head
         ws="none",  # no WebSocket routes: importing a WebSocket stack would only slow the start
         log_level=log_level,
         access_log=False,
@@ -350,8 +351,10 @@ def _server(asgi_app: Any, log_level: str, **options: Any) -> Any:
         def capture_signals(self) -> Any:  # uvicorn would re-raise SIGINT once it stopped
             yield
 
+    from .platform.head_timeout import HeadTimeoutProtocol
+
     config = uvicorn.Config(
-        asgi_app, http="httptools", lifespan="on", log_level=log_level, access_log=False, **options
+        asgi_app, http=HeadTimeoutProtocol, lifespan="on", log_level=log_level, access_log=False, **options
     )
     return SharedLoopServer(config)
 
@@ -1121,6 +1124,28 @@ def env(
 from .cli_webhooks import install as install_webhooks
 
 install_webhooks(app, admin=Admin, application=_application, console=console, table=Table)
+# --- signing keys ----------------------------------------------------------------------------
+
+keys_cli = typer.Typer(no_args_is_help=True, help="The token signing keys.")
+app.add_typer(keys_cli, name="keys")
+
+
+def _print_key(data: dict[str, Any]) -> None:
+    role = "signs new tokens" if data["signing"] else "verifies what it signed"
+    console.print(f"{data['kid']}  {data['algorithm']}  {data['createdAt']}  {role}")
+
+
+@keys_cli.command("list")
+def keys_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """The signing keys in the JWKS, oldest first."""
+    for key in Admin(url, admin_token).call("GET", "/admin/signing-keys"):
+        _print_key(key)
+
+
+@keys_cli.command("rotate")
+def keys_rotate(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+    """Sign with a new key from now on; tokens signed before stay valid until they expire."""
+    _print_key(Admin(url, admin_token).call("POST", "/admin/signing-keys"))
 
 
 def main() -> None:

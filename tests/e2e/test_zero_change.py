@@ -259,7 +259,9 @@ def test_serve_takes_the_users_own_certificate(tmp_path: Path) -> None:
     served = serve(tmp_path, args=["--tls-cert", str(own.certfile), "--tls-key", str(own.keyfile)])
     try:
         assert served.origin.startswith("https://")
-        assert not (tmp_path / ".motorpool").exists(), "no local CA is made for the user's own certificate"
+        # The data folder holds the key-encryption key, but no local CA for the user's own certificate.
+        assert not (tmp_path / ".motorpool" / tls.CA_FILE).exists(), "no local CA is made for the user's own certificate"
+        assert not (tmp_path / ".motorpool" / tls.CA_KEY_FILE).exists()
         assert own.ca is not None
         answer = httpx.get(served.origin + "/.well-known/jwks.json", verify=trusting(own.ca), trust_env=False)
         assert answer.status_code == 200

@@ -19,9 +19,15 @@ def test_first_start_prints_and_writes_credentials(served: Served) -> None:
     env = served.env()
     assert env["SMARTCAR_CLIENT_ID"].startswith("client_")
     assert env["SMARTCAR_REDIRECT_URI"] == "http://localhost:8000/exchange"
-    assert env["SMARTCAR_CLIENT_SECRET"] in printed
-    assert env["MOTORPOOL_ADMIN_TOKEN"] in printed
+    # Printed to a file (a log), first start says where the secrets are, not what they are.
+    assert env["SMARTCAR_CLIENT_SECRET"] not in printed
+    assert env["MOTORPOOL_ADMIN_TOKEN"] not in printed and env["MOTORPOOL_OWNER_PASSWORD"] not in printed
+    assert f"written to {served.workdir / '.env'}" in printed or "written to .env" in printed
     assert oct((served.workdir / ".env").stat().st_mode)[-3:] == "600"
+    # The database and the key that seals its signing keys are the owner's alone.
+    assert oct((served.workdir / "motorpool.db").stat().st_mode)[-3:] == "600"
+    assert oct((served.workdir / ".motorpool").stat().st_mode)[-3:] == "700"
+    assert oct((served.workdir / ".motorpool" / "key-encryption.key").stat().st_mode)[-3:] == "600"
     token = served.grant()
     assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
 
@@ -84,11 +90,12 @@ def test_redirect_uri_and_secret_commands(served: Served) -> None:
 
 
 def test_management_token_in_env_and_commands(served: Served, tmp_path: Path) -> None:
-    """First start writes and prints the development application's management token; the CLI
-    shows it, and rotates another application's, updating the .env that names that application."""
+    """First start writes the development application's management token (and prints it only to
+    a terminal); the CLI shows it, and rotates another application's, updating the .env that
+    names that application."""
     env = served.env()
     token = env["APPLICATION_MANAGEMENT_TOKEN"]
-    assert token in served.output.read_text()
+    assert token not in served.output.read_text()
     application = httpx.get(f"{served.origin}/admin/applications/{env['MOTORPOOL_APPLICATION_ID']}",
                             headers=served.admin_headers()).json()["data"]  # fmt: skip
     assert application["managementToken"] == token
@@ -239,3 +246,25 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
 
     tables = {row[0] for row in sqlite3.connect(tmp_path / "fresh.db").execute("select name from sqlite_master")}
     assert {"applications", "vehicles", "connections", "alembic_version"} <= tables
+
+
+def test_keys_rotate_and_list(served: Served) -> None:
+    """A rotation signs new tokens with a new key; a token of the old key keeps working."""
+    import jwt
+
+    before = served.grant().json()["access_token"]
+    rotated = served.cli("keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    new_kid = rotated.stdout.split()[0]
+    listed = served.cli("keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    assert len(lines) >= 2 and lines[-1].startswith(new_kid) and "signs new tokens" in lines[-1]
+    assert sum("signs new tokens" in line for line in lines) == 1
+    after = served.grant().json()["access_token"]
+    assert jwt.get_unverified_header(after)["kid"] == new_kid != jwt.get_unverified_header(before)["kid"]
+    jwks = httpx.get(f"{served.origin}/.well-known/jwks.json").json()
+    assert {jwt.get_unverified_header(t)["kid"] for t in (before, after)} <= {k["kid"] for k in jwks["keys"]}
+    for token in (before, after):
+        answer = httpx.get(f"{served.origin}/v3/connections", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200, answer.text

@@ -18,6 +18,8 @@ from motorpool.platform.settings import Settings
 
 BASE_URL = "http://motorpool.test"
 ADMIN_TOKEN = "adm_test-token-for-the-suite"
+#: Seals the signing keys of the suite's databases (a key file in the working folder otherwise).
+KEY_ENCRYPTION_KEY = "kek-of-the-test-suite-0123456789abcdef"
 
 
 @dataclass
@@ -111,8 +113,7 @@ def platform_settings(url: str, **overrides: Any) -> Settings:
         public_url=BASE_URL,
         env_file=None,
         print_credentials=False,
-        admin_token=ADMIN_TOKEN,
-        **overrides,
+        **({"admin_token": ADMIN_TOKEN, "key_encryption_key": KEY_ENCRYPTION_KEY} | overrides),
     )
 
 

@@ -128,6 +128,7 @@ def platform_on_socket(workdir: Path, timeout: float = 30) -> Iterator[SocketPla
         database_url=f"sqlite+aiosqlite:///{workdir / 'motorpool.db'}",
         public_url=origin,
         env_file=workdir / ".env",
+        data_dir=workdir / ".motorpool",
         print_credentials=False,
         log_level="warning",
     )

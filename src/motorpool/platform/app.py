@@ -102,6 +102,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from fastapi.exceptions import RequestValidationError
 
     from .api import admin, commands, compatibility, connect, iam_docs, management, v2, vehicles
+    from .api.admin_keys import router as signing_keys_router
 
     # isort: split
     from .api import admin_webhooks, webhooks_v3
@@ -129,6 +130,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(admin_webhooks.router)
     api.include_router(webhooks_v3.router)
     api.include_router(webhooks_v3.v2_router)
+    api.include_router(signing_keys_router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:

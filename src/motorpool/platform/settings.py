@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_REDIRECT_URI = "http://localhost:8000/exchange"
@@ -39,8 +39,13 @@ class Settings(BaseSettings):
     vehicle_latency: float = Field(default=0.0, ge=0, le=60)
     redis_url: str | None = None
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
-    #: Where motorpool keeps files of its own: the local CA and the certificates of TLS mode.
+    #: Where motorpool keeps files of its own: the local CA and the certificates of TLS mode,
+    #: and the key-encryption key when none is given (the folder is owner-only).
     data_dir: Path = Path(".motorpool")
+    #: Seals the token signing keys in the database (any random string of 32 characters or
+    #: more); without it a key file in ``data_dir`` is made and used. Every process of one
+    #: database needs the same one.
+    key_encryption_key: SecretStr | None = Field(default=None, min_length=32)
     #: Serve HTTPS, with a certificate the local CA in ``data_dir`` signs (made on first use).
     tls: bool = False
     #: Serve HTTPS with this certificate (PEM, with its chain) and key instead; implies ``tls``.

@@ -17,6 +17,12 @@ from ..services.limits import RateLimit
 from ..services.oauth import bearer_token
 from ..services.steering import Steered
 from .common import json_response, platform_of
+from .schemas import ERRORS, ErrorBody
+
+#: What any admin operation may answer besides its success: the OpenAPI document says so.
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS, 409: {"model": ErrorBody, "description": "VALIDATION (a conflict with what exists)"},
+}
 
 
 def require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
@@ -25,7 +31,7 @@ def require_admin(request: Request, authorization: Annotated[str | None, Header(
         raise AuthenticationError("The admin token is not valid.")
 
 
-router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 
 
 def _iso(moment: datetime | None) -> str | None:

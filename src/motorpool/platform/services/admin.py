@@ -209,10 +209,18 @@ class AdminService:
             raise NotFound(f"No application with id '{application_id}'.")
         return app
 
+    @classmethod
+    async def _locked(cls, session: AsyncSession, application_id: str) -> Application:
+        """The application, its row locked until the transaction ends: concurrent changes of
+        its lists and limits wait for each other instead of overwriting each other."""
+        if not await repo.lock_application(session, application_id):
+            raise NotFound(f"No application with id '{application_id}'.")
+        return await cls._application(session, application_id)
+
     async def add_redirect_uri(self, application_id: str, uri: str) -> ApplicationRecord:
         uri = validate_redirect_uri(uri)
         async with self.sessions() as session, session.begin():
-            app = await self._application(session, application_id)
+            app = await self._locked(session, application_id)
             if uri not in app.redirect_uris:
                 app.redirect_uris = [*app.redirect_uris, uri]
             self.clients.invalidate(app.client_id, session)
@@ -220,7 +228,7 @@ class AdminService:
 
     async def remove_redirect_uri(self, application_id: str, uri: str) -> ApplicationRecord:
         async with self.sessions() as session, session.begin():
-            app = await self._application(session, application_id)
+            app = await self._locked(session, application_id)
             if uri not in app.redirect_uris:
                 raise NotFound(f"'{uri}' is not a registered redirect URI.")
             app.redirect_uris = [u for u in app.redirect_uris if u != uri]
@@ -239,13 +247,13 @@ class AdminService:
                 raise ValidationFailed("Give at least one permission, or null for every permission.")
             permissions = list(dict.fromkeys(permissions))
         async with self.sessions() as session, session.begin():
-            app = await self._application(session, application_id)
+            app = await self._locked(session, application_id)
             app.connect_permissions = permissions
             return application_record(app)
 
     async def create_secret(self, application_id: str) -> IssuedSecret:
         async with self.sessions() as session, session.begin():
-            app = await self._application(session, application_id)
+            app = await self._locked(session, application_id)
             live = [s for s in app.secrets if s.revoked_at is None]
             if len(live) >= MAX_LIVE_SECRETS:
                 raise Conflict(
@@ -267,7 +275,7 @@ class AdminService:
         self, application_id: str, secret_id: str, *, session: AsyncSession | None = None
     ) -> SecretRecord:
         async with self._transaction(session) as db:
-            app = await self._application(db, application_id)
+            app = await self._locked(db, application_id)
             secret = await repo.get_secret(db, application_id, secret_id)
             if secret is None:
                 raise NotFound(f"No client secret with id '{secret_id}'.")
@@ -280,7 +288,7 @@ class AdminService:
         """Give the application a new management token; the old one stops working at once (the
         management API reads the token from the store on every call)."""
         async with self.sessions() as session, session.begin():
-            app = await self._application(session, application_id)
+            app = await self._locked(session, application_id)
             app.management_token = new_management_token()
             return application_record(app)
 
@@ -403,7 +411,7 @@ class AdminService:
         (default: all they have in that mode) would store, without the Connect pages."""
         now_ms = await self.clocks.now_ms(application_id)
         async with self.sessions() as session, session.begin():
-            await self._application(session, application_id)
+            await self._locked(session, application_id)
             user, connections = await grants.direct_connect(
                 session,
                 application_id=application_id,

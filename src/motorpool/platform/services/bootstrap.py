@@ -83,12 +83,10 @@ async def bootstrap_if_empty(
             admin_token=admin_token,
             owner_password=password,
         )
-        # One argon2 hash for the three owners: they share one random password by design (it is
-        # printed once), so separate salts would hide nothing, and each hash costs ~150 ms of CPU
-        # on the first start. The constants above are valid owners of an empty database, which
-        # is all the checks of AdminService.create_owner would establish.
-        password_hash = hash_password(password)
         for email, name, powertrains in DEV_OWNERS:
+            # A hash (and so a salt) of its own for each owner, although they share the
+            # password: one stolen hash then says nothing about the others.
+            password_hash = hash_password(password)
             await repo.add_owner(session, Owner(email=email, name=name, password_hash=password_hash))
             for powertrain in powertrains:
                 await admin.create_vehicle(owner_email=email, powertrain=powertrain, session=session)
@@ -116,10 +114,19 @@ def write_env_file(path: Path, values: dict[str, str]) -> Path:
 
 
 def print_first_start(first: FirstStart, origin: str) -> None:
+    """Say what first start made. The secrets themselves go only to an interactive terminal
+    (or when no env file holds them): printed to a pipe they would end up in server logs."""
     out = sys.stderr
     print(file=out)
     print("motorpool: first start — created a development application", file=out)
     print(f"  SMARTCAR_CLIENT_ID={first.client_id}", file=out)
+    if first.env_file is not None and not out.isatty():
+        print(f"  SMARTCAR_REDIRECT_URI={first.redirect_uri}", file=out)
+        print(f"  live-mode owners: {', '.join(first.owners)}", file=out)
+        print(f"  the client secret, the tokens and the owners' password: written to {first.env_file}", file=out)
+        print(f"  token endpoint:   {origin}/oauth2/token", file=out)
+        print(file=out)
+        return
     print(f"  SMARTCAR_CLIENT_SECRET={first.client_secret}   (shown once)", file=out)
     print(f"  SMARTCAR_REDIRECT_URI={first.redirect_uri}", file=out)
     print(f"  APPLICATION_MANAGEMENT_TOKEN={first.management_token}", file=out)

@@ -88,6 +88,8 @@ class ClockBook:
                 "A clock moves forward by at most ten years at a time.", source={"pointer": "/seconds"}
             )
         async with self.sessions() as session, session.begin():
+            # Two steps at once both count: the second reads the clock the first wrote.
+            await repo.lock_application(session, application_id)
             exists, stored = await repo.read_clock(session, application_id)
             if not exists:
                 raise NotFound(f"No application with id '{application_id}'.", code="PATH")

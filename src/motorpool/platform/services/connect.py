@@ -37,7 +37,7 @@ from ..sim import catalogue
 from ..sim.signals import PERMISSIONS
 from ..store import repo
 from ..store.models import Application, AuthorizationCode, Vehicle
-from . import grants
+from . import connect_guard, grants
 from .clocks import ClockBook
 from .connect_outcomes import (
     Brand,
@@ -47,7 +47,6 @@ from .connect_outcomes import (
     FlowForm,
     LoginPage,
     Outcome,
-    Page,
     PermissionChoice,
     PermissionsPage,
     PreamblePage,
@@ -97,6 +96,9 @@ class Flow:
     subject: str | None = None
     vehicles: list[str] = field(default_factory=list)
     chosen: list[str] = field(default_factory=list)
+    #: Names the flow on the server (failed sign-ins, consent given); empty in forms signed
+    #: before flows had one, which are refused as expired.
+    id: str = ""
 
     @property
     def authorize(self) -> AuthorizeRequest:
@@ -161,7 +163,37 @@ def open_flow(
         raise Refused("The form was altered. Go back to the application and start again.") from None
     if not hmac.compare_digest(flow.csrf, expected):
         raise forbidden
+    if not flow.id:
+        raise _expired()
     return flow
+
+
+def new_flow_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+SIGN_IN_PAUSED = (
+    "Sign-in paused: there were too many failed attempts for this e-mail address. "
+    f"Try again in {connect_guard.EMAIL_WINDOW.seconds // 60} minutes."
+)
+
+
+def _too_many_failures() -> Refused:
+    return Refused(
+        "There were too many failed sign-in attempts. Go back to the application and start "
+        "connecting again.",
+        title="Too many sign-in attempts",
+        status=429,
+    )
+
+
+def _already_given() -> Refused:
+    return Refused(
+        "This consent was already given, and a form is accepted once. Go back to the "
+        "application and start connecting again.",
+        title="Already submitted",
+        status=409,
+    )
 
 
 def _expired() -> Refused:
@@ -271,7 +303,8 @@ class Connect:
         except InvalidRequest as problem:
             return failure(redirect_uri, state, "invalid_request", str(problem))
         flow = Flow(
-            kind="authorize", step="preamble", request=asdict(request), csrf=csrf_hash(cookie_token)
+            kind="authorize", step="preamble", request=asdict(request), csrf=csrf_hash(cookie_token),
+            id=new_flow_id(),
         )
         # single_select_vin takes precedence over make, as Smartcar documents.
         flow.brand = None if request.single_select_vin else request.make
@@ -323,7 +356,7 @@ class Connect:
         )
         flow = Flow(
             kind="reauth", step="login", request=asdict(request), csrf=csrf_hash(cookie_token),
-            brand=vehicle.make,
+            brand=vehicle.make, id=new_flow_id(),
         )  # fmt: skip
         return self._login_page(flow)
 
@@ -427,7 +460,7 @@ class Connect:
         application_id: str,
         mode: Mode,
         form: Mapping[str, list[str]],
-    ) -> grants.Login | Page:
+    ) -> grants.Login | Outcome:
         email = (_one(form, "email") or "").strip()
         password = _one(form, "password") or ""
         if not email:
@@ -438,9 +471,20 @@ class Connect:
             return self._login_page(
                 flow, email=email, error="That password is too long.", status=400
             )
+        if mode == "live":
+            # Only live mode checks passwords. Pages are returned, not raised, so that the
+            # failures they record are committed.
+            if await connect_guard.flow_ended(session, flow.id):
+                return _too_many_failures().page
+            if await connect_guard.sign_in_paused(session, email):
+                return self._login_page(flow, email=email, status=429, error=SIGN_IN_PAUSED)
         try:
             now_ms = await self.clocks.now_ms(application_id)
             return await grants.login(session, application_id, mode, email, password, now_ms)
+        except grants.LoginRefused as problem:
+            if await connect_guard.note_failure(session, flow.id, email) >= connect_guard.MAX_FLOW_FAILURES:
+                return _too_many_failures().page
+            return self._login_page(flow, email=email, error=problem.detail, status=problem.status)
         except ApiError as problem:
             return self._login_page(flow, email=email, error=problem.detail, status=problem.status)
 
@@ -557,6 +601,8 @@ class Connect:
     ) -> Redirect:
         """Store the user, the connections and a single-use code; redirect with them."""
         request = flow.authorize
+        if not await connect_guard.spend(session, flow.id):
+            raise _already_given()
         user, _ = await grants.grant(
             session,
             application_id=request.application_id,
@@ -645,6 +691,8 @@ class Connect:
             vehicle = await repo.get_vehicle(session, request.vehicle_id)
             if vehicle is None:
                 raise Refused("The vehicle no longer exists.")
+            if not await connect_guard.spend(session, flow.id):
+                raise _already_given()
             permissions = await self._reauth_permissions(session, request, flow.subject or "")
             await grants.grant(
                 session,

@@ -82,6 +82,8 @@ async def login(
     if mode == "simulated":
         vehicles = list(await repo.list_fleet(session, application_id))
     else:
+        # Two first sign-ins of one test e-mail at once must not both create its vehicles.
+        await repo.lock_application(session, application_id)
         vehicles = await test_vehicles(session, application_id, email, now_ms)
     return Login(subject_for(mode, email), email, vehicles)
 
@@ -170,6 +172,9 @@ async def grant(
     unknown = [p for p in permissions if p not in PERMISSIONS]
     if unknown:
         raise ValidationFailed(f"Unknown permission(s): {', '.join(unknown)}.")
+    # One consent or direct connect of an application at a time: the user's get-or-create and
+    # the connections' upsert read before they write.
+    await repo.lock_application(session, application_id)
     user = await repo.get_or_create_user(session, application_id, subject)
     now = datetime.now(UTC)
     connections = await repo.upsert_connections(

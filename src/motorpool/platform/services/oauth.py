@@ -107,6 +107,10 @@ class AccessClaims:
     scope: tuple[str, ...] = ()
 
 
+#: Turns a stored private key into its PEM (see ``services.keys``: keys are sealed at rest).
+Unseal = Callable[[str], str]
+
+
 class TokenService:
     """Signs and verifies access tokens (RFC 9068 JWTs).
 
@@ -122,18 +126,10 @@ class TokenService:
         revoked: set[str] | None = None,
         cache_size: int = 50_000,
         user_ttl: int = 7200,
+        unseal: Unseal | None = None,
     ) -> None:
-        active = [k for k in keys if k.active]
-        if not active:
-            raise ValueError("no active signing key")
-        signing = active[-1]
-        self.kid = signing.kid
-        private = serialization.load_pem_private_key(signing.private_pem.encode(), None)
-        assert isinstance(private, ec.EllipticCurvePrivateKey)
-        self._private = private
-        self._headers = {"kid": self.kid, "typ": TOKEN_TYPE_HEADER}
-        self._public = {k.kid: _public_key(k.public_jwk) for k in keys}
-        self.jwks = {"keys": [k.public_jwk for k in keys]}
+        self._unseal: Unseal = unseal or (lambda stored: stored)
+        self.use_keys(keys)
         self.issuer = issuer
         self.audience = issuer + "/v3"
         self.user_audience = [issuer + "/v2.0", self.audience]
@@ -143,6 +139,21 @@ class TokenService:
         #: Verified tokens: a token is checked once, then looked up (its expiry and revocation
         #: are checked on every use).
         self._cache: LRUCache[str, AccessClaims] = LRUCache(maxsize=cache_size)
+
+    def use_keys(self, keys: list[SigningKey]) -> None:
+        """Sign with the newest active key; verify with every key (rotation keeps the old ones)."""
+        active = [k for k in keys if k.active]
+        if not active:
+            raise ValueError("no active signing key")
+        signing = active[-1]
+        private = serialization.load_pem_private_key(self._unseal(signing.private_pem).encode(), None)
+        assert isinstance(private, ec.EllipticCurvePrivateKey)
+        self._public = {k.kid: _public_key(k.public_jwk) for k in keys}
+        self.jwks = {"keys": [k.public_jwk for k in keys]}
+        self.kids = [k.kid for k in keys]
+        self._private = private
+        self.kid = signing.kid
+        self._headers = {"kid": self.kid, "typ": TOKEN_TYPE_HEADER}
 
     def issue(self, application_id: str, client_id: str, now: float | None = None) -> tuple[str, int]:
         """An application token: ``(token, expires_in)``."""

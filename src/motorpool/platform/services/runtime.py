@@ -22,9 +22,10 @@ from .clocks import ClockBook
 from .commands import CommandService
 from .compatibility import CompatibilityService
 from .connections import ConnectionService
+from .keys import SigningKeys, key_encryption_key, load_keys, opener
 from .limits import RateLimiter, RedisBuckets
 from .management import ManagementService
-from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
+from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService
 from .signals import SignalService
 from .steering import Steering
 from .v2 import VehicleApiV2
@@ -63,6 +64,8 @@ class Platform:
     webhooks: WebhookService
     deliveries: DeliveryWorker
     monitor: Monitor
+    #: Listing and rotating the token signing keys.
+    keys: SigningKeys
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -86,6 +89,7 @@ class Platform:
             try:
                 await self.access.poll()
                 await self.clients.flush_usage()
+                await self.keys.refresh()
                 async with self.sessions() as session:
                     self.tokens.revoked.update(
                         await repo.live_revocations(session, datetime.now(UTC))
@@ -127,6 +131,7 @@ async def start_platform(settings: Settings) -> Platform:
     limits = RateLimiter(sessions, RedisBuckets(settings.redis_url) if settings.redis_url else None)
     access.listeners.append(limits.invalidate)
     generated_admin_token: str | None = None
+    fernet = key_encryption_key(settings)
     async with sessions() as session, session.begin():
         pepper = await _instance_secret(session, "secret_pepper", secrets.token_hex(32))
         form_key = await _instance_secret(session, "form_key", secrets.token_hex(32))
@@ -140,11 +145,7 @@ async def start_platform(settings: Settings) -> Platform:
                 admin_hash_stored = hasher.hash(generated_admin_token)
                 await repo.put_instance_secret(session, "admin_token_hash", admin_hash_stored)
             admin_hash = admin_hash_stored
-        keys = list(await repo.list_signing_keys(session))
-        if not keys:
-            key = generate_signing_key()
-            await repo.add_signing_key(session, key)
-            keys = [key]
+        keys = await load_keys(session, fernet)
         await repo.prune_revocations(session, datetime.now(UTC))
         revoked = set(await repo.live_revocations(session, datetime.now(UTC)))
 
@@ -154,6 +155,7 @@ async def start_platform(settings: Settings) -> Platform:
         ttl=settings.token_ttl,
         revoked=revoked,
         user_ttl=settings.user_token_ttl,
+        unseal=opener(fernet),
     )
     clients = ClientRegistry(sessions=sessions, hasher=hasher, ttl=settings.client_cache_ttl)
     gate = VehicleGate(tokens, clients, limits, access, settings.vehicle_latency)
@@ -198,6 +200,7 @@ async def start_platform(settings: Settings) -> Platform:
         webhooks=webhooks,
         deliveries=deliveries,
         monitor=monitor,
+        keys=SigningKeys(sessions, tokens, fernet),
     )
     await access.poll()
     if settings.bootstrap:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -22,12 +24,28 @@ from .repo import CHANGED
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration. Start-up compares the database with it and imports Alembic (a
 #: quarter of a second) only when there is something to apply; a test keeps it in step.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (it holds hashed secrets and the
+    sealed signing keys); SQLite gives its -wal and -shm files the same mode. A file that exists
+    is made owner-only too."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    with contextlib.suppress(OSError):  # a file of another user: leave it as it is
+        path.chmod(0o600)
 
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -358,3 +358,23 @@ class WebhookDelivery(Base):
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+class ConnectFlowUse(Base):
+    """What the server remembers of a Connect flow (whose state otherwise travels in its signed
+    forms): failed sign-ins on it, and whether its consent was already given, so that a form
+    posted again cannot guess on or mint a second code. Forgotten after ``expires_at``."""
+
+    __tablename__ = "connect_flow_uses"
+    flow_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    spent_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInFailure(Base):
+    """One failed live-mode sign-in for an e-mail (known or not); recent ones pause sign-in."""
+
+    __tablename__ = "sign_in_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: SHA-256 of the normalised e-mail: the table tells nobody which addresses were tried.
+    email_key: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(index=True)

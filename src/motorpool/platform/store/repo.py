@@ -19,6 +19,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -28,11 +29,13 @@ from .models import (
     CacheGeneration,
     ClientSecret,
     CommandExecution,
+    ConnectFlowUse,
     Connection,
     InstanceSecret,
     Owner,
     RefreshToken,
     RevokedToken,
+    SignInFailure,
     SigningKey,
     User,
     Vehicle,
@@ -139,6 +142,26 @@ async def get_application(session: AsyncSession, application_id: str) -> Applica
         .where(Application.id == application_id)
     )
     return result.first()
+
+
+async def lock_application(session: AsyncSession, application_id: str) -> bool:
+    """Take the application's row lock for the rest of the transaction (False: no such
+    application), so that read-modify-writes of its JSON columns and counted rows (redirect
+    URIs, clock, live secrets, users and connections) run one after another, not interleaved.
+
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` (foreign keys to the row stay free). SQLite locks
+    the whole database for writing; the driver begins a transaction at the first write, so the
+    lock is a write that changes nothing, taken before anything is read. Call it first in the
+    transaction: rows loaded before it may be stale."""
+    if session.get_bind().dialect.name == "sqlite":
+        changed = await _changed_rows(
+            session, update(Application).where(Application.id == application_id).values(id=Application.id)
+        )
+        return changed > 0
+    found = await session.scalar(
+        select(Application.id).where(Application.id == application_id).with_for_update(key_share=True)
+    )
+    return found is not None
 
 
 async def get_application_id_by_management_token(session: AsyncSession, token: str) -> str | None:
@@ -520,6 +543,17 @@ async def add_signing_key(session: AsyncSession, key: SigningKey) -> None:
     await session.flush()
 
 
+async def signing_key_ids(session: AsyncSession) -> list[str]:
+    return list((await session.scalars(select(SigningKey.kid).order_by(SigningKey.created_at))).all())
+
+
+async def replace_active_signing_key(session: AsyncSession, key: SigningKey) -> None:
+    """Make ``key`` the one key that signs; the others stay, to verify what they signed."""
+    await session.execute(update(SigningKey).where(SigningKey.active.is_(True)).values(active=False))
+    session.add(key)
+    await session.flush()
+
+
 async def add_revoked_token(session: AsyncSession, jti: str, expires_at: datetime) -> None:
     if await session.get(RevokedToken, jti) is None:
         session.add(RevokedToken(jti=jti, expires_at=expires_at))
@@ -715,3 +749,56 @@ async def write_rate_limit(session: AsyncSession, application_id: str, limit: di
     if changed:
         await bump_generation(session)
     return bool(changed)
+
+
+# --- Connect flows and sign-in failures -------------------------------------------------------
+
+
+def _flow_insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT for flow rows (both have ON CONFLICT … DO UPDATE … RETURNING)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return sqlite.insert(ConnectFlowUse)
+    return postgresql.insert(ConnectFlowUse)
+
+
+async def flow_failures(session: AsyncSession, flow_id: str) -> int:
+    found = await session.scalar(select(ConnectFlowUse.failures).where(ConnectFlowUse.flow_id == flow_id))
+    return int(found or 0)
+
+
+async def add_flow_failure(session: AsyncSession, flow_id: str, expires_at: datetime) -> int:
+    """Count one failed sign-in on a flow, atomically; the flow's failures so far."""
+    statement = _flow_insert(session).values(flow_id=flow_id, failures=1, expires_at=expires_at)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ConnectFlowUse.flow_id],
+        set_={"failures": ConnectFlowUse.failures + 1},
+    ).returning(ConnectFlowUse.failures)
+    return int(await session.scalar(statement) or 0)
+
+
+async def spend_flow(session: AsyncSession, flow_id: str, now: datetime, expires_at: datetime) -> bool:
+    """Mark a flow's consent as given; False when it already was (one statement, so two
+    submissions at once cannot both succeed). Flows past their expiry are forgotten here."""
+    await session.execute(delete(ConnectFlowUse).where(ConnectFlowUse.expires_at < now))
+    statement = _flow_insert(session).values(flow_id=flow_id, failures=0, spent_at=now, expires_at=expires_at)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ConnectFlowUse.flow_id],
+        set_={"spent_at": now},
+        where=ConnectFlowUse.spent_at.is_(None),
+    ).returning(ConnectFlowUse.flow_id)
+    return await session.scalar(statement) is not None
+
+
+async def sign_in_failures_since(session: AsyncSession, email_key: str, since: datetime) -> int:
+    query = select(func.count()).select_from(SignInFailure).where(
+        SignInFailure.email_key == email_key, SignInFailure.failed_at >= since
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def add_sign_in_failure(session: AsyncSession, email_key: str, now: datetime, forget_before: datetime) -> None:
+    """Record a failed sign-in, and forget failures and flows too old to matter."""
+    session.add(SignInFailure(email_key=email_key, failed_at=now))
+    await session.execute(delete(SignInFailure).where(SignInFailure.failed_at < forget_before))
+    await session.execute(delete(ConnectFlowUse).where(ConnectFlowUse.expires_at < now))
+    await session.flush()
