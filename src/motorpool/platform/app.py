@@ -101,7 +101,17 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
 
-    from .api import admin, commands, compatibility, connect, iam_docs, management, v2, vehicles
+    from .api import (
+        admin,
+        admin_state,
+        commands,
+        compatibility,
+        connect,
+        iam_docs,
+        management,
+        v2,
+        vehicles,
+    )
 
     api = FastAPI(
         title="motorpool",
@@ -123,6 +133,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(compatibility.v2_router)
     api.include_router(compatibility.v3_router)
     api.include_router(admin.router)
+    api.include_router(admin_state.router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:

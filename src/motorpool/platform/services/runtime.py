@@ -25,7 +25,9 @@ from .connections import ConnectionService
 from .limits import RateLimiter, RedisBuckets
 from .management import ManagementService
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService, generate_signing_key
+from .scenarios import ScenarioLoader
 from .signals import SignalService
+from .state import StateControl
 from .steering import Steering
 from .v2 import VehicleApiV2
 
@@ -56,6 +58,10 @@ class Platform:
     compatibility: CompatibilityService
     #: The Vehicle API v2.0, over the services above.
     v2: VehicleApiV2
+    #: Reset and snapshots of the whole state.
+    state: StateControl
+    #: Declarative scenarios, applied through the services above.
+    scenarios: ScenarioLoader
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -145,6 +151,11 @@ async def start_platform(settings: Settings) -> Platform:
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
     connections = ConnectionService(sessions, gate)
     signals = SignalService(settings.origin, gate, clocks)
+    steering = Steering(commands)
+
+    def forget() -> None:
+        clients.invalidate()
+        signals.forget()
     platform = Platform(
         settings=settings,
         engine=engine,
@@ -162,11 +173,13 @@ async def start_platform(settings: Settings) -> Platform:
         signals=signals,
         clocks=clocks,
         commands=commands,
-        steering=Steering(commands),
+        steering=steering,
         limits=limits,
         management=ManagementService(sessions, connections),
         compatibility=CompatibilityService(clients),
         v2=VehicleApiV2(gate, signals, commands, connections, clocks),
+        state=StateControl(sessions, admin, settings, forget),
+        scenarios=ScenarioLoader(admin, clocks, steering),
     )
     await access.poll()
     if settings.bootstrap:
