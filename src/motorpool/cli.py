@@ -25,6 +25,25 @@ app.add_typer(vehicles_cli, name="vehicles")
 app.add_typer(db_cli, name="db")
 
 
+def _print_version(given: bool) -> None:
+    if given:
+        from importlib.metadata import version
+
+        typer.echo(f"motorpool {version('motorpool')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print motorpool's version and exit.", is_eager=True,
+                     callback=_print_version),
+    ] = False,
+) -> None:  # fmt: skip
+    """motorpool: a local Smartcar emulator — the connected-car platform, its SDK and tools."""
+
+
 class _LazyConsole:
     """A rich ``Console`` made on first use: importing rich is a noticeable share of the start-up
     of ``motorpool serve``, which prints without it."""
@@ -100,22 +119,65 @@ def serve(
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     proxy_port: ProxyPortOption = None,
+    memory: Annotated[
+        bool,
+        typer.Option(
+            "--memory",
+            help="Keep nothing: the database in a temporary folder in RAM, removed on exit; "
+            "no .env written (the credentials are printed).",
+        ),
+    ] = False,
 ) -> None:
     """Start the platform (IAM, Connect, the Vehicle API with commands, admin). Options left out
     come from the MOTORPOOL_* environment, then the defaults."""
+    import shutil
+
+    from .platform.scratch import scratch_dir
+
+    scratch = None
+    if memory:
+        if database_url is not None:
+            err.print("[red]--memory and --database-url exclude each other: give one[/red]")
+            raise typer.Exit(2)
+        scratch = scratch_dir()
+    try:
+        _serve_platform(host, port, database_url, log_level, tls, tls_cert, tls_key, proxy_port, scratch)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serve_platform(
+    host: str | None, port: int | None, database_url: str | None, log_level: str, tls: bool,
+    tls_cert: Path | None, tls_key: Path | None, proxy_port: int | None, scratch: Path | None,
+) -> None:  # fmt: skip
     import uvicorn
 
     from .platform.app import create_app
+    from .platform.scratch import scratch_database_url
 
+    extra: dict[str, Any] = {}
+    if scratch is not None:
+        database_url = scratch_database_url(scratch)
+        extra = {"env_file": None, "data_dir": scratch / "data"}
     settings = _serving_settings(
         host=host, port=port, database_url=database_url, tls=tls or None, tls_cert=tls_cert,
         tls_key=tls_key, proxy_port=proxy_port,
     )  # fmt: skip
+    if extra:
+        settings = settings.model_copy(update=extra)
     files = _tls_files(settings) if settings.tls else None
     proxy_socket = _proxy_socket(settings)
+    try:
+        platform_socket = _bound(settings.host, settings.port)
+    except OSError as exc:
+        err.print(f"[red]cannot listen on {settings.host}:{settings.port}: {exc.strerror} "
+                  "(another motorpool? --port picks another)[/red]", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1) from None
     # typer's own styling, not rich's: serving never needs rich (see _LazyConsole).
     origin = typer.style(settings.origin, bold=True)
-    typer.echo(f"motorpool platform on {origin} — database {settings.database_url}", err=True)
+    where = "in memory, removed on exit" if scratch is not None else settings.database_url
+    typer.echo(f"motorpool platform on {origin} — database {where}", err=True)
     _echo_zero_change(settings, files)
     config = uvicorn.Config(
         create_app(settings),
@@ -131,7 +193,7 @@ def serve(
     )
     server = uvicorn.Server(config) if proxy_socket is None else _with_proxy(config, settings, proxy_socket)
     try:
-        server.run()
+        server.run(sockets=[platform_socket])
     except KeyboardInterrupt:
         pass
     if not server.started:
@@ -548,14 +610,14 @@ class Admin:
             err.print("No admin token: set MOTORPOOL_ADMIN_TOKEN (first start writes it to .env).")
             raise typer.Exit(2)
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def call(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         import httpx
 
         try:
             response = httpx.request(
                 method,
                 self.url + path,
-                headers={"Authorization": f"Bearer {self.token}"},
+                headers={"Authorization": f"Bearer {self.token}", **(headers or {})},
                 timeout=30,
                 verify=_verify_for(self.url),
                 **kwargs,
@@ -1112,6 +1174,135 @@ def env(
                    "NO_PROXY": ",".join(direct), "no_proxy": ",".join(direct)}  # fmt: skip
     for name, value in values.items():
         typer.echo(f"export {name}={quote(value)}")
+
+
+# --- state control: reset, snapshots, scenarios -------------------------------------------------
+
+snapshot_cli = typer.Typer(no_args_is_help=True, help="Named snapshots of a running platform's whole state.")
+scenario_cli = typer.Typer(no_args_is_help=True, help="Declarative scenarios (TOML, YAML or JSON).")
+app.add_typer(snapshot_cli, name="snapshot")
+app.add_typer(scenario_cli, name="scenario")
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")]
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+@snapshot_cli.command("save")
+def snapshot_save(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Letters, digits, '.', '_' and '-'.")],
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Save the whole state (applications, owners, vehicles, connections, clocks) under NAME;
+    the server holds it in memory until it stops."""
+    data = Admin(url, admin_token).call("POST", "/admin/snapshots", json={"name": name})
+    if as_json:
+        return _print_json(data)
+    rows = ", ".join(f"{count} {table}" for table, count in data["rows"].items() if count)
+    typer.echo(f"saved snapshot {data['name']}: {rows or 'nothing yet'}")
+
+
+@snapshot_cli.command("restore")
+def snapshot_restore(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Put the whole state back to snapshot NAME."""
+    data = Admin(url, admin_token).call("POST", f"/admin/snapshots/{name}/restore")
+    if as_json:
+        return _print_json(data)
+    typer.echo(f"restored snapshot {data['name']} (saved {data['takenAt']})")
+
+
+@snapshot_cli.command("list")
+def snapshot_list(url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False) -> None:
+    """The snapshots the server holds."""
+    data = Admin(url, admin_token).call("GET", "/admin/snapshots")
+    if as_json:
+        return _print_json(data)
+    for snapshot in data:
+        typer.echo(f"{snapshot['name']}\t{snapshot['takenAt']}")
+
+
+@snapshot_cli.command("delete")
+def snapshot_delete(
+    name: Annotated[str, typer.Argument(metavar="NAME")], url: UrlOption = None, admin_token: TokenOption = None
+) -> None:
+    """Forget snapshot NAME."""
+    Admin(url, admin_token).call("DELETE", f"/admin/snapshots/{name}")
+    typer.echo(f"deleted snapshot {name}")
+
+
+_SCENARIO_TYPES = {".toml": "application/toml", ".yaml": "application/yaml", ".yml": "application/yaml",
+                   ".json": "application/json"}  # fmt: skip
+
+
+@scenario_cli.command("load")
+def scenario_load(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .toml, .yaml, .yml or .json scenario.")],
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create what a scenario file describes (applications, owners, fleets, connections, pinned
+    signals, the clock) in a running platform; prints the ids it made."""
+    media = _SCENARIO_TYPES.get(file.suffix.lower())
+    if media is None:
+        err.print(f"[red]{file}: a scenario file ends in .toml, .yaml, .yml or .json[/red]")
+        raise typer.Exit(2)
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from None
+    data = Admin(url, admin_token).call(
+        "POST", "/admin/scenario", content=content, headers={"Content-Type": media}
+    )
+    if as_json:
+        return _print_json(data)
+    typer.echo(f"loaded {data.get('name') or file.name} into application {data['applicationId']}")
+    for name, made in data["applications"].items():
+        typer.echo(f"  application {name}: {made['id']} (client id {made['clientId']}, "
+                   f"secret {made['clientSecret']}, shown once)")  # fmt: skip
+    for label, ids in data["vehicles"].items():
+        typer.echo(f"  vehicles {label}: {' '.join(ids)}")
+    for email, user_id in data["users"].items():
+        typer.echo(f"  user {email}: {user_id}")
+
+
+@db_cli.command("reset")
+def db_reset(
+    database_url: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete every application, owner, vehicle and connection, and start afresh as a first
+    start does: a new development application (new credentials, written to .env), its fleet
+    and owners. The instance's keys and admin token stay. A running server sees the change."""
+    settings = _settings(database_url=database_url, print_credentials=not as_json)
+    if not yes:
+        if not os.isatty(0):
+            err.print("[red]db reset deletes everything: add --yes to confirm[/red]")
+            raise typer.Exit(2)
+        typer.confirm(f"Delete everything in {settings.database_url}?", abort=True)
+    from .platform.services.runtime import start_platform
+
+    async def run() -> dict[str, str]:
+        platform = await start_platform(settings.model_copy(update={"bootstrap": False}))
+        try:
+            first = await platform.state.reset()
+        finally:
+            await platform.close()
+        return first.env(settings.origin)
+
+    values = asyncio.run(run())
+    if as_json:
+        _print_json(values)
 
 
 def main() -> None:

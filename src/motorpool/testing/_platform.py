@@ -5,11 +5,9 @@ tests that puts back the state it had once started (a snapshot restore, a few mi
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import shutil
 import socket
-import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -26,14 +24,6 @@ _START_TIMEOUT = 30.0
 
 class PlatformError(RuntimeError):
     """The platform refused a helper's call; the message is its error's description."""
-
-
-def _scratch_dir() -> Path:
-    """A private temporary folder; in RAM (``/dev/shm``) where the system has one, so the
-    platform's database never reaches a disk."""
-    shm = Path("/dev/shm")
-    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
-    return Path(tempfile.mkdtemp(prefix="motorpool-", dir=parent))
 
 
 def _seconds(duration: str | float | timedelta) -> dict[str, Any]:
@@ -69,11 +59,12 @@ class MotorpoolPlatform:
         import uvicorn
 
         from ..platform.app import create_app
+        from ..platform.scratch import scratch_database_url, scratch_dir
         from ..platform.settings import Settings
 
         if self._server is not None:
             raise RuntimeError("this platform is already running")
-        self._folder = _scratch_dir()
+        self._folder = scratch_dir()
         listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -85,7 +76,7 @@ class MotorpoolPlatform:
         settings = Settings(
             host=self.host,
             port=self.port,
-            database_url=f"sqlite+aiosqlite:///{self._folder / 'motorpool.db'}",
+            database_url=scratch_database_url(self._folder),
             env_file=None,
             print_credentials=False,
             admin_token=self.admin_token,
