@@ -107,6 +107,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         commands,
         compatibility,
         connect,
+        docs,
         iam_docs,
         management,
         v2,
@@ -118,6 +119,9 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # Served by api/docs.py from packaged assets: FastAPI's own pages load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
         exception_handlers={
             **common.ERROR_HANDLERS,
             RequestValidationError: common.validation_error,
@@ -134,6 +138,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(compatibility.v3_router)
     api.include_router(admin.router)
     api.include_router(admin_state.router)
+    api.include_router(docs.router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
