@@ -138,6 +138,8 @@ async def test_a_bad_scenario_says_where_and_creates_nothing(sqlite_platform: Pl
         ("application/toml", "this is = = not toml", "not valid TOML"),
         ("application/yaml", "- just\n- a list", "a table"),
         ("application/json", '{"fleets": [{"colour": "red"}]}', "/fleets/0/colour"),
+        ("application/json", ('{"fleets": [{"name": "f"}], "signals": [{"vehicles": "f", '
+         '"code": "tractionbattery-stateofcharge", "body": {"value": 500}}]}'), "from 0 to 100"),
         ("text/plain", "name = 'x'", "TOML, YAML or JSON"),
     ]
     before = await harness.admin("GET", f"/admin/applications/{harness.application_id}/vehicles")

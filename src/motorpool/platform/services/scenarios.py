@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ValidationFailed
+from ..sim.pinning import pin_problem
 from .admin import AdminService
 from .clocks import ClockBook
 from .steering import Steering
@@ -133,6 +134,9 @@ def scenario_from(document: Any) -> Scenario:
     for index, signal in enumerate(scenario.signals):
         if signal.vehicles not in labels:
             raise _unknown(f"/signals/{index}/vehicles", "fleet", signal.vehicles)
+        problem = pin_problem(signal.code, signal.body)
+        if problem is not None:
+            raise ValidationFailed(problem, source={"pointer": f"/signals/{index}"})
     return scenario
 
 
