@@ -54,9 +54,15 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
+            import sys
+
             from rich.console import Console
 
-            self._console = Console(**self._options)
+            options = dict(self._options)
+            if not options.get("stderr") and not sys.stdout.isatty():
+                # In a pipe or a file every id is printed whole: no width to fit tables into.
+                options.setdefault("width", 10_000)
+            self._console = Console(**options)
         return getattr(self._console, name)
 
 
@@ -72,12 +78,12 @@ console: Console = _LazyConsole()  # type: ignore[assignment]
 err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 HostOption = Annotated[
-    str | None, typer.Option("--host", help="Interface to listen on (default 127.0.0.1, or MOTORPOOL_HOST).")
+    str | None, typer.Option("--host", metavar="HOST", help="Interface to listen on (default 127.0.0.1, or MOTORPOOL_HOST).")
 ]
-PortOption = Annotated[int | None, typer.Option("--port", help="Port to listen on (default 4000, or MOTORPOOL_PORT).")]
+PortOption = Annotated[int | None, typer.Option("--port", metavar="PORT", help="Port to listen on (default 4000, or MOTORPOOL_PORT).")]
 DbOption = Annotated[
     str | None,
-    typer.Option("--database-url", help="SQLAlchemy URL (default: sqlite ./motorpool.db, or MOTORPOOL_DATABASE_URL)."),
+    typer.Option("--database-url", metavar="URL", help="SQLAlchemy URL (default: sqlite ./motorpool.db, or MOTORPOOL_DATABASE_URL)."),
 ]
 
 
@@ -627,20 +633,34 @@ class Admin:
             raise typer.Exit(1) from None
         body = response.json() if response.content else {}
         if response.status_code >= 400:
-            err.print(f"[red]{response.status_code} {body.get('type', '')}: {body.get('description', body)}[/red]")
+            # One line, whatever the width: scripts read it, and a wrapped message reads as two.
+            from rich.markup import escape
+
+            said = escape(f"{response.status_code} {body.get('type', '')}: {body.get('description', body)}")
+            err.print(f"[red]{said}[/red]", soft_wrap=True, highlight=False)
             raise typer.Exit(1)
         return body.get("data", body)
 
 
-UrlOption = Annotated[str | None, typer.Option("--url", help="Platform origin (MOTORPOOL_URL).")]
-TokenOption = Annotated[str | None, typer.Option("--admin-token", help="Admin token (MOTORPOOL_ADMIN_TOKEN).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")]
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+UrlOption = Annotated[str | None, typer.Option("--url", metavar="URL", help="Platform origin (MOTORPOOL_URL).")]
+TokenOption = Annotated[str | None, typer.Option("--admin-token", metavar="TOKEN", help="Admin token (MOTORPOOL_ADMIN_TOKEN).")]
 
 
 @apps_cli.command("list")
-def apps_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def apps_list(url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False) -> None:
     """List applications."""
+    items = Admin(url, admin_token).call("GET", "/admin/applications")
+    if as_json:
+        return _print_json(items)
     table = Table("id", "name", "client id", "redirect URIs", "live secrets")
-    for item in Admin(url, admin_token).call("GET", "/admin/applications"):
+    for item in items:
         live = sum(1 for s in item["secrets"] if not s["revokedAt"])
         table.add_row(item["id"], item["name"], item["clientId"], "\n".join(item["redirectUris"]), str(live))
     console.print(table)
@@ -778,24 +798,39 @@ def apps_connect_permissions(
 
 
 @owners_cli.command("list")
-def owners_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def owners_list(url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False) -> None:
     """List live-mode owner accounts."""
+    items = Admin(url, admin_token).call("GET", "/admin/owners")
+    if as_json:
+        return _print_json(items)
     table = Table("id", "email", "name")
-    for item in Admin(url, admin_token).call("GET", "/admin/owners"):
+    for item in items:
         table.add_row(item["id"], item["email"], item["name"])
     console.print(table)
 
 
 @owners_cli.command("create")
 def owners_create(
-    email: str,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    name: str = "",
+    email: Annotated[str, typer.Argument(metavar="EMAIL")],
+    password: Annotated[
+        str | None,
+        typer.Option("--password", metavar="PASSWORD",
+                     help="At least 8 characters; asked for (hidden, twice) when left out at a terminal."),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="The owner's name.")] = "",
     url: UrlOption = None,
     admin_token: TokenOption = None,
-) -> None:
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Create a live-mode owner account."""
+    if password is None:
+        if not os.isatty(0):
+            err.print("Give --password: there is no terminal to ask for it on.")
+            raise typer.Exit(2)
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     data = Admin(url, admin_token).call("POST", "/admin/owners", json={"email": email, "password": password, "name": name})
+    if as_json:
+        return _print_json(data)
     console.print(f"owner {data['id']} {data['email']}")
 
 
@@ -831,15 +866,16 @@ def vehicles_create(
 
 
 @vehicles_cli.command("list")
-def vehicles_list(application: Annotated[str | None, typer.Option("--application")] = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def vehicles_list(
+    application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """List an application's simulated fleet."""
-    admin = Admin(url, admin_token)
-    application = application or os.environ.get("MOTORPOOL_APPLICATION_ID") or _dotenv().get("MOTORPOOL_APPLICATION_ID")
-    if not application:
-        err.print("Give --application (or set MOTORPOOL_APPLICATION_ID).")
-        raise typer.Exit(2)
+    items = Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/vehicles")
+    if as_json:
+        return _print_json(items)
     table = Table("id", "vehicle", "powertrain", "VIN", "nickname")
-    for item in admin.call("GET", f"/admin/applications/{application}/vehicles"):
+    for item in items:
         table.add_row(item["id"], f"{item['year']} {item['make']} {item['model']}", item["powertrainType"], item["vin"], item["nickname"])
     console.print(table)
 
@@ -851,7 +887,8 @@ signals_cli = typer.Typer(no_args_is_help=True, help="Pin a simulated vehicle's 
 app.add_typer(clock_cli, name="clock")
 app.add_typer(signals_cli, name="signals")
 ApplicationOption = Annotated[
-    str | None, typer.Option("--application", help="Application id (MOTORPOOL_APPLICATION_ID).")
+    str | None,
+    typer.Option("--application", metavar="ID", help="Application id (default: MOTORPOOL_APPLICATION_ID, from .env)."),
 ]
 
 
@@ -869,9 +906,15 @@ def _print_clock(data: dict[str, Any]) -> None:
 
 
 @clock_cli.command("show")
-def clock_show(application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def clock_show(
+    application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Print the application's simulated now and pace."""
-    _print_clock(Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/clock"))
+    data = Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/clock")
+    if as_json:
+        return _print_json(data)
+    _print_clock(data)
 
 
 @clock_cli.command("set")
@@ -1182,11 +1225,6 @@ snapshot_cli = typer.Typer(no_args_is_help=True, help="Named snapshots of a runn
 scenario_cli = typer.Typer(no_args_is_help=True, help="Declarative scenarios (TOML, YAML or JSON).")
 app.add_typer(snapshot_cli, name="snapshot")
 app.add_typer(scenario_cli, name="scenario")
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")]
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2))
 
 
 @snapshot_cli.command("save")
@@ -1305,7 +1343,16 @@ def db_reset(
         _print_json(values)
 
 
+def _plain_help() -> None:
+    """Help as click writes it, on every command: flags without a type (``--tls``, not
+    ``--tls <bool>``), values by their metavar, and nothing cut at the terminal's width."""
+    groups = [app, *(info.typer_instance for info in app.registered_groups if info.typer_instance)]
+    for group in groups:
+        group.rich_markup_mode = None
+
+
 def main() -> None:
+    _plain_help()
     app()
 
 

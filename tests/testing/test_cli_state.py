@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -58,9 +59,10 @@ def test_scenario_load_prints_full_ids(mp: MotorpoolPlatform, tmp_path: Path) ->
     options = ["--url", mp.url, "--admin-token", mp.admin_token]
     loaded = motorpool("scenario", "load", str(EXAMPLE), *options, cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
-    fleet = mp.admin("GET", f"/admin/applications/{mp.application_id}/vehicles")
-    tesla = next(v["id"] for v in fleet if v["make"] == "TESLA")
-    assert f"vehicles ada-car: {tesla}" in loaded.stdout
+    printed = re.search(r"vehicles ada-car: ([0-9a-f-]{36})$", loaded.stdout, re.MULTILINE)
+    assert printed is not None, loaded.stdout  # the whole id, not a cut one
+    fleet = {v["id"]: v for v in mp.admin("GET", f"/admin/applications/{mp.application_id}/vehicles")}
+    assert fleet[printed.group(1)]["make"] == "TESLA"
     as_json = motorpool("scenario", "load", str(EXAMPLE), *options, "--json", cwd=tmp_path)
     assert set(json.loads(as_json.stdout)["users"]) == {"ada@example.com", "grace@example.com"}
     bad = tmp_path / "bad.toml"

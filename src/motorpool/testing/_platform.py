@@ -210,13 +210,20 @@ class MotorpoolPlatform:
         make: str | None = None,
         model: str | None = None,
         powertrain: str | None = None,
+        seed: int | None = None,
         application_id: str | None = None,
     ) -> list[str]:
-        """Add ``count`` simulated vehicles to the application's fleet; their ids."""
-        body = {"applicationId": application_id or self.application_id, "make": make,
-                "model": model, "powertrainType": powertrain}  # fmt: skip
+        """Add ``count`` simulated vehicles to the application's fleet; their ids. A ``seed``
+        makes the same cars every run (``seed``, ``seed + 1``, …): same model, charge, place."""
+        body: dict[str, Any] = {"applicationId": application_id or self.application_id, "make": make,
+                                "model": model, "powertrainType": powertrain}  # fmt: skip
         body = {key: value for key, value in body.items() if value is not None}
-        return [self.admin("POST", "/admin/vehicles", json=body)["id"] for _ in range(count)]
+        made = []
+        for index in range(count):
+            if seed is not None:
+                body["seed"] = seed + index
+            made.append(self.admin("POST", "/admin/vehicles", json=body)["id"])
+        return made
 
     def connect(
         self,

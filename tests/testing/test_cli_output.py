@@ -1,0 +1,87 @@
+"""The CLI as scripts use it: --json documents with full ids, whole ids in a pipe, flags without
+a type in --help, --password honoured without a terminal, signals set refusing what no car
+reports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from motorpool.testing import MotorpoolPlatform
+
+from .test_cli_state import motorpool
+
+
+@pytest.fixture(scope="module")
+def mp() -> Iterator[MotorpoolPlatform]:
+    with MotorpoolPlatform() as platform:
+        yield platform
+
+
+def _options(mp: MotorpoolPlatform) -> list[str]:
+    return ["--url", mp.url, "--admin-token", mp.admin_token]
+
+
+def test_listing_commands_answer_json_with_full_ids(mp: MotorpoolPlatform, tmp_path: Path) -> None:
+    mp.reset()
+    apps = json.loads(motorpool("apps", "list", *_options(mp), "--json", cwd=tmp_path).stdout)
+    assert [a["clientId"] for a in apps] == [mp.client_id]
+    fleet = motorpool("vehicles", "list", "--application", mp.application_id, *_options(mp), "--json", cwd=tmp_path)
+    ids = {v["id"] for v in json.loads(fleet.stdout)}
+    assert ids == {v["id"] for v in mp.admin("GET", f"/admin/applications/{mp.application_id}/vehicles")}
+    owners = json.loads(motorpool("owners", "list", *_options(mp), "--json", cwd=tmp_path).stdout)
+    assert len(owners) == 3
+    clock = json.loads(motorpool("clock", "show", "--application", mp.application_id, *_options(mp), "--json",
+                                 cwd=tmp_path).stdout)  # fmt: skip
+    assert clock["frozen"] is True
+
+
+def test_tables_in_a_pipe_keep_whole_ids(mp: MotorpoolPlatform, tmp_path: Path) -> None:
+    mp.reset()
+    listed = motorpool("vehicles", "list", "--application", mp.application_id, *_options(mp), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    for vehicle in mp.admin("GET", f"/admin/applications/{mp.application_id}/vehicles"):
+        assert vehicle["id"] in listed.stdout and vehicle["vin"] in listed.stdout
+    assert mp.client_id in motorpool("apps", "list", *_options(mp), cwd=tmp_path).stdout
+
+
+def test_help_shows_no_bool_metavar(tmp_path: Path) -> None:
+    for command in (["serve"], ["signals", "set"], ["vehicles", "plug"], ["snapshot", "list"]):
+        shown = motorpool(*command, "--help", cwd=tmp_path)
+        assert shown.returncode == 0 and "<bool>" not in shown.stdout, shown.stdout
+    assert "--port PORT" in motorpool("serve", "--help", cwd=tmp_path).stdout
+
+
+def test_owners_create_takes_the_password_it_is_given(mp: MotorpoolPlatform, tmp_path: Path) -> None:
+    mp.reset()
+    made = motorpool("owners", "create", "new@example.com", "--password", "long-enough-1", *_options(mp), "--json",
+                     cwd=tmp_path, stdin="")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["email"] == "new@example.com"
+    asked = motorpool("owners", "create", "other@example.com", *_options(mp), cwd=tmp_path, stdin="")
+    assert asked.returncode == 2 and "Give --password" in asked.stderr
+    assert "Aborted" not in asked.stderr
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "says"),
+    [
+        ("bananas", '{"value": 1}', "'bananas' is not a signal code"),
+        ("tractionbattery-stateofcharge", '{"value": 500}', "from 0 to 100, not 500"),
+        ("tractionbattery-stateofcharge", '{"value": "bananas"}', "not 'bananas'"),
+    ],
+)
+def test_signals_set_refuses_what_no_car_reports(
+    mp: MotorpoolPlatform, tmp_path: Path, code: str, body: str, says: str
+) -> None:
+    mp.reset()
+    car = mp.admin("GET", f"/admin/applications/{mp.application_id}/vehicles")[0]["id"]
+    refused = motorpool("signals", "set", car, code, body, *_options(mp), cwd=tmp_path)
+    assert refused.returncode == 1
+    assert says in refused.stderr and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    accepted = motorpool("signals", "set", car, "tractionbattery-stateofcharge", '{"value": 55}', *_options(mp),
+                         cwd=tmp_path)  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
