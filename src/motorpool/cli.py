@@ -893,10 +893,18 @@ ApplicationOption = Annotated[
 
 
 def _application(application: str | None) -> str:
-    found = application or os.environ.get("MOTORPOOL_APPLICATION_ID") or _dotenv().get("MOTORPOOL_APPLICATION_ID")
+    """``--application``, else ``MOTORPOOL_APPLICATION_ID`` (the environment, then ``.env``),
+    saying on stderr which one it took: acting on the development application unawares is a
+    surprise."""
+    if application:
+        return application
+    from_env = os.environ.get("MOTORPOOL_APPLICATION_ID")
+    found = from_env or _dotenv().get("MOTORPOOL_APPLICATION_ID")
     if not found:
         err.print("Give --application (or set MOTORPOOL_APPLICATION_ID).")
         raise typer.Exit(2)
+    source = "MOTORPOOL_APPLICATION_ID" if from_env else ".env's MOTORPOOL_APPLICATION_ID"
+    err.print(f"application {found} (from {source}; --application picks another)", soft_wrap=True, highlight=False)
     return found
 
 

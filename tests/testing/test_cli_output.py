@@ -85,3 +85,15 @@ def test_signals_set_refuses_what_no_car_reports(
     accepted = motorpool("signals", "set", car, "tractionbattery-stateofcharge", '{"value": 55}', *_options(mp),
                          cwd=tmp_path)  # fmt: skip
     assert accepted.returncode == 0, accepted.stderr
+
+
+def test_the_application_taken_from_dotenv_is_named(mp: MotorpoolPlatform, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"MOTORPOOL_URL={mp.url}\nMOTORPOOL_ADMIN_TOKEN={mp.admin_token}\nMOTORPOOL_APPLICATION_ID={mp.application_id}\n"
+    )
+    shown = motorpool("clock", "show", "--json", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert f"application {mp.application_id} (from .env's MOTORPOOL_APPLICATION_ID" in shown.stderr
+    assert json.loads(shown.stdout)["applicationId"] == mp.application_id
+    given = motorpool("clock", "show", "--application", mp.application_id, cwd=tmp_path)
+    assert "from .env" not in given.stderr
