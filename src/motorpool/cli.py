@@ -1227,6 +1227,27 @@ def env(
         typer.echo(f"export {name}={quote(value)}")
 
 
+@app.command("catalogue")
+def catalogue_list(
+    make: Annotated[str | None, typer.Option("--make", metavar="MAKE", help="Only this make (TESLA, Tesla).")] = None,
+    powertrain: Annotated[str | None, typer.Option("--powertrain", metavar="TYPE", help="BEV, PHEV, HEV or ICE.")] = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """The makes and models simulated cars are drawn from, and what each supports."""
+    params = {key: value for key, value in {"make": make, "powertrainType": powertrain}.items() if value}
+    items = Admin(url, admin_token).call("GET", "/admin/catalogue", params=params)
+    if as_json:
+        return _print_json(items)
+    table = Table("make", "model", "years", "powertrain", "commands", "signals")
+    for item in items:
+        years = f"{min(item['years'])}–{max(item['years'])}" if item["years"] else ""
+        commands = ", ".join(item["commands"])
+        table.add_row(item["make"], item["model"], years, item["powertrainType"], commands, str(len(item["signals"])))
+    console.print(table)
+
+
 # --- state control: reset, snapshots, scenarios -------------------------------------------------
 
 snapshot_cli = typer.Typer(no_args_is_help=True, help="Named snapshots of a running platform's whole state.")

@@ -97,3 +97,21 @@ def test_the_application_taken_from_dotenv_is_named(mp: MotorpoolPlatform, tmp_p
     assert json.loads(shown.stdout)["applicationId"] == mp.application_id
     given = motorpool("clock", "show", "--application", mp.application_id, cwd=tmp_path)
     assert "from .env" not in given.stderr
+
+
+def test_the_catalogue_lists_models_and_what_they_support(mp: MotorpoolPlatform, tmp_path: Path) -> None:
+    listed = motorpool("catalogue", "--make", "Tesla", *_options(mp), "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    models = json.loads(listed.stdout)
+    assert models and {m["make"] for m in models} == {"TESLA"}
+    model3 = next(m for m in models if m["model"] == "Model 3")
+    assert model3["powertrainType"] == "BEV" and "commands/charge/start" in model3["commands"]
+    assert "tractionbattery-stateofcharge" in model3["signals"] and "read_battery" in model3["permissions"]
+    fuel = json.loads(motorpool("catalogue", "--powertrain", "ICE", *_options(mp), "--json", cwd=tmp_path).stdout)
+    assert all("commands/charge/start" not in m["commands"] for m in fuel)
+    table = motorpool("catalogue", "--powertrain", "BEV", *_options(mp), cwd=tmp_path)
+    assert "Model 3" in table.stdout
+    unknown = motorpool("catalogue", "--make", "Trabant", *_options(mp), cwd=tmp_path)
+    assert unknown.returncode == 1 and "No make 'Trabant'" in unknown.stderr
+    bad = motorpool("catalogue", "--powertrain", "steam", *_options(mp), cwd=tmp_path)
+    assert bad.returncode == 1 and "Unknown powertrain" in bad.stderr

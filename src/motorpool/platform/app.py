@@ -104,6 +104,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from .api import (
         admin,
         admin_state,
+        catalogue,
         commands,
         compatibility,
         connect,
@@ -139,6 +140,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(admin.router)
     api.include_router(admin_state.router)
     api.include_router(docs.router)
+    api.include_router(catalogue.router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
