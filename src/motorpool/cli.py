@@ -1248,6 +1248,81 @@ def catalogue_list(
     console.print(table)
 
 
+connections_cli = typer.Typer(no_args_is_help=True, help="Users' connections to an application's vehicles.")
+app.add_typer(connections_cli, name="connections")
+
+
+def _connection_rows(items: list[dict[str, Any]]) -> None:
+    table = Table("user", "vehicle", "car", "mode", "permissions", "connected")
+    for item in items:
+        car = item.get("vehicle") or {}
+        table.add_row(item["userId"], item["vehicleId"], f"{car.get('year', '')} {car.get('make', '')} {car.get('model', '')}",
+                      item["mode"], " ".join(item["permissions"]), item["connectedAt"])  # fmt: skip
+    console.print(table)
+
+
+@connections_cli.command("create")
+def connections_create(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The owner who approves (a user per e-mail).")],
+    vehicle: Annotated[list[str] | None, typer.Option("--vehicle", metavar="ID",
+                                                      help="A vehicle to connect (repeat it); default: all the owner has in that mode.")] = None,
+    permission: Annotated[list[str] | None, typer.Option("--permission", metavar="PERMISSION",
+                                                         help="A permission granted (repeat it); default: all.")] = None,
+    mode: Annotated[str, typer.Option("--mode", metavar="MODE", help="simulated, live or test.")] = "simulated",
+    application: ApplicationOption = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Connect an owner's vehicles as approving Connect would; prints the user id."""
+    body: dict[str, Any] = {"email": email, "mode": mode}
+    if vehicle:
+        body["vehicleIds"] = vehicle
+    if permission:
+        body["permissions"] = permission
+    data = Admin(url, admin_token).call("POST", f"/admin/applications/{_application(application)}/connections", json=body)
+    if as_json:
+        return _print_json(data)
+    typer.echo(f"user {data['userId']} connected {' '.join(data['vehicleIds']) or 'no vehicle'}")
+
+
+@connections_cli.command("list")
+def connections_list(
+    user: Annotated[str | None, typer.Option("--user", metavar="ID", help="Only this user's.")] = None,
+    vehicle: Annotated[str | None, typer.Option("--vehicle", metavar="ID", help="Only this vehicle's.")] = None,
+    application: ApplicationOption = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """The application's connections, newest first."""
+    params = {key: value for key, value in {"userId": user, "vehicleId": vehicle}.items() if value}
+    items = Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/connections", params=params)
+    if as_json:
+        return _print_json(items)
+    _connection_rows(items)
+
+
+@connections_cli.command("delete")
+def connections_delete(
+    user: Annotated[str | None, typer.Option("--user", metavar="ID", help="This user's connections.")] = None,
+    vehicle: Annotated[str | None, typer.Option("--vehicle", metavar="ID", help="This vehicle's connections.")] = None,
+    application: ApplicationOption = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Disconnect a user, a vehicle, or that user from that vehicle."""
+    if user is None and vehicle is None:
+        err.print("Give --user, --vehicle or both: which connections to remove.")
+        raise typer.Exit(2)
+    params = {key: value for key, value in {"userId": user, "vehicleId": vehicle}.items() if value}
+    items = Admin(url, admin_token).call("DELETE", f"/admin/applications/{_application(application)}/connections", params=params)
+    if as_json:
+        return _print_json(items)
+    typer.echo(f"removed {len(items)} connection{'s' if len(items) != 1 else ''}")
+
+
 # --- state control: reset, snapshots, scenarios -------------------------------------------------
 
 snapshot_cli = typer.Typer(no_args_is_help=True, help="Named snapshots of a running platform's whole state.")

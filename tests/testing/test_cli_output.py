@@ -115,3 +115,25 @@ def test_the_catalogue_lists_models_and_what_they_support(mp: MotorpoolPlatform,
     assert unknown.returncode == 1 and "No make 'Trabant'" in unknown.stderr
     bad = motorpool("catalogue", "--powertrain", "steam", *_options(mp), cwd=tmp_path)
     assert bad.returncode == 1 and "Unknown powertrain" in bad.stderr
+
+
+def test_connections_create_list_delete(mp: MotorpoolPlatform, tmp_path: Path) -> None:
+    mp.reset()
+    app = ["--application", mp.application_id, *_options(mp)]
+    first, second = mp.fleet(2, powertrain="BEV")
+    made = motorpool("connections", "create", "pat@example.com", "--vehicle", first, "--vehicle", second,
+                     "--permission", "read_battery", *app, "--json", cwd=tmp_path)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    user = json.loads(made.stdout)["userId"]
+    listed = json.loads(motorpool("connections", "list", "--user", user, *app, "--json", cwd=tmp_path).stdout)
+    assert {c["vehicleId"] for c in listed} == {first, second}
+    assert all(c["permissions"] == ["read_battery"] and c["vehicle"]["make"] for c in listed)
+    table = motorpool("connections", "list", *app, cwd=tmp_path)
+    assert user in table.stdout and first in table.stdout
+    removed = motorpool("connections", "delete", "--user", user, "--vehicle", first, *app, "--json", cwd=tmp_path)
+    assert [c["vehicleId"] for c in json.loads(removed.stdout)] == [first]
+    left = json.loads(motorpool("connections", "list", "--user", user, *app, "--json", cwd=tmp_path).stdout)
+    assert [c["vehicleId"] for c in left] == [second]
+    assert motorpool("connections", "delete", *app, cwd=tmp_path).returncode == 2
+    unknown = motorpool("connections", "list", "--application", "no-such-app", *_options(mp), cwd=tmp_path)
+    assert unknown.returncode == 1 and "404" in unknown.stderr

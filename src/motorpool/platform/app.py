@@ -103,6 +103,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
 
     from .api import (
         admin,
+        admin_connections,
         admin_state,
         catalogue,
         commands,
@@ -141,6 +142,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(admin_state.router)
     api.include_router(docs.router)
     api.include_router(catalogue.router)
+    api.include_router(admin_connections.router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
