@@ -1323,6 +1323,98 @@ def connections_delete(
     typer.echo(f"removed {len(items)} connection{'s' if len(items) != 1 else ''}")
 
 
+# --- as the application: reading signals and sending commands for a user -----------------------
+
+UserOption = Annotated[str, typer.Option("--user", metavar="ID", help="The user the request is made for (sc-user-id).")]
+
+
+def _as_application(url: str | None) -> Any:
+    """motorpool's SDK as the application: SMARTCAR_CLIENT_ID and SMARTCAR_CLIENT_SECRET from the
+    environment or .env, at ``--url``, MOTORPOOL_URL or the default origin."""
+    from . import Client
+
+    dotenv = _dotenv()
+    values = {name: os.environ.get(name) or dotenv.get(name) for name in ("SMARTCAR_CLIENT_ID", "SMARTCAR_CLIENT_SECRET")}
+    if not all(values.values()):
+        err.print("No application credentials: set SMARTCAR_CLIENT_ID and SMARTCAR_CLIENT_SECRET (first start writes them to .env).")
+        raise typer.Exit(2)
+    origin = (url or os.environ.get("MOTORPOOL_URL") or dotenv.get("MOTORPOOL_URL") or "http://127.0.0.1:4000").rstrip("/")
+    return Client(values["SMARTCAR_CLIENT_ID"], values["SMARTCAR_CLIENT_SECRET"], base_url=origin, max_retries=0)
+
+
+def _as_user(url: str | None, user: str, call: Any) -> Any:
+    """Run ``call(client)`` for ``user``; an API error is one line on stderr and exit 1."""
+    from . import ApiError, TransportError
+
+    with _as_application(url) as client:
+        try:
+            return call(client.user(user))
+        except ApiError as error:
+            err.print(f"{error.status_code} {error}", soft_wrap=True, highlight=False, markup=False)
+            raise typer.Exit(1) from None
+        except TransportError as error:
+            err.print(f"cannot reach the platform: {error}", soft_wrap=True, highlight=False, markup=False)
+            raise typer.Exit(1) from None
+
+
+def _print_execution(execution: Any, as_json: bool) -> None:
+    if as_json:
+        return _print_json(execution.model_dump(mode="json", exclude_none=True))
+    typer.echo(f"{execution.command_type or 'command'}: {execution.status} ({execution.id})")
+
+
+@vehicles_cli.command("lock")
+def vehicles_lock(vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")], user: UserOption,
+                  url: UrlOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Lock the car, as the application does for a user (Vehicle API command)."""
+    _print_execution(_as_user(url, user, lambda c: c.commands.lock(vehicle_id)), as_json)
+
+
+@vehicles_cli.command("unlock")
+def vehicles_unlock(vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")], user: UserOption,
+                    url: UrlOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Unlock the car, as the application does for a user (Vehicle API command)."""
+    _print_execution(_as_user(url, user, lambda c: c.commands.unlock(vehicle_id)), as_json)
+
+
+@vehicles_cli.command("charge")
+def vehicles_charge(
+    vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")],
+    user: UserOption,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop charging instead")] = False,
+    url: UrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Start (or stop) charging, as the application does for a user (Vehicle API command)."""
+    def call(client: Any) -> Any:
+        return client.commands.stop_charge(vehicle_id) if stop else client.commands.start_charge(vehicle_id)
+
+    _print_execution(_as_user(url, user, call), as_json)
+
+
+@vehicles_cli.command("read")
+def vehicles_read(
+    vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")],
+    user: UserOption,
+    codes: Annotated[list[str] | None, typer.Argument(metavar="[CODE]...", help="Only these signals (default: every one).")] = None,
+    url: UrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Read the car's signals as the application does for a user, with each one's age."""
+    listed = _as_user(url, user, lambda c: c.signals.list(vehicle_id))
+    signals = [s for s in listed.signals if not codes or s.code in codes]
+    if as_json:
+        return _print_json([s.model_dump(mode="json", exclude_none=True) for s in signals])
+    # The age is the car's: from its last report to the read, both in the application's simulated time.
+    table = Table("signal", "value", "unit", "status", "age")
+    for signal in signals:
+        value = signal.value if signal.value is not None else json.dumps(signal.body) if signal.body else ""
+        reported, read = signal.oem_updated_at, signal.retrieved_at
+        age = f"{(read - reported).total_seconds():.0f} s" if reported and read else ""
+        table.add_row(signal.code, str(value), signal.unit or "", signal.status.value, age)
+    console.print(table)
+
+
 # --- state control: reset, snapshots, scenarios -------------------------------------------------
 
 snapshot_cli = typer.Typer(no_args_is_help=True, help="Named snapshots of a running platform's whole state.")

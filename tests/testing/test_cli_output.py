@@ -137,3 +137,33 @@ def test_connections_create_list_delete(mp: MotorpoolPlatform, tmp_path: Path) -
     assert motorpool("connections", "delete", *app, cwd=tmp_path).returncode == 2
     unknown = motorpool("connections", "list", "--application", "no-such-app", *_options(mp), cwd=tmp_path)
     assert unknown.returncode == 1 and "404" in unknown.stderr
+
+
+def _as_app(mp: MotorpoolPlatform, folder: Path) -> Path:
+    (folder / ".env").write_text("".join(f"{k}={v}\n" for k, v in mp.env.items()))
+    return folder
+
+
+def test_reading_and_commanding_as_a_user(mp: MotorpoolPlatform, tmp_path: Path) -> None:
+    mp.reset()
+    home = _as_app(mp, tmp_path)
+    (car,) = mp.fleet(powertrain="BEV", seed=7)
+    user = mp.connect("me@example.com", vehicle_ids=[car])
+    mp.pin(car, "tractionbattery-stateofcharge", {"value": 41})
+    read = motorpool("vehicles", "read", car, "--user", user, "tractionbattery-stateofcharge", "--json", cwd=home)
+    assert read.returncode == 0, read.stderr
+    (soc,) = json.loads(read.stdout)
+    assert soc["code"] == "tractionbattery-stateofcharge" and soc["body"]["value"] == 41
+    table = motorpool("vehicles", "read", car, "--user", user, cwd=home)
+    assert "odometer-traveleddistance" in table.stdout and "41" in table.stdout
+    locked = motorpool("vehicles", "lock", car, "--user", user, "--json", cwd=home)
+    assert locked.returncode == 0, locked.stderr
+    assert json.loads(locked.stdout)["status"] == "SUCCESS"
+    assert "SUCCESS" in motorpool("vehicles", "unlock", car, "--user", user, cwd=home).stdout
+    mp.admin("POST", f"/admin/vehicles/{car}/plug", json={"plugged": False})
+    refused = motorpool("vehicles", "charge", car, "--user", user, cwd=home)
+    assert refused.returncode == 1 and "CHARGING_PLUG_NOT_CONNECTED" in refused.stderr
+    assert "motorpool vehicles plug" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    other = mp.connect("x@example.com", vehicle_ids=mp.fleet())
+    stranger = motorpool("vehicles", "read", car, "--user", other, cwd=home)
+    assert stranger.returncode == 1
