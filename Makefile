@@ -6,11 +6,16 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install up serve test lint typecheck bench clean official-sdks
 
+# Progress is printed: a first install takes a minute or two, and a silent one looks stuck.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	touch $(STAMP)
+	@echo "motorpool: preparing $(VENV) (the first time takes a minute or two)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "motorpool: [1/2] updating pip"
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@echo "motorpool: [2/2] installing motorpool and its dependencies"
+	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+	@echo "motorpool: installed"
 
 install: $(STAMP)
 

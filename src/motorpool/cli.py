@@ -25,6 +25,25 @@ app.add_typer(vehicles_cli, name="vehicles")
 app.add_typer(db_cli, name="db")
 
 
+def _print_version(given: bool) -> None:
+    if given:
+        from importlib.metadata import version
+
+        typer.echo(f"motorpool {version('motorpool')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print motorpool's version and exit.", is_eager=True,
+                     callback=_print_version),
+    ] = False,
+) -> None:  # fmt: skip
+    """motorpool: a local Smartcar emulator — the connected-car platform, its SDK and tools."""
+
+
 class _LazyConsole:
     """A rich ``Console`` made on first use: importing rich is a noticeable share of the start-up
     of ``motorpool serve``, which prints without it."""
@@ -35,9 +54,15 @@ class _LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         if self._console is None:
+            import sys
+
             from rich.console import Console
 
-            self._console = Console(**self._options)
+            options = dict(self._options)
+            if not options.get("stderr") and not sys.stdout.isatty():
+                # In a pipe or a file every id is printed whole: no width to fit tables into.
+                options.setdefault("width", 10_000)
+            self._console = Console(**options)
         return getattr(self._console, name)
 
 
@@ -53,12 +78,12 @@ console: Console = _LazyConsole()  # type: ignore[assignment]
 err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 HostOption = Annotated[
-    str | None, typer.Option("--host", help="Interface to listen on (default 127.0.0.1, or MOTORPOOL_HOST).")
+    str | None, typer.Option("--host", metavar="HOST", help="Interface to listen on (default 127.0.0.1, or MOTORPOOL_HOST).")
 ]
-PortOption = Annotated[int | None, typer.Option("--port", help="Port to listen on (default 4000, or MOTORPOOL_PORT).")]
+PortOption = Annotated[int | None, typer.Option("--port", metavar="PORT", help="Port to listen on (default 4000, or MOTORPOOL_PORT).")]
 DbOption = Annotated[
     str | None,
-    typer.Option("--database-url", help="SQLAlchemy URL (default: sqlite ./motorpool.db, or MOTORPOOL_DATABASE_URL)."),
+    typer.Option("--database-url", metavar="URL", help="SQLAlchemy URL (default: sqlite ./motorpool.db, or MOTORPOOL_DATABASE_URL)."),
 ]
 
 
@@ -100,23 +125,66 @@ def serve(
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     proxy_port: ProxyPortOption = None,
+    memory: Annotated[
+        bool,
+        typer.Option(
+            "--memory",
+            help="Keep nothing: the database in a temporary folder in RAM, removed on exit; "
+            "no .env written (the credentials are printed).",
+        ),
+    ] = False,
 ) -> None:
     """Start the platform (IAM, Connect, the Vehicle API with commands, admin). Options left out
     come from the MOTORPOOL_* environment, then the defaults."""
+    import shutil
+
+    from .platform.scratch import scratch_dir
+
+    scratch = None
+    if memory:
+        if database_url is not None:
+            err.print("[red]--memory and --database-url exclude each other: give one[/red]")
+            raise typer.Exit(2)
+        scratch = scratch_dir()
+    try:
+        _serve_platform(host, port, database_url, log_level, tls, tls_cert, tls_key, proxy_port, scratch)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serve_platform(
+    host: str | None, port: int | None, database_url: str | None, log_level: str, tls: bool,
+    tls_cert: Path | None, tls_key: Path | None, proxy_port: int | None, scratch: Path | None,
+) -> None:  # fmt: skip
     import uvicorn
 
     from .platform.app import create_app
     from .platform.head_timeout import HeadTimeoutProtocol
+    from .platform.scratch import scratch_database_url
 
+    extra: dict[str, Any] = {}
+    if scratch is not None:
+        database_url = scratch_database_url(scratch)
+        extra = {"env_file": None, "data_dir": scratch / "data"}
     settings = _serving_settings(
         host=host, port=port, database_url=database_url, tls=tls or None, tls_cert=tls_cert,
         tls_key=tls_key, proxy_port=proxy_port,
     )  # fmt: skip
+    if extra:
+        settings = settings.model_copy(update=extra)
     files = _tls_files(settings) if settings.tls else None
     proxy_socket = _proxy_socket(settings)
+    try:
+        platform_socket = _bound(settings.host, settings.port)
+    except OSError as exc:
+        err.print(f"[red]cannot listen on {settings.host}:{settings.port}: {exc.strerror} "
+                  "(another motorpool? --port picks another)[/red]", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(1) from None
     # typer's own styling, not rich's: serving never needs rich (see _LazyConsole).
     origin = typer.style(settings.origin, bold=True)
-    typer.echo(f"motorpool platform on {origin} — database {settings.database_url}", err=True)
+    where = "in memory, removed on exit" if scratch is not None else settings.database_url
+    typer.echo(f"motorpool platform on {origin} — database {where}", err=True)
     _echo_zero_change(settings, files)
     config = uvicorn.Config(
         create_app(settings),
@@ -132,7 +200,7 @@ def serve(
     )
     server = uvicorn.Server(config) if proxy_socket is None else _with_proxy(config, settings, proxy_socket)
     try:
-        server.run()
+        server.run(sockets=[platform_socket])
     except KeyboardInterrupt:
         pass
     if not server.started:
@@ -554,14 +622,14 @@ class Admin:
             err.print("No admin token: set MOTORPOOL_ADMIN_TOKEN (first start writes it to .env).")
             raise typer.Exit(2)
 
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def call(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
         import httpx
 
         try:
             response = httpx.request(
                 method,
                 self.url + path,
-                headers={"Authorization": f"Bearer {self.token}"},
+                headers={"Authorization": f"Bearer {self.token}", **(headers or {})},
                 timeout=30,
                 verify=_verify_for(self.url),
                 **kwargs,
@@ -571,20 +639,34 @@ class Admin:
             raise typer.Exit(1) from None
         body = response.json() if response.content else {}
         if response.status_code >= 400:
-            err.print(f"[red]{response.status_code} {body.get('type', '')}: {body.get('description', body)}[/red]")
+            # One line, whatever the width: scripts read it, and a wrapped message reads as two.
+            from rich.markup import escape
+
+            said = escape(f"{response.status_code} {body.get('type', '')}: {body.get('description', body)}")
+            err.print(f"[red]{said}[/red]", soft_wrap=True, highlight=False)
             raise typer.Exit(1)
         return body.get("data", body)
 
 
-UrlOption = Annotated[str | None, typer.Option("--url", help="Platform origin (MOTORPOOL_URL).")]
-TokenOption = Annotated[str | None, typer.Option("--admin-token", help="Admin token (MOTORPOOL_ADMIN_TOKEN).")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")]
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2))
+
+
+UrlOption = Annotated[str | None, typer.Option("--url", metavar="URL", help="Platform origin (MOTORPOOL_URL).")]
+TokenOption = Annotated[str | None, typer.Option("--admin-token", metavar="TOKEN", help="Admin token (MOTORPOOL_ADMIN_TOKEN).")]
 
 
 @apps_cli.command("list")
-def apps_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def apps_list(url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False) -> None:
     """List applications."""
+    items = Admin(url, admin_token).call("GET", "/admin/applications")
+    if as_json:
+        return _print_json(items)
     table = Table("id", "name", "client id", "redirect URIs", "live secrets")
-    for item in Admin(url, admin_token).call("GET", "/admin/applications"):
+    for item in items:
         live = sum(1 for s in item["secrets"] if not s["revokedAt"])
         table.add_row(item["id"], item["name"], item["clientId"], "\n".join(item["redirectUris"]), str(live))
     console.print(table)
@@ -722,24 +804,39 @@ def apps_connect_permissions(
 
 
 @owners_cli.command("list")
-def owners_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def owners_list(url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False) -> None:
     """List live-mode owner accounts."""
+    items = Admin(url, admin_token).call("GET", "/admin/owners")
+    if as_json:
+        return _print_json(items)
     table = Table("id", "email", "name")
-    for item in Admin(url, admin_token).call("GET", "/admin/owners"):
+    for item in items:
         table.add_row(item["id"], item["email"], item["name"])
     console.print(table)
 
 
 @owners_cli.command("create")
 def owners_create(
-    email: str,
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
-    name: str = "",
+    email: Annotated[str, typer.Argument(metavar="EMAIL")],
+    password: Annotated[
+        str | None,
+        typer.Option("--password", metavar="PASSWORD",
+                     help="At least 8 characters; asked for (hidden, twice) when left out at a terminal."),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="The owner's name.")] = "",
     url: UrlOption = None,
     admin_token: TokenOption = None,
-) -> None:
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Create a live-mode owner account."""
+    if password is None:
+        if not os.isatty(0):
+            err.print("Give --password: there is no terminal to ask for it on.")
+            raise typer.Exit(2)
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     data = Admin(url, admin_token).call("POST", "/admin/owners", json={"email": email, "password": password, "name": name})
+    if as_json:
+        return _print_json(data)
     console.print(f"owner {data['id']} {data['email']}")
 
 
@@ -775,15 +872,16 @@ def vehicles_create(
 
 
 @vehicles_cli.command("list")
-def vehicles_list(application: Annotated[str | None, typer.Option("--application")] = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def vehicles_list(
+    application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """List an application's simulated fleet."""
-    admin = Admin(url, admin_token)
-    application = application or os.environ.get("MOTORPOOL_APPLICATION_ID") or _dotenv().get("MOTORPOOL_APPLICATION_ID")
-    if not application:
-        err.print("Give --application (or set MOTORPOOL_APPLICATION_ID).")
-        raise typer.Exit(2)
+    items = Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/vehicles")
+    if as_json:
+        return _print_json(items)
     table = Table("id", "vehicle", "powertrain", "VIN", "nickname")
-    for item in admin.call("GET", f"/admin/applications/{application}/vehicles"):
+    for item in items:
         table.add_row(item["id"], f"{item['year']} {item['make']} {item['model']}", item["powertrainType"], item["vin"], item["nickname"])
     console.print(table)
 
@@ -795,15 +893,24 @@ signals_cli = typer.Typer(no_args_is_help=True, help="Pin a simulated vehicle's 
 app.add_typer(clock_cli, name="clock")
 app.add_typer(signals_cli, name="signals")
 ApplicationOption = Annotated[
-    str | None, typer.Option("--application", help="Application id (MOTORPOOL_APPLICATION_ID).")
+    str | None,
+    typer.Option("--application", metavar="ID", help="Application id (default: MOTORPOOL_APPLICATION_ID, from .env)."),
 ]
 
 
 def _application(application: str | None) -> str:
-    found = application or os.environ.get("MOTORPOOL_APPLICATION_ID") or _dotenv().get("MOTORPOOL_APPLICATION_ID")
+    """``--application``, else ``MOTORPOOL_APPLICATION_ID`` (the environment, then ``.env``),
+    saying on stderr which one it took: acting on the development application unawares is a
+    surprise."""
+    if application:
+        return application
+    from_env = os.environ.get("MOTORPOOL_APPLICATION_ID")
+    found = from_env or _dotenv().get("MOTORPOOL_APPLICATION_ID")
     if not found:
         err.print("Give --application (or set MOTORPOOL_APPLICATION_ID).")
         raise typer.Exit(2)
+    source = "MOTORPOOL_APPLICATION_ID" if from_env else ".env's MOTORPOOL_APPLICATION_ID"
+    err.print(f"application {found} (from {source}; --application picks another)", soft_wrap=True, highlight=False)
     return found
 
 
@@ -813,9 +920,15 @@ def _print_clock(data: dict[str, Any]) -> None:
 
 
 @clock_cli.command("show")
-def clock_show(application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def clock_show(
+    application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Print the application's simulated now and pace."""
-    _print_clock(Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/clock"))
+    data = Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/clock")
+    if as_json:
+        return _print_json(data)
+    _print_clock(data)
 
 
 @clock_cli.command("set")
@@ -1146,9 +1259,328 @@ def keys_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
 def keys_rotate(url: UrlOption = None, admin_token: TokenOption = None) -> None:
     """Sign with a new key from now on; tokens signed before stay valid until they expire."""
     _print_key(Admin(url, admin_token).call("POST", "/admin/signing-keys"))
+@app.command("catalogue")
+def catalogue_list(
+    make: Annotated[str | None, typer.Option("--make", metavar="MAKE", help="Only this make (TESLA, Tesla).")] = None,
+    powertrain: Annotated[str | None, typer.Option("--powertrain", metavar="TYPE", help="BEV, PHEV, HEV or ICE.")] = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """The makes and models simulated cars are drawn from, and what each supports."""
+    params = {key: value for key, value in {"make": make, "powertrainType": powertrain}.items() if value}
+    items = Admin(url, admin_token).call("GET", "/admin/catalogue", params=params)
+    if as_json:
+        return _print_json(items)
+    table = Table("make", "model", "years", "powertrain", "commands", "signals")
+    for item in items:
+        years = f"{min(item['years'])}–{max(item['years'])}" if item["years"] else ""
+        commands = ", ".join(item["commands"])
+        table.add_row(item["make"], item["model"], years, item["powertrainType"], commands, str(len(item["signals"])))
+    console.print(table)
+
+
+connections_cli = typer.Typer(no_args_is_help=True, help="Users' connections to an application's vehicles.")
+app.add_typer(connections_cli, name="connections")
+
+
+def _connection_rows(items: list[dict[str, Any]]) -> None:
+    table = Table("user", "vehicle", "car", "mode", "permissions", "connected")
+    for item in items:
+        car = item.get("vehicle") or {}
+        table.add_row(item["userId"], item["vehicleId"], f"{car.get('year', '')} {car.get('make', '')} {car.get('model', '')}",
+                      item["mode"], " ".join(item["permissions"]), item["connectedAt"])  # fmt: skip
+    console.print(table)
+
+
+@connections_cli.command("create")
+def connections_create(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", help="The owner who approves (a user per e-mail).")],
+    vehicle: Annotated[list[str] | None, typer.Option("--vehicle", metavar="ID",
+                                                      help="A vehicle to connect (repeat it); default: all the owner has in that mode.")] = None,
+    permission: Annotated[list[str] | None, typer.Option("--permission", metavar="PERMISSION",
+                                                         help="A permission granted (repeat it); default: all.")] = None,
+    mode: Annotated[str, typer.Option("--mode", metavar="MODE", help="simulated, live or test.")] = "simulated",
+    application: ApplicationOption = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Connect an owner's vehicles as approving Connect would; prints the user id."""
+    body: dict[str, Any] = {"email": email, "mode": mode}
+    if vehicle:
+        body["vehicleIds"] = vehicle
+    if permission:
+        body["permissions"] = permission
+    data = Admin(url, admin_token).call("POST", f"/admin/applications/{_application(application)}/connections", json=body)
+    if as_json:
+        return _print_json(data)
+    typer.echo(f"user {data['userId']} connected {' '.join(data['vehicleIds']) or 'no vehicle'}")
+
+
+@connections_cli.command("list")
+def connections_list(
+    user: Annotated[str | None, typer.Option("--user", metavar="ID", help="Only this user's.")] = None,
+    vehicle: Annotated[str | None, typer.Option("--vehicle", metavar="ID", help="Only this vehicle's.")] = None,
+    application: ApplicationOption = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """The application's connections, newest first."""
+    params = {key: value for key, value in {"userId": user, "vehicleId": vehicle}.items() if value}
+    items = Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/connections", params=params)
+    if as_json:
+        return _print_json(items)
+    _connection_rows(items)
+
+
+@connections_cli.command("delete")
+def connections_delete(
+    user: Annotated[str | None, typer.Option("--user", metavar="ID", help="This user's connections.")] = None,
+    vehicle: Annotated[str | None, typer.Option("--vehicle", metavar="ID", help="This vehicle's connections.")] = None,
+    application: ApplicationOption = None,
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Disconnect a user, a vehicle, or that user from that vehicle."""
+    if user is None and vehicle is None:
+        err.print("Give --user, --vehicle or both: which connections to remove.")
+        raise typer.Exit(2)
+    params = {key: value for key, value in {"userId": user, "vehicleId": vehicle}.items() if value}
+    items = Admin(url, admin_token).call("DELETE", f"/admin/applications/{_application(application)}/connections", params=params)
+    if as_json:
+        return _print_json(items)
+    typer.echo(f"removed {len(items)} connection{'s' if len(items) != 1 else ''}")
+
+
+# --- as the application: reading signals and sending commands for a user -----------------------
+
+UserOption = Annotated[str, typer.Option("--user", metavar="ID", help="The user the request is made for (sc-user-id).")]
+
+
+def _as_application(url: str | None) -> Any:
+    """motorpool's SDK as the application: SMARTCAR_CLIENT_ID and SMARTCAR_CLIENT_SECRET from the
+    environment or .env, at ``--url``, MOTORPOOL_URL or the default origin."""
+    from . import Client
+
+    dotenv = _dotenv()
+    values = {name: os.environ.get(name) or dotenv.get(name) for name in ("SMARTCAR_CLIENT_ID", "SMARTCAR_CLIENT_SECRET")}
+    if not all(values.values()):
+        err.print("No application credentials: set SMARTCAR_CLIENT_ID and SMARTCAR_CLIENT_SECRET (first start writes them to .env).")
+        raise typer.Exit(2)
+    origin = (url or os.environ.get("MOTORPOOL_URL") or dotenv.get("MOTORPOOL_URL") or "http://127.0.0.1:4000").rstrip("/")
+    return Client(values["SMARTCAR_CLIENT_ID"], values["SMARTCAR_CLIENT_SECRET"], base_url=origin, max_retries=0)
+
+
+def _as_user(url: str | None, user: str, call: Any) -> Any:
+    """Run ``call(client)`` for ``user``; an API error is one line on stderr and exit 1."""
+    from . import ApiError, TransportError
+
+    with _as_application(url) as client:
+        try:
+            return call(client.user(user))
+        except ApiError as error:
+            err.print(f"{error.status_code} {error}", soft_wrap=True, highlight=False, markup=False)
+            raise typer.Exit(1) from None
+        except TransportError as error:
+            err.print(f"cannot reach the platform: {error}", soft_wrap=True, highlight=False, markup=False)
+            raise typer.Exit(1) from None
+
+
+def _print_execution(execution: Any, as_json: bool) -> None:
+    if as_json:
+        return _print_json(execution.model_dump(mode="json", exclude_none=True))
+    typer.echo(f"{execution.command_type or 'command'}: {execution.status} ({execution.id})")
+
+
+@vehicles_cli.command("lock")
+def vehicles_lock(vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")], user: UserOption,
+                  url: UrlOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Lock the car, as the application does for a user (Vehicle API command)."""
+    _print_execution(_as_user(url, user, lambda c: c.commands.lock(vehicle_id)), as_json)
+
+
+@vehicles_cli.command("unlock")
+def vehicles_unlock(vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")], user: UserOption,
+                    url: UrlOption = None, as_json: JsonFlag = False) -> None:  # fmt: skip
+    """Unlock the car, as the application does for a user (Vehicle API command)."""
+    _print_execution(_as_user(url, user, lambda c: c.commands.unlock(vehicle_id)), as_json)
+
+
+@vehicles_cli.command("charge")
+def vehicles_charge(
+    vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")],
+    user: UserOption,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop charging instead")] = False,
+    url: UrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Start (or stop) charging, as the application does for a user (Vehicle API command)."""
+    def call(client: Any) -> Any:
+        return client.commands.stop_charge(vehicle_id) if stop else client.commands.start_charge(vehicle_id)
+
+    _print_execution(_as_user(url, user, call), as_json)
+
+
+@vehicles_cli.command("read")
+def vehicles_read(
+    vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")],
+    user: UserOption,
+    codes: Annotated[list[str] | None, typer.Argument(metavar="[CODE]...", help="Only these signals (default: every one).")] = None,
+    url: UrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
+    """Read the car's signals as the application does for a user, with each one's age."""
+    listed = _as_user(url, user, lambda c: c.signals.list(vehicle_id))
+    signals = [s for s in listed.signals if not codes or s.code in codes]
+    if as_json:
+        return _print_json([s.model_dump(mode="json", exclude_none=True) for s in signals])
+    # The age is the car's: from its last report to the read, both in the application's simulated time.
+    table = Table("signal", "value", "unit", "status", "age")
+    for signal in signals:
+        value = signal.value if signal.value is not None else json.dumps(signal.body) if signal.body else ""
+        reported, read = signal.oem_updated_at, signal.retrieved_at
+        age = f"{(read - reported).total_seconds():.0f} s" if reported and read else ""
+        table.add_row(signal.code, str(value), signal.unit or "", signal.status.value, age)
+    console.print(table)
+
+
+# --- state control: reset, snapshots, scenarios -------------------------------------------------
+
+snapshot_cli = typer.Typer(no_args_is_help=True, help="Named snapshots of a running platform's whole state.")
+scenario_cli = typer.Typer(no_args_is_help=True, help="Declarative scenarios (TOML, YAML or JSON).")
+app.add_typer(snapshot_cli, name="snapshot")
+app.add_typer(scenario_cli, name="scenario")
+
+
+@snapshot_cli.command("save")
+def snapshot_save(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Letters, digits, '.', '_' and '-'.")],
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Save the whole state (applications, owners, vehicles, connections, clocks) under NAME;
+    the server holds it in memory until it stops."""
+    data = Admin(url, admin_token).call("POST", "/admin/snapshots", json={"name": name})
+    if as_json:
+        return _print_json(data)
+    rows = ", ".join(f"{count} {table}" for table, count in data["rows"].items() if count)
+    typer.echo(f"saved snapshot {data['name']}: {rows or 'nothing yet'}")
+
+
+@snapshot_cli.command("restore")
+def snapshot_restore(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Put the whole state back to snapshot NAME."""
+    data = Admin(url, admin_token).call("POST", f"/admin/snapshots/{name}/restore")
+    if as_json:
+        return _print_json(data)
+    typer.echo(f"restored snapshot {data['name']} (saved {data['takenAt']})")
+
+
+@snapshot_cli.command("list")
+def snapshot_list(url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False) -> None:
+    """The snapshots the server holds."""
+    data = Admin(url, admin_token).call("GET", "/admin/snapshots")
+    if as_json:
+        return _print_json(data)
+    for snapshot in data:
+        typer.echo(f"{snapshot['name']}\t{snapshot['takenAt']}")
+
+
+@snapshot_cli.command("delete")
+def snapshot_delete(
+    name: Annotated[str, typer.Argument(metavar="NAME")], url: UrlOption = None, admin_token: TokenOption = None
+) -> None:
+    """Forget snapshot NAME."""
+    Admin(url, admin_token).call("DELETE", f"/admin/snapshots/{name}")
+    typer.echo(f"deleted snapshot {name}")
+
+
+_SCENARIO_TYPES = {".toml": "application/toml", ".yaml": "application/yaml", ".yml": "application/yaml",
+                   ".json": "application/json"}  # fmt: skip
+
+
+@scenario_cli.command("load")
+def scenario_load(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A .toml, .yaml, .yml or .json scenario.")],
+    url: UrlOption = None,
+    admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create what a scenario file describes (applications, owners, fleets, connections, pinned
+    signals, the clock) in a running platform; prints the ids it made."""
+    media = _SCENARIO_TYPES.get(file.suffix.lower())
+    if media is None:
+        err.print(f"[red]{file}: a scenario file ends in .toml, .yaml, .yml or .json[/red]")
+        raise typer.Exit(2)
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        err.print(f"[red]cannot read {file}: {exc.strerror}[/red]")
+        raise typer.Exit(2) from None
+    data = Admin(url, admin_token).call(
+        "POST", "/admin/scenario", content=content, headers={"Content-Type": media}
+    )
+    if as_json:
+        return _print_json(data)
+    typer.echo(f"loaded {data.get('name') or file.name} into application {data['applicationId']}")
+    for name, made in data["applications"].items():
+        typer.echo(f"  application {name}: {made['id']} (client id {made['clientId']}, "
+                   f"secret {made['clientSecret']}, shown once)")  # fmt: skip
+    for label, ids in data["vehicles"].items():
+        typer.echo(f"  vehicles {label}: {' '.join(ids)}")
+    for email, user_id in data["users"].items():
+        typer.echo(f"  user {email}: {user_id}")
+
+
+@db_cli.command("reset")
+def db_reset(
+    database_url: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete every application, owner, vehicle and connection, and start afresh as a first
+    start does: a new development application (new credentials, written to .env), its fleet
+    and owners. The instance's keys and admin token stay. A running server sees the change."""
+    settings = _settings(database_url=database_url, print_credentials=not as_json)
+    if not yes:
+        if not os.isatty(0):
+            err.print("[red]db reset deletes everything: add --yes to confirm[/red]")
+            raise typer.Exit(2)
+        typer.confirm(f"Delete everything in {settings.database_url}?", abort=True)
+    from .platform.services.runtime import start_platform
+
+    async def run() -> dict[str, str]:
+        platform = await start_platform(settings.model_copy(update={"bootstrap": False}))
+        try:
+            first = await platform.state.reset()
+        finally:
+            await platform.close()
+        return first.env(settings.origin)
+
+    values = asyncio.run(run())
+    if as_json:
+        _print_json(values)
+
+
+def _plain_help() -> None:
+    """Help as click writes it, on every command: flags without a type (``--tls``, not
+    ``--tls <bool>``), values by their metavar, and nothing cut at the terminal's width."""
+    groups = [app, *(info.typer_instance for info in app.registered_groups if info.typer_instance)]
+    for group in groups:
+        group.rich_markup_mode = None
 
 
 def main() -> None:
+    _plain_help()
     app()
 
 

@@ -148,6 +148,10 @@ async def exchange(
                 status=400,
                 tone="danger",
                 code="state_mismatch",
+                # Connect's own error, when its answer carries one, is what went wrong first:
+                # shown as it came (the page escapes it), never acted upon.
+                detail=query.get("error_description") if query.get("error") else None,
+                facts=[("Connect's error", query["error"])] if query.get("error") else [],
                 actions=(("Connect a vehicle", "/login", True), ("Home", "/", False)),
             ),
         )

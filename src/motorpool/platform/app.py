@@ -101,17 +101,32 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
 
-    from .api import admin, commands, compatibility, connect, iam_docs, management, v2, vehicles
+    from .api import (
+        admin,
+        admin_connections,
+        admin_state,
+        admin_webhooks,
+        catalogue,
+        commands,
+        compatibility,
+        connect,
+        docs,
+        iam_docs,
+        management,
+        v2,
+        vehicles,
+        webhooks_v3,
+    )
     from .api.admin_keys import router as signing_keys_router
-
-    # isort: split
-    from .api import admin_webhooks, webhooks_v3
 
     api = FastAPI(
         title="motorpool",
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # Served by api/docs.py from packaged assets: FastAPI's own pages load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
         exception_handlers={
             **common.ERROR_HANDLERS,
             RequestValidationError: common.validation_error,
@@ -131,6 +146,10 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(webhooks_v3.router)
     api.include_router(webhooks_v3.v2_router)
     api.include_router(signing_keys_router)
+    api.include_router(admin_state.router)
+    api.include_router(docs.router)
+    api.include_router(catalogue.router)
+    api.include_router(admin_connections.router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:

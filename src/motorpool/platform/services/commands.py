@@ -40,11 +40,28 @@ COMMAND_EXECUTION = "command-execution"
 SCHEDULE_EXECUTION = "charge-schedule-execution"
 
 
+#: What changes a simulated car so that a refused command can succeed — a real owner would walk
+#: to the car; a developer steers it through the control plane. Appended to the description.
+SIMULATOR_FIXES = {
+    "CHARGING_PLUG_NOT_CONNECTED": "plug it in with `motorpool vehicles plug VEHICLE_ID` "
+    "(POST /admin/vehicles/VEHICLE_ID/plug)",
+    "DOOR_OPEN": "close it with `motorpool vehicles open VEHICLE_ID door-ROW-COLUMN --close`",
+    "TRUNK_OPEN": "close it with `motorpool vehicles open VEHICLE_ID trunk --close`",
+    "HOOD_OPEN": "close it with `motorpool vehicles open VEHICLE_ID hood --close`",
+    "IN_MOTION": "let the trip end: `motorpool clock advance 1h`",
+}
+
+
 def refusal_error(refused: SimulationRefused) -> ApiError:
-    """The wire error for a refusal of the simulation."""
+    """The wire error for a refusal of the simulation, saying how to change the simulated car
+    where the control plane can."""
     if refused.type == "COMPATIBILITY":
         return Incompatible(str(refused), code=refused.code)
-    return VehicleStateError(str(refused), code=refused.code)
+    detail = str(refused)
+    fix = SIMULATOR_FIXES.get(refused.code)
+    if fix is not None:
+        detail = f"{detail} The car is simulated: {fix}."
+    return VehicleStateError(detail, code=refused.code)
 
 
 def require_permission(access: VehicleAccess, permission: str) -> None:

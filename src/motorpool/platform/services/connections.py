@@ -220,6 +220,21 @@ class ConnectionService:
             await repo.delete_connections(session, rows)
         return removed
 
+    async def of_application(
+        self, application_id: str, *, user_id: str | None, vehicle_id: str | None, limit: int
+    ) -> builtins.list[ConnectionRecord]:
+        """The control plane's view: the application's connections (of one user, one vehicle, or
+        both), newest first, at most ``limit``."""
+        filters = repo.ConnectionFilter(application_id=application_id, user_id=user_id, vehicle_id=vehicle_id)
+        return (await self.page_after(filters, None, limit)).connections
+
+    async def remove_of_application(
+        self, application_id: str, *, user_id: str | None, vehicle_id: str | None
+    ) -> builtins.list[ConnectionRecord]:
+        """The control plane's disconnect: a user's connections, a vehicle's, or both's."""
+        filters = repo.ConnectionFilter(application_id=application_id, user_id=user_id, vehicle_id=vehicle_id)
+        return await self.remove_matching(filters)
+
     async def user_vehicle_ids(
         self, application_id: str, user_id: str, offset: int, limit: int
     ) -> tuple[tuple[str, ...], int]:

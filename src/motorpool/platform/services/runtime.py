@@ -26,7 +26,9 @@ from .keys import SigningKeys, key_encryption_key, load_keys, opener
 from .limits import RateLimiter, RedisBuckets
 from .management import ManagementService
 from .oauth import ClientRegistry, OAuthService, SecretHasher, TokenService
+from .scenarios import ScenarioLoader
 from .signals import SignalService
+from .state import StateControl
 from .steering import Steering
 from .v2 import VehicleApiV2
 from .webhook_delivery import DeliveryWorker, Monitor, Sender
@@ -66,6 +68,10 @@ class Platform:
     monitor: Monitor
     #: Listing and rotating the token signing keys.
     keys: SigningKeys
+    #: Reset and snapshots of the whole state.
+    state: StateControl
+    #: Declarative scenarios, applied through the services above.
+    scenarios: ScenarioLoader
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -175,6 +181,11 @@ async def start_platform(settings: Settings) -> Platform:
     )
     monitor.on_access_change = webhooks.auto_subscribe_new
     access.listeners.append(monitor.access_changed)
+    steering = Steering(commands)
+
+    def forget() -> None:
+        clients.invalidate()
+        signals.forget()
     platform = Platform(
         settings=settings,
         engine=engine,
@@ -192,7 +203,7 @@ async def start_platform(settings: Settings) -> Platform:
         signals=signals,
         clocks=clocks,
         commands=commands,
-        steering=Steering(commands),
+        steering=steering,
         limits=limits,
         management=ManagementService(sessions, connections),
         compatibility=CompatibilityService(clients),
@@ -201,6 +212,8 @@ async def start_platform(settings: Settings) -> Platform:
         deliveries=deliveries,
         monitor=monitor,
         keys=SigningKeys(sessions, tokens, fernet),
+        state=StateControl(sessions, admin, settings, forget),
+        scenarios=ScenarioLoader(admin, clocks, steering),
     )
     await access.poll()
     if settings.bootstrap:

@@ -185,6 +185,13 @@ class SignalService:
             max(1, cache_size // 4)
         )
 
+    def forget(self) -> None:
+        """Drop every rendering: the state was replaced (a reset or a restore), and a vehicle's
+        id and version no longer name one report."""
+        self._snapshots.clear()
+        self._bodies.clear()
+        self._readings.clear()
+
     async def read_list(
         self, request: VehicleRequest, unit_header: str | None, query: Mapping[str, str] | None
     ) -> Rendered:

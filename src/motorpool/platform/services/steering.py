@@ -12,6 +12,7 @@ from functools import partial
 from ..errors import ValidationFailed
 from ..sim import plans
 from ..sim.catalogue import ModelSpec
+from ..sim.pinning import pin_problem
 from ..sim.state import Charger, JsonObject, Plan, VehicleState
 from .commands import CommandService
 from .params import parse_uuid
@@ -91,5 +92,9 @@ class Steering:
         return await self._apply(vehicle_id, partial(plans.set_open, part=part, open=open_))
 
     async def pin_signal(self, vehicle_id: str, code: str, body: JsonObject | None) -> Steered:
-        """Pin a signal to ``body`` from now on (None un-pins it)."""
+        """Pin a signal to ``body`` from now on (None un-pins it): a code of the catalogue, a
+        body of its shape, in its metric unit and range."""
+        problem = pin_problem(code, body)
+        if problem is not None:
+            raise ValidationFailed(problem, source={"pointer": "/body"})
         return await self._apply(vehicle_id, partial(plans.set_signal, code=code, body=body))

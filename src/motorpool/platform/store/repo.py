@@ -802,3 +802,44 @@ async def add_sign_in_failure(session: AsyncSession, email_key: str, now: dateti
     await session.execute(delete(SignInFailure).where(SignInFailure.failed_at < forget_before))
     await session.execute(delete(ConnectFlowUse).where(ConnectFlowUse.expires_at < now))
     await session.flush()
+# --- the whole state: reset and snapshots -------------------------------------------------------
+
+#: Tables that belong to the instance rather than to its state: its keys (so tokens, secrets'
+#: hashes and Connect's forms stay valid across a reset or a restore) and the cache counter.
+INSTANCE_TABLES = frozenset({"instance_secrets", "signing_keys", "cache_generations"})
+
+#: Every row of the state tables, by table name, as plain column values.
+StateDump = dict[str, list[dict[str, Any]]]
+
+
+def _state_tables() -> list[Any]:
+    from .models import Base
+
+    return [t for t in Base.metadata.sorted_tables if t.name not in INSTANCE_TABLES]
+
+
+async def dump_state(session: AsyncSession) -> StateDump:
+    """Every row of every state table (applications, owners, vehicles, users, connections,
+    codes, tokens, executions), in dependency order."""
+    dump: StateDump = {}
+    for table in _state_tables():
+        rows = await session.execute(select(table))
+        dump[str(table.name)] = [dict(row._mapping) for row in rows]
+    return dump
+
+
+async def wipe_state(session: AsyncSession) -> None:
+    """Delete every row of the state tables (children first); the instance's keys stay."""
+    for table in reversed(_state_tables()):
+        await session.execute(delete(table))
+
+
+async def load_state(session: AsyncSession, dump: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+    """Replace the state tables' rows with ``dump`` (from :func:`dump_state`), in one
+    transaction; caches are told through the change counter."""
+    await wipe_state(session)
+    for table in _state_tables():
+        rows = dump.get(table.name) or []
+        if rows:
+            await session.execute(insert(table), [dict(row) for row in rows])
+    await bump_generation(session)

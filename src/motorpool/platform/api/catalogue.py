@@ -1,0 +1,32 @@
+"""``GET /admin/catalogue``: the makes and models the simulated fleet is drawn from."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from ..services.catalogue import CatalogueEntry, catalogue_entries
+from .admin import require_admin
+from .common import json_response
+
+router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
+
+
+def entry_view(entry: CatalogueEntry) -> dict[str, Any]:
+    return {
+        "make": entry.make, "makeName": entry.make_name, "model": entry.model,
+        "years": list(entry.years), "powertrainType": entry.powertrain, "bodyStyle": entry.body_style,
+        "permissions": list(entry.permissions), "commands": list(entry.commands),
+        "signals": list(entry.signals),
+    }  # fmt: skip
+
+
+@router.get("/catalogue", summary="The makes and models of the simulated fleet, and what each supports")
+async def list_catalogue(
+    make: Annotated[str | None, Query(description="A make's code or name: TESLA, Tesla")] = None,
+    powertrain: Annotated[str | None, Query(alias="powertrainType", description="BEV, PHEV, HEV or ICE")] = None,
+) -> Response:
+    entries = catalogue_entries(make, powertrain)
+    return json_response({"data": [entry_view(entry) for entry in entries]})
