@@ -11,11 +11,11 @@ from starlette.responses import Response
 
 from ..errors import ValidationFailed
 from ..services.connections import ConnectionRecord
-from .admin import require_admin
+from .admin import ADMIN_ERRORS, require_admin
 from .common import json_response, platform_of
 from .vehicles import connection_flat
 
-router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 #: At most this many in one answer; a fleet's worth of connections is read through the API's pages.
 MAX_LISTED = 1000
 

@@ -13,10 +13,10 @@ from starlette.responses import Response
 from ..errors import ValidationFailed
 from ..services.scenarios import Format, parse_scenario
 from ..services.state import SnapshotInfo
-from .admin import require_admin
+from .admin import ADMIN_ERRORS, require_admin
 from .common import json_response, platform_of
 
-router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 
 
 def snapshot_view(info: SnapshotInfo) -> dict[str, Any]:

@@ -12,11 +12,11 @@ from starlette.responses import Response
 
 from ..errors import ValidationFailed
 from ..services.webhooks import WebhookConfig, WebhookFilter
-from .admin import require_admin
+from .admin import ADMIN_ERRORS, require_admin
 from .common import json_response, platform_of, request_origin
 from .webhook_views import admin_webhook, delivery_view
 
-router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 
 
 class WebhookBody(BaseModel):

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from ..services.catalogue import CatalogueEntry, catalogue_entries
-from .admin import require_admin
+from .admin import ADMIN_ERRORS, require_admin
 from .common import json_response
 
-router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 
 
 def entry_view(entry: CatalogueEntry) -> dict[str, Any]:
