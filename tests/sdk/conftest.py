@@ -23,9 +23,9 @@ from ..support.sdk import BASE, CLIENT_ID, CLIENT_SECRET, FAST_RETRIES, Against,
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No SMARTCAR_* variable of the machine leaks into a test."""
+    """No SMARTCAR_* variable (nor MOTORPOOL_URL) of the machine leaks into a test."""
     for name in list(os.environ):
-        if name.startswith("SMARTCAR_"):
+        if name.startswith("SMARTCAR_") or name == "MOTORPOOL_URL":
             monkeypatch.delenv(name)
 
 

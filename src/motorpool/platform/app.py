@@ -23,6 +23,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import __version__
 from .api import common, iam, signals
 from .services.runtime import start_platform
 from .settings import Settings
@@ -105,7 +106,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
 
     api = FastAPI(
         title="motorpool",
-        version="0.1.0",
+        version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
         exception_handlers={
