@@ -157,7 +157,8 @@ class ApiError(SmartcarError):
         self.detail = detail
         self.errors: list[dict[str, Any]] = [dict(error) for error in errors or []]
         self.body = body
-        self.headers: dict[str, str] = dict(headers or {})
+        # Lower-case plain strings whichever library read them (aiohttp keys are ``istr``).
+        self.headers: dict[str, str] = {str(k).lower(): v for k, v in (headers or {}).items()}
         super().__init__(self._message())
 
     def _message(self) -> str:

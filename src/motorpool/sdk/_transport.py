@@ -36,6 +36,7 @@ import httpx
 
 from ._config import Timeout
 from ._errors import (
+    ConfigurationError,
     ConnectError,
     ReadError,
     RequestTimeoutError,
@@ -52,8 +53,8 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 #: The encodings :class:`BodyReader` can inflate; sent on every request so a library never
 #: advertises one it would decode unbounded (brotli, zstd) on our behalf.
 ACCEPT_ENCODING = "gzip, deflate"
-#: Raw bytes handed to the inflater at a time: at most ~1,000 times this comes out of one step.
-_RAW_CHUNK = 16 * 1024
+#: Raw bytes aiohttp hands over at most at a time (httpx hands over each network read).
+_RAW_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,13 @@ def tls_context() -> ssl.SSLContext:
     now, when a client is made), certifi's bundle otherwise."""
     cafile = os.environ.get("SSL_CERT_FILE") or None
     capath = os.environ.get("SSL_CERT_DIR") or None
-    return _tls_context(cafile, capath)
+    try:
+        return _tls_context(cafile, capath)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(
+            f"The certificates of SSL_CERT_FILE={cafile!r} / SSL_CERT_DIR={capath!r} cannot be "
+            f"loaded: {error}"
+        ) from error
 
 
 def deadline_of(timeout: Timeout) -> float | None:
@@ -279,7 +286,7 @@ class HttpxSender:
                 content = _already_read(response, self._limit)
                 if content is None:
                     reader = BodyReader(response.headers, self._limit)
-                    for chunk in response.iter_raw(_RAW_CHUNK):
+                    for chunk in response.iter_raw():
                         reader.feed(chunk)
                         if deadline is not None and time.monotonic() > deadline:
                             raise _timed_out(total or 0.0)
@@ -329,7 +336,7 @@ class AsyncHttpxSender:
             content = _already_read(response, self._limit)
             if content is None:
                 reader = BodyReader(response.headers, self._limit)
-                async for chunk in response.aiter_raw(_RAW_CHUNK):
+                async for chunk in response.aiter_raw():
                     reader.feed(chunk)
                 content = reader.finish()
             return RawResponse(response.status_code, response.headers, content)
