@@ -20,7 +20,7 @@ import motorpool
 from ..support.faulty_server import BOMB_SIZE, FaultyServer, faulty_server
 from ..support.sdk import CLIENT_ID, CLIENT_SECRET
 
-FLAVOURS = ["sync", "async", "async-httpx"]
+KINDS = ["sync", "async", "async-httpx"]
 FAST = motorpool.RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.02)
 LIMIT = 1024 * 1024
 
@@ -42,49 +42,49 @@ def server(module_server: FaultyServer, monkeypatch: pytest.MonkeyPatch) -> Faul
     return module_server
 
 
-@pytest.fixture(params=FLAVOURS)
-def flavour(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def get(flavour: str, origin: str, vehicle: str, **options: Any) -> motorpool.Vehicle:
-    """``vehicles.get(vehicle)`` on a fresh client of ``flavour``, closed afterwards."""
+async def get(kind: str, origin: str, vehicle: str, **options: Any) -> motorpool.Vehicle:
+    """``vehicles.get(vehicle)`` on a fresh client of ``kind``, closed afterwards."""
     options.setdefault("max_retries", 0)
-    if flavour == "sync":
+    if kind == "sync":
         with motorpool.Client(CLIENT_ID, CLIENT_SECRET, base_url=origin, **options) as client:
             return client.vehicles.get(vehicle)
-    backend = "httpx" if flavour == "async-httpx" else "aiohttp"
+    backend = "httpx" if kind == "async-httpx" else "aiohttp"
     async with motorpool.AsyncClient(
         CLIENT_ID, CLIENT_SECRET, base_url=origin, http_backend=backend, **options
     ) as async_client:
         return await async_client.vehicles.get(vehicle)
 
 
-async def fails(error: type[BaseException], flavour: str, origin: str, vehicle: str, **options: Any) -> BaseException:
+async def fails(error: type[BaseException], kind: str, origin: str, vehicle: str, **options: Any) -> BaseException:
     with pytest.raises(error) as caught:
-        await get(flavour, origin, vehicle, **options)
+        await get(kind, origin, vehicle, **options)
     return caught.value
 
 
-async def test_a_well_behaved_answer_is_read(server: FaultyServer, flavour: str) -> None:
-    vehicle = await get(flavour, server.origin, "ok")
+async def test_a_well_behaved_answer_is_read(server: FaultyServer, kind: str) -> None:
+    vehicle = await get(kind, server.origin, "ok")
     assert (vehicle.make, vehicle.year) == ("TESLA", 2022)
 
 
-async def test_a_huge_content_length_is_refused_before_reading(server: FaultyServer, flavour: str) -> None:
+async def test_a_huge_content_length_is_refused_before_reading(server: FaultyServer, kind: str) -> None:
     started = time.monotonic()
-    error = await fails(motorpool.ResponseTooLargeError, flavour, server.origin, "huge-length")
+    error = await fails(motorpool.ResponseTooLargeError, kind, server.origin, "huge-length")
     assert "10,000,000,000" in str(error) and error.limit == 16 * 1024 * 1024  # type: ignore[attr-defined]
     assert isinstance(error, motorpool.ReadError) and time.monotonic() - started < 5
 
 
 @pytest.mark.parametrize("bomb", ["gzip-bomb", "deflate-bomb"])
-async def test_a_compression_bomb_stops_at_the_limit(server: FaultyServer, flavour: str, bomb: str) -> None:
+async def test_a_compression_bomb_stops_at_the_limit(server: FaultyServer, kind: str, bomb: str) -> None:
     assert len(server.bomb(bomb.split("-")[0])) < 300_000
     tracemalloc.start()
     try:
         error = await fails(
-            motorpool.ResponseTooLargeError, flavour, server.origin, bomb, max_response_bytes=LIMIT
+            motorpool.ResponseTooLargeError, kind, server.origin, bomb, max_response_bytes=LIMIT
         )
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -94,21 +94,21 @@ async def test_a_compression_bomb_stops_at_the_limit(server: FaultyServer, flavo
     assert peak < 8 * LIMIT < BOMB_SIZE
 
 
-async def test_the_limit_applies_to_plain_answers_too(server: FaultyServer, flavour: str) -> None:
-    await fails(motorpool.ResponseTooLargeError, flavour, server.origin, "ok", max_response_bytes=10)
+async def test_the_limit_applies_to_plain_answers_too(server: FaultyServer, kind: str) -> None:
+    await fails(motorpool.ResponseTooLargeError, kind, server.origin, "ok", max_response_bytes=10)
 
 
-async def test_a_truncated_body_is_a_read_error(server: FaultyServer, flavour: str) -> None:
-    error = await fails(motorpool.ReadError, flavour, server.origin, "truncated")
+async def test_a_truncated_body_is_a_read_error(server: FaultyServer, kind: str) -> None:
+    error = await fails(motorpool.ReadError, kind, server.origin, "truncated")
     assert not isinstance(error, motorpool.ResponseTooLargeError) and error.request_sent  # type: ignore[attr-defined]
 
 
-async def test_a_slow_drip_ends_at_the_deadline(server: FaultyServer, flavour: str) -> None:
+async def test_a_slow_drip_ends_at_the_deadline(server: FaultyServer, kind: str) -> None:
     # Each byte comes well within the read timeout; the whole answer would take 20 s.
     started = time.monotonic()
     await fails(
         motorpool.RequestTimeoutError,
-        flavour,
+        kind,
         server.origin,
         "drip",
         timeout=motorpool.Timeout(connect=0.5, read=1.0),
@@ -116,51 +116,51 @@ async def test_a_slow_drip_ends_at_the_deadline(server: FaultyServer, flavour: s
     assert 1.0 <= time.monotonic() - started < 4
 
 
-async def test_a_reset_connection_is_a_read_error_and_reads_are_retried(server: FaultyServer, flavour: str) -> None:
-    error = await fails(motorpool.ReadError, flavour, server.origin, "reset", retry_policy=FAST, max_retries=None)
+async def test_a_reset_connection_is_a_read_error_and_reads_are_retried(server: FaultyServer, kind: str) -> None:
+    error = await fails(motorpool.ReadError, kind, server.origin, "reset", retry_policy=FAST, max_retries=None)
     assert error.request_sent  # type: ignore[attr-defined]
     attempts = FAST.max_retries + 1
-    if flavour == "async":
+    if kind == "async":
         # aiohttp itself resends a GET once when the connection drops before the answer.
         assert attempts <= server.hits["/v3/vehicles/reset"] <= 2 * attempts
     else:
         assert server.hits["/v3/vehicles/reset"] == attempts
 
 
-async def test_a_429_is_retried_after_its_retry_after(server: FaultyServer, flavour: str) -> None:
+async def test_a_429_is_retried_after_its_retry_after(server: FaultyServer, kind: str) -> None:
     started = time.monotonic()
-    vehicle = await get(flavour, server.origin, "rate-limited", retry_policy=FAST, max_retries=None)
+    vehicle = await get(kind, server.origin, "rate-limited", retry_policy=FAST, max_retries=None)
     elapsed = time.monotonic() - started
     assert vehicle.make == "TESLA" and server.hits["/v3/vehicles/rate-limited"] == 2
     assert 1.0 <= elapsed < 4
 
 
-async def test_503s_are_retried_then_raised(server: FaultyServer, flavour: str) -> None:
-    error = await fails(motorpool.ServerError, flavour, server.origin, "unavailable", retry_policy=FAST, max_retries=None)
+async def test_503s_are_retried_then_raised(server: FaultyServer, kind: str) -> None:
+    error = await fails(motorpool.ServerError, kind, server.origin, "unavailable", retry_policy=FAST, max_retries=None)
     assert error.status_code == 503  # type: ignore[attr-defined]
     assert server.hits["/v3/vehicles/unavailable"] == FAST.max_retries + 1
 
 
-async def test_a_redirect_is_never_followed(server: FaultyServer, flavour: str) -> None:
-    error = await fails(motorpool.ApiError, flavour, server.origin, "redirect", retry_policy=FAST, max_retries=None)
+async def test_a_redirect_is_never_followed(server: FaultyServer, kind: str) -> None:
+    error = await fails(motorpool.ApiError, kind, server.origin, "redirect", retry_policy=FAST, max_retries=None)
     assert error.status_code == 302  # type: ignore[attr-defined]
     assert server.hits["/v3/vehicles/redirect"] == 1
 
 
 async def test_proxies_come_from_the_environment(
-    server: FaultyServer, flavour: str, monkeypatch: pytest.MonkeyPatch
+    server: FaultyServer, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HTTP_PROXY", server.origin)
-    vehicle = await get(flavour, "http://vehicles.example", "ok")
+    vehicle = await get(kind, "http://vehicles.example", "ok")
     assert vehicle.make == "TESLA"
     assert "http://vehicles.example/v3/vehicles/ok" in server.proxied
 
 
 async def test_an_unreadable_ssl_cert_file_is_a_configuration_error(
-    flavour: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    kind: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     bundle = tmp_path / "bundle.pem"
     bundle.write_text("not a certificate")
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     with pytest.raises(motorpool.ConfigurationError, match="SSL_CERT_FILE"):
-        await get(flavour, "https://vehicles.example", "ok")
+        await get(kind, "https://vehicles.example", "ok")
