@@ -26,11 +26,13 @@ import functools
 import os
 import ssl
 import time
+import urllib.request
 import weakref
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -396,6 +398,10 @@ class AiohttpSender:
         self._limit = max_response_bytes
         # Read now, when the client is made, like every other setting of the environment.
         self._tls = tls_context()
+        # Proxies are read here once: aiohttp's trust_env would read the environment and the
+        # netrc file on a worker thread for every request (measured: most of its client CPU).
+        self._proxies = urllib.request.getproxies_environment()
+        self._proxy_by_origin: dict[tuple[str, str], str | None] = {}
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
             weakref.WeakKeyDictionary()
         )
@@ -408,11 +414,25 @@ class AiohttpSender:
 
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections, ssl=self._tls),
-                trust_env=True,
                 auto_decompress=False,
             )
             self._sessions[loop] = session
         return session
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` name for ``url``, unless
+        ``NO_PROXY`` exempts its host."""
+        if not self._proxies:
+            return None
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        if key not in self._proxy_by_origin:
+            proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
+            host = parts.netloc
+            if proxy and urllib.request.proxy_bypass(host):
+                proxy = None
+            self._proxy_by_origin[key] = proxy
+        return self._proxy_by_origin[key]
 
     async def _exchange(self, request: RawRequest, timeout: Timeout) -> RawResponse:
         import aiohttp
@@ -424,6 +444,7 @@ class AiohttpSender:
             headers=headers,
             data=request.content,
             allow_redirects=False,
+            proxy=self._proxy(request.url),
             timeout=aiohttp.ClientTimeout(connect=timeout.connect, sock_read=timeout.read),
         ) as response:
             reader = BodyReader(response.headers, self._limit)
