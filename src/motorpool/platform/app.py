@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, cast
 
 from starlette.applications import Starlette
@@ -23,7 +24,6 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import __version__
 from .api import common, iam, signals
 from .services.runtime import start_platform
 from .settings import Settings
@@ -106,7 +106,8 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
 
     api = FastAPI(
         title="motorpool",
-        version=__version__,
+        # The one version, motorpool.__version__, as the installed distribution states it.
+        version=version("motorpool"),
         description=DESCRIPTION,
         openapi_tags=TAGS,
         exception_handlers={
