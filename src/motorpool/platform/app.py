@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, cast
 
 from starlette.applications import Starlette
@@ -121,7 +122,8 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
 
     api = FastAPI(
         title="motorpool",
-        version="0.1.0",
+        # The one version, motorpool.__version__, as the installed distribution states it.
+        version=version("motorpool"),
         description=DESCRIPTION,
         openapi_tags=TAGS,
         # Served by api/docs.py from packaged assets: FastAPI's own pages load them from a CDN.

@@ -10,6 +10,7 @@ Import the public names from the package itself (``from motorpool import Client`
 - :func:`verify_signature`, :func:`hash_challenge` and :func:`construct_event` handle webhooks.
 """
 
+from .. import __version__ as __version__
 from ._auth import *
 from ._client import *
 from ._config import *
@@ -17,5 +18,3 @@ from ._errors import *
 from ._models import *
 from ._pagination import *
 from ._webhooks import *
-
-__version__ = "0.1.0"

@@ -6,11 +6,9 @@ Compatible with the official SDK: the same argument order and environment fallba
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import secrets
-import time
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,19 +27,16 @@ from ._config import (
 )
 from ._core import (
     USER_AGENT,
-    Authorize,
-    Flow,
     Prepared,
-    Send,
-    Sleep,
-    T,
+    drive,
+    drive_async,
     parse_model,
     read_token_error,
     request_flow,
 )
-from ._errors import ConfigurationError, TransportError
-from ._http import AsyncHttpxSender, HttpxSender, RawResponse
+from ._errors import ConfigurationError
 from ._models import CodeExchange
+from ._transport import AsyncHttpxSender, HttpxSender, RawResponse
 
 #: Every key ``get_auth_url`` understands in ``options``.
 AUTH_URL_OPTIONS = frozenset(
@@ -263,7 +258,7 @@ class AuthClient:
         flow = request_flow(self._exchange(code, code_verifier, redirect_uri), RetryPolicy())
         sender = HttpxSender(transport=self._transport)
         try:
-            return _drive_unauthenticated(flow, sender, self._timeout)
+            return drive(flow, lambda request: sender.send(request, self._timeout))
         finally:
             sender.close()
 
@@ -273,47 +268,10 @@ class AuthClient:
         """:meth:`exchange_code`, awaited."""
         flow = request_flow(self._exchange(code, code_verifier, redirect_uri), RetryPolicy())
         sender = AsyncHttpxSender(transport=self._async_transport)
-        value: Any = None
-        failure: TransportError | None = None
         try:
-            while True:
-                try:
-                    step = flow.send(value) if failure is None else flow.throw(failure)
-                except StopIteration as done:
-                    result: CodeExchange = done.value
-                    return result
-                value, failure = None, None
-                if isinstance(step, Send):
-                    try:
-                        value = await sender.send(step.request, self._timeout)
-                    except TransportError as error:
-                        failure = error
-                elif isinstance(step, Sleep):
-                    await asyncio.sleep(step.seconds)
-                else:
-                    raise TypeError(f"the code exchange cannot perform {step!r}")
+            return await drive_async(flow, lambda request: sender.send(request, self._timeout))
         finally:
             await sender.aclose()
-
-
-def _drive_unauthenticated(flow: Flow[T], sender: HttpxSender, timeout: Timeout) -> T:
-    value: Any = None
-    failure: TransportError | None = None
-    while True:
-        try:
-            step = flow.send(value) if failure is None else flow.throw(failure)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        value, failure = None, None
-        if isinstance(step, Send):
-            try:
-                value = sender.send(step.request, timeout)
-            except TransportError as error:
-                failure = error
-        elif isinstance(step, Sleep):
-            time.sleep(step.seconds)
-        elif isinstance(step, Authorize):
-            raise TypeError(f"the code exchange cannot perform {step!r}")
 
 
 __all__ = [

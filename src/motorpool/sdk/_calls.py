@@ -14,7 +14,6 @@ from pydantic import AliasChoices, AliasPath, Field
 
 from ._core import Call, parse_model, path_segment
 from ._errors import UnexpectedResponseError
-from ._http import RawResponse
 from ._models import (
     CommandExecution,
     Connection,
@@ -30,6 +29,7 @@ from ._models import (
     Webhook,
 )
 from ._pagination import Page
+from ._transport import RawResponse
 
 ItemT = TypeVar("ItemT", bound=SmartcarModel)
 ModelT = TypeVar("ModelT", bound=SmartcarModel)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -29,26 +28,16 @@ from ._config import (
     validate_unit_system,
 )
 from ._core import (
-    Authorize,
     Call,
     ClientCore,
     FirstAttempt,
     Flow,
     RequestOptions,
-    Send,
-    Sleep,
+    drive,
+    drive_async,
     request_flow,
 )
 from ._errors import ConfigurationError, SmartcarError, TransportError
-from ._http import (
-    AsyncHttpxSender,
-    AsyncioSender,
-    AsyncSender,
-    HttpxSender,
-    SocketSender,
-    SyncSender,
-    proxy_configured,
-)
 from ._models import (
     ChargeStatus,
     CommandExecution,
@@ -79,6 +68,14 @@ from ._models import (
 )
 from ._pagination import AsyncPager, SyncPage
 from ._signals import SINGLE_SIGNAL_VIEWS, typed, typed_from_signal
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    AiohttpSender,
+    AsyncHttpxSender,
+    AsyncSender,
+    HttpxSender,
+    SyncSender,
+)
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -88,6 +85,9 @@ DEFAULT_MAX_CONNECTIONS = 100
 DEFAULT_FLEET_IN_FLIGHT = 50
 #: Threads of a sync fleet read: each blocks on one request.
 DEFAULT_SYNC_FLEET_IN_FLIGHT = 16
+
+#: The libraries the async client can send through (``http_backend=``).
+HTTP_BACKENDS = ("aiohttp", "httpx")
 
 VehicleSelection = Iterable[str] | Mapping[str, str]
 
@@ -162,10 +162,6 @@ class _BaseClient:
 
     def _bind(self) -> None:
         raise NotImplementedError
-
-    def _behind_proxy(self) -> bool:
-        origins = self._core.origins
-        return proxy_configured([origins.token_url, origins.vehicle_api, origins.management_api])
 
     def _changed(
         self,
@@ -525,11 +521,12 @@ class Client(_BaseClient):
     ``SMARTCAR_CLIENT_SECRET``. ``base_url`` points every surface at one origin (motorpool's);
     otherwise each surface uses its argument, its environment variable
     (``SMARTCAR_AUTH_ORIGIN``, ``SMARTCAR_VEHICLE_API_V3_ORIGIN`` or ``SMARTCAR_API_V3_ORIGIN``,
-    ``SMARTCAR_MANAGEMENT_API_ORIGIN``), or the real service's host. By default it speaks
-    HTTP/1.1 itself over kept-alive sockets (at most ``max_connections``); ``transport`` (any
+    ``SMARTCAR_MANAGEMENT_API_ORIGIN``), or the real service's host. It sends through an
+    ``httpx.Client`` with kept-alive connections (at most ``max_connections``), proxies from the
+    environment and certificates from ``SSL_CERT_FILE`` when set; ``transport`` (any
     ``httpx.BaseTransport``, e.g. ``httpx.MockTransport``) or ``http_client`` replaces the
-    network layer with httpx, which is also used when the environment names a proxy
-    (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, less ``NO_PROXY``) for one of its origins.
+    network layer. An answer larger than ``max_response_bytes`` (once inflated) raises
+    :class:`ResponseTooLargeError`; redirects are never followed.
     """
 
     def __init__(
@@ -548,6 +545,7 @@ class Client(_BaseClient):
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._configure(
             client_id=client_id,
@@ -561,13 +559,12 @@ class Client(_BaseClient):
             max_retries=max_retries,
             retry_policy=retry_policy,
         )
-        self._sender: SyncSender
-        if transport is not None or http_client is not None or self._behind_proxy():
-            self._sender = HttpxSender(
-                transport=transport, http_client=http_client, max_connections=max_connections
-            )
-        else:
-            self._sender = SocketSender(max_connections=max_connections)
+        self._sender: SyncSender = HttpxSender(
+            transport=transport,
+            http_client=http_client,
+            max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+        )
         self._bind()
 
     def _bind(self) -> None:
@@ -626,23 +623,7 @@ class Client(_BaseClient):
             return tokens.store(self._drive(self._core.token_flow(options), options.timeout))
 
     def _drive(self, flow: Flow[T], timeout: Timeout) -> T:
-        value: Any = None
-        failure: TransportError | None = None
-        while True:
-            try:
-                step = flow.send(value) if failure is None else flow.throw(failure)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            value, failure = None, None
-            if isinstance(step, Send):
-                try:
-                    value = self._sender.send(step.request, timeout)
-                except TransportError as error:
-                    failure = error
-            elif isinstance(step, Sleep):
-                time.sleep(step.seconds)
-            elif isinstance(step, Authorize):
-                value = self._authorize(step.rejected)
+        return drive(flow, lambda request: self._sender.send(request, timeout), self._authorize)
 
     def _run(self, call: Call[T], options: RequestOptions | None = None) -> T:
         options = options or self._options
@@ -990,13 +971,14 @@ class AsyncSubscriptions(_AsyncResource):
 class AsyncClient(_BaseClient):
     """The asynchronous client of the Vehicle and Management APIs.
 
-    Same calls and options as :class:`Client`, awaited. By default it speaks HTTP/1.1 itself
-    over asyncio's transports, with kept-alive connections (at most ``max_connections``), which
-    keeps up with the platform when hundreds of requests are in flight; pass ``transport`` (any
-    ``httpx.AsyncBaseTransport``: ``httpx.MockTransport``, ``httpx.ASGITransport(app)``) or
-    ``http_client`` to send through httpx instead. When ``HTTP_PROXY``/``HTTPS_PROXY``/
-    ``ALL_PROXY`` name a proxy for one of its origins (and ``NO_PROXY`` does not exempt it), it
-    sends through httpx, which speaks to proxies.
+    Same calls and options as :class:`Client`, awaited. By default it sends through an
+    ``aiohttp.ClientSession`` (one per event loop, at most ``max_connections`` kept-alive
+    connections), which keeps up with the platform when hundreds of requests are in flight;
+    ``http_backend="httpx"`` sends through an ``httpx.AsyncClient`` instead, as does passing
+    ``transport`` (any ``httpx.AsyncBaseTransport``: ``httpx.MockTransport``,
+    ``httpx.ASGITransport(app)``) or ``http_client``. Either way proxies come from the
+    environment, certificates from ``SSL_CERT_FILE`` when set, redirects are never followed and
+    an answer larger than ``max_response_bytes`` raises :class:`ResponseTooLargeError`.
 
     Example::
 
@@ -1021,6 +1003,8 @@ class AsyncClient(_BaseClient):
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        http_backend: str = "aiohttp",
     ) -> None:
         self._configure(
             client_id=client_id,
@@ -1035,12 +1019,21 @@ class AsyncClient(_BaseClient):
             retry_policy=retry_policy,
         )
         self._sender: AsyncSender
-        if transport is not None or http_client is not None or self._behind_proxy():
+        if http_backend not in HTTP_BACKENDS:
+            raise ConfigurationError(
+                f"http_backend must be one of {', '.join(HTTP_BACKENDS)}; got {http_backend!r}"
+            )
+        if transport is not None or http_client is not None or http_backend == "httpx":
             self._sender = AsyncHttpxSender(
-                transport=transport, http_client=http_client, max_connections=max_connections
+                transport=transport,
+                http_client=http_client,
+                max_connections=max_connections,
+                max_response_bytes=max_response_bytes,
             )
         else:
-            self._sender = AsyncioSender(max_connections=max_connections)
+            self._sender = AiohttpSender(
+                max_connections=max_connections, max_response_bytes=max_response_bytes
+            )
         self._bind()
 
     def _bind(self) -> None:
@@ -1099,25 +1092,9 @@ class AsyncClient(_BaseClient):
             return tokens.store(await self._drive(self._core.token_flow(options), options.timeout))
 
     async def _drive(self, flow: Flow[T], timeout: Timeout) -> T:
-        value: Any = None
-        failure: TransportError | None = None
-        tokens = self._core.tokens
-        while True:
-            try:
-                step = flow.send(value) if failure is None else flow.throw(failure)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            value, failure = None, None
-            if isinstance(step, Send):
-                try:
-                    value = await self._sender.send(step.request, timeout)
-                except TransportError as error:
-                    failure = error
-            elif isinstance(step, Authorize):
-                # The cached token is the common case; answer it without awaiting anything.
-                value = tokens.usable(step.rejected) or await self._authorize(step.rejected)
-            elif isinstance(step, Sleep):
-                await asyncio.sleep(step.seconds)
+        return await drive_async(
+            flow, lambda request: self._sender.send(request, timeout), self._authorize
+        )
 
     async def _run(self, call: Call[T], options: RequestOptions | None = None) -> T:
         options = options or self._options

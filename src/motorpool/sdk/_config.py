@@ -83,10 +83,15 @@ class Origins:
         management_api_origin: str | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> Origins:
-        """Pick each surface's origin: an explicit argument, then ``base_url``, then the
-        official environment variables, then the real service's hosts."""
+        """Pick each surface's origin: an explicit argument, then ``base_url``, then
+        ``MOTORPOOL_URL`` (one origin for every surface), then the official environment
+        variables, then the real service's hosts."""
         env = os.environ if environ is None else environ
         base = _strip(base_url) if base_url else None
+        if base is None:
+            # `MOTORPOOL_URL=` in a shell means "not set", not "the empty origin".
+            motorpool_url = _first_env(env, "MOTORPOOL_URL")
+            base = _strip(motorpool_url) if motorpool_url else None
 
         def pick(explicit: str | None, default: str, *names: str) -> str:
             if explicit:
@@ -136,7 +141,10 @@ def validate_unit_system(unit_system: str) -> str:
 class Timeout:
     """Seconds to wait for a connection and for an answer (None waits forever).
 
-    Real vehicles can take minutes to answer a command, so the read timeout is generous.
+    ``read`` bounds each wait for more of the answer and, with ``connect``, the whole exchange:
+    an answer not complete ``connect + read`` seconds after the call began is given up, however
+    steadily it trickles in. Real vehicles can take minutes to answer a command, so the read
+    timeout is generous.
     """
 
     connect: float | None = 10.0

@@ -18,13 +18,14 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
 import pydantic
 
+from .. import __version__
 from ._config import Origins, RetryPolicy, Timeout
 from ._errors import (
     ApiError,
@@ -36,12 +37,12 @@ from ._errors import (
     oauth_error_from_response,
     parse_retry_after,
 )
-from ._http import RawRequest, RawResponse
 from ._models import AccessToken
+from ._transport import ACCEPT_ENCODING, RawRequest, RawResponse
 
 T = TypeVar("T")
 
-VERSION = "0.1.0"
+VERSION = __version__
 USER_AGENT = f"motorpool-python/{VERSION} (Python {platform.python_version()})"
 
 Surface = Literal["vehicle", "management"]
@@ -158,8 +159,9 @@ class Prepared(Generic[T]):
 
     @staticmethod
     def succeeded(response: RawResponse) -> bool:
-        """True when ``response`` is a success to parse (anything else goes through the flow)."""
-        return response.status_code < 400
+        """True when ``response`` is a success to parse (anything else goes through the flow;
+        a redirect too, as redirects are never followed and an API answer is never one)."""
+        return 200 <= response.status_code < 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +220,64 @@ def request_flow(
             raise error
         attempt += 1
         yield Sleep(delay)
+
+
+def _cannot_authorize(step: Authorize) -> TypeError:
+    return TypeError(f"this flow is sent without credentials and cannot perform {step!r}")
+
+
+def drive(
+    flow: Flow[T],
+    send: Callable[[RawRequest], RawResponse],
+    authorize: Callable[[str | None], str] | None = None,
+) -> T:
+    """Perform ``flow``'s steps with blocking calls: the one driver of every sync flow."""
+    value: Any = None
+    failure: TransportError | None = None
+    while True:
+        try:
+            step = flow.send(value) if failure is None else flow.throw(failure)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        value, failure = None, None
+        if isinstance(step, Send):
+            try:
+                value = send(step.request)
+            except TransportError as error:
+                failure = error
+        elif isinstance(step, Sleep):
+            time.sleep(step.seconds)
+        elif authorize is None:
+            raise _cannot_authorize(step)
+        else:
+            value = authorize(step.rejected)
+
+
+async def drive_async(
+    flow: Flow[T],
+    send: Callable[[RawRequest], Awaitable[RawResponse]],
+    authorize: Callable[[str | None], Awaitable[str]] | None = None,
+) -> T:
+    """Perform ``flow``'s steps on the running event loop: the one driver of every async flow."""
+    value: Any = None
+    failure: TransportError | None = None
+    while True:
+        try:
+            step = flow.send(value) if failure is None else flow.throw(failure)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        value, failure = None, None
+        if isinstance(step, Send):
+            try:
+                value = await send(step.request)
+            except TransportError as error:
+                failure = error
+        elif isinstance(step, Sleep):
+            await asyncio.sleep(step.seconds)
+        elif authorize is None:
+            raise _cannot_authorize(step)
+        else:
+            value = await authorize(step.rejected)
 
 
 def parse_model(model: type[Any], response: RawResponse) -> Any:
@@ -305,7 +365,11 @@ class ClientCore:
             "vehicle": origins.vehicle_api.rstrip("/"),
             "management": origins.management_api.rstrip("/"),
         }
-        self._base_headers = {"accept": "application/json", "user-agent": USER_AGENT}
+        self._base_headers = {
+            "accept": "application/json",
+            "accept-encoding": ACCEPT_ENCODING,
+            "user-agent": USER_AGENT,
+        }
         # Headers are the same for every call of a view; shared, never mutated once built.
         self._headers_by_view: dict[tuple[str | None, str], dict[str, str]] = {}
 

@@ -85,6 +85,15 @@ class RequestTimeoutError(TransportError):
     """Connecting, or waiting for the answer, took longer than the configured timeout."""
 
 
+class ResponseTooLargeError(ReadError):
+    """The answer is larger than the client's ``max_response_bytes`` (as sent or once inflated);
+    it was dropped before being held in memory."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message, request_sent=True)
+        self.limit = limit
+
+
 class OAuthError(SmartcarError):
     """The token endpoint refused to issue a token (``invalid_client``, ``invalid_request``, …)."""
 
@@ -148,7 +157,8 @@ class ApiError(SmartcarError):
         self.detail = detail
         self.errors: list[dict[str, Any]] = [dict(error) for error in errors or []]
         self.body = body
-        self.headers: dict[str, str] = dict(headers or {})
+        # Lower-case plain strings whichever library read them (aiohttp keys are ``istr``).
+        self.headers: dict[str, str] = {str(k).lower(): v for k, v in (headers or {}).items()}
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -401,6 +411,7 @@ __all__ = [
     "ReadError",
     "RequestTimeoutError",
     "ResourceNotFoundError",
+    "ResponseTooLargeError",
     "ServerError",
     "SignatureVerificationError",
     "SmartcarError",
