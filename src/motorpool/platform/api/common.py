@@ -26,6 +26,7 @@ from ..errors import (
 )
 from ..hostnames import link_origin
 from ..services.access import VehicleRequest
+from ..services.health import database_unavailable, unavailable_error
 from ..services.runtime import Platform
 
 log = logging.getLogger("motorpool")
@@ -217,6 +218,12 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _on_crash(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):
+        # The database is restarting or unreachable: a client should retry, not report a bug.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        unavailable = unavailable_error()
+        unavailable.headers["SC-Request-Id"] = request_id(request)
+        return error_response(request, unavailable)
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     # Starlette answers a crash outside every middleware, so the header is set here.
     error = ServerError(
