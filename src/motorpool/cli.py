@@ -89,6 +89,14 @@ ProxyPortOption = Annotated[
     ),
 ]
 
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", min=1, max=64,
+        help="Server processes on the one port (or MOTORPOOL_WORKERS); more than one needs PostgreSQL.",
+    ),
+]  # fmt: skip
+
 
 @app.command()
 def serve(
@@ -100,6 +108,7 @@ def serve(
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
     proxy_port: ProxyPortOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Start the platform (IAM, Connect, the Vehicle API with commands, admin). Options left out
     come from the MOTORPOOL_* environment, then the defaults."""
@@ -109,9 +118,15 @@ def serve(
 
     settings = _serving_settings(
         host=host, port=port, database_url=database_url, tls=tls or None, tls_cert=tls_cert,
-        tls_key=tls_key, proxy_port=proxy_port,
+        tls_key=tls_key, proxy_port=proxy_port, workers=workers,
     )  # fmt: skip
     files = _tls_files(settings) if settings.tls else None
+    if settings.workers > 1:
+        from .cli_workers import serve_workers
+
+        typer.echo(f"motorpool platform on {settings.origin} — database {settings.database_url}", err=True)
+        serve_workers(settings, log_level, _uvicorn_tls(files))
+        return
     proxy_socket = _proxy_socket(settings)
     # typer's own styling, not rich's: serving never needs rich (see _LazyConsole).
     origin = typer.style(settings.origin, bold=True)
