@@ -23,6 +23,10 @@ CHECK_TIMEOUT = 2.0
 RETRY_AFTER = 1
 
 
+#: The exceptions an unreachable database raises (each still checked by ``database_unavailable``).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout, OSError)
+
+
 def database_unavailable(error: BaseException) -> bool:
     """Whether ``error`` means the database cannot be reached right now (restarting, network
     cut, pool exhausted) rather than a fault in a request."""
