@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -155,3 +156,24 @@ def test_both_processes_are_live_and_ready(pair: Pair) -> None:
         assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "invalidation": "postgresql"}
 
 
+
+
+def test_on_sqlite_with_redis_a_revocation_is_announced_through_redis(tmp_path: Path) -> None:
+    """Two processes on one SQLite file and one Redis: Redis pub/sub carries the revocation
+    (polling is set to a minute)."""
+    redis = required_env("MOTORPOOL_TEST_REDIS_URL", "Redis")
+    with two_processes(tmp_path, f"sqlite:///{tmp_path / 'motorpool.db'}", redis) as pair:
+        assert httpx.get(pair.second.origin + "/readyz").json()["checks"]["invalidation"] == "redis"
+        credentials = _credentials(pair)
+        delays: list[float] = []
+        with httpx.Client(base_url=pair.first.origin) as first, httpx.Client(base_url=pair.second.origin) as second:
+            for _ in range(20):
+                grant = first.post("/oauth2/token", data={"grant_type": "client_credentials", **credentials})
+                headers = {"Authorization": f"Bearer {grant.json()['access_token']}"}
+                assert second.get("/v3/connections", headers=headers).status_code == 200
+                revoke = {"token": grant.json()["access_token"], **credentials}
+                assert first.post("/oauth2/revoke", data=revoke).status_code == 200
+                delays.append(
+                    time_until(lambda h=headers: second.get("/v3/connections", headers=h).status_code == 401)
+                )
+        assert max(delays) < 1.0, f"slowest {max(delays) * 1000:.0f} ms: not announced"

@@ -36,7 +36,9 @@ class Invalidation:
                 notify.asyncpg_dsn(engine), self.apply, self.resync
             )
         elif redis_url:
-            self.listener = notify.RedisListener(redis_url, self.apply, self.resync)
+            self.listener = notify.RedisListener(
+                redis_url, self.apply, self.resync, engine.url.render_as_string(hide_password=True)
+            )
         self._task: asyncio.Task[None] | None = None
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -150,11 +151,14 @@ class RedisListener:
     everyone's to ``handler``."""
 
     def __init__(
-        self, url: str, handler: Handler, on_reconnect: Callable[[], Awaitable[None]]
+        self, url: str, handler: Handler, on_reconnect: Callable[[], Awaitable[None]], scope: str
     ) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(url)
+        # Pub/sub channels span every database of a Redis server: one channel per platform
+        # database, so that platforms sharing a Redis do not hear each other.
+        self.channel = f"{CHANNEL}:{hashlib.sha256(scope.encode()).hexdigest()[:16]}"
         self._handler = handler
         self._on_reconnect = on_reconnect
         self._warnings = _Warnings()
@@ -171,7 +175,7 @@ class RedisListener:
 
         try:
             for topic, payload in announcements:
-                await self._redis.publish(CHANNEL, _encode(topic, payload))
+                await self._redis.publish(self.channel, _encode(topic, payload))
         except RedisError as error:
             self._warnings.warn("invalidation: Redis publish failed (%s); others poll", error)
 
@@ -180,7 +184,7 @@ class RedisListener:
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 self.connected.set()
                 if not first:
                     await self._on_reconnect()
