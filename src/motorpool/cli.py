@@ -114,6 +114,14 @@ ProxyPortOption = Annotated[
     ),
 ]
 
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", min=1, max=64,
+        help="Server processes on the one port (or MOTORPOOL_WORKERS); more than one needs PostgreSQL.",
+    ),
+]  # fmt: skip
+
 
 @app.command()
 def serve(
@@ -133,6 +141,7 @@ def serve(
             "no .env written (the credentials are printed).",
         ),
     ] = False,
+    workers: WorkersOption = None,
 ) -> None:
     """Start the platform (IAM, Connect, the Vehicle API with commands, admin). Options left out
     come from the MOTORPOOL_* environment, then the defaults."""
@@ -147,7 +156,7 @@ def serve(
             raise typer.Exit(2)
         scratch = scratch_dir()
     try:
-        _serve_platform(host, port, database_url, log_level, tls, tls_cert, tls_key, proxy_port, scratch)
+        _serve_platform(host, port, database_url, log_level, tls, tls_cert, tls_key, proxy_port, scratch, workers)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -156,6 +165,7 @@ def serve(
 def _serve_platform(
     host: str | None, port: int | None, database_url: str | None, log_level: str, tls: bool,
     tls_cert: Path | None, tls_key: Path | None, proxy_port: int | None, scratch: Path | None,
+    workers: int | None = None,
 ) -> None:  # fmt: skip
     import uvicorn
 
@@ -169,11 +179,17 @@ def _serve_platform(
         extra = {"env_file": None, "data_dir": scratch / "data"}
     settings = _serving_settings(
         host=host, port=port, database_url=database_url, tls=tls or None, tls_cert=tls_cert,
-        tls_key=tls_key, proxy_port=proxy_port,
+        tls_key=tls_key, proxy_port=proxy_port, workers=workers,
     )  # fmt: skip
     if extra:
         settings = settings.model_copy(update=extra)
     files = _tls_files(settings) if settings.tls else None
+    if settings.workers > 1:
+        from .cli_workers import serve_workers
+
+        typer.echo(f"motorpool platform on {settings.origin} — database {settings.database_url}", err=True)
+        serve_workers(settings, log_level, _uvicorn_tls(files))
+        return
     proxy_socket = _proxy_socket(settings)
     try:
         platform_socket = _bound(settings.host, settings.port)

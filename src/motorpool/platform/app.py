@@ -24,7 +24,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .api import common, iam, signals
+from .api import common, health, iam, signals
 from .services.runtime import start_platform
 from .settings import Settings
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     rest = BuiltOnFirstUse(lambda: build_rest_api(app))
     hot = [*signals.ROUTES, *iam.ROUTES]
+    hot += health.ROUTES
     app = Starlette(
         routes=[*hot, Mount("/", app=rest)],
         middleware=[

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     #: Seconds every vehicle read is delayed, to imitate slow real vehicles.
     vehicle_latency: float = Field(default=0.0, ge=0, le=60)
     redis_url: str | None = None
+    #: Seconds between polls of the change counter and the revocations: the fallback for when
+    #: a process cannot listen for other processes' announcements (LISTEN/NOTIFY or Redis).
+    poll_interval: float = Field(default=1.0, gt=0, le=3600)
+    #: Server processes ``motorpool serve`` runs on one port (more than one needs PostgreSQL).
+    workers: int = Field(default=1, ge=1, le=64)
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
     #: Where motorpool keeps files of its own: the local CA and the certificates of TLS mode,
     #: and the key-encryption key when none is given (the folder is owner-only).

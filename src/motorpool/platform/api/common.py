@@ -26,6 +26,7 @@ from ..errors import (
 )
 from ..hostnames import link_origin
 from ..services.access import VehicleRequest
+from ..services.health import DATABASE_ERRORS, database_unavailable, unavailable_error
 from ..services.runtime import Platform
 
 log = logging.getLogger("motorpool")
@@ -216,6 +217,15 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, error)
 
 
+async def _on_database_error(request: Request, exc: Exception) -> Response:
+    """The database is restarting or unreachable: 503, for the client to retry (an error of a
+    database that answers is a crash like any other)."""
+    if not database_unavailable(exc):
+        return await _on_crash(request, exc)
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, unavailable_error())
+
+
 async def _on_crash(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     # Starlette answers a crash outside every middleware, so the header is set here.
@@ -233,6 +243,7 @@ ERROR_HANDLERS: dict[int | type[Exception], Handler] = {
     ApiError: _on_api_error,
     OAuthError: _on_oauth_error,
     StarletteHTTPException: _on_http_error,
+    **dict.fromkeys(DATABASE_ERRORS, _on_database_error),
     Exception: _on_crash,
 }
 

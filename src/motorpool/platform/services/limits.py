@@ -162,6 +162,10 @@ class RedisBuckets:
     async def forget(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
 
+    async def ping(self) -> None:
+        """Raise unless Redis answers (for the readiness check)."""
+        await self._redis.ping()
+
     async def close(self) -> None:
         await self._redis.aclose()
 

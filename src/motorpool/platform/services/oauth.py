@@ -30,7 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import AuthenticationError, OAuthError
-from ..store import repo
+from ..store import notify, repo
 from ..store.models import AuthorizationCode, RefreshToken, SigningKey
 
 ALGORITHM = "ES256"
@@ -352,6 +352,12 @@ class ClientRegistry:
         self._forget(client_id)
         if session is not None:
             event.listen(session.sync_session, "after_commit", lambda _: self._forget(client_id), once=True)
+            # Other processes forget it too, as soon as the change commits.
+            notify.announce(session, "client", client_id or "*")
+
+    def forget(self, client_id: str | None) -> None:
+        """Forget the client (every client when None): another process changed it."""
+        self._forget(client_id)
 
     def _forget(self, client_id: str | None) -> None:
         self._epoch += 1

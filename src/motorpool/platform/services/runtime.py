@@ -7,6 +7,8 @@ import contextlib
 import hmac
 import logging
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -22,6 +24,8 @@ from .clocks import ClockBook
 from .commands import CommandService
 from .compatibility import CompatibilityService
 from .connections import ConnectionService
+from .health import Health
+from .invalidation import Invalidation
 from .keys import SigningKeys, key_encryption_key, load_keys, opener
 from .limits import RateLimiter, RedisBuckets
 from .management import ManagementService
@@ -72,15 +76,24 @@ class Platform:
     state: StateControl
     #: Declarative scenarios, applied through the services above.
     scenarios: ScenarioLoader
+    #: How other processes' changes reach this one (announcements, polling as the fallback).
+    invalidation: Invalidation
+    #: Readiness for load balancers.
+    health: Health
     #: What first start created, for printing; None on later starts.
     first_start: object | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: Run first by ``close``, newest first, while the database is still open: background work
+    #: that must finish or hand back what it holds (webhook deliveries) registers here.
+    shutdown_hooks: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def admin_token_valid(self, token: str) -> bool:
         return hmac.compare_digest(self.hasher.hash(token), self.admin_token_hash)
 
     async def start_background(self) -> None:
+        self.invalidation.start()
         self._tasks.append(asyncio.create_task(self._flush_loop()))
+        await self.invalidation.started()
         if self.settings.webhook_worker:
             self.start_webhooks()
 
@@ -90,20 +103,26 @@ class Platform:
         self._tasks.append(asyncio.create_task(self.deliveries.run()))
 
     async def _flush_loop(self) -> None:
+        last_poll = time.monotonic()
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(min(1.0, self.settings.poll_interval))
             try:
-                await self.access.poll()
                 await self.clients.flush_usage()
-                await self.keys.refresh()
-                async with self.sessions() as session:
-                    self.tokens.revoked.update(
-                        await repo.live_revocations(session, datetime.now(UTC))
-                    )
+                # Announcements make changes instant; polling remains for when they cannot
+                # arrive (no listener, or one reconnecting), at the configured interval.
+                if time.monotonic() - last_poll >= self.settings.poll_interval:
+                    last_poll = time.monotonic()
+                    await self.invalidation.poll()
+                    await self.keys.refresh()
             except Exception:  # the loop must outlive a transient database error
                 log.exception("background flush failed")
 
     async def close(self) -> None:
+        for hook in reversed(self.shutdown_hooks):
+            try:
+                await hook()
+            except Exception:
+                log.exception("shutdown hook failed")
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -114,6 +133,7 @@ class Platform:
             await self.limits.close()
         with contextlib.suppress(Exception):
             await self.webhooks.sender.close()
+        await self.invalidation.close()
         await self.engine.dispose()
 
 
@@ -130,7 +150,8 @@ async def start_platform(settings: Settings) -> Platform:
     engine = db.create_engine(settings.database_url)
     await db.upgrade(engine)
     access = AccessCache()
-    sessions = db.session_factory(engine, on_change=access.changed_here)
+    invalidation = Invalidation(engine, settings.redis_url)
+    sessions = db.session_factory(engine, on_change=access.changed_here, publish=invalidation.publish)
     access.sessions = sessions
     clocks = ClockBook(sessions)
     access.listeners.append(clocks.invalidate)
@@ -214,7 +235,10 @@ async def start_platform(settings: Settings) -> Platform:
         keys=SigningKeys(sessions, tokens, fernet),
         state=StateControl(sessions, admin, settings, forget),
         scenarios=ScenarioLoader(admin, clocks, steering),
+        invalidation=invalidation,
+        health=Health(sessions, limits, invalidation),
     )
+    invalidation.attach(access, clients, tokens, sessions)
     await access.poll()
     if settings.bootstrap:
         platform.first_start = await bootstrap_if_empty(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from . import notify
 from .repo import CHANGED
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,12 +63,16 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def session_factory(
-    engine: AsyncEngine, on_change: Callable[[int | None], None] | None = None
+    engine: AsyncEngine,
+    on_change: Callable[[int | None], None] | None = None,
+    publish: notify.Publisher | None = None,
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions for one platform; ``on_change`` runs after a commit that changed connections,
     users or vehicles (see ``repo.mark_changed``), with the change counter's value the commit
-    wrote (None when it wrote none)."""
+    wrote (None when it wrote none). A commit sends the announcements queued on the session
+    (``notify.announce``): in the transaction on PostgreSQL, else through ``publish``."""
     session_class = type("PlatformSession", (Session,), {})
+    notify.install(session_class, engine.dialect.name, publish)
     if on_change is not None:
 
         @event.listens_for(session_class, "after_commit")

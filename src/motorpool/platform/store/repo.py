@@ -40,6 +40,7 @@ from .models import (
     User,
     Vehicle,
 )
+from .notify import announce
 
 CHANGED = "motorpool.access_changed"
 
@@ -67,6 +68,13 @@ async def bump_generation(session: AsyncSession) -> None:
         generation = 1
         session.add(CacheGeneration(name="access", value=generation))
     mark_changed(session, int(generation))
+    # Other processes drop their caches when this commits, rather than at their next poll.
+    announce(session, "access", str(generation))
+
+
+async def ping(session: AsyncSession) -> None:
+    """A round trip to the database (for the readiness check)."""
+    await session.execute(select(1))
 
 
 async def read_generation(session: AsyncSession) -> int:
@@ -557,6 +565,7 @@ async def replace_active_signing_key(session: AsyncSession, key: SigningKey) -> 
 async def add_revoked_token(session: AsyncSession, jti: str, expires_at: datetime) -> None:
     if await session.get(RevokedToken, jti) is None:
         session.add(RevokedToken(jti=jti, expires_at=expires_at))
+    announce(session, "revoked", jti)
 
 
 async def live_revocations(session: AsyncSession, now: datetime) -> list[str]:
