@@ -13,6 +13,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
+from .harness import KEY_ENCRYPTION_KEY
 from .processes import Served, serve
 
 
@@ -62,7 +63,7 @@ def two_processes(
     """Start the first process (first start), then the second, on one database and Redis. Polling
     is set to a minute and the client cache to an hour, so that only an announcement can carry a
     change from one to the other in the time the tests allow. Both have the public URL of the
-    load balancer in front of them, the tokens' issuer."""
+    load balancer in front of them, the tokens' issuer, and one key-encryption key."""
     env = {
         "MOTORPOOL_DATABASE_URL": database_url,
         "MOTORPOOL_REDIS_URL": redis_url,
@@ -70,6 +71,9 @@ def two_processes(
         "MOTORPOOL_CLIENT_CACHE_TTL": "3600",
         # One issuer for both, as behind a load balancer: a token of one is valid on the other.
         "MOTORPOOL_PUBLIC_URL": "http://platform.motorpool.test",
+        # One key-encryption key for both, as every process of a deployment needs: each has a
+        # data folder of its own here, which would otherwise give each a key of its own.
+        "MOTORPOOL_KEY_ENCRYPTION_KEY": KEY_ENCRYPTION_KEY,
         **(environment or {}),
     }
     (tmp / "a").mkdir()

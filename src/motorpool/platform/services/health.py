@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,3 +95,12 @@ class Health:
         except Exception as error:  # noqa: BLE001 -- any failure means "not ready"
             return f"unavailable: {type(error).__name__}"
         return "ok"
+
+
+def log_background_failure(log: logging.Logger, what: str, error: BaseException) -> None:
+    """Log a failed pass of a background loop: one line while the database cannot be reached
+    (an outage is expected and the loop retries), the traceback for anything else."""
+    if database_unavailable(error):
+        log.warning("%s: the database cannot be reached (%s); retrying", what, type(error).__name__)
+    else:
+        log.error("%s", what, exc_info=error)

@@ -24,7 +24,7 @@ from .clocks import ClockBook
 from .commands import CommandService
 from .compatibility import CompatibilityService
 from .connections import ConnectionService
-from .health import Health
+from .health import Health, log_background_failure
 from .invalidation import Invalidation
 from .keys import SigningKeys, key_encryption_key, load_keys, opener
 from .limits import RateLimiter, RedisBuckets
@@ -114,8 +114,8 @@ class Platform:
                     last_poll = time.monotonic()
                     await self.invalidation.poll()
                     await self.keys.refresh()
-            except Exception:  # the loop must outlive a transient database error
-                log.exception("background flush failed")
+            except Exception as error:  # noqa: BLE001 (logged) the loop must outlive a transient database error
+                log_background_failure(log, "background flush failed", error)
 
     async def close(self) -> None:
         for hook in reversed(self.shutdown_hooks):

@@ -37,6 +37,7 @@ from ..store import webhook_repo as hooks_repo
 from ..store.models import WebhookDelivery, WebhookEvent
 from .access import VehicleAccess
 from .clocks import ClockBook
+from .health import log_background_failure
 from .signals import SignalService
 from .webhook_events import Hook, Subject, evaluate, for_attempt
 
@@ -157,8 +158,8 @@ class DeliveryWorker:
         while True:
             try:
                 busy = await self.drain_once()
-            except Exception:  # a transient database error must not stop deliveries
-                log.exception("delivery pass failed")
+            except Exception as error:  # noqa: BLE001 (logged) a transient database error must not stop deliveries
+                log_background_failure(log, "delivery pass failed", error)
                 busy = False
             if busy:
                 continue
@@ -320,8 +321,8 @@ class Monitor:
             self._wake.clear()
             try:
                 busy = await self.evaluate_once()
-            except Exception:  # the loop must outlive a transient database error
-                log.exception("webhook monitor pass failed")
+            except Exception as error:  # noqa: BLE001 (logged) the loop must outlive a transient database error
+                log_background_failure(log, "webhook monitor pass failed", error)
                 busy = False
             if busy:
                 continue
