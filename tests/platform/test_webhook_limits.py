@@ -12,7 +12,7 @@ import pytest
 
 from motorpool.platform.services.webhook_delivery import MAX_BODY_BYTES, DeliveryWorker, Sender
 from motorpool.platform.store import webhook_repo
-from motorpool.platform.store.db import json_loads
+from motorpool.platform.store.db import json_dumps, json_loads
 
 from ..support.harness import PlatformHarness
 from ..support.receiver import Receiver
@@ -125,3 +125,8 @@ async def test_settled_events_older_than_the_retention_go_and_pending_ones_stay(
 def test_json_columns_are_read_with_orjson_and_nan_still_reads() -> None:
     assert json_loads('{"a": [1, 2.5, "x"]}') == {"a": [1, 2.5, "x"]}
     assert math.isnan(json_loads('{"a": NaN}')["a"])  # as the standard library writes NaN
+
+
+def test_json_columns_are_written_with_orjson_and_what_it_refuses_still_writes() -> None:
+    assert json_loads(json_dumps({"a": (1, 2.5), 3: "x"})) == {"a": [1, 2.5], "3": "x"}
+    assert json_loads(json_dumps({"big": 2**70})) == {"big": 2**70}  # beyond orjson's 64 bits

@@ -55,11 +55,23 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns written with orjson (the outbox writes events by the thousand); what orjson
+    refuses — an integer beyond 64 bits, a type of its own — falls back to the standard writer.
+    A float that is not a number is written as ``null``."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value)
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
     if url.startswith("sqlite"):
         private_sqlite_file(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, json_deserializer=json_loads)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, json_serializer=json_dumps, json_deserializer=json_loads
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -72,8 +84,9 @@ def create_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_deserializer=json_loads
-    )
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+        json_serializer=json_dumps, json_deserializer=json_loads,
+    )  # fmt: skip
 
 
 def session_factory(
