@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     #: Connections at once to one callback host.
     webhook_connections_per_host: int = Field(default=64, ge=1, le=1000)
+    #: Hours settled webhook events and their delivery log are kept.
+    webhook_retention_hours: float = Field(default=168.0, gt=0, le=24 * 366)
+    #: Delivery-log entries kept per webhook at most (the oldest go first).
+    webhook_log_per_webhook: int = Field(default=10_000, ge=10, le=10_000_000)
 
     @field_validator("database_url")
     @classmethod

@@ -192,8 +192,10 @@ async def start_platform(settings: Settings) -> Platform:
     signals = SignalService(settings.origin, gate, clocks)
     sender = Sender(settings.webhook_timeout_seconds, settings.webhook_connections_per_host)
     deliveries = DeliveryWorker(
-        sessions, clocks, sender, settings.webhook_lease_seconds, settings.webhook_poll_seconds
-    )
+        sessions, clocks, sender, settings.webhook_lease_seconds, settings.webhook_poll_seconds,
+        retention_hours=settings.webhook_retention_hours,
+        log_per_webhook=settings.webhook_log_per_webhook,
+    )  # fmt: skip
     monitor = Monitor(
         sessions, clocks, on_events=deliveries.wake, poll_s=settings.webhook_poll_seconds
     )

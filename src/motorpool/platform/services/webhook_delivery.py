@@ -34,7 +34,6 @@ from ..sim.state import Reading
 from ..sim.vehicle import COMPATIBILITY_ERROR, read_signal
 from ..store import repo
 from ..store import webhook_repo as hooks_repo
-from ..store.models import WebhookDelivery, WebhookEvent
 from .access import VehicleAccess
 from .clocks import ClockBook
 from .health import log_background_failure
@@ -53,6 +52,10 @@ RETRY_DELAYS_MS = (25_000, 50_000, 100_000)
 BATCH = 500
 #: Reports of one subscription evaluated in one pass at most (a clock stepped by a day).
 MAX_REPORTS = 2_000
+#: The largest body Smartcar sends (§8.1: 50 KB); a bigger event is recorded as failed, unsent.
+MAX_BODY_BYTES = 50 * 1024
+#: Real seconds between two prunings of the delivery log by one worker.
+PRUNE_EVERY_S = 60.0
 
 
 def sign(management_token: str, body: bytes) -> str:
@@ -142,14 +145,19 @@ class DeliveryWorker:
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook, sender: Sender,
-        lease_s: float = 60.0, poll_s: float = 0.5,
+        lease_s: float = 60.0, poll_s: float = 0.5, *, retention_hours: float = 168.0,
+        log_per_webhook: int = 10_000, max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:  # fmt: skip
         self.sessions = sessions
         self.clocks = clocks
         self.sender = sender
         self.lease_s = lease_s
         self.poll_s = poll_s
+        self.retention_hours = retention_hours
+        self.log_per_webhook = log_per_webhook
+        self.max_body_bytes = max_body_bytes
         self._wake = asyncio.Event()
+        self._pruned_at = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -163,9 +171,26 @@ class DeliveryWorker:
                 busy = False
             if busy:
                 continue
+            if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S:
+                self._pruned_at = time.monotonic()
+                try:
+                    await self.prune()
+                except Exception:  # pruning again next time is enough
+                    log.exception("pruning the delivery log failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
             self._wake.clear()
+
+    async def prune(self) -> int:
+        """Forget settled events older than the retention, and each webhook's log beyond its
+        newest ``log_per_webhook`` attempts; the number of attempts forgotten."""
+        older_than = datetime.now(UTC) - timedelta(hours=self.retention_hours)
+
+        async def prune() -> int:
+            async with self.sessions() as session, session.begin():
+                return await hooks_repo.prune_log(session, older_than, self.log_per_webhook)
+
+        return await asyncio.shield(prune())
 
     async def drain_once(self) -> bool:
         """One pass over every application's due events; True when a full batch was taken."""
@@ -210,11 +235,16 @@ class DeliveryWorker:
         if event.event_type == "VEHICLE_ERROR" and event.error_callback_uri:
             url = event.error_callback_uri
         body = for_attempt(event.payload, delivery_id, real_ms())
-        answer = await self.sender.post(url, body, event.management_token)
         attempts = event.attempts + 1
+        oversized = len(body) > self.max_body_bytes
+        if oversized:
+            answer = Answer(None, 0, f"not sent: the body of {len(body):,} bytes exceeds the "
+                            f"limit of {self.max_body_bytes:,} (configure fewer data signals)")  # fmt: skip
+        else:
+            answer = await self.sender.post(url, body, event.management_token)
         if answer.ok:
             status, due = "delivered", now_ms
-        elif attempts <= len(RETRY_DELAYS_MS):
+        elif attempts <= len(RETRY_DELAYS_MS) and not oversized:  # a retry would not shrink it
             status, due = "pending", now_ms + RETRY_DELAYS_MS[attempts - 1]
         else:
             status, due = "failed", now_ms
@@ -223,7 +253,7 @@ class DeliveryWorker:
             status=status,
             attempts=attempts,
             due_ms=due,
-            delivery=WebhookDelivery(
+            delivery=hooks_repo.Attempt(
                 id=delivery_id,
                 event_id=event.event_id,
                 webhook_id=event.webhook_id,
@@ -233,6 +263,7 @@ class DeliveryWorker:
                 status_code=answer.status,
                 latency_ms=answer.latency_ms,
                 error=answer.error,
+                created_at=datetime.now(UTC),  # when the answer came, not the batch's end
             ),
         )
 
@@ -350,7 +381,7 @@ class Monitor:
         now_ms = await self.clocks.now_ms(application_id)
 
         async def evaluate() -> tuple[int, int]:
-            events: list[WebhookEvent] = []
+            events: list[hooks_repo.NewEvent] = []
             async with self.sessions() as session, session.begin():
                 due = await hooks_repo.claim_due_subscriptions(session, application_id, now_ms, BATCH)
                 for item in due:
@@ -362,7 +393,9 @@ class Monitor:
         # Shielded: stopping must not cut a transaction short (see DeliveryWorker.deliver_due).
         return await asyncio.shield(evaluate())
 
-    def _evaluate(self, application_id: str, due: hooks_repo.DueSubscription, now_ms: int) -> list[WebhookEvent]:
+    def _evaluate(
+        self, application_id: str, due: hooks_repo.DueSubscription, now_ms: int
+    ) -> list[hooks_repo.NewEvent]:
         subscription, webhook = due.subscription, due.webhook
         access = _access(application_id, due)
         hook = Hook(webhook.id, webhook.name, tuple(webhook.triggers), tuple(webhook.data))
@@ -402,14 +435,13 @@ class Monitor:
         subscription.next_check_ms = latest + access.report_interval_ms
         subscription.updated_at = datetime.now(UTC)
         return [
-            WebhookEvent(
+            hooks_repo.NewEvent(
                 id=payload["eventId"],
                 application_id=application_id,
                 webhook_id=webhook.id,
                 vehicle_id=access.vehicle_id,
                 event_type=payload["eventType"],
                 payload=payload,
-                due_ms=0,
             )
             for payload in payloads
         ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.exc import DBAPIError
@@ -43,11 +45,33 @@ def private_sqlite_file(url: str) -> None:
         path.chmod(0o600)
 
 
+def json_loads(text: str | bytes) -> Any:
+    """JSON columns read with orjson (several times faster than the standard library: vehicle
+    states and webhook events are read by the thousand); a value orjson refuses — ``NaN``,
+    which the standard library writes — falls back to the standard reader."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def json_dumps(value: Any) -> str:
+    """JSON columns written with orjson (the outbox writes events by the thousand); what orjson
+    refuses — an integer beyond 64 bits, a type of its own — falls back to the standard writer.
+    A float that is not a number is written as ``null``."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value)
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
     if url.startswith("sqlite"):
         private_sqlite_file(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, json_serializer=json_dumps, json_deserializer=json_loads
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -59,7 +83,10 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=20, pool_pre_ping=True,
+        json_serializer=json_dumps, json_deserializer=json_loads,
+    )  # fmt: skip
 
 
 def session_factory(

@@ -254,7 +254,39 @@ async def claim_due_subscriptions(
 # --- the outbox ---------------------------------------------------------------------------------
 
 
-async def add_events(session: AsyncSession, events: Sequence[WebhookEvent]) -> None:
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event for the outbox, without the cost of an ORM object (the monitor writes them by
+    the thousand)."""
+
+    id: str
+    application_id: str
+    webhook_id: str
+    vehicle_id: str | None
+    event_type: str
+    payload: dict[str, Any]
+    status: str = "pending"
+    attempts: int = 0
+    due_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt for the delivery log (see :class:`NewEvent`)."""
+
+    id: str
+    event_id: str
+    webhook_id: str
+    attempt: int
+    url: str
+    request_body: str
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    created_at: datetime | None = None
+
+
+async def add_events(session: AsyncSession, events: Sequence[WebhookEvent | NewEvent]) -> None:
     """Write events to the outbox in one statement (executemany), not one ORM flush each."""
     if not events:
         return
@@ -388,7 +420,7 @@ class Outcome:
     status: str
     attempts: int
     due_ms: int
-    delivery: WebhookDelivery
+    delivery: WebhookDelivery | Attempt
 
 
 async def record_attempts(session: AsyncSession, claim: str, outcomes: Sequence[Outcome]) -> None:
@@ -465,6 +497,69 @@ async def count_events(session: AsyncSession, webhook_id: str) -> dict[str, int]
 
 
 # --- the delivery log ---------------------------------------------------------------------------
+
+
+async def prune_log(session: AsyncSession, older_than: datetime, keep_per_webhook: int) -> int:
+    """Bound the delivery log: settled events (delivered, failed, cancelled) created before
+    ``older_than`` go with their attempts; beyond a webhook's newest ``keep_per_webhook``
+    attempts, the older ones go, and so do settled events left without any. Pending events are
+    never touched. Returns the number of attempts removed."""
+    settled = WebhookEvent.status != "pending"
+    table = _DELIVERIES.c
+    # Attempts first: a delete of events relies on no cascade (SQLite's needs foreign keys on).
+    aged = select(WebhookEvent.id).where(settled, WebhookEvent.created_at < older_than)
+    result = await session.execute(
+        delete(_DELIVERIES).where(table.event_id.in_(aged)).execution_options(synchronize_session=False)
+    )
+    removed = int(getattr(result, "rowcount", 0) or 0)
+    await session.execute(
+        delete(WebhookEvent)
+        .where(settled, WebhookEvent.created_at < older_than)
+        .execution_options(synchronize_session=False)
+    )
+    crowded = await session.scalars(
+        select(WebhookDelivery.webhook_id)
+        .group_by(WebhookDelivery.webhook_id)
+        .having(func.count() > keep_per_webhook)
+    )
+    for webhook_id in crowded.all():
+        # The newest attempt to go, in the log's order (time, then id: a batch shares a time).
+        first_out = (
+            await session.execute(
+                select(WebhookDelivery.created_at, WebhookDelivery.id)
+                .where(WebhookDelivery.webhook_id == webhook_id)
+                .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+                .offset(keep_per_webhook)
+                .limit(1)
+            )
+        ).first()
+        if first_out is None:
+            continue
+        cutoff, cutoff_id = first_out
+        result = await session.execute(
+            delete(_DELIVERIES)
+            .where(
+                table.webhook_id == webhook_id,
+                or_(
+                    table.created_at < cutoff,
+                    and_(table.created_at == cutoff, table.id <= cutoff_id),
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        removed += int(getattr(result, "rowcount", 0) or 0)
+        logged = select(WebhookDelivery.id).where(WebhookDelivery.event_id == WebhookEvent.id).exists()
+        await session.execute(
+            delete(WebhookEvent)
+            .where(
+                WebhookEvent.webhook_id == webhook_id,
+                settled,
+                WebhookEvent.created_at <= cutoff,
+                ~logged,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return removed
 
 
 async def list_deliveries(
