@@ -175,8 +175,8 @@ class DeliveryWorker:
                 self._pruned_at = time.monotonic()
                 try:
                     await self.prune()
-                except Exception:  # pruning again next time is enough
-                    log.exception("pruning the delivery log failed")
+                except Exception as error:  # noqa: BLE001 (logged) pruning again next time is enough
+                    log_background_failure(log, "pruning the delivery log failed", error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
             self._wake.clear()
