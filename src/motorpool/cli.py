@@ -911,6 +911,9 @@ def vehicles_create(
     powertrain: Annotated[str | None, typer.Option("--powertrain", metavar="TYPE", help="BEV, PHEV, HEV or ICE")] = None,
     year: Annotated[int | None, typer.Option("--year", metavar="YEAR", help="A model year the catalogue has.")] = None,
     vin: Annotated[str | None, typer.Option("--vin", metavar="VIN", help="17 characters (default: drawn).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", metavar="SEED", min=0, help="The same seed draws the same car (default: random).")
+    ] = None,
     nickname: Annotated[
         str | None, typer.Option("--nickname", metavar="NAME", help="Its nickname signal (default: drawn, often none)")
     ] = None,
@@ -931,6 +934,7 @@ def vehicles_create(
         "year": year,
         "vin": vin,
         "nickname": nickname,
+        "seed": seed,
     }
     data = admin.call("POST", "/admin/vehicles", json={k: v for k, v in body.items() if v not in (None, "")})
     if as_json:
@@ -1099,6 +1103,8 @@ def vehicles_show(
             continue  # what this model cannot report: `--json` lists those too
         body = signal["body"] or {}
         value = body.get("value") if set(body) <= {"value", "unit"} and "value" in body else json.dumps(body)
+        if len(str(value)) > 60:
+            value = str(value)[:59] + "…"  # a list or a record: --json has it whole
         unit = f" {body['unit']}" if "unit" in body and set(body) <= {"value", "unit"} else ""
         table.add_row(signal["code"], f"{value}{unit}", _age(signal["ageSeconds"]), "pinned" if signal["pinned"] else "")
     console.print(table)

@@ -108,11 +108,14 @@ class VehicleInspector:
             for code, reading in sorted(report.readings.items())
         )
         ends = activity_end(spec, state)
+        # The stored activity runs until it ends by itself (charged, arrived): past that, the
+        # car stands parked, as its signals already say, though nothing has been written yet.
+        activity = state["activity"]["kind"] if ends is None or ends > now else "parked"
         return VehicleView(
             vehicle_id=vehicle.id, application_id=application_id, mode=vehicle.mode, make=vehicle.make,
             model=vehicle.model, year=vehicle.year, powertrain=vehicle.powertrain, vin=vehicle.vin,
             nickname=vehicle.nickname, now_ms=now, reported_at_ms=report.fetched_at_ms,
-            activity=state["activity"]["kind"],
+            activity=activity,
             activity_ends_ms=ends if ends is not None and ends > now else None,
             asleep=reachable.asleep, online=reachable.online, plugged=state.get("plugged"),
             locked=state.get("locked"), open_parts=tuple(state.get("open") or ()),
