@@ -102,13 +102,13 @@ TlsFlag = Annotated[
     ),
 ]
 TlsCertOption = Annotated[
-    Path | None, typer.Option("--tls-cert", help="Serve HTTPS with your own certificate (PEM).")
+    Path | None, typer.Option("--tls-cert", metavar="FILE", help="Serve HTTPS with your own certificate (PEM).")
 ]
-TlsKeyOption = Annotated[Path | None, typer.Option("--tls-key", help="…and its key (PEM).")]
+TlsKeyOption = Annotated[Path | None, typer.Option("--tls-key", metavar="FILE", help="…and its key (PEM).")]
 ProxyPortOption = Annotated[
     int | None,
     typer.Option(
-        "--proxy-port",
+        "--proxy-port", metavar="PORT",
         help="Also run a CONNECT proxy on 127.0.0.1:PORT tunnelling Smartcar's host names to "
         "motorpool (needs --tls): HTTPS_PROXY=http://127.0.0.1:PORT runs code unchanged.",
     ),
@@ -117,7 +117,7 @@ ProxyPortOption = Annotated[
 WorkersOption = Annotated[
     int | None,
     typer.Option(
-        "--workers", min=1, max=64,
+        "--workers", metavar="N", min=1, max=64,
         help="Server processes on the one port (or MOTORPOOL_WORKERS); more than one needs PostgreSQL.",
     ),
 ]  # fmt: skip
@@ -128,7 +128,7 @@ def serve(
     host: HostOption = None,
     port: PortOption = None,
     database_url: DbOption = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    log_level: Annotated[str, typer.Option("--log-level", metavar="LEVEL", help="uvicorn log level")] = "info",
     tls: TlsFlag = False,
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
@@ -381,10 +381,10 @@ def db_upgrade(database_url: DbOption = None) -> None:
 
 @app.command()
 def up(
-    platform_port: Annotated[int, typer.Option("--platform-port", help="Port of the platform.")] = 4000,
-    demo_port: Annotated[int, typer.Option("--demo-port", help="Port of the demo app.")] = 8000,
+    platform_port: Annotated[int, typer.Option("--platform-port", metavar="PORT", help="Port of the platform.")] = 4000,
+    demo_port: Annotated[int, typer.Option("--demo-port", metavar="PORT", help="Port of the demo app.")] = 8000,
     database_url: DbOption = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "warning",
+    log_level: Annotated[str, typer.Option("--log-level", metavar="LEVEL", help="uvicorn log level")] = "warning",
     tls: TlsFlag = False,
     proxy_port: ProxyPortOption = None,
 ) -> None:
@@ -673,6 +673,11 @@ def _print_json(data: Any) -> None:
 
 UrlOption = Annotated[str | None, typer.Option("--url", metavar="URL", help="Platform origin (MOTORPOOL_URL).")]
 TokenOption = Annotated[str | None, typer.Option("--admin-token", metavar="TOKEN", help="Admin token (MOTORPOOL_ADMIN_TOKEN).")]
+ApplicationArg = Annotated[str, typer.Argument(metavar="APPLICATION_ID", help="The application's id.")]
+OptionalApplicationArg = Annotated[
+    str | None, typer.Argument(metavar="APPLICATION_ID", help="Application id (default: MOTORPOOL_APPLICATION_ID, from .env).")
+]
+VehicleArg = Annotated[str, typer.Argument(metavar="VEHICLE_ID", help="The vehicle's id.")]
 
 
 @apps_cli.command("list")
@@ -690,48 +695,70 @@ def apps_list(url: UrlOption = None, admin_token: TokenOption = None, as_json: J
 
 @apps_cli.command("create")
 def apps_create(
-    name: str,
-    redirect_uri: Annotated[list[str] | None, typer.Option("--redirect-uri")] = None,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The application's name.")],
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option("--redirect-uri", metavar="URI", help="A redirect URI; repeat for more.")
+    ] = None,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Create an application; prints its client id and secret (shown once)."""
     data = Admin(url, admin_token).call(
         "POST", "/admin/applications", json={"name": name, "redirectUris": redirect_uri or []}
     )
+    if as_json:
+        return _print_json(data)
     console.print(f"application id  {data['id']}")
     console.print(f"SMARTCAR_CLIENT_ID={data['clientId']}")
     console.print(f"SMARTCAR_CLIENT_SECRET={data['clientSecret']}  (shown once)")
 
 
 @apps_cli.command("add-redirect-uri")
-def apps_add_redirect(application_id: str, uri: str, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def apps_add_redirect(
+    application_id: ApplicationArg,
+    uri: Annotated[str, typer.Argument(metavar="URI", help="The redirect URI to register.")],
+    url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Register a redirect URI."""
     data = Admin(url, admin_token).call("POST", f"/admin/applications/{application_id}/redirect-uris", json={"uri": uri})
+    if as_json:
+        return _print_json(data)
     console.print("\n".join(data["redirectUris"]))
 
 
 @apps_cli.command("create-secret")
-def apps_create_secret(application_id: str, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def apps_create_secret(
+    application_id: ApplicationArg, url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False
+) -> None:
     """Create a client secret (at most three live ones)."""
     data = Admin(url, admin_token).call("POST", f"/admin/applications/{application_id}/secrets")
+    if as_json:
+        return _print_json(data)
     console.print(f"secret id {data['id']}")
     console.print(f"SMARTCAR_CLIENT_SECRET={data['secret']}  (shown once)")
 
 
 @apps_cli.command("revoke-secret")
-def apps_revoke_secret(application_id: str, secret_id: str, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def apps_revoke_secret(
+    application_id: ApplicationArg,
+    secret_id: Annotated[str, typer.Argument(metavar="SECRET_ID", help="The secret's id (apps list --json shows them).")],
+    url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Revoke a client secret; it stops working at once."""
     data = Admin(url, admin_token).call("DELETE", f"/admin/applications/{application_id}/secrets/{secret_id}")
+    if as_json:
+        return _print_json(data)
     console.print(f"revoked {data['id']} at {data['revokedAt']}")
 
 
 @apps_cli.command("management-token")
 def apps_management_token(
-    application: Annotated[str | None, typer.Argument(help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,
+    application: OptionalApplicationArg = None,
     rotate: Annotated[bool, typer.Option("--rotate", help="Replace it; the old one stops working at once")] = False,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show (or rotate) an application's management token, the credential of the v2 management
     API and the key that signs webhook deliveries."""
@@ -739,11 +766,16 @@ def apps_management_token(
     application_id = _application(application)
     if not rotate:
         data = admin.call("GET", f"/admin/applications/{application_id}")
+        if as_json:
+            return _print_json({"applicationId": application_id, "managementToken": data["managementToken"]})
         console.print(f"APPLICATION_MANAGEMENT_TOKEN={data['managementToken']}", soft_wrap=True)
         return
     data = admin.call("POST", f"/admin/applications/{application_id}/management-token")
     token = data["managementToken"]
-    console.print(f"APPLICATION_MANAGEMENT_TOKEN={token}", soft_wrap=True)
+    if as_json:
+        _print_json({"applicationId": application_id, "managementToken": token})
+    else:
+        console.print(f"APPLICATION_MANAGEMENT_TOKEN={token}", soft_wrap=True)
     env_file = Path(".env")
     if _dotenv(env_file).get("MOTORPOOL_APPLICATION_ID") == application_id and _replace_in_dotenv(
         env_file, "APPLICATION_MANAGEMENT_TOKEN", token
@@ -766,14 +798,19 @@ def _replace_in_dotenv(path: Path, key: str, value: str) -> bool:
 
 @apps_cli.command("rate-limit")
 def apps_rate_limit(
-    application: Annotated[str | None, typer.Argument(help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,
-    requests: Annotated[int | None, typer.Option(help="The application's bucket: requests at once")] = None,
-    refill_per_minute: Annotated[float | None, typer.Option(help="…refilled by this many a minute")] = None,
-    vehicle_per_minute: Annotated[int | None, typer.Option(help="Each vehicle's throttle, a minute")] = None,
+    application: OptionalApplicationArg = None,
+    requests: Annotated[int | None, typer.Option("--requests", metavar="N", help="The application's bucket: requests at once")] = None,
+    refill_per_minute: Annotated[
+        float | None, typer.Option("--refill-per-minute", metavar="N", help="…refilled by this many a minute")
+    ] = None,
+    vehicle_per_minute: Annotated[
+        int | None, typer.Option("--vehicle-per-minute", metavar="N", help="Each vehicle's throttle, a minute")
+    ] = None,
     smartcar: Annotated[bool, typer.Option("--smartcar", help="Smartcar's default: 120, refilling 2 a minute")] = False,
     off: Annotated[bool, typer.Option("--off", help="Lift every limit")] = False,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show or set an application's Vehicle API rate limits (none by default)."""
     admin = Admin(url, admin_token)
@@ -787,6 +824,8 @@ def apps_rate_limit(
         err.print("--off lifts every limit; give it alone.")
         raise typer.Exit(2)
     data = admin.call("PUT", path, json=body) if body or off else admin.call("GET", path)
+    if as_json:
+        return _print_json(data)
     if not data["enabled"]:
         console.print("no rate limits")
         return
@@ -800,11 +839,14 @@ def apps_rate_limit(
 
 @apps_cli.command("connect-permissions")
 def apps_connect_permissions(
-    application: Annotated[str | None, typer.Argument(help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,
-    permission: Annotated[list[str] | None, typer.Option("--permission", "-p", help="A permission; repeat for more")] = None,
+    application: OptionalApplicationArg = None,
+    permission: Annotated[
+        list[str] | None, typer.Option("--permission", "-p", metavar="PERMISSION", help="A permission; repeat for more")
+    ] = None,
     every: Annotated[bool, typer.Option("--all", help="Every permission (the default)")] = False,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show or set what Connect asks for when a link has no scope (every permission by default)."""
     if permission and every:
@@ -816,6 +858,8 @@ def apps_connect_permissions(
         data = admin.call("PUT", path, json={"permissions": permission or None})
     else:
         data = admin.call("GET", path)
+    if as_json:
+        return _print_json(data)
     console.print(" ".join(data["permissions"]) + ("  (every permission: the default)" if data["default"] else ""))
 
 
@@ -858,16 +902,24 @@ def owners_create(
 
 @vehicles_cli.command("create")
 def vehicles_create(
-    application: Annotated[str | None, typer.Option("--application", help="Application id (simulated fleet).")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Owner e-mail (live vehicle).")] = None,
-    make: str | None = None,
-    model: str | None = None,
-    powertrain: Annotated[str | None, typer.Option(help="BEV, PHEV, HEV or ICE")] = None,
-    year: int | None = None,
-    vin: str | None = None,
-    nickname: Annotated[str | None, typer.Option(help="Its nickname signal (default: drawn, often none)")] = None,
+    application: Annotated[
+        str | None, typer.Option("--application", metavar="ID", help="Application id (simulated fleet; default: .env's).")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", metavar="EMAIL", help="Owner e-mail (live vehicle).")] = None,
+    make: Annotated[str | None, typer.Option("--make", metavar="MAKE", help="A make of the catalogue (TESLA, Tesla).")] = None,
+    model: Annotated[str | None, typer.Option("--model", metavar="MODEL", help="One of the make's models.")] = None,
+    powertrain: Annotated[str | None, typer.Option("--powertrain", metavar="TYPE", help="BEV, PHEV, HEV or ICE")] = None,
+    year: Annotated[int | None, typer.Option("--year", metavar="YEAR", help="A model year the catalogue has.")] = None,
+    vin: Annotated[str | None, typer.Option("--vin", metavar="VIN", help="17 characters (default: drawn).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", metavar="SEED", min=0, help="The same seed draws the same car (default: random).")
+    ] = None,
+    nickname: Annotated[
+        str | None, typer.Option("--nickname", metavar="NAME", help="Its nickname signal (default: drawn, often none)")
+    ] = None,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Create a vehicle in an application's simulated fleet or for a live owner."""
     admin = Admin(url, admin_token)
@@ -882,8 +934,11 @@ def vehicles_create(
         "year": year,
         "vin": vin,
         "nickname": nickname,
+        "seed": seed,
     }
     data = admin.call("POST", "/admin/vehicles", json={k: v for k, v in body.items() if v not in (None, "")})
+    if as_json:
+        return _print_json(data)
     console.print(f"vehicle {data['id']}  {data['year']} {data['make']} {data['model']} ({data['powertrainType']})  VIN {data['vin']}")
 
 
@@ -930,7 +985,9 @@ def _application(application: str | None) -> str:
     return found
 
 
-def _print_clock(data: dict[str, Any]) -> None:
+def _print_clock(data: dict[str, Any], as_json: bool = False) -> None:
+    if as_json:
+        return _print_json(data)
     pace = "frozen" if data["frozen"] else f"{data['rate']:g}× real time"
     console.print(f"{data['now']}  ({pace}, {data['offsetSeconds']:+g} s from real time)")
 
@@ -949,11 +1006,14 @@ def clock_show(
 
 @clock_cli.command("set")
 def clock_set(
-    rate: Annotated[float | None, typer.Option(help="1 real time, 60 = a minute per second, 0 frozen")] = None,
-    now: Annotated[str | None, typer.Option(help="Jump forward to this ISO 8601 instant")] = None,
+    rate: Annotated[
+        float | None, typer.Option("--rate", metavar="RATE", help="1 real time, 60 = a minute per second, 0 frozen")
+    ] = None,
+    now: Annotated[str | None, typer.Option("--now", metavar="INSTANT", help="Jump forward to this ISO 8601 instant")] = None,
     application: ApplicationOption = None,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Change the clock's pace, or jump it forward to an instant."""
     body = {key: value for key, value in {"rate": rate, "now": now}.items() if value is not None}
@@ -961,48 +1021,103 @@ def clock_set(
         err.print("Give --rate or --now.")
         raise typer.Exit(2)
     path = f"/admin/applications/{_application(application)}/clock"
-    _print_clock(Admin(url, admin_token).call("PUT", path, json=body))
+    _print_clock(Admin(url, admin_token).call("PUT", path, json=body), as_json)
 
 
 @clock_cli.command("freeze")
-def clock_freeze(application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def clock_freeze(
+    application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Stop simulated time where it stands (move it with `clock advance`)."""
     path = f"/admin/applications/{_application(application)}/clock"
-    _print_clock(Admin(url, admin_token).call("PUT", path, json={"rate": 0}))
+    _print_clock(Admin(url, admin_token).call("PUT", path, json={"rate": 0}), as_json)
 
 
 @clock_cli.command("resume")
-def clock_resume(application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def clock_resume(
+    application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Let simulated time run at real pace again (from where it stands)."""
     path = f"/admin/applications/{_application(application)}/clock"
-    _print_clock(Admin(url, admin_token).call("PUT", path, json={"rate": 1}))
+    _print_clock(Admin(url, admin_token).call("PUT", path, json={"rate": 1}), as_json)
 
 
 @clock_cli.command("advance")
 def clock_advance(
-    by: Annotated[str, typer.Argument(help="A duration: 90s, 15m, 2h, 1d")],
+    by: Annotated[str, typer.Argument(metavar="DURATION", help="A duration: 90s, 15m, 2h, 1d")],
     application: ApplicationOption = None,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Move simulated time forward: cars charge, drive and fall asleep through the step."""
     path = f"/admin/applications/{_application(application)}/clock/advance"
-    _print_clock(Admin(url, admin_token).call("POST", path, json={"by": by}))
+    _print_clock(Admin(url, admin_token).call("POST", path, json={"by": by}), as_json)
 
 
-def _print_vehicle(data: dict[str, Any]) -> None:
+def _print_vehicle(data: dict[str, Any], as_json: bool = False) -> None:
+    if as_json:
+        return _print_json(data)
     plugged = "plugged in" if data.get("plugged") else "unplugged"
     locked = "locked" if data.get("locked") else "unlocked"
     console.print(f"vehicle {data['vehicleId']}: {data['activity']}, {plugged}, {locked}")
 
 
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@vehicles_cli.command("show")
+def vehicles_show(
+    vehicle_id: VehicleArg, url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False
+) -> None:
+    """A vehicle's state, what waits for it, and every signal of its latest report with its age."""
+    data = Admin(url, admin_token).call("GET", f"/admin/vehicles/{vehicle_id}")
+    if as_json:
+        return _print_json(data)
+    state = data["state"]
+    console.print(f"vehicle {data['id']}  {data['year']} {data['make']} {data['model']} ({data['powertrainType']})  "
+                  f"VIN {data['vin']}  {data['mode']}", soft_wrap=True, highlight=False)  # fmt: skip
+    console.print(f"application {data['applicationId'] or '-'}   now {data['now']}", soft_wrap=True, highlight=False)
+    doing = state["activity"] + (f" until {state['activityEndsAt']}" if state["activityEndsAt"] else "")
+    flags = [
+        "asleep" if state["asleep"] else "awake",
+        "online" if state["online"] else "offline",
+        "plugged in" if state["plugged"] else "unplugged",
+        "locked" if state["locked"] else "unlocked",
+    ]
+    if state["open"]:
+        flags.append("open: " + ", ".join(state["open"]))
+    console.print(f"state  {doing}; {', '.join(flags)}; last report {data['reportedAt']}", soft_wrap=True, highlight=False)
+    for queued in data["queuedCommands"]:
+        console.print(f"queued {queued['command']} ({queued['id']}) at {queued['dueAt']}", soft_wrap=True, highlight=False)
+    table = Table("signal", "value", "age", "")
+    for signal in data["signals"]:
+        if signal["error"]:
+            continue  # what this model cannot report: `--json` lists those too
+        body = signal["body"] or {}
+        value = body.get("value") if set(body) <= {"value", "unit"} and "value" in body else json.dumps(body)
+        if len(str(value)) > 60:
+            value = str(value)[:59] + "…"  # a list or a record: --json has it whole
+        unit = f" {body['unit']}" if "unit" in body and set(body) <= {"value", "unit"} else ""
+        table.add_row(signal["code"], f"{value}{unit}", _age(signal["ageSeconds"]), "pinned" if signal["pinned"] else "")
+    console.print(table)
+
+
 @vehicles_cli.command("drive")
 def vehicles_drive(
-    vehicle_id: str,
-    to: Annotated[str | None, typer.Option(help="LAT,LON; default the navigation's destination")] = None,
-    speed: Annotated[float | None, typer.Option(help="Average speed, kph")] = None,
+    vehicle_id: VehicleArg,
+    to: Annotated[str | None, typer.Option("--to", metavar="LAT,LON", help="Where to; default the navigation's destination")] = None,
+    speed: Annotated[float | None, typer.Option("--speed", metavar="KPH", help="Average speed, kph")] = None,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Start a trip; the car drives there along a plausible path and parks."""
     body: dict[str, Any] = {}
@@ -1015,70 +1130,80 @@ def vehicles_drive(
         body.update(latitude=latitude, longitude=longitude)
     if speed is not None:
         body["speedKph"] = speed
-    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/drive", json=body))
+    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/drive", json=body), as_json)
 
 
 @vehicles_cli.command("plug")
 def vehicles_plug(
-    vehicle_id: str,
+    vehicle_id: VehicleArg,
     out: Annotated[bool, typer.Option("--out", help="Unplug instead")] = False,
     start: Annotated[bool, typer.Option("--start", help="Start charging at once")] = False,
-    kw: Annotated[float | None, typer.Option(help="Charger power in kW (default: the charger where it stands)")] = None,
+    kw: Annotated[
+        float | None, typer.Option("--kw", metavar="KW", help="Charger power in kW (default: the charger where it stands)")
+    ] = None,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Plug a car into the charger where it stands (or unplug it with --out)."""
     body: dict[str, Any] = {"plugged": not out, "start": start}
     if kw is not None:
         body["kw"] = kw
-    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/plug", json=body))
+    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/plug", json=body), as_json)
 
 
 @vehicles_cli.command("sleep")
-def vehicles_sleep(vehicle_id: str, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def vehicles_sleep(
+    vehicle_id: VehicleArg, url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False
+) -> None:
     """Put an idle car to sleep now (reads then return its last report)."""
-    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/sleep", json={}))
+    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/sleep", json={}), as_json)
 
 
 @vehicles_cli.command("wake")
-def vehicles_wake(vehicle_id: str, url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def vehicles_wake(
+    vehicle_id: VehicleArg, url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False
+) -> None:
     """Wake a car: it reports fresh values."""
-    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/wake", json={}))
+    _print_vehicle(Admin(url, admin_token).call("POST", f"/admin/vehicles/{vehicle_id}/wake", json={}), as_json)
 
 
 @vehicles_cli.command("online")
 def vehicles_online(
-    vehicle_id: str,
+    vehicle_id: VehicleArg,
     offline: Annotated[bool, typer.Option("--offline", help="Take it off the network instead")] = False,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Bring a car back on the network (or take it off with --offline: reads then fail)."""
     path = f"/admin/vehicles/{vehicle_id}/online"
-    _print_vehicle(Admin(url, admin_token).call("POST", path, json={"online": not offline}))
+    _print_vehicle(Admin(url, admin_token).call("POST", path, json={"online": not offline}), as_json)
 
 
 @vehicles_cli.command("open")
 def vehicles_open(
-    vehicle_id: str,
-    part: Annotated[str, typer.Argument(help="door-0-0, window-1-1, trunk, hood, tailgate, frunk, sunroof")],
+    vehicle_id: VehicleArg,
+    part: Annotated[str, typer.Argument(metavar="PART", help="door-0-0, window-1-1, trunk, hood, tailgate, frunk, sunroof")],
     close: Annotated[bool, typer.Option("--close", help="Close it instead")] = False,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Open (or close) a door, window, trunk or hood, as someone at the car would."""
     path = f"/admin/vehicles/{vehicle_id}/open"
-    _print_vehicle(Admin(url, admin_token).call("POST", path, json={"part": part, "open": not close}))
+    _print_vehicle(Admin(url, admin_token).call("POST", path, json={"part": part, "open": not close}), as_json)
 
 
 @signals_cli.command("set")
 def signals_set(
-    vehicle_id: str,
-    code: str,
-    body: Annotated[str | None, typer.Argument(help='The body as JSON, e.g. \'{"value": 42}\'')] = None,
+    vehicle_id: VehicleArg,
+    code: Annotated[str, typer.Argument(metavar="CODE", help="A signal code of the catalogue: tractionbattery-stateofcharge")],
+    body: Annotated[str | None, typer.Argument(metavar="BODY", help='The body as JSON, e.g. \'{"value": 42}\'')] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Un-pin: the simulation decides again")] = False,
     url: UrlOption = None,
     admin_token: TokenOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Pin a signal to a body from now on (or un-pin it with --clear)."""
     if clear == (body is not None):
@@ -1090,6 +1215,8 @@ def signals_set(
         err.print(f"The body is not JSON: {exc}")
         raise typer.Exit(2) from None
     data = Admin(url, admin_token).call("PUT", f"/admin/vehicles/{vehicle_id}/signals/{code}", json={"body": parsed})
+    if as_json:
+        return _print_json(data)
     console.print(f"{code} on {data['vehicleId']}: {'un-pinned' if parsed is None else json.dumps(parsed)}")
 
 
@@ -1099,7 +1226,7 @@ ca_cli = typer.Typer(no_args_is_help=True, help="The local certificate authority
 app.add_typer(ca_cli, name="ca")
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="motorpool's data folder (default ./.motorpool, or MOTORPOOL_DATA_DIR)."),
+    typer.Option("--data-dir", metavar="DIR", help="motorpool's data folder (default ./.motorpool, or MOTORPOOL_DATA_DIR)."),
 ]
 
 
@@ -1116,9 +1243,12 @@ def _local_ca(data_dir: Path | None) -> tuple[Path, Path]:
 def ca_path(
     data_dir: DataDirOption = None,
     bundle: Annotated[bool, typer.Option("--bundle", help="The system's CAs plus the local CA, in one file.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Print the local CA's certificate file (made on first use), for the client to trust."""
     ca, with_system = _local_ca(data_dir)
+    if as_json:
+        return _print_json({"ca": str(ca), "bundle": str(with_system)})
     typer.echo(str(with_system if bundle else ca))
 
 
@@ -1160,7 +1290,7 @@ variables at once.
 def ca_trust_help(
     data_dir: DataDirOption = None,
     proxy_port: Annotated[
-        int | None, typer.Option("--proxy-port", help="The proxy's port (MOTORPOOL_PROXY_PORT, or 4080).")
+        int | None, typer.Option("--proxy-port", metavar="PORT", help="The proxy's port (MOTORPOOL_PROXY_PORT, or 4080).")
     ] = None,
 ) -> None:
     """Print, per language, how to trust the local CA (and go through the proxy)."""
@@ -1174,8 +1304,8 @@ def ca_trust_help(
 def hosts(
     apply: Annotated[bool, typer.Option("--apply", help="Add the lines to the hosts file (as root).")] = False,
     remove: Annotated[bool, typer.Option("--remove", help="Take motorpool's lines out again.")] = False,
-    file: Annotated[Path, typer.Option("--file", help="The hosts file.")] = Path("/etc/hosts"),
-    address: Annotated[str, typer.Option("--address", help="Where the names go.")] = "127.0.0.1",
+    file: Annotated[Path, typer.Option("--file", metavar="FILE", help="The hosts file.")] = Path("/etc/hosts"),
+    address: Annotated[str, typer.Option("--address", metavar="ADDRESS", help="Where the names go.")] = "127.0.0.1",
 ) -> None:
     """Print the hosts-file lines that send Smartcar's host names to this machine; with them and
     `motorpool serve --tls --port 443`, code reaches motorpool by name."""
@@ -1205,11 +1335,12 @@ def hosts(
 def env(
     proxy_port: Annotated[
         int | None,
-        typer.Option("--proxy-port", help="The port of `serve --proxy-port`: adds the proxy and CA variables (or MOTORPOOL_PROXY_PORT)."),
+        typer.Option("--proxy-port", metavar="PORT", help="The port of `serve --proxy-port`: adds the proxy and CA variables (or MOTORPOOL_PROXY_PORT)."),
     ] = None,
     tls: Annotated[bool, typer.Option("--tls", help="Adds the CA variables alone (TLS reached by name, through hosts-file lines).")] = False,
-    env_file: Annotated[Path, typer.Option("--env-file", help="Where first start wrote the credentials.")] = Path(".env"),
+    env_file: Annotated[Path, typer.Option("--env-file", metavar="FILE", help="Where first start wrote the credentials.")] = Path(".env"),
     data_dir: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the variables as one JSON object instead.")] = False,
 ) -> None:
     """Print `export` lines of the credentials the tutorial's code reads (SMARTCAR_CLIENT_ID,
     SMARTCAR_CLIENT_SECRET, SMARTCAR_REDIRECT_URI), and in zero-change mode the CA and proxy
@@ -1245,6 +1376,8 @@ def env(
                 direct.append(entry.strip())
         values |= {"HTTPS_PROXY": proxy, "https_proxy": proxy,
                    "NO_PROXY": ",".join(direct), "no_proxy": ",".join(direct)}  # fmt: skip
+    if as_json:
+        return _print_json(values)
     for name, value in values.items():
         typer.echo(f"export {name}={quote(value)}")
 
@@ -1265,16 +1398,22 @@ def _print_key(data: dict[str, Any]) -> None:
 
 
 @keys_cli.command("list")
-def keys_list(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def keys_list(url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False) -> None:
     """The signing keys in the JWKS, oldest first."""
-    for key in Admin(url, admin_token).call("GET", "/admin/signing-keys"):
+    keys = Admin(url, admin_token).call("GET", "/admin/signing-keys")
+    if as_json:
+        return _print_json(keys)
+    for key in keys:
         _print_key(key)
 
 
 @keys_cli.command("rotate")
-def keys_rotate(url: UrlOption = None, admin_token: TokenOption = None) -> None:
+def keys_rotate(url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False) -> None:
     """Sign with a new key from now on; tokens signed before stay valid until they expire."""
-    _print_key(Admin(url, admin_token).call("POST", "/admin/signing-keys"))
+    key = Admin(url, admin_token).call("POST", "/admin/signing-keys")
+    if as_json:
+        return _print_json(key)
+    _print_key(key)
 @app.command("catalogue")
 def catalogue_list(
     make: Annotated[str | None, typer.Option("--make", metavar="MAKE", help="Only this make (TESLA, Tesla).")] = None,
@@ -1444,7 +1583,7 @@ def vehicles_charge(
 def vehicles_read(
     vehicle_id: Annotated[str, typer.Argument(metavar="VEHICLE_ID")],
     user: UserOption,
-    codes: Annotated[list[str] | None, typer.Argument(metavar="[CODE]...", help="Only these signals (default: every one).")] = None,
+    codes: Annotated[list[str] | None, typer.Argument(metavar="CODE", help="Only these signals (default: every one).")] = None,
     url: UrlOption = None,
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
@@ -1513,10 +1652,13 @@ def snapshot_list(url: UrlOption = None, admin_token: TokenOption = None, as_jso
 
 @snapshot_cli.command("delete")
 def snapshot_delete(
-    name: Annotated[str, typer.Argument(metavar="NAME")], url: UrlOption = None, admin_token: TokenOption = None
-) -> None:
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The snapshot's name.")],
+    url: UrlOption = None, admin_token: TokenOption = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Forget snapshot NAME."""
     Admin(url, admin_token).call("DELETE", f"/admin/snapshots/{name}")
+    if as_json:
+        return _print_json({"name": name, "deleted": True})
     typer.echo(f"deleted snapshot {name}")
 
 
@@ -1590,9 +1732,17 @@ def db_reset(
 def _plain_help() -> None:
     """Help as click writes it, on every command: flags without a type (``--tls``, not
     ``--tls <bool>``), values by their metavar, and nothing cut at the terminal's width."""
+    from typer.core import TyperArgument
+
     groups = [app, *(info.typer_instance for info in app.registered_groups if info.typer_instance)]
     for group in groups:
         group.rich_markup_mode = None
+    # Typer's plain help writes an argument as ``VEHICLE_ID <str>``; its metavar says it all.
+    TyperArgument.display_type_rich = _no_type  # type: ignore[method-assign]
+
+
+def _no_type(self: Any, ctx: Any) -> str | None:
+    return None
 
 
 def main() -> None:

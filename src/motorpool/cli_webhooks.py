@@ -19,15 +19,23 @@ webhooks_cli = typer.Typer(
     help="Webhooks: configure them, verify their callback, send test events, follow deliveries.",
 )
 
-PlatformOption = Annotated[str | None, typer.Option("--platform", help="Platform origin (MOTORPOOL_URL).")]
-TokenOption = Annotated[str | None, typer.Option("--admin-token", help="Admin token (MOTORPOOL_ADMIN_TOKEN).")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print the resource as JSON.")]
+PlatformOption = Annotated[str | None, typer.Option("--platform", metavar="URL", help="Platform origin (MOTORPOOL_URL).")]
+TokenOption = Annotated[
+    str | None, typer.Option("--admin-token", metavar="TOKEN", help="Admin token (MOTORPOOL_ADMIN_TOKEN).")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")]
 TriggerOption = Annotated[
-    list[str] | None, typer.Option("--trigger", help="A signal code whose change sends an event (repeatable).")
+    list[str] | None,
+    typer.Option("--trigger", metavar="CODE", help="A signal code whose change sends an event (repeatable)."),
 ]
 DataOption = Annotated[
-    list[str] | None, typer.Option("--data", help="A signal code every event carries (repeatable).")
+    list[str] | None, typer.Option("--data", metavar="CODE", help="A signal code every event carries (repeatable).")
 ]
+ApplicationOption = Annotated[
+    str | None,
+    typer.Option("--application", metavar="ID", help="Application id (default: MOTORPOOL_APPLICATION_ID, from .env)."),
+]
+WebhookArg = Annotated[str, typer.Argument(metavar="WEBHOOK_ID", help="The webhook's id.")]
 
 
 @dataclass
@@ -83,13 +91,15 @@ def _summary(webhook: dict[str, Any]) -> None:
 
 @webhooks_cli.command("create")
 def create(
-    name: Annotated[str, typer.Option("--name", help="The webhook's name")],
-    url: Annotated[str, typer.Option("--url", help="Callback URL (http or https)")],
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="The webhook's name")],
+    url: Annotated[str, typer.Option("--url", metavar="URL", help="Callback URL (http or https)")],
     trigger: TriggerOption = None,
     data: DataOption = None,
-    error_url: Annotated[str | None, typer.Option("--error-url", help="Callback for VEHICLE_ERROR events")] = None,
+    error_url: Annotated[
+        str | None, typer.Option("--error-url", metavar="URL", help="Callback for VEHICLE_ERROR events")
+    ] = None,
     auto_subscribe: Annotated[bool, typer.Option("--auto-subscribe", help="Subscribe every connected vehicle")] = False,
-    application: Annotated[str | None, typer.Option("--application", help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,
+    application: ApplicationOption = None,
     as_json: JsonFlag = False,
     platform: PlatformOption = None,
     admin_token: TokenOption = None,
@@ -107,7 +117,7 @@ def create(
 
 @webhooks_cli.command("list")
 def list_webhooks(
-    application: Annotated[str | None, typer.Option("--application", help="Application id (MOTORPOOL_APPLICATION_ID)")] = None,
+    application: ApplicationOption = None,
     as_json: JsonFlag = False,
     platform: PlatformOption = None,
     admin_token: TokenOption = None,
@@ -130,7 +140,7 @@ def list_webhooks(
 
 
 @webhooks_cli.command("show")
-def show(webhook_id: str, as_json: JsonFlag = False, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
+def show(webhook_id: WebhookArg, as_json: JsonFlag = False, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
     """Show a webhook and how many of its events are pending, delivered or failed."""
     console = SHELL.console
     webhook = _admin(platform, admin_token).call("GET", f"/admin/webhooks/{webhook_id}")
@@ -144,10 +154,10 @@ def show(webhook_id: str, as_json: JsonFlag = False, platform: PlatformOption = 
 
 @webhooks_cli.command("update")
 def update(
-    webhook_id: str,
-    name: Annotated[str | None, typer.Option("--name")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="A new callback (verified again)")] = None,
-    error_url: Annotated[str | None, typer.Option("--error-url", help="'' removes it")] = None,
+    webhook_id: WebhookArg,
+    name: Annotated[str | None, typer.Option("--name", metavar="NAME", help="A new name")] = None,
+    url: Annotated[str | None, typer.Option("--url", metavar="URL", help="A new callback (verified again)")] = None,
+    error_url: Annotated[str | None, typer.Option("--error-url", metavar="URL", help="'' removes it")] = None,
     trigger: TriggerOption = None,
     data: DataOption = None,
     enabled: Annotated[bool | None, typer.Option("--enable/--disable", help="Disabling stops monitoring and deliveries")] = None,
@@ -169,27 +179,39 @@ def update(
 
 
 @webhooks_cli.command("delete")
-def delete(webhook_id: str, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
+def delete(
+    webhook_id: WebhookArg, as_json: JsonFlag = False, platform: PlatformOption = None, admin_token: TokenOption = None
+) -> None:
     """Delete a webhook, its subscriptions and its log."""
     console = SHELL.console
     _admin(platform, admin_token).call("DELETE", f"/admin/webhooks/{webhook_id}")
+    if as_json:
+        _print({"id": webhook_id, "deleted": True})
+        return
     console.print(f"deleted {webhook_id}")
 
 
 @webhooks_cli.command("verify")
-def verify(webhook_id: str, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
+def verify(
+    webhook_id: WebhookArg, as_json: JsonFlag = False, platform: PlatformOption = None, admin_token: TokenOption = None
+) -> None:
     """Send the callback a VERIFY challenge again; exits 1 when it does not pass."""
     webhook = _admin(platform, admin_token).call("POST", f"/admin/webhooks/{webhook_id}/verify")
-    _summary(webhook)
+    _print(webhook) if as_json else _summary(webhook)
     if not webhook["meta"]["verified"]:
         raise typer.Exit(1)
 
 
 @webhooks_cli.command("test")
-def test(webhook_id: str, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
+def test(
+    webhook_id: WebhookArg, as_json: JsonFlag = False, platform: PlatformOption = None, admin_token: TokenOption = None
+) -> None:
     """Queue a TEST event (meta.mode "TEST"), like the dashboard's test button."""
     console = SHELL.console
     data = _admin(platform, admin_token).call("POST", f"/admin/webhooks/{webhook_id}/test")
+    if as_json:
+        _print(data)
+        return
     console.print(f"queued test event {data['eventId']}")
 
 
@@ -204,11 +226,15 @@ def _line(delivery: dict[str, Any]) -> str:
 
 @webhooks_cli.command("deliveries")
 def deliveries(
-    webhook_id: str,
+    webhook_id: WebhookArg,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing attempts as they are made")] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 20,
-    as_json: JsonFlag = False,
-    interval: Annotated[float, typer.Option("--interval", min=0.1, help="Seconds between looks when following")] = 1.0,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, max=500, help="The latest N attempts")] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON array of the attempts; with --follow, one JSON object a line.")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", metavar="SECONDS", min=0.1, help="Seconds between looks when following")
+    ] = 1.0,
     platform: PlatformOption = None,
     admin_token: TokenOption = None,
 ) -> None:
@@ -217,6 +243,9 @@ def deliveries(
     admin = _admin(platform, admin_token)
     path = f"/admin/webhooks/{webhook_id}/deliveries"
     found = admin.call("GET", path, params={"limit": limit})
+    if as_json and not follow:
+        _print(found)
+        return
     last: str | None = None
     while True:
         for delivery in found:
@@ -238,16 +267,24 @@ def deliveries(
 
 
 @webhooks_cli.command("redeliver")
-def redeliver(event_id: str, platform: PlatformOption = None, admin_token: TokenOption = None) -> None:
+def redeliver(
+    event_id: Annotated[str, typer.Argument(metavar="EVENT_ID", help="The event's id (from the delivery log).")],
+    as_json: JsonFlag = False,
+    platform: PlatformOption = None,
+    admin_token: TokenOption = None,
+) -> None:
     """Send an event again now, with its original eventId."""
     console = SHELL.console
-    _admin(platform, admin_token).call("POST", f"/admin/events/{event_id}/redeliver")
+    data = _admin(platform, admin_token).call("POST", f"/admin/events/{event_id}/redeliver")
+    if as_json:
+        _print(data or {"eventId": event_id})
+        return
     console.print(f"queued {event_id} again")
 
 
 def worker(
     database_url: Annotated[
-        str | None, typer.Option("--database-url", help="The platform's database (MOTORPOOL_DATABASE_URL).")
+        str | None, typer.Option("--database-url", metavar="URL", help="The platform's database (MOTORPOOL_DATABASE_URL).")
     ] = None,
 ) -> None:
     """Run a webhook delivery worker (and monitor) on the platform's database, beside `motorpool

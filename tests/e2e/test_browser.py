@@ -69,7 +69,7 @@ def test_owner_connects_and_sees_the_vehicle_table(running: Up, page: Page) -> N
     assert isinstance(fleet, list) and fleet
     table = page.get_by_role("table")
     expect(table.get_by_role("columnheader")).to_have_text(
-        ["Make", "Model", "Year", "Charge / fuel", "Range", "Odometer", "Charging", "Doors", "Location"]
+        ["Make", "Model", "Year", "Charge / fuel", "Range", "Odometer", "Charging", "Doors", "Location", "Actions"]
     )
     rows = table.locator("tbody tr")
     expect(rows).to_have_count(len(fleet))
@@ -81,6 +81,8 @@ def test_owner_connects_and_sees_the_vehicle_table(running: Up, page: Page) -> N
         expect(row.locator(".cell-odometer")).to_have_text(re.compile(r"^[\d,.]+ km$"))
         expect(row.locator(".cell-locked")).to_have_text(re.compile(r"^(Locked|Unlocked)$"))
         expect(row.locator(".cell-location")).to_have_text(re.compile(r"^[\d.]+° [NS]\s+[\d.]+° [EW]$"), use_inner_text=True)
+        expect(row.locator(".vehicle-id")).to_have_text(vehicle["id"])
+        expect(row.get_by_role("button", name="Lock", exact=True)).to_be_visible()
     shot(page, "06-vehicles")
 
 

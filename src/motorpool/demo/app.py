@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from motorpool import AsyncClient, AuthClient
 
-from . import webhooks
+from . import controls, webhooks
 from .pages import Pages
 from .routes import SESSION_COOKIE, DemoState, router
 from .sessions import SessionStore
@@ -107,4 +107,5 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(router)
     app.include_router(webhooks.router)
+    app.include_router(controls.router)
     return app

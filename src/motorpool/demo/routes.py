@@ -237,15 +237,22 @@ async def logout(sessions: Sessions, session_id: SessionId = None) -> Response:
 
 @router.get("/vehicle")
 async def vehicle(request: Request, session: CurrentSession, api: Api, pages: PageWriter) -> Response:
-    """The signed-in user's vehicles: a table, or JSON for ``Accept: application/json``."""
+    """The signed-in user's vehicles: a table, or JSON for ``Accept: application/json`` (and
+    for ``?format=json``, the page's link to its raw data)."""
     if session is None or session.user_id is None:
         return RedirectResponse("/login", status_code=303)
     try:
         views = await read_vehicles(api.user(session.user_id))
     except SmartcarError as failure:
         return pages.message(request, platform_failure(failure), signed_in=True)
-    if wants_json(request):
+    if wants_json(request) or request.query_params.get("format") == "json":
         return JSONResponse(vehicles_json(views), headers={"cache-control": "no-store"})
     events = event_log(request)
-    context = {"vehicles": views, "active": "vehicle", "events": {v.id: events.latest(v.id) for v in views}}
+    query = request.query_params
+    # What a button just sent (controls.py comes back here with it): shown, never acted upon.
+    sent = {key: query[key] for key in ("sent", "status", "vehicle", "execution") if query.get(key)}
+    context = {
+        "vehicles": views, "active": "vehicle", "events": {v.id: events.latest(v.id) for v in views},
+        "user_id": session.user_id, "sent": sent if "sent" in sent else None,
+    }  # fmt: skip
     return pages.render(request, "vehicles.html", context, signed_in=True)

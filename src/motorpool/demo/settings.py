@@ -22,6 +22,9 @@ DEFAULT_SCOPE = (
     "read_fuel",
     "read_location",
     "read_security",
+    # The vehicle page's lock, unlock and charge buttons.
+    "control_security",
+    "control_charge",
 )
 
 Mode = Literal["live", "simulated", "test"]

@@ -107,6 +107,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         admin,
         admin_connections,
         admin_state,
+        admin_vehicle,
         admin_webhooks,
         catalogue,
         commands,
@@ -153,6 +154,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(docs.router)
     api.include_router(catalogue.router)
     api.include_router(admin_connections.router)
+    api.include_router(admin_vehicle.router)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:

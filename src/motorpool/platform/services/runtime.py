@@ -25,6 +25,7 @@ from .commands import CommandService
 from .compatibility import CompatibilityService
 from .connections import ConnectionService
 from .health import Health, log_background_failure
+from .inspection import VehicleInspector
 from .invalidation import Invalidation
 from .keys import SigningKeys, key_encryption_key, load_keys, opener
 from .limits import RateLimiter, RedisBuckets
@@ -60,6 +61,8 @@ class Platform:
     clocks: ClockBook
     commands: CommandService
     steering: Steering
+    #: A vehicle as the control plane sees it.
+    inspector: VehicleInspector
     limits: RateLimiter
     management: ManagementService
     compatibility: CompatibilityService
@@ -227,6 +230,7 @@ async def start_platform(settings: Settings) -> Platform:
         clocks=clocks,
         commands=commands,
         steering=steering,
+        inspector=VehicleInspector(sessions, clocks, signals),
         limits=limits,
         management=ManagementService(sessions, connections),
         compatibility=CompatibilityService(clients),
