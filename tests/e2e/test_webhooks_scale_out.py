@@ -10,6 +10,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
+
 import httpx
 import pytest
 

@@ -101,8 +101,12 @@ class Platform:
         """Run the delivery worker and the monitor in this process."""
         self._tasks.append(asyncio.create_task(self.monitor.run()))
         self._tasks.append(asyncio.create_task(self.deliveries.run()))
-        # On stop, sends in flight finish (or are handed back) before the tasks are cancelled.
-        self.shutdown_hooks.append(self.deliveries.stop)
+
+        async def finish_deliveries() -> None:
+            # Sends in flight finish (or are handed back) before the tasks are cancelled.
+            await self.deliveries.stop()
+
+        self.shutdown_hooks.append(finish_deliveries)
 
     async def _flush_loop(self) -> None:
         last_poll = time.monotonic()
