@@ -159,6 +159,9 @@ class DeliveryWorker:
         self._held: set[str] = set()
         #: The running pass, which a stop waits for (or cancels once its grace is over).
         self._pass: asyncio.Task[bool] | None = None
+        #: The claim's transaction in flight (shielded: it commits even when the pass is
+        #: cancelled, so a stop waits for it before handing back what it took).
+        self._taking: asyncio.Future[list[hooks_repo.Claimed]] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -193,6 +196,9 @@ class DeliveryWorker:
                 running.cancel()
                 with contextlib.suppress(BaseException):
                     await running
+        if self._taking is not None and not self._taking.done():
+            with contextlib.suppress(Exception):
+                await self._taking
         if not self._held:
             return 0
         held = sorted(self._held)
@@ -235,7 +241,8 @@ class DeliveryWorker:
         # SQLite, a connection cancelled inside a write would hold the lock). Sends are not:
         # an event whose send was cut short is sent again once its lease runs out.
         self._held.add(claim)
-        claimed = await asyncio.shield(take())
+        self._taking = asyncio.ensure_future(take())
+        claimed = await asyncio.shield(self._taking)
         if not claimed:
             self._held.discard(claim)
             return 0
