@@ -166,6 +166,36 @@ def token_of(origin: str, env: dict[str, str]) -> str:
     return str(answer.json()["access_token"])
 
 
+def transactions(url: str) -> int:
+    """Transactions PostgreSQL has counted in the database so far (its statistics, which every
+    backend reports within a second or so)."""
+
+    async def read() -> int:
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        connection = await asyncpg.connect(dsn)
+        try:
+            value = await connection.fetchval(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+            )
+            return int(value)
+        finally:
+            await connection.close()
+
+    time.sleep(1.5)  # let the servers' backends report what they did
+    return asyncio.run(read())
+
+
+def per_request(url: str, origin: str, script: str, seconds: int, what: str) -> None:
+    """PostgreSQL transactions per request of one wrk run (the capacity model's database cost)."""
+    before = transactions(url)
+    result = checked(run_wrk(origin, script=script, seconds=seconds, warmup=0), what)
+    spent = transactions(url) - before - 1  # less the statistics read of ``before`` itself
+    answered = result.requests_per_second * seconds
+    print(
+        f"  {what:<14} {answered:9,.0f} requests, {spent:7,} PostgreSQL transactions: {spent / answered:.4f} a request"
+    )
+
+
 def checked(result: WrkResult, what: str) -> WrkResult:
     assert result.non_2xx == 0 and result.errors == 0, f"{what}: {result}"
     return result
@@ -225,6 +255,9 @@ def main() -> None:
                 got = {o: checked(run_wrk(o + "/oauth2/token", script=grants, seconds=args.seconds), "grants")
                        for o in order}  # fmt: skip
                 grant_ratios.append(show("token grants", got[one], got[two]))
+            print("what a request costs PostgreSQL (1 worker, caches warm):")
+            per_request(url, one + "/", reads, args.seconds, "signal reads")
+            per_request(url, one + "/oauth2/token", grants, args.seconds, "token grants")
         print(
             f"2 workers / 1 worker (medians): signal reads {statistics.median(read_ratios):.2f}, "
             f"token grants {statistics.median(grant_ratios):.2f}"
