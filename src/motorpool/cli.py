@@ -1386,6 +1386,10 @@ def env(
 from .cli_webhooks import install as install_webhooks
 
 install_webhooks(app, admin=Admin, application=_application, console=console, table=Table)
+# ``vehicles seed``: a large fleet in bulk, in a module of its own.
+from .cli_seed import install as install_seed
+
+install_seed(vehicles_cli, application=_application)
 # --- signing keys ----------------------------------------------------------------------------
 
 keys_cli = typer.Typer(no_args_is_help=True, help="The token signing keys.")

@@ -10,6 +10,7 @@ import secrets
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from ..errors import ValidationFailed
 from ..sim import catalogue
@@ -36,6 +37,27 @@ def build_vehicle(
     (``owner_id``), drawn from ``seed`` where a detail is not given. Without a ``nickname`` it
     keeps the one its simulation draws (often none): the stored nickname is the one its signal
     reports."""
+    return Vehicle(**vehicle_row(
+        application_id=application_id, owner_id=owner_id, make=make, model=model,
+        powertrain=powertrain, year=year, vin=vin, nickname=nickname, seed=seed, now_ms=now_ms,
+    ))  # fmt: skip
+
+
+def vehicle_row(
+    *,
+    application_id: str | None,
+    owner_id: str | None,
+    make: str | None = None,
+    model: str | None = None,
+    powertrain: str | None = None,
+    year: int | None = None,
+    vin: str | None = None,
+    nickname: str | None = None,
+    seed: int | None = None,
+    now_ms: int | None = None,
+) -> dict[str, Any]:
+    """The columns of :func:`build_vehicle`'s vehicle, without building the ORM object (a
+    third of the cost when a fleet of a million is made)."""
     if powertrain is not None and powertrain.upper() not in catalogue.POWERTRAINS:
         raise ValidationFailed(f"powertrain must be one of {', '.join(catalogue.POWERTRAINS)}.")
     seed = seed if seed is not None else secrets.randbits(48)
@@ -53,24 +75,24 @@ def build_vehicle(
             raise ValidationFailed("A VIN is 17 letters and digits.")
     named = {} if nickname is None else {"nickname": nickname}
     state = new_vehicle_state(spec, seed, now_ms or int(time.time() * 1000), year=year, **named)
-    return Vehicle(
-        id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        vin=vin or make_vin(rng, spec),
-        make=spec.make,
-        model=spec.model,
-        year=year,
-        powertrain=spec.powertrain,
-        mode="simulated" if application_id else "live",
-        application_id=application_id,
-        owner_id=owner_id,
-        nickname=state["nickname"],
-        seed=seed,
+    return {
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "vin": vin or make_vin(rng, spec),
+        "make": spec.make,
+        "model": spec.model,
+        "year": year,
+        "powertrain": spec.powertrain,
+        "mode": "simulated" if application_id else "live",
+        "application_id": application_id,
+        "owner_id": owner_id,
+        "nickname": state["nickname"],
+        "seed": seed,
         # A simulated car grants what its powertrain can serve (no read_fuel on a BEV).
-        capabilities=sorted(permissions_for(spec)),
-        state=state,
-        version=1,
-        created_at=datetime.now(UTC),
-    )
+        "capabilities": sorted(permissions_for(spec)),
+        "state": state,
+        "version": 1,
+        "created_at": datetime.now(UTC),
+    }
 
 
 def pick_spec(

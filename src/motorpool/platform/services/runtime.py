@@ -105,6 +105,12 @@ class Platform:
         self._tasks.append(asyncio.create_task(self.monitor.run()))
         self._tasks.append(asyncio.create_task(self.deliveries.run()))
 
+        async def finish_deliveries() -> None:
+            # Sends in flight finish (or are handed back) before the tasks are cancelled.
+            await self.deliveries.stop()
+
+        self.shutdown_hooks.append(finish_deliveries)
+
     async def _flush_loop(self) -> None:
         last_poll = time.monotonic()
         while True:

@@ -7,7 +7,10 @@ vehicles.
 - :class:`DeliveryWorker` drains the outbox: it leases due events (``FOR UPDATE SKIP LOCKED``
   on PostgreSQL, so several workers never take the same one), sends them, logs each attempt and
   settles the event — delivered, retried at +25/+50/+100 s on the application's clock, or
-  failed. An event whose worker died is leased again once its lease runs out.
+  failed. An event whose worker died is leased again once its lease runs out. A worker told
+  to :meth:`~DeliveryWorker.stop` takes nothing more, lets the sends in flight finish within a
+  grace period and hands back (releases the lease of) whatever it could not finish, so that
+  another process sends it at once.
 - :class:`Monitor` evaluates subscribed vehicles at their report times (and when their state
   changes), and writes the events that come of it in the same transaction that records what it
   saw. Only subscriptions are visited, never the fleet."""
@@ -93,7 +96,9 @@ class Sender:
         if self._session is None or self._session.closed:
             import aiohttp
 
-            connector = aiohttp.TCPConnector(limit=0, limit_per_host=self.per_host, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=0, limit_per_host=self.per_host, ttl_dns_cache=300
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
@@ -158,18 +163,28 @@ class DeliveryWorker:
         self.max_body_bytes = max_body_bytes
         self._wake = asyncio.Event()
         self._pruned_at = 0.0
+        self._stopping = False
+        #: Claims taken and not settled yet: what a stop hands back if it cannot finish them.
+        self._held: set[str] = set()
+        #: The running pass, which a stop waits for (or cancels once its grace is over).
+        self._pass: asyncio.Task[bool] | None = None
+        #: The claim's transaction in flight (shielded: it commits even when the pass is
+        #: cancelled, so a stop waits for it before handing back what it took).
+        self._taking: asyncio.Future[list[hooks_repo.Claimed]] | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
+            self._pass = asyncio.create_task(self.drain_once())
             try:
-                busy = await self.drain_once()
+                # Shielded so that cancelling ``run`` leaves the pass to ``stop`` to finish.
+                busy = await asyncio.shield(self._pass)
             except Exception as error:  # noqa: BLE001 (logged) a transient database error must not stop deliveries
                 log_background_failure(log, "delivery pass failed", error)
                 busy = False
-            if busy:
+            if busy or self._stopping:
                 continue
             if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S:
                 self._pruned_at = time.monotonic()
@@ -192,12 +207,46 @@ class DeliveryWorker:
 
         return await asyncio.shield(prune())
 
+    async def stop(self, grace_s: float | None = None) -> int:
+        """Take no more events; let the sends in flight finish within ``grace_s`` (by default
+        the callbacks' own time limit and a little more); then release what is still held, so
+        that another worker sends it at once rather than when the lease runs out. Returns how
+        many events were handed back."""
+        self._stopping = True
+        self._wake.set()
+        running = self._pass
+        if running is not None and not running.done():
+            grace = self.sender.timeout_s + 5.0 if grace_s is None else grace_s
+            done, _ = await asyncio.wait({running}, timeout=grace)
+            if not done:
+                running.cancel()
+                with contextlib.suppress(BaseException):
+                    await running
+        if self._taking is not None and not self._taking.done():
+            with contextlib.suppress(Exception):
+                await self._taking
+        if not self._held:
+            return 0
+        held = sorted(self._held)
+
+        async def release() -> int:
+            async with self.sessions() as session, session.begin():
+                return await hooks_repo.release_claims(session, held)
+
+        released = await asyncio.shield(release())
+        self._held.clear()
+        if released:
+            log.warning("handed back %d webhook event(s) not sent before stopping", released)
+        return released
+
     async def drain_once(self) -> bool:
         """One pass over every application's due events; True when a full batch was taken."""
         async with self.sessions() as session:
             applications = await hooks_repo.applications_with_pending_events(session)
         busy = False
         for application_id in applications:
+            if self._stopping:
+                break
             taken = await self.deliver_due(application_id)
             busy = busy or taken >= BATCH
         return busy
@@ -217,8 +266,11 @@ class DeliveryWorker:
         # Transactions are shielded: stopping the worker must not leave one half-done (on
         # SQLite, a connection cancelled inside a write would hold the lock). Sends are not:
         # an event whose send was cut short is sent again once its lease runs out.
-        claimed = await asyncio.shield(take())
+        self._held.add(claim)
+        self._taking = asyncio.ensure_future(take())
+        claimed = await asyncio.shield(self._taking)
         if not claimed:
+            self._held.discard(claim)
             return 0
         outcomes = await asyncio.gather(*(self._attempt(event, now_ms) for event in claimed))
 
@@ -227,6 +279,7 @@ class DeliveryWorker:
                 await hooks_repo.record_attempts(session, claim, outcomes)
 
         await asyncio.shield(settle())
+        self._held.discard(claim)
         return len(claimed)
 
     async def _attempt(self, event: hooks_repo.Claimed, now_ms: int) -> hooks_repo.Outcome:
@@ -383,7 +436,9 @@ class Monitor:
         async def evaluate() -> tuple[int, int]:
             events: list[hooks_repo.NewEvent] = []
             async with self.sessions() as session, session.begin():
-                due = await hooks_repo.claim_due_subscriptions(session, application_id, now_ms, BATCH)
+                due = await hooks_repo.claim_due_subscriptions(
+                    session, application_id, now_ms, BATCH
+                )
                 for item in due:
                     events.extend(self._evaluate(application_id, item, now_ms))
                 if events:

@@ -58,7 +58,9 @@ async def page_webhooks(
 ) -> tuple[Sequence[Webhook], int]:
     query = select(Webhook).where(Webhook.application_id == application_id)
     if filters.name:
-        query = query.where(func.lower(Webhook.name).contains(filters.name.lower(), autoescape=True))
+        query = query.where(
+            func.lower(Webhook.name).contains(filters.name.lower(), autoescape=True)
+        )
     if filters.callback_uri:
         query = query.where(
             func.lower(Webhook.callback_uri).contains(filters.callback_uri.lower(), autoescape=True)
@@ -390,7 +392,12 @@ async def claim_events(
     hooks = {
         row[0]: row
         for row in await session.execute(
-            select(Webhook.id, Webhook.callback_uri, Webhook.error_callback_uri, Application.management_token)
+            select(
+                Webhook.id,
+                Webhook.callback_uri,
+                Webhook.error_callback_uri,
+                Application.management_token,
+            )
             .join(Application, Application.id == Webhook.application_id)
             .where(Webhook.id.in_(webhook_ids))
         )
@@ -460,6 +467,20 @@ async def record_attempts(session: AsyncSession, claim: str, outcomes: Sequence[
             for o in outcomes
         ],
     )  # fmt: skip
+
+
+async def release_claims(session: AsyncSession, claims: Sequence[str]) -> int:
+    """Hand back the events still leased to ``claims`` (a stopping worker's, not sent): pending
+    again, free for any worker at once, with no attempt counted. Returns how many."""
+    if not claims:
+        return 0
+    result = await session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.claim.in_(list(claims)), WebhookEvent.status == "pending")
+        .values(lease_until=None, claim=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def cancel_pending(session: AsyncSession, webhook_id: str) -> None:

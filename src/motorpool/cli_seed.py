@@ -1,0 +1,114 @@
+"""``motorpool vehicles seed``: a large simulated fleet written straight to the platform's
+database in bulk (``COPY`` on PostgreSQL), with a progress bar. It talks to the database, not
+to the admin API: a million vehicles through HTTP would be a million JSON objects for nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+CountOption = Annotated[int, typer.Option("--count", "-n", min=1, help="Vehicles to add.")]
+MixOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mix",
+        metavar="MIX",
+        help="Powertrain weights, e.g. bev=0.4,phev=0.1,hev=0.1,ice=0.4 (default: the catalogue's).",
+    ),
+]
+SeedOption = Annotated[
+    int | None, typer.Option("--seed", help="Draw the same fleet again (vehicle ids come from it).")
+]
+ConnectOption = Annotated[
+    str | None,
+    typer.Option(
+        "--connect", metavar="EMAIL", help="Also connect this simulated owner to every new vehicle."
+    ),
+]
+ApplicationOption = Annotated[
+    str | None, typer.Option("--application", help="Application id (MOTORPOOL_APPLICATION_ID).")
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", metavar="URL", help="The platform's database (MOTORPOOL_DATABASE_URL)."
+    ),
+]
+
+
+def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) -> None:
+    """Add ``seed`` to the CLI's ``vehicles`` commands, with the CLI's helpers."""
+
+    @vehicles.command("seed")
+    def seed(
+        count: CountOption,
+        application_id: ApplicationOption = None,
+        mix: MixOption = None,
+        seed: SeedOption = None,
+        connect: ConnectOption = None,
+        database_url: DatabaseOption = None,
+    ) -> None:
+        """Add COUNT vehicles to an application's simulated fleet in bulk, straight into the
+        database (run it where `motorpool serve` runs, or give --database-url)."""
+        import asyncio
+
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        from .platform.errors import ApiError
+        from .platform.services.seeding import FleetSeeder, parse_mix
+        from .platform.settings import Settings
+        from .platform.store import db
+
+        err = Console(stderr=True)
+        try:
+            weights = parse_mix(mix)
+        except ApiError as error:
+            err.print(f"[red]{error.detail}[/red]")
+            raise typer.Exit(2) from None
+        target = application(application_id)
+        values: dict[str, Any] = {"bootstrap": False, "env_file": None, "print_credentials": False}
+        if database_url:
+            values["database_url"] = database_url
+        settings = Settings(**values)
+
+        async def run(advance: Callable[[int], None]) -> tuple[int, str | None]:
+            from .platform.services.clocks import ClockBook
+
+            engine = db.create_engine(settings.database_url)
+            try:
+                await db.upgrade(engine)
+                sessions = db.session_factory(engine)
+                seeder = FleetSeeder(sessions, ClockBook(sessions))
+                done = await seeder.seed(
+                    target, count, mix=weights, seed=seed, connect_email=connect, progress=advance
+                )
+                return done.count, done.user_id
+            finally:
+                await engine.dispose()
+
+        started = time.perf_counter()
+        columns = (TextColumn("seeding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("vehicles", total=count)
+            try:
+                made, user_id = asyncio.run(run(lambda size: bar.advance(task, size)))
+            except ApiError as error:
+                bar.stop()
+                err.print(f"[red]{error.detail}[/red]")
+                raise typer.Exit(1) from None
+        took = time.perf_counter() - started
+        err.print(
+            f"{made:,} vehicles added to {target} in {took:.1f} s ({made / took:,.0f} a second)"
+        )
+        if user_id is not None:
+            err.print(f"connected to user {user_id} ({connect})", highlight=False)

@@ -1,0 +1,125 @@
+"""``motorpool vehicles seed``: a fleet written in bulk (COPY on PostgreSQL, multi-row INSERT on
+SQLite), a chunk per transaction, in the powertrain mix asked for, optionally connected to one
+owner; then served by the Vehicle API like any other vehicle. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from motorpool.platform.errors import NotFound, ValidationFailed
+from motorpool.platform.services.admin import Conflict, VehicleRecord
+from motorpool.platform.services.seeding import FleetSeeder, parse_mix
+
+from ..support.databases import SqliteTemplate
+from ..support.harness import PlatformHarness, running_platform
+
+
+def seeder_of(platform: PlatformHarness) -> FleetSeeder:
+    return FleetSeeder(platform.platform.sessions, platform.platform.clocks)
+
+
+async def fleet(platform: PlatformHarness) -> list[VehicleRecord]:
+    return await platform.platform.admin.fleet(platform.application_id)
+
+
+async def test_a_seeded_fleet_arrives_in_chunks_in_the_mix_asked_for(
+    platform: PlatformHarness,
+) -> None:
+    before = {v.id for v in await fleet(platform)}
+    chunks: list[int] = []
+    seeded = await seeder_of(platform).seed(
+        platform.application_id,
+        1_234,
+        mix=parse_mix("bev=3,ice=1"),
+        seed=7,
+        chunk=500,
+        progress=chunks.append,
+    )
+    assert seeded.count == 1_234 and seeded.user_id is None
+    assert chunks == [500, 500, 234]
+    added = [v for v in await fleet(platform) if v.id not in before]
+    assert len(added) == 1_234
+    powertrains = Counter(v.powertrain for v in added)
+    assert set(powertrains) == {"BEV", "ICE"}
+    assert 0.70 < powertrains["BEV"] / 1_234 < 0.80  # 3 to 1, drawn
+    assert len({v.vin for v in added}) == 1_234
+
+
+async def test_seeded_vehicles_connected_to_an_owner_answer_the_vehicle_api(
+    platform: PlatformHarness,
+) -> None:
+    seeded = await seeder_of(platform).seed(
+        platform.application_id, 300, seed=11, chunk=128, connect_email="Fleet@Example.com"
+    )
+    assert seeded.user_id is not None
+    headers = await platform.auth_headers(seeded.user_id)
+    listed = await platform.http.get(
+        "/v3/connections",
+        headers=headers,
+        params={"filter[userId]": seeded.user_id, "page[size]": 5},
+    )
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["meta"]["totalCount"] == 300
+    vehicle_id = body["connections"][0]["vehicleId"]
+    odometer = await platform.http.get(
+        f"/v3/vehicles/{vehicle_id}/signals/odometer-traveleddistance", headers=headers
+    )
+    assert odometer.status_code == 200, odometer.text
+    assert odometer.json()["data"]["attributes"]["body"]["value"] > 0
+
+
+async def test_the_same_seed_twice_is_a_conflict_not_a_crash(platform: PlatformHarness) -> None:
+    seeder = seeder_of(platform)
+    await seeder.seed(platform.application_id, 10, seed=99)
+    with pytest.raises(Conflict, match="seed 99"):
+        await seeder.seed(platform.application_id, 10, seed=99)
+    assert len([v for v in await fleet(platform)]) >= 10
+
+
+async def test_bad_input_is_refused_clearly(platform: PlatformHarness) -> None:
+    seeder = seeder_of(platform)
+    with pytest.raises(NotFound):
+        await seeder.seed("no-such-application", 10)
+    with pytest.raises(ValidationFailed, match="count"):
+        await seeder.seed(platform.application_id, 0)
+    for mix, problem in [("bev", "pairs"), ("tank=1", "pairs"), ("bev=x", "number"), ("bev=-1", "zero or more"),
+                         ("bev=0,ice=0", "more than zero")]:  # fmt: skip
+        with pytest.raises(ValidationFailed, match=problem):
+            parse_mix(mix)
+    assert parse_mix("BEV=1, phev=1") == {"BEV": 0.5, "PHEV": 0.5}
+
+
+def test_the_command_seeds_with_a_progress_bar_and_says_how_fast(
+    sqlite_template: SqliteTemplate, tmp_path: Path
+) -> None:
+    database = asyncio.run(sqlite_template.copy(tmp_path / "motorpool.db"))
+    application_id = database.first.application_id
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")}
+    command = [sys.executable, "-m", "motorpool.cli", "vehicles", "seed", "--count", "2500",
+               "--application", application_id, "--mix", "phev=1", "--connect", "cli@example.com",
+               "--database-url", f"sqlite:///{tmp_path / 'motorpool.db'}"]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2,500 vehicles added to" in done.stderr and "connected to user" in done.stderr
+
+    refused = subprocess.run([*command[:-2], "--mix", "warp=1"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert refused.returncode == 2 and "powertrain=weight" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    async def check() -> None:
+        async with running_platform(database.url, first=database.first) as platform:
+            vehicles = await fleet(platform)
+            assert Counter(v.powertrain for v in vehicles)["PHEV"] >= 2500
+
+    asyncio.run(check())
