@@ -94,6 +94,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Where a 405 finds every method of a path (api/common.allowed_methods).
+    app.state.route_tables = (lambda: hot, lambda: cast(Starlette, rest.app).routes)
     return app
 
 
