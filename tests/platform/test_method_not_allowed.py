@@ -5,6 +5,9 @@ path of the hot routes (IAM, JWKS, signals) asked with another method was answer
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import pytest
 
 from ..support.api import assert_error
@@ -59,3 +62,30 @@ def test_a_real_server_answers_an_undeclared_method_with_405(served: Served) -> 
         assert response.status_code == 405, (method, response.text)
         assert response.headers["allow"] == "POST"
         assert response.json()["errors"][0]["code"] == "METHOD_NOT_ALLOWED"
+
+
+def _sample(path: str) -> str:
+    """A concrete path for a documented path template."""
+    values = {"step": "login", "schedule_id": "sched_" + "0" * 24}
+    return re.sub(r"\{([^}:]+)[^}]*\}", lambda m: values.get(m.group(1), str(uuid.uuid4())), path)
+
+
+async def test_allow_names_exactly_the_documented_methods_of_every_path(sqlite_platform: PlatformHarness) -> None:
+    """For every path of the OpenAPI document, a method it does not declare is 405 and ``Allow``
+    names the methods the document declares (HEAD, which answers wherever GET does, aside)."""
+    document = (await sqlite_platform.http.get("/openapi.json")).json()
+    mismatches = []
+    for template, operations in document["paths"].items():
+        documented = {method.upper() for method in operations if method != "parameters"}
+        response = await sqlite_platform.http.request("OPTIONS", _sample(template), headers=sqlite_platform.admin_headers)
+        allowed = set(response.headers.get("allow", "").split(", ")) - {"HEAD", ""}
+        if response.status_code != 405 or allowed != documented:
+            mismatches.append((template, response.status_code, sorted(allowed), sorted(documented)))
+    assert not mismatches
+
+
+async def test_delete_on_a_schedule_kind_is_405_not_an_attempt_on_a_schedule(sqlite_platform: PlatformHarness) -> None:
+    path = f"/v3/vehicles/{uuid.uuid4()}/charge-schedules/daily"
+    response = await sqlite_platform.http.request("DELETE", path, headers=await sqlite_platform.auth_headers())
+    assert_error(response, 405, "VALIDATION", "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "POST"

@@ -86,6 +86,10 @@ def new_execution_id() -> str:
     return f"exec_{secrets.token_hex(12)}"
 
 
+#: What every charge schedule id looks like (``new_schedule_id``).
+SCHEDULE_ID_PATTERN = "sched_[0-9a-f]{24}"
+
+
 def new_schedule_id() -> str:
     return f"sched_{secrets.token_hex(12)}"
 
