@@ -122,6 +122,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         webhooks_v3,
     )
     from .api.admin_keys import router as signing_keys_router
+    from .api.openapi_types import type_parameters
 
     api = FastAPI(
         title="motorpool",
@@ -162,6 +163,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         document = generate()  # built once, then kept by FastAPI
         if first:
             _bad_input_is_400(document)
+            type_parameters(document)
         return document
 
     # Replacing the method is FastAPI's documented way to extend the document.
