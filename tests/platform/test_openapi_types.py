@@ -55,3 +55,24 @@ async def test_what_the_document_refuses_the_server_refuses(sqlite_platform: Pla
     assert_error(malformed, 400, "VALIDATION")
     unknown = await sqlite_platform.http.get(f"/v3/vehicles/{uuid.uuid4()}", headers=headers)
     assert unknown.status_code in (403, 404)
+
+
+async def test_answers_the_fuzzer_found_outside_the_document(sqlite_platform: PlatformHarness) -> None:
+    """An application that does not exist has no webhook list (404, not an empty 200), and a
+    YAML scenario, documented as a mapping, is refused when it is not one."""
+    admin = sqlite_platform.admin_headers
+    missing = await sqlite_platform.http.get("/admin/applications/null,null/webhooks", headers=admin)
+    assert_error(missing, 404, "RESOURCE_NOT_FOUND")
+    for text in ("- 1\n", "1\n"):
+        refused = await sqlite_platform.http.post(
+            "/admin/scenario", headers={**admin, "Content-Type": "text/yaml"}, content=text
+        )
+        assert_error(refused, 400, "VALIDATION")
+
+
+async def test_an_unrouted_path_parameter_is_a_documented_404(sqlite_platform: PlatformHarness) -> None:
+    document = (await sqlite_platform.http.get("/openapi.json")).json()
+    step = document["paths"]["/oauth/connect/{step}"]["post"]["responses"]
+    assert step["404"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorBody"
+    unrouted = await sqlite_platform.http.post("/oauth/connect/a%0Ab")
+    assert_error(unrouted, 404, "RESOURCE_NOT_FOUND")

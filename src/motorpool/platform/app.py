@@ -122,7 +122,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         webhooks_v3,
     )
     from .api.admin_keys import router as signing_keys_router
-    from .api.openapi_types import type_parameters
+    from .api.openapi_types import type_parameters, unrouted_is_404
 
     api = FastAPI(
         title="motorpool",
@@ -164,6 +164,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         if first:
             _bad_input_is_400(document)
             type_parameters(document)
+            unrouted_is_404(document)
         return document
 
     # Replacing the method is FastAPI's documented way to extend the document.

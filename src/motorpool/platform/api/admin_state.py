@@ -72,9 +72,9 @@ _FORMATS: dict[str, Format] = {
     "application/json": "json",
 }
 
-#: A JSON scenario is a JSON object; TOML and YAML are text.
+#: A JSON or YAML scenario is a mapping; TOML is text.
 _SCENARIO_CONTENT = {
-    media: {"schema": {"type": "object" if format == "json" else "string"}} for media, format in _FORMATS.items()
+    media: {"schema": {"type": "string" if format == "toml" else "object"}} for media, format in _FORMATS.items()
 }
 
 

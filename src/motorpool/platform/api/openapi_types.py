@@ -57,3 +57,17 @@ def type_parameters(document: dict[str, Any]) -> None:
                     parameter["schema"] = _typed(schema, {"type": "string", "pattern": f"^{EXECUTION_ID_PATTERN}$"})
                 elif name in INTEGER_PARAMETERS:
                     parameter["schema"] = _typed(schema, {"type": "integer", **INTEGER_PARAMETERS[name]})
+
+
+def unrouted_is_404(document: dict[str, Any]) -> None:
+    """A path parameter the routes cannot take (a newline in it, say) leaves the path unrouted:
+    404 in the documented error shape. Say so on every operation with a path parameter."""
+    for path, operations in document.get("paths", {}).items():
+        if "{" not in path:
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.setdefault("responses", {}).setdefault("404", {
+                    "description": "RESOURCE_NOT_FOUND: the path does not exist",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+                })  # fmt: skip
