@@ -67,6 +67,13 @@ def _declared_length(scope: dict[str, Any]) -> int | None:
     return None
 
 
+def _has_body(scope: Any) -> bool:
+    for name, value in scope.get("headers", ()):
+        if (name == b"content-length" and value.strip() != b"0") or name == b"transfer-encoding":
+            return True
+    return False
+
+
 class _BoundedBody:
     """The application of one request, given a receive that enforces the size and the time of
     its body, and a send that stays silent once the protocol has answered."""
@@ -91,9 +98,12 @@ class _BoundedBody:
         async def bounded_receive() -> dict[str, Any]:
             if self.complete:  # the body is in: waiting for a disconnect is not timed
                 return await receive()  # type: ignore[no-any-return]
-            remaining = max(0.0, self.deadline - asyncio.get_running_loop().time())
             try:
-                message: dict[str, Any] = await asyncio.wait_for(receive(), remaining)
+                if self.cycle.more_body:
+                    remaining = max(0.0, self.deadline - asyncio.get_running_loop().time())
+                    message: dict[str, Any] = await asyncio.wait_for(receive(), remaining)
+                else:  # the whole body is in already: nothing to wait for, no timer to pay for
+                    message = await receive()
             except TimeoutError:
                 detail = f"The request body did not arrive within {self.timeout:g} seconds."
                 await self._answer(send, BodyTooSlow(detail))
@@ -198,8 +208,9 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
-        bounded = _BoundedBody(app, cycle, self.max_body, self.body_timeout)
-        super()._start_asgi_task(cycle, cast(ASGI3Application, bounded))
+        if _has_body(cycle.scope):  # a request without a body (most reads) runs the app as it is
+            app = cast(ASGI3Application, _BoundedBody(app, cycle, self.max_body, self.body_timeout))
+        super()._start_asgi_task(cycle, app)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
