@@ -94,6 +94,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Where a 405 finds every method of a path (api/common.allowed_methods).
+    app.state.route_tables = (lambda: hot, lambda: cast(Starlette, rest.app).routes)
     return app
 
 
@@ -121,6 +123,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         webhooks_v3,
     )
     from .api.admin_keys import router as signing_keys_router
+    from .api.openapi_types import type_parameters, unrouted_is_404
 
     api = FastAPI(
         title="motorpool",
@@ -162,6 +165,8 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         document = generate()  # built once, then kept by FastAPI
         if first:
             _bad_input_is_400(document)
+            type_parameters(document)
+            unrouted_is_404(document)
         return document
 
     # Replacing the method is FastAPI's documented way to extend the document.

@@ -72,12 +72,17 @@ _FORMATS: dict[str, Format] = {
     "application/json": "json",
 }
 
+#: A JSON or YAML scenario is a mapping; TOML is text.
+_SCENARIO_CONTENT = {
+    media: {"schema": {"type": "string" if format == "toml" else "object"}} for media, format in _FORMATS.items()
+}
+
 
 @router.post(
     "/scenario",
     status_code=201,
     summary="Load a scenario: applications, owners, fleets, connections, signals, clock",
-    openapi_extra={"requestBody": {"content": {media: {"schema": {"type": "string"}} for media in _FORMATS}}},
+    openapi_extra={"requestBody": {"content": _SCENARIO_CONTENT}},
 )
 async def load_scenario(request: Request) -> Response:
     """The body is a scenario document in TOML, YAML or JSON, told by `Content-Type` (see

@@ -48,7 +48,9 @@ def _one(request: Request, record: Any, status: int = 200) -> Response:
 
 @router.get("/applications/{application_id}/webhooks", summary="List an application's webhooks")
 async def list_webhooks(request: Request, application_id: str) -> Response:
-    page = await platform_of(request).webhooks.list_webhooks(application_id, WebhookFilter(), 0, 1000)
+    platform = platform_of(request)
+    await platform.admin.application(application_id)  # 404 for an application that does not exist
+    page = await platform.webhooks.list_webhooks(application_id, WebhookFilter(), 0, 1000)
     origin = request_origin(request)
     return json_response({"data": [admin_webhook(w, origin) for w in page.items]})
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import Response
 
 from ..errors import ApiError, ValidationFailed
@@ -275,9 +276,29 @@ async def schedule_workweek(vehicle_id: str, request: Request) -> Response:
     return await _create_schedule(request, "workweek", WorkweekSchedule)
 
 
-@router.delete("/vehicles/{vehicle_id}/charge-schedules/{schedule_id}", summary="Remove a charge schedule",
-               responses=RESPONSES)
-async def delete_schedule(vehicle_id: str, schedule_id: str, request: Request) -> Response:
+class _ScheduleId(Convertor[str]):
+    """Routes only a schedule id: ``charge-schedules/daily`` is the path of the POST that makes
+    one, so ``DELETE`` there is 405 (``Allow: POST``), not an attempt on a schedule "daily"."""
+
+    regex = command_rules.SCHEDULE_ID_PATTERN
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("schedule_id", _ScheduleId())
+
+
+@router.delete("/vehicles/{vehicle_id}/charge-schedules/{schedule_id:schedule_id}",
+               summary="Remove a charge schedule", responses=RESPONSES)
+async def delete_schedule(
+    vehicle_id: str,
+    schedule_id: Annotated[str, Path(pattern=f"^{command_rules.SCHEDULE_ID_PATTERN}$")],
+    request: Request,
+) -> Response:
     """Needs `control_charge`; 404 when the vehicle has no schedule with this id."""
     access = await _admit(request)
     action = command_rules.schedule_delete_action(access, schedule_id)

@@ -202,12 +202,39 @@ async def _on_oauth_error(request: Request, exc: Exception) -> Response:
     return oauth_error_response(exc)
 
 
+#: The methods a route can declare, in the order Allow lists them.
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path answers, over every route table of the platform (the
+    hot routes and the mounted app's): Starlette's own 405 names only the first matching
+    route's, and a path split between the two tables would be answered 404. Each method is
+    asked of the routes as a request would be (FastAPI's included routers keep their routes
+    to themselves), which only a request already refused pays for."""
+    tables: Sequence[Callable[[], Sequence[BaseRoute]]] = getattr(request.app.state, "route_tables", ())
+    path = request.scope["path"]
+    allowed: list[str] = []
+    for method in METHODS:
+        probe: Scope = {"type": "http", "path": path, "root_path": "", "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for routes in tables for route in routes()):
+            allowed.append(method)
+    return allowed
+
+
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 404:
-        error: ApiError = NotFound(f"The path '{request.url.path}' does not exist.")
+    allowed = allowed_methods(request) if exc.status_code in (404, 405) else []
+    if allowed and request.method not in allowed:
+        # The path exists, not with this method: 405 naming every method it answers in Allow
+        # (RFC 9110 §15.5.6), whichever route table answered.
+        error: ApiError = MethodNotAllowed(
+            f"The method {request.method} is not allowed on '{request.url.path}'.",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    elif exc.status_code == 404:
+        error = NotFound(f"The path '{request.url.path}' does not exist.")
     elif exc.status_code == 405:
-        # Starlette names the methods the path answers in Allow (RFC 9110 §15.5.6): keep it.
         error = MethodNotAllowed(
             f"The method {request.method} is not allowed on '{request.url.path}'.",
             headers=dict(exc.headers or {}),

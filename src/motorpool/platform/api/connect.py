@@ -38,6 +38,24 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
+
+def _html(description: str) -> dict[str, object]:
+    return {"description": description, "content": {"text/html": {}}}
+
+
+#: What a Connect page can answer besides itself: an error page (400), and for a submitted form a
+#: failed security check (403) or a form already submitted (409).
+_START_ANSWERS: dict[int | str, dict[str, object]] = {
+    302: {"description": "Back to the application's redirect URI, with the outcome in its query"},
+    400: _html("An error page: an unknown client, an unregistered redirect URI, a malformed link"),
+}
+_SUBMIT_ANSWERS: dict[int | str, dict[str, object]] = {
+    **_START_ANSWERS,
+    400: _html("The page again with what to correct, or an error page"),
+    403: _html("The security check failed (the form's CSRF token or signed state)"),
+    409: _html("The form was submitted already"),
+}
+
 _QUERY_DOC = {
     "parameters": [
         {
@@ -117,6 +135,7 @@ def _render(request: Request, outcome: Outcome, new_cookie: str | None = None) -
     response_class=HTMLResponse,
     openapi_extra=_QUERY_DOC,
     summary="Connect: start",
+    responses=_START_ANSWERS,
 )
 async def authorize(request: Request) -> Response:
     """The consent flow's first page. Success redirects to the registered redirect URI with
@@ -128,7 +147,8 @@ async def authorize(request: Request) -> Response:
 
 
 @router.get(
-    "/oauth/reauthenticate", response_class=HTMLResponse, summary="Connect: re-authenticate"
+    "/oauth/reauthenticate", response_class=HTMLResponse, summary="Connect: re-authenticate",
+    responses=_START_ANSWERS,
 )
 async def reauthenticate(request: Request) -> Response:
     """`response_type=vehicle_id|none`, `client_id|application_id`, `vehicle_id`, `redirect_uri`,
@@ -138,7 +158,10 @@ async def reauthenticate(request: Request) -> Response:
     return _render(request, outcome, cookie if fresh else None)
 
 
-@router.post("/oauth/connect/{step}", response_class=HTMLResponse, summary="Connect: submit a page")
+@router.post(
+    "/oauth/connect/{step}", response_class=HTMLResponse, summary="Connect: submit a page",
+    responses=_SUBMIT_ANSWERS,
+)
 async def submit(request: Request, step: str) -> Response:
     """A Connect page's form (CSRF-checked, signed flow state)."""
     try:
@@ -153,9 +176,13 @@ async def submit(request: Request, step: str) -> Response:
     return _render(request, outcome)
 
 
-@router.get("/oauth/connect/{step}", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/oauth/connect/{step}", response_class=HTMLResponse, summary="Connect: a page reloaded",
+    responses={400: _html("The page explaining that Connect pages only work in order")},
+)
 async def submit_by_get(request: Request, step: str) -> Response:
-    # Reached by reloading or bookmarking a page that was the answer to a form.
+    """Reached by reloading or bookmarking a page that was the answer to a form: an error page
+    (documented, since `Allow` names this method for the path)."""
     return _render(
         request,
         ErrorPage(

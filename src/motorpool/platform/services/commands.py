@@ -82,8 +82,16 @@ def model_of(make: str, model: str) -> ModelSpec:
     return spec
 
 
+#: What every command execution id looks like (``new_execution_id``).
+EXECUTION_ID_PATTERN = "exec_[0-9a-f]{24}"
+
+
 def new_execution_id() -> str:
     return f"exec_{secrets.token_hex(12)}"
+
+
+#: What every charge schedule id looks like (``new_schedule_id``).
+SCHEDULE_ID_PATTERN = "sched_[0-9a-f]{24}"
 
 
 def new_schedule_id() -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ..store import notify, repo
 from .access import AccessCache
+from .keys import SigningKeys
 from .oauth import ClientRegistry, TokenService
 
 log = logging.getLogger("motorpool")
@@ -30,6 +31,8 @@ class Invalidation:
         self.clients: ClientRegistry | None = None
         self.tokens: TokenService | None = None
         self.sessions: async_sessionmaker[AsyncSession] | None = None
+        self.keys: SigningKeys | None = None
+        self._key_refresh: asyncio.Task[None] | None = None
         self.listener: notify.PostgresListener | notify.RedisListener | None = None
         if engine.dialect.name == "postgresql":
             self.listener = notify.PostgresListener(
@@ -76,6 +79,21 @@ class Invalidation:
             self.clients.forget(None if payload == "*" else payload)
         elif topic == "revoked" and self.tokens is not None:
             self.tokens.revoked.add(payload)
+        elif topic == "keys" and self.tokens is not None and payload not in self.tokens.kids:
+            self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        """Load the signing keys again (a rotation elsewhere), one reload at a time."""
+        if self.keys is None or (self._key_refresh is not None and not self._key_refresh.done()):
+            return
+        self._key_refresh = asyncio.get_running_loop().create_task(self._reload_keys(self.keys))
+
+    @staticmethod
+    async def _reload_keys(keys: SigningKeys) -> None:
+        try:
+            await keys.refresh()
+        except Exception:  # the poll picks the rotation up later
+            log.exception("reloading the signing keys failed")
 
     async def resync(self) -> None:
         """After the listener was away: announcements may have been missed, so poll once and
@@ -83,6 +101,8 @@ class Invalidation:
         if self.clients is not None:
             self.clients.forget(None)
         await self.poll()
+        if self.keys is not None:
+            await self.keys.refresh()
 
     async def poll(self) -> None:
         """The fallback: read the change counter and the live revocations."""
@@ -109,6 +129,10 @@ class Invalidation:
         return self.listening
 
     async def close(self) -> None:
+        if self._key_refresh is not None:
+            self._key_refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._key_refresh
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

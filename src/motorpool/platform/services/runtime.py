@@ -251,6 +251,7 @@ async def start_platform(settings: Settings) -> Platform:
         health=Health(sessions, limits, invalidation),
     )
     invalidation.attach(access, clients, tokens, sessions)
+    invalidation.keys = platform.keys  # a rotation elsewhere is loaded when it is announced
     await access.poll()
     if settings.bootstrap:
         platform.first_start = await bootstrap_if_empty(

@@ -560,6 +560,8 @@ async def replace_active_signing_key(session: AsyncSession, key: SigningKey) -> 
     await session.execute(update(SigningKey).where(SigningKey.active.is_(True)).values(active=False))
     session.add(key)
     await session.flush()
+    # Every other process loads the new key at once, to verify the tokens it signs.
+    announce(session, "keys", key.kid)
 
 
 async def add_revoked_token(session: AsyncSession, jti: str, expires_at: datetime) -> None:

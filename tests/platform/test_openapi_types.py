@@ -1,0 +1,78 @@
+"""The OpenAPI document types what the server checks: ids it parses as UUIDs are ``format:
+uuid``, execution ids have their pattern, page numbers, sizes, limits and offsets are bounded
+integers. Before, all of them were any string, so a client generated from the document (or a
+fuzzer) could not know what the server would refuse."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from motorpool.platform.services.params import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
+
+from ..support.api import assert_error, get
+from ..support.harness import PlatformHarness
+
+
+def _parameter(document: dict[str, Any], path: str, method: str, name: str) -> dict[str, Any]:
+    parameters = document["paths"][path][method]["parameters"]
+    found: dict[str, Any] = next(p["schema"] for p in parameters if p["name"] == name)
+    return found
+
+
+async def test_ids_and_paging_are_typed(sqlite_platform: PlatformHarness) -> None:
+    document = (await sqlite_platform.http.get("/openapi.json")).json()
+    connections = "/v3/connections"
+    number = _parameter(document, connections, "get", "page[number]")
+    assert (number["type"], number["minimum"], number["maximum"]) == ("integer", 1, MAX_PAGE_NUMBER)
+    size = _parameter(document, connections, "get", "page[size]")
+    assert size["type"] == "integer" and size["maximum"] == MAX_PAGE_SIZE
+    vehicle = _parameter(document, "/v3/vehicles/{vehicle_id}", "get", "vehicle_id")
+    assert vehicle["type"] == "string" and vehicle["format"] == "uuid"
+    execution = _parameter(document, "/v3/vehicles/{vehicle_id}/commands/executions/{execution_id}", "get", "execution_id")
+    assert execution["pattern"] == "^exec_[0-9a-f]{24}$"
+    offset = _parameter(document, "/v2.0/vehicles", "get", "offset")
+    assert offset["type"] == "integer" and offset["minimum"] == 0
+    typed = [
+        p["schema"] for operations in document["paths"].values() for operation in operations.values()
+        for p in operation.get("parameters", ()) if p["name"] in ("vehicle_id", "user_id", "webhook_id")
+    ]  # fmt: skip
+    assert typed and all(schema.get("format") == "uuid" for schema in typed)
+
+
+async def test_what_the_document_refuses_the_server_refuses(sqlite_platform: PlatformHarness) -> None:
+    """The types are true: outside them the answer is a 400 in the documented shape, inside
+    them the request is served."""
+    assert_error(await get(sqlite_platform, "/v3/connections", params={"page[number]": "0"}), 400, "VALIDATION")
+    assert_error(await get(sqlite_platform, "/v3/connections", params={"page[number]": "x"}), 400, "VALIDATION")
+    beyond = {"page[size]": str(MAX_PAGE_SIZE + 1)}
+    assert_error(await get(sqlite_platform, "/v3/connections", params=beyond), 400, "VALIDATION")
+    last = {"page[number]": str(MAX_PAGE_NUMBER), "page[size]": str(MAX_PAGE_SIZE)}
+    assert (await get(sqlite_platform, "/v3/connections", params=last)).status_code == 200
+    user_id, _ = await sqlite_platform.connect("typed@example.com")
+    headers = await sqlite_platform.auth_headers(user_id)
+    malformed = await sqlite_platform.http.get("/v3/vehicles/not-a-uuid", headers=headers)
+    assert_error(malformed, 400, "VALIDATION")
+    unknown = await sqlite_platform.http.get(f"/v3/vehicles/{uuid.uuid4()}", headers=headers)
+    assert unknown.status_code in (403, 404)
+
+
+async def test_answers_the_fuzzer_found_outside_the_document(sqlite_platform: PlatformHarness) -> None:
+    """An application that does not exist has no webhook list (404, not an empty 200), and a
+    YAML scenario, documented as a mapping, is refused when it is not one."""
+    admin = sqlite_platform.admin_headers
+    missing = await sqlite_platform.http.get("/admin/applications/null,null/webhooks", headers=admin)
+    assert_error(missing, 404, "RESOURCE_NOT_FOUND")
+    for text in ("- 1\n", "1\n"):
+        refused = await sqlite_platform.http.post(
+            "/admin/scenario", headers={**admin, "Content-Type": "text/yaml"}, content=text
+        )
+        assert_error(refused, 400, "VALIDATION")
+
+
+async def test_an_unrouted_path_parameter_is_a_documented_404(sqlite_platform: PlatformHarness) -> None:
+    document = (await sqlite_platform.http.get("/openapi.json")).json()
+    step = document["paths"]["/oauth/connect/{step}"]["post"]["responses"]
+    assert step["404"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ErrorBody"
+    unrouted = await sqlite_platform.http.post("/oauth/connect/a%0Ab")
+    assert_error(unrouted, 404, "RESOURCE_NOT_FOUND")
