@@ -4,13 +4,16 @@ to the admin API: a million vehicles through HTTP would be a million JSON object
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-CountOption = Annotated[int, typer.Option("--count", "-n", min=1, help="Vehicles to add.")]
+CountOption = Annotated[
+    int, typer.Option("--count", "-n", min=1, metavar="COUNT", help="Vehicles to add.")
+]
 MixOption = Annotated[
     str | None,
     typer.Option(
@@ -20,7 +23,10 @@ MixOption = Annotated[
     ),
 ]
 SeedOption = Annotated[
-    int | None, typer.Option("--seed", help="Draw the same fleet again (vehicle ids come from it).")
+    int | None,
+    typer.Option(
+        "--seed", metavar="SEED", help="Draw the same fleet again (vehicle ids come from it)."
+    ),
 ]
 ConnectOption = Annotated[
     str | None,
@@ -29,7 +35,11 @@ ConnectOption = Annotated[
     ),
 ]
 ApplicationOption = Annotated[
-    str | None, typer.Option("--application", help="Application id (MOTORPOOL_APPLICATION_ID).")
+    str | None,
+    typer.Option("--application", metavar="ID", help="Application id (MOTORPOOL_APPLICATION_ID)."),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")
 ]
 DatabaseOption = Annotated[
     str | None,
@@ -50,6 +60,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
         seed: SeedOption = None,
         connect: ConnectOption = None,
         database_url: DatabaseOption = None,
+        as_json: JsonOption = False,
     ) -> None:
         """Add COUNT vehicles to an application's simulated fleet in bulk, straight into the
         database (run it where `motorpool serve` runs, or give --database-url)."""
@@ -110,5 +121,13 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
         err.print(
             f"{made:,} vehicles added to {target} in {took:.1f} s ({made / took:,.0f} a second)"
         )
-        if user_id is not None:
+        if as_json:
+            summary = {
+                "applicationId": target,
+                "count": made,
+                "userId": user_id,
+                "seconds": round(took, 3),
+            }
+            typer.echo(json.dumps(summary))
+        elif user_id is not None:
             err.print(f"connected to user {user_id} ({connect})", highlight=False)
