@@ -41,6 +41,11 @@ from .webhooks import WebhookService
 
 log = logging.getLogger("motorpool")
 
+#: Seconds a shutdown hook may take (webhook sends in flight finish within their own 15 s).
+SHUTDOWN_HOOK_S = 30.0
+#: Seconds the cancelled background tasks get to end.
+TASK_STOP_S = 5.0
+
 
 @dataclass
 class Platform:
@@ -127,15 +132,18 @@ class Platform:
                 log_background_failure(log, "background flush failed", error)
 
     async def close(self) -> None:
+        # Each step is bounded: a stop must end even when a hook or a background task does not.
         for hook in reversed(self.shutdown_hooks):
             try:
-                await hook()
+                await asyncio.wait_for(hook(), SHUTDOWN_HOOK_S)
             except Exception:
                 log.exception("shutdown hook failed")
         for task in self._tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=TASK_STOP_S)
+            if pending:
+                log.warning("%d background task(s) did not stop within %s s", len(pending), TASK_STOP_S)
         with contextlib.suppress(Exception):
             await self.clients.flush_usage()
         with contextlib.suppress(Exception):
