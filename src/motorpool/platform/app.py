@@ -112,6 +112,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         commands,
         compatibility,
         connect,
+        dashboard,
         docs,
         iam_docs,
         management,
@@ -153,6 +154,8 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(docs.router)
     api.include_router(catalogue.router)
     api.include_router(admin_connections.router)
+    api.include_router(dashboard.router)
+    api.add_exception_handler(dashboard.Refused, dashboard.refused)  # type: ignore[arg-type]
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
