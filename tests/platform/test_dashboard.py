@@ -162,3 +162,43 @@ async def test_creating_an_application_shows_its_secret_once(platform: PlatformH
     assert token not in again.text  # shown only on demand
     shown = await http.get(f"/dashboard/applications/{app_id}", params={"token": "show"})
     assert f'id="management-token">{token}<' in shown.text
+
+
+async def test_the_request_log_keeps_an_applications_requests(platform: PlatformHarness) -> None:
+    app_id = platform.application_id
+    headers = await platform.auth_headers()  # a token request, logged under the application
+    missing = "00000000-0000-4000-8000-000000000000"
+    failed = await platform.http.get(f"/v3/vehicles/{missing}", headers=headers)
+    assert failed.status_code >= 400
+    await platform.http.get("/v3/connections", headers=headers)
+    # A request with a token that does not verify is attributed to no application.
+    await platform.http.get("/v3/connections", headers={"Authorization": "Bearer forged"})
+    log = await platform.admin("GET", f"/admin/applications/{app_id}/requests")
+    paths = [entry["path"] for entry in log]
+    assert paths[:3] == ["/v3/connections", f"/v3/vehicles/{missing}", "/oauth2/token"]
+    assert len([p for p in paths if p == "/v3/connections"]) == 1
+    vehicle_read = log[1]
+    assert vehicle_read["vehicleId"] == missing and vehicle_read["status"] == failed.status_code
+    assert '"errors"' in vehicle_read["error"] and vehicle_read["latencyMs"] >= 0
+    errors = await platform.admin("GET", f"/admin/applications/{app_id}/requests", params={"status": "4xx"})
+    assert [e["path"] for e in errors] == [f"/v3/vehicles/{missing}"]
+    other = await platform.admin("POST", "/admin/applications", json={"name": "another"})
+    assert await platform.admin("GET", f"/admin/applications/{other['id']}/requests") == []
+    http = await signed_in(platform)
+    page = await http.get(f"/dashboard/applications/{app_id}/requests", params={"status": "error"})
+    assert page.status_code == 200 and f"/v3/vehicles/{missing}" in page.text
+    assert "/v3/connections</code>" not in page.text
+
+
+async def test_the_request_log_is_bounded(platform: PlatformHarness) -> None:
+    from motorpool.platform.api.request_log import request_log_of
+
+    log = request_log_of(platform.app.state)
+    assert log is not None
+    log.size = 5
+    log._rings.clear()
+    headers = await platform.auth_headers()
+    for _ in range(8):
+        await platform.http.get("/v3/connections", headers=headers)
+    entries = await platform.admin("GET", f"/admin/applications/{platform.application_id}/requests")
+    assert len(entries) == 5

@@ -7,6 +7,7 @@ a form), never framed, and escapes what it shows (Jinja's autoescape)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,12 +23,14 @@ from ..services.dashboard import POWERTRAINS, STATUSES, DashboardSessions, Dashb
 from .admin import duration_ms
 from .common import platform_of
 from .connect import TEMPLATES
+from .request_log import request_log_of
 
 COOKIE = "motorpool_dashboard"
 PAGES = Jinja2Templates(env=Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
     trim_blocks=True, lstrip_blocks=True,
 ))
+PAGES.env.filters["timestamp"] = lambda seconds: datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 #: Sent with every dashboard response: never framed, scripts and styles from this origin only.
 SECURITY_HEADERS = {
@@ -238,6 +241,21 @@ async def clock(request: Request, application_id: str) -> Response:
         return _back(f"/dashboard/applications/{application_id}", error.detail)
     return _back(_text(form, "next") if _text(form, "next").startswith("/dashboard/")
                  else f"/dashboard/applications/{application_id}")
+
+
+@router.get("/applications/{application_id}/requests")
+async def requests(request: Request, application_id: str) -> Response:
+    _signed_in(request)
+    app = await platform_of(request).admin.application(application_id)
+    query = request.query_params
+    filters = {name: query.get(name, "") for name in ("method", "path", "status", "vehicle", "user")}
+    log = request_log_of(request.app.state)
+    entries = log.entries(
+        application_id, method=filters["method"] or None, path=filters["path"] or None,
+        status=filters["status"] or None, vehicle_id=filters["vehicle"] or None,
+        user_id=filters["user"] or None, limit=200,
+    ) if log else []
+    return _page(request, "requests.html", app=app, entries=entries, filters=filters)
 
 
 # --- the fleet -------------------------------------------------------------------------------
