@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -90,7 +91,8 @@ def _shown(body: dict[str, Any] | None) -> tuple[str, str]:
     unit = str(body.get("unit", "") or "")
     if set(body) <= {"value", "unit"} and "value" in body:
         return str(body["value"]), unit
-    return ", ".join(f"{key}: {value}" for key, value in body.items() if key != "unit"), unit
+    rest = {key: value for key, value in body.items() if key != "unit"}
+    return orjson.dumps(rest).decode(), unit
 
 
 class DashboardSessions:
