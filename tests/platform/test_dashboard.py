@@ -3,6 +3,7 @@ fleet table and a vehicle's controls."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from html import unescape
 
@@ -202,3 +203,35 @@ async def test_the_request_log_is_bounded(platform: PlatformHarness) -> None:
         await platform.http.get("/v3/connections", headers=headers)
     entries = await platform.admin("GET", f"/admin/applications/{platform.application_id}/requests")
     assert len(entries) == 5
+
+
+async def test_the_webhooks_page_verifies_tests_and_redelivers(platform: PlatformHarness) -> None:
+    from ..support.receiver import Receiver
+
+    receiver = await Receiver(platform.management_token).start()
+    try:
+        hook = await platform.admin("POST", f"/admin/applications/{platform.application_id}/webhooks", json={
+            "name": "<b>Trips</b>", "callbackUri": receiver.url,
+            "triggers": ["odometer-traveleddistance"], "data": ["odometer-traveleddistance"],
+        })  # fmt: skip
+        http = await signed_in(platform)
+        listing = await http.get(f"/dashboard/applications/{platform.application_id}/webhooks")
+        assert "&lt;b&gt;Trips&lt;/b&gt;" in listing.text
+        path = f"/dashboard/applications/{platform.application_id}/webhooks/{hook['id']}"
+        csrf = await _csrf(http, path)
+        verified = await http.post(f"{path}/actions", data={"csrf": csrf, "action": "verify"})
+        assert "notice=Verified" in verified.headers["location"]
+        tested = await http.post(f"{path}/actions", data={"csrf": csrf, "action": "test"})
+        assert "queued" in unescape(tested.headers["location"])
+        for _ in range(100):  # the worker sends it within moments
+            page = await http.get(path)
+            if "VEHICLE_STATE" in page.text:
+                break
+            await asyncio.sleep(0.05)
+        assert "VEHICLE_STATE" in page.text and 'value="redeliver"' in page.text
+        event = re.search(r'name="event" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        again = await http.post(f"{path}/actions", data={"csrf": csrf, "action": "redeliver", "event": event})
+        assert "redelivery" in again.headers["location"]
+        assert (await http.post(f"{path}/actions", data={"csrf": "x", "action": "test"})).status_code == 403
+    finally:
+        await receiver.stop()

@@ -20,6 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from ..errors import ApiError
 from ..services.clocks import clock_view
 from ..services.dashboard import POWERTRAINS, STATUSES, DashboardSessions, DashboardViews, makes
+from ..services.webhooks import SubscriptionFilter, WebhookFilter
 from .admin import duration_ms
 from .common import platform_of
 from .connect import TEMPLATES
@@ -256,6 +257,53 @@ async def requests(request: Request, application_id: str) -> Response:
         user_id=filters["user"] or None, limit=200,
     ) if log else []
     return _page(request, "requests.html", app=app, entries=entries, filters=filters)
+
+
+# --- webhooks --------------------------------------------------------------------------------
+
+
+@router.get("/applications/{application_id}/webhooks")
+async def webhooks(request: Request, application_id: str) -> Response:
+    _signed_in(request)
+    platform = platform_of(request)
+    app = await platform.admin.application(application_id)
+    page = await platform.webhooks.list_webhooks(application_id, WebhookFilter(), 0, 100)
+    return _page(request, "webhooks.html", app=app, webhooks=page.items)
+
+
+@router.get("/applications/{application_id}/webhooks/{webhook_id}")
+async def webhook(request: Request, application_id: str, webhook_id: str) -> Response:
+    _signed_in(request)
+    hooks = platform_of(request).webhooks
+    hook = await hooks.get(application_id, webhook_id)
+    subscriptions = await hooks.list_subscriptions(
+        application_id, SubscriptionFilter(webhook_id=webhook_id), 0, 100
+    )
+    deliveries = await hooks.deliveries(application_id, webhook_id, None, 100)
+    return _page(request, "webhook.html", hook=hook, subscriptions=subscriptions.items,
+                 deliveries=sorted(deliveries, key=lambda d: d.created_at, reverse=True))
+
+
+@router.post("/applications/{application_id}/webhooks/{webhook_id}/actions")
+async def webhook_action(request: Request, application_id: str, webhook_id: str) -> Response:
+    form = await _form(request)
+    hooks = platform_of(request).webhooks
+    page = f"/dashboard/applications/{application_id}/webhooks/{webhook_id}"
+    action = _text(form, "action")
+    try:
+        if action == "verify":
+            hook = await hooks.verify(application_id, webhook_id)
+            notice = "Verified." if hook.verified_at and not hook.verify_error else f"Not verified: {hook.verify_error}"
+        elif action == "test":
+            notice = f"Test event {await hooks.send_test(application_id, webhook_id)} queued."
+        elif action == "redeliver":
+            await hooks.redeliver(application_id, _text(form, "event"))
+            notice = "Queued for redelivery."
+        else:
+            notice = f"Unknown action '{action}'."
+    except ApiError as error:
+        notice = error.detail
+    return _back(page, notice)
 
 
 # --- the fleet -------------------------------------------------------------------------------
