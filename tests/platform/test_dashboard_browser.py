@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
-from ..support.browser import MARKS, new_tab, screenshot
+from ..support.browser import MARKS, new_tab
 from ..support.processes import Served
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
@@ -22,6 +22,12 @@ pytestmark = MARKS
 def _soc(page: Page) -> float:
     cell = page.locator('tr[data-code="tractionbattery-stateofcharge"] td.value')
     return float(cell.inner_text())
+
+
+def screenshot(page: Page, name: str) -> None:
+    """What a laptop's window shows of the page, for the README."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def _sign_in(page: Page, served: Served) -> None:
@@ -62,7 +68,7 @@ def test_steer_a_car_through_a_charge_and_watch_the_request_log(browser: Browser
         expect(page.locator("#status")).to_have_text("charging")
         vehicle_id = page.url.rsplit("/", 1)[1]
         before = _soc(page)
-        screenshot(page, ARTIFACTS, "vehicle")
+        screenshot(page, "vehicle")
 
         with page.expect_navigation():
             page.click("button:text('+1 h')")
@@ -73,16 +79,23 @@ def test_steer_a_car_through_a_charge_and_watch_the_request_log(browser: Browser
         with httpx.Client(base_url=served.origin) as api:
             token = api.post("/oauth2/token", data={"grant_type": "client_credentials", "client_id": client_id,
                                                     "client_secret": secret}).json()["access_token"]
+            connected = api.post(f"/admin/applications/{application_id}/connections", headers=served.admin_headers(),
+                                 json={"email": "driver@example.com", "vehicleIds": [vehicle_id]})
+            user_id = connected.json()["data"]["userId"]
+            read = api.get(f"/v3/vehicles/{vehicle_id}/signals",
+                           headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id})
+            assert read.status_code == 200
             api.get(f"/v3/vehicles/{vehicle_id}/signals", headers={"Authorization": f"Bearer {token}"})
         page.goto(f"{served.origin}/dashboard/applications/{application_id}/requests")
         rows = page.locator("#requests tbody tr")
-        expect(rows.first).to_contain_text(f"/v3/vehicles/{vehicle_id}/signals")
+        expect(rows.first).to_contain_text("400")  # no sc-user-id: its error body is kept
+        expect(page.locator("#requests")).to_contain_text(user_id)
         expect(page.locator("#requests")).to_contain_text("/oauth2/token")
-        screenshot(page, ARTIFACTS, "requests")
+        screenshot(page, "requests")
 
         page.goto(f"{served.origin}/dashboard/applications/{application_id}/fleet")
         expect(page.locator("#fleet")).to_contain_text("Dashboard car")
-        screenshot(page, ARTIFACTS, "fleet")
+        screenshot(page, "fleet")
 
         page.click("button:text('Sign out')")
         page.goto(f"{served.origin}/dashboard/applications")
