@@ -52,9 +52,10 @@ async def test_sign_in_sets_a_strict_http_only_cookie_and_refuses_framing(platfo
     token = unescape(CSRF.search(page.text).group(1))  # type: ignore[union-attr]
     wrong = await http.post("/dashboard/sign-in", data={"csrf": token, "secret": "not-the-token"})
     assert wrong.status_code == 400 and "Neither the admin token" in wrong.text
+    token = unescape(CSRF.search(wrong.text).group(1))  # type: ignore[union-attr]
     right = await http.post("/dashboard/sign-in", data={"csrf": token, "secret": platform.admin_token})
-    cookie = right.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie
+    session = next(c for c in right.headers.get_list("set-cookie") if c.startswith("motorpool_dashboard="))
+    assert "httponly" in session.lower() and "samesite=strict" in session.lower()
     apps = await http.get("/dashboard/applications")
     assert apps.status_code == 200 and platform.client_id in apps.text
     # Signing out needs the CSRF token too; afterwards the pages are refused again.
@@ -235,3 +236,16 @@ async def test_the_webhooks_page_verifies_tests_and_redelivers(platform: Platfor
         assert (await http.post(f"{path}/actions", data={"csrf": "x", "action": "test"})).status_code == 403
     finally:
         await receiver.stop()
+
+
+async def test_signing_in_needs_the_forms_own_token(platform: PlatformHarness) -> None:
+    # A form posted from elsewhere has no sign-in cookie, and a token of another visitor's form
+    # does not fit this visitor's cookie.
+    other = httpx.AsyncClient(transport=platform.http._transport, base_url=str(platform.http.base_url))
+    token = await _csrf(other, "/dashboard/sign-in")
+    answer = await platform.http.post("/dashboard/sign-in", data={"csrf": token, "secret": platform.admin_token})
+    assert answer.status_code == 403
+    mine = httpx.AsyncClient(transport=platform.http._transport, base_url=str(platform.http.base_url))
+    await mine.get("/dashboard/sign-in")
+    answer = await mine.post("/dashboard/sign-in", data={"csrf": token, "secret": platform.admin_token})
+    assert answer.status_code == 403

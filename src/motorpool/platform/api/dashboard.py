@@ -7,6 +7,7 @@ a form), never framed, and escapes what it shows (Jinja's autoescape)."""
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ from .connect import TEMPLATES
 from .request_log import request_log_of
 
 COOKIE = "motorpool_dashboard"
+LOGIN_COOKIE = "motorpool_dashboard_sign_in"
 PAGES = Jinja2Templates(env=Environment(
     loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
     trim_blocks=True, lstrip_blocks=True,
@@ -124,9 +126,24 @@ async def home(request: Request) -> Response:
     return _back("/dashboard/applications")
 
 
+def _sign_in_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+    """The sign-in form, with a CSRF token bound to a fresh random cookie of its own (a site
+    cannot sign a visitor in to an account of its choosing)."""
+    nonce = secrets.token_urlsafe(18)
+    response = _page(request, "sign_in.html", status, error=error,
+                     login_csrf=_sessions(request).csrf_token("sign-in:" + nonce))
+    response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict", path="/dashboard",
+                        secure=_secure(request), max_age=3600)
+    return response
+
+
+def _secure(request: Request) -> bool:
+    return platform_of(request).settings.origin.startswith("https://")
+
+
 @router.get("/sign-in")
 async def sign_in_page(request: Request) -> Response:
-    return _page(request, "sign_in.html", login_csrf=_sessions(request).csrf_token("sign-in"))
+    return _sign_in_form(request)
 
 
 @router.post("/sign-in")
@@ -134,15 +151,16 @@ async def sign_in(request: Request) -> Response:
     form = await request.form()
     sessions = _sessions(request)
     token = form.get("csrf")
-    if not sessions.csrf_valid("sign-in", token if isinstance(token, str) else None):
+    nonce = request.cookies.get(LOGIN_COOKIE)
+    if not nonce or not sessions.csrf_valid("sign-in:" + nonce, token if isinstance(token, str) else None):
         raise Refused(403)
     try:
         cookie = sessions.sign_in(_text(form, "secret"))
     except ApiError as error:
-        return _page(request, "sign_in.html", 400, login_csrf=sessions.csrf_token("sign-in"), error=error.detail)
+        return _sign_in_form(request, 400, error.detail)
     response = _back("/dashboard/applications")
-    secure = platform_of(request).settings.origin.startswith("https://")
-    response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", secure=secure, path="/dashboard")
+    response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", secure=_secure(request), path="/dashboard")
+    response.delete_cookie(LOGIN_COOKIE, path="/dashboard")
     return response
 
 
