@@ -144,6 +144,22 @@ async def test_steering_a_car_from_its_page(platform: PlatformHarness) -> None:
     assert step.headers["location"] == page_path
     after = soc((await http.get(f"{page_path}/signals")).text)
     assert after > before
+    # The plot of the charge climbs over the hour (SVG y grows downwards).
+    page = await http.get(page_path)
+    points = re.search(r'<polyline points="([^"]+)" class="soc"', page.text)
+    assert points is not None
+    ys = [float(pair.split(",")[1]) for pair in points.group(1).split()]
+    assert len(ys) > 10 and ys[-1] < ys[0]
+    assert "The last 60 minutes" in page.text
+    # A trip is drawn as a line.
+    await http.post(f"{page_path}/actions", data={"csrf": csrf, "action": "unplug"})
+    drive = await http.post(f"{page_path}/actions", data={"csrf": csrf, "action": "drive",
+                                                          "latitude": "59.40", "longitude": "18.10"})
+    assert "notice" not in drive.headers["location"], unescape(drive.headers["location"])
+    await http.post(f"/dashboard/applications/{app_id}/clock", data={"csrf": csrf, "action": "step", "by": "15m"})
+    page = await http.get(page_path)
+    track = re.search(r'class="track"[^>]*>\s*<polyline points="([^"]+)"', page.text)
+    assert track is not None and len(set(track.group(1).split())) > 5
     # A refused action is shown on the page, not answered 500.
     drive = await http.post(f"{page_path}/actions", data={"csrf": csrf, "action": "drive",
                                                           "latitude": "north", "longitude": "1"})

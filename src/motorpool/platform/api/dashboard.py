@@ -25,6 +25,7 @@ from ..services.webhooks import SubscriptionFilter, WebhookFilter
 from .admin import duration_ms
 from .common import platform_of
 from .connect import TEMPLATES
+from .dashboard_plots import plots
 from .request_log import request_log_of
 
 COOKIE = "motorpool_dashboard"
@@ -382,7 +383,8 @@ async def vehicle(request: Request, vehicle_id: str) -> Response:
         connections = await platform_of(request).connections.of_application(
             detail.vehicle.application_id, user_id=None, vehicle_id=vehicle_id, limit=50
         )
-    return _page(request, "vehicle.html", detail=detail, connections=connections)
+    history = await _views(request).history(vehicle_id)
+    return _page(request, "vehicle.html", detail=detail, connections=connections, plots=plots(history))
 
 
 @router.get("/vehicles/{vehicle_id}/signals")

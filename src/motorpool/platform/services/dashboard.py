@@ -95,6 +95,42 @@ def _shown(body: dict[str, Any] | None) -> tuple[str, str]:
     return orjson.dumps(rest).decode(), unit
 
 
+#: What the vehicle page plots, and the window it covers.
+PLOTTED = {
+    "soc": ("tractionbattery-stateofcharge", "internalcombustionengine-fuellevel"),
+    "range": ("tractionbattery-range", "internalcombustionengine-range"),
+    "speed": ("motion-currentspeed",),
+}
+HISTORY_MS = 6 * 3600 * 1000
+HISTORY_POINTS = 73
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str
+    unit: str
+    #: (epoch ms, value), oldest first.
+    points: tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A vehicle's plotted signals and its track, from the start of its current plan (the
+    simulation knows a car's course from its last change on) or six hours ago, whichever is later."""
+
+    start_ms: int
+    end_ms: int
+    series: tuple[Series, ...]
+    #: (latitude, longitude), oldest first.
+    track: tuple[tuple[float, float], ...]
+
+
+def _number(reading: Any) -> float | None:
+    body = reading.body if reading is not None else None
+    value = body.get("value") if isinstance(body, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 class DashboardSessions:
     """Sign-in with the admin token or the dashboard password, sessions and CSRF tokens."""
 
@@ -214,3 +250,37 @@ class DashboardViews:
                 pinned=code in overrides,
             ))
         return VehicleDetail(record, status_of(settled, now), now, tuple(lines))
+
+    async def history(self, vehicle_id: str) -> History:
+        async with self.sessions() as session:
+            row = await repo.get_vehicle(session, vehicle_id)
+            if row is None:
+                raise NotFound(f"No vehicle '{vehicle_id}'.")
+            record = vehicle_record(row)
+            state: VehicleState = row.state  # type: ignore[assignment]
+            seed, vin = row.seed, row.vin
+        now = await self.clocks.now_ms(record.application_id)
+        spec = catalogue.find_model(record.make, record.model)
+        if spec is None:
+            raise NotFound(f"Vehicle '{vehicle_id}' has no catalogue model.")
+        start = min(now, max(state["at"], now - HISTORY_MS))
+        step = max(1, (now - start) // (HISTORY_POINTS - 1))
+        values: dict[str, list[tuple[int, float]]] = {name: [] for name in PLOTTED}
+        units: dict[str, str] = {}
+        track: list[tuple[float, float]] = []
+        for moment in range(start, now + 1, step):
+            readings = read_signals(spec, vin, seed, state, moment)
+            for name, codes in PLOTTED.items():
+                for code in codes:
+                    number = _number(readings.get(code))
+                    if number is not None:
+                        values[name].append((moment, number))
+                        body = readings[code].body or {}
+                        units[name] = str(body.get("unit", ""))
+                        break
+            where = readings.get("location-preciselocation")
+            spot = where.body if where is not None else None
+            if spot and isinstance(spot.get("latitude"), float) and isinstance(spot.get("longitude"), float):
+                track.append((float(spot["latitude"]), float(spot["longitude"])))  # type: ignore[arg-type]
+        series = tuple(Series(name, units.get(name, ""), tuple(points)) for name, points in values.items() if points)
+        return History(start, now, series, tuple(track))
