@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
@@ -66,7 +67,7 @@ def test_steer_a_car_through_a_charge_and_watch_the_request_log(browser: Browser
             page.go_back()
             page.go_back()
         expect(page.locator("#status")).to_have_text("charging")
-        vehicle_id = page.url.rsplit("/", 1)[1]
+        vehicle_id = urlsplit(page.url).path.rsplit("/", 1)[1]  # it may carry a notice ("already charging")
         before = _soc(page)
         screenshot(page, "vehicle")
 
@@ -81,6 +82,7 @@ def test_steer_a_car_through_a_charge_and_watch_the_request_log(browser: Browser
                                                     "client_secret": secret}).json()["access_token"]
             connected = api.post(f"/admin/applications/{application_id}/connections", headers=served.admin_headers(),
                                  json={"email": "driver@example.com", "vehicleIds": [vehicle_id]})
+            assert connected.status_code == 201, (vehicle_id, connected.text)
             user_id = connected.json()["data"]["userId"]
             read = api.get(f"/v3/vehicles/{vehicle_id}/signals",
                            headers={"Authorization": f"Bearer {token}", "sc-user-id": user_id})
