@@ -69,12 +69,13 @@ def test_steer_a_car_through_a_charge_and_watch_the_request_log(browser: Browser
         expect(page.locator("#status")).to_have_text("charging")
         vehicle_id = urlsplit(page.url).path.rsplit("/", 1)[1]  # it may carry a notice ("already charging")
         before = _soc(page)
-        screenshot(page, "vehicle")
 
         with page.expect_navigation():
             page.click("button:text('+1 h')")
         expect(page.locator("#status")).to_have_text(re.compile("charging|parked"))
         assert _soc(page) > before
+        page.locator("#plots").scroll_into_view_if_needed()
+        screenshot(page, "vehicle")
 
         # The application reads the car's signals: the request log fills.
         with httpx.Client(base_url=served.origin) as api:

@@ -33,7 +33,7 @@ def plots(history: History) -> dict[str, Any]:
             "low": round(low, 1), "high": round(high, 1), "last": round(values[-1], 1),
         })  # fmt: skip
     track = ""
-    if len(history.track) > 1:
+    if len(set(history.track)) > 1:  # a car that stood still has no trip to draw
         lats = [lat for lat, _ in history.track]
         # A degree of longitude is shorter than one of latitude away from the equator.
         squeeze = math.cos(math.radians(sum(lats) / len(lats)))
