@@ -1,20 +1,17 @@
 """The request log's HTTP side: a pure ASGI middleware that times the logged requests (the
 Vehicle, Management and token APIs), keeps a failure's body, and hands what it saw to the
-:class:`~..services.request_log.RequestLog`; and the admin API's read of it."""
+:class:`~..services.request_log.RequestLog` (FastAPI-free: it wraps the hot routes too; the
+admin API's read of the log is in :mod:`.admin_requests`)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import State
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..services.request_log import BODY_LIMIT, TOKEN_PATHS, RequestLog, Seen, logged
-from .admin import ADMIN_ERRORS, require_admin
-from .common import REQUEST_ID, json_response, platform_of
+from .common import REQUEST_ID
 
 
 def request_log_of(state: State) -> RequestLog | None:
@@ -74,28 +71,3 @@ class RequestLogMiddleware:
                     user_header=user.decode("latin-1") if user else None,
                     body=bytes(body), error=bytes(error) if status >= 400 else None,
                 ))  # fmt: skip
-
-
-router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
-
-
-@router.get("/applications/{application_id}/requests", summary="Read an application's request log")
-async def list_requests(
-    request: Request,
-    application_id: str,
-    method: str | None = Query(default=None, description="GET, POST, …"),
-    path: str | None = Query(default=None, description="Part of the path"),
-    status: str | None = Query(default=None, description="A status (404), a class (4xx) or 'error'"),
-    vehicle_id: str | None = Query(default=None, alias="vehicleId"),
-    user_id: str | None = Query(default=None, alias="userId"),
-    limit: int = Query(default=100, ge=1, le=1000),
-) -> Response:
-    """The application's recent Vehicle API, Management API and token requests, newest first:
-    time (epoch ms), method, path, status, latency, user, vehicle and a failure's body. Kept in
-    memory, the newest ``MOTORPOOL_REQUEST_LOG_SIZE`` per application in each process."""
-    await platform_of(request).admin.application(application_id)  # 404 for an unknown one
-    log = request_log_of(request.app.state)
-    entries = log.entries(application_id, method=method, path=path, status=status, vehicle_id=vehicle_id,
-                          user_id=user_id, limit=limit) if log else []
-    data: list[dict[str, Any]] = [entry.to_dict() for entry in entries]
-    return json_response({"data": data})
