@@ -15,8 +15,10 @@ from urllib.parse import parse_qsl
 
 import jwt
 import orjson
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ..errors import ApiError
 from ..store import repo
 from .oauth import ClientRegistry, TokenService
 
@@ -91,8 +93,13 @@ class RequestLog:
             return await repo.get_application_id_by_management_token(session, token)
 
     async def record(self, seen: Seen) -> None:
-        """Attribute a request to its application and keep it; an unattributable one is dropped."""
-        application_id, user_id = await self._attribute(seen)
+        """Attribute a request to its application and keep it; an unattributable one is dropped,
+        and so is one whose attribution needs the database while it is unreachable (the request
+        was answered already: the log never turns it into an error)."""
+        try:
+            application_id, user_id = await self._attribute(seen)
+        except (SQLAlchemyError, OSError, TimeoutError, ApiError):
+            return
         if application_id is None:
             return
         vehicle = _VEHICLE.search(seen.path)
