@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install up serve test lint typecheck bench clean official-sdks
+.PHONY: install up serve test lint typecheck bench clean official-sdks dashboard-screenshots
 
 # Progress is printed: a first install takes a minute or two, and a silent one looks stuck.
 $(STAMP): pyproject.toml
@@ -36,6 +36,12 @@ test: install
 official-sdks:
 	npm ci --prefix tests/official/node --no-audit --no-fund
 	npm ci --prefix tests/tutorial/node --no-audit --no-fund
+
+# The README's pictures of the dashboard, taken by its browser test in Debian's Chromium.
+dashboard-screenshots: install
+	$(BIN)/python -m pytest -q tests/platform/test_dashboard_browser.py
+	mkdir -p docs/images
+	cp test-artifacts/dashboard/fleet.png test-artifacts/dashboard/vehicle.png test-artifacts/dashboard/requests.png docs/images/
 
 typecheck: install
 	$(BIN)/mypy

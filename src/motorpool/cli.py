@@ -516,6 +516,7 @@ def _print_up_banner(settings: Any, demo_settings: Any, demo_port: int, files: A
     line(f"[bold green]motorpool is up[/bold green] — open [bold]http://localhost:{demo_port}/login[/bold]")
     line(f"  demo       http://localhost:{demo_port}   the tutorial's app; Connect in {demo_settings.mode} mode")
     line(f"  platform   {settings.origin}   Connect, IAM, Vehicle API, admin; API docs at /docs")
+    line(f"  dashboard  {settings.origin}/dashboard   sign in with MOTORPOOL_ADMIN_TOKEN from .env")
     line(f"  client id  {demo_settings.client_id}   secret in {settings.env_file or 'the environment'}")
     line(f"  redirect   {demo_settings.redirect_uri}")
     line(f"  databases  {settings.database_url} · sessions {demo_settings.database_url}")

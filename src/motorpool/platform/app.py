@@ -24,7 +24,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .api import common, health, iam, signals
+from .api import common, health, iam, request_log, signals
 from .services.runtime import start_platform
 from .settings import Settings
 
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=[*hot, Mount("/", app=rest)],
         middleware=[
             Middleware(common.RequestIdMiddleware),
+            Middleware(request_log.RequestLogMiddleware),
             # A trailing slash is served, not redirected, on every surface (v3, v2, admin…).
             Middleware(common.TrailingSlashes, lambda: hot, lambda: cast(Starlette, rest.app).routes),
         ],
@@ -108,6 +109,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from .api import (
         admin,
         admin_connections,
+        admin_requests,
         admin_state,
         admin_vehicle,
         admin_webhooks,
@@ -115,6 +117,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         commands,
         compatibility,
         connect,
+        dashboard,
         docs,
         iam_docs,
         management,
@@ -158,6 +161,9 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(catalogue.router)
     api.include_router(admin_connections.router)
     api.include_router(admin_vehicle.router)
+    api.include_router(dashboard.router)
+    api.include_router(admin_requests.router)
+    api.add_exception_handler(dashboard.Refused, dashboard.refused)  # type: ignore[arg-type]
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:

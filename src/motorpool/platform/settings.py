@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     print_credentials: bool = True
     #: The admin token; generated and stored (hashed) on first start when unset.
     admin_token: str | None = None
+    #: A password for the dashboard's sign-in, besides the admin token (unset: the token only).
+    dashboard_password: str | None = Field(default=None, min_length=8)
+    #: How many of each application's latest API requests the request log keeps (per process).
+    request_log_size: int = Field(default=1000, ge=1, le=100_000)
     #: Seconds a cached client record is trusted before it is read again from the database;
     #: local changes invalidate the cache at once, this bounds staleness across processes.
     client_cache_ttl: float = Field(default=2.0, ge=0)

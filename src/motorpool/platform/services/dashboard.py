@@ -1,0 +1,286 @@
+"""The dashboard's rules: who is signed in, what a form's CSRF token must be, and the fleet and
+vehicle views it shows — read from the same store and the same simulation as every API.
+
+A session is a signed, time-limited cookie value holding a random nonce; the CSRF token of a
+session is a keyed hash of that nonce, so a form posted from another site (which cannot read the
+cookie) cannot carry it."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..errors import NotFound, ValidationFailed
+from ..sim import catalogue
+from ..sim.plans import settle
+from ..sim.state import VehicleState
+from ..sim.vehicle import read_signals
+from ..store import fleet_queries, repo
+from .admin import VehicleRecord, vehicle_record
+from .clocks import ClockBook
+from .oauth import SecretHasher
+
+#: How long a dashboard session lasts without signing in again.
+SESSION_SECONDS = 12 * 3600
+#: What the fleet table can filter on, beside make and powertrain.
+STATUSES = ("parked", "driving", "charging", "asleep", "offline")
+POWERTRAINS = ("BEV", "PHEV", "HEV", "ICE")
+#: The status filter is applied to rows as they are read; a page reads at most this many.
+STATUS_SCAN_LIMIT = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRow:
+    vehicle: VehicleRecord
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class FleetPage:
+    rows: tuple[FleetRow, ...]
+    #: The id to continue after, None on the last page.
+    next_after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalLine:
+    code: str
+    value: str
+    unit: str
+    #: Seconds of simulated time since the car recorded it.
+    age_s: int
+    error: str | None
+    pinned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleDetail:
+    vehicle: VehicleRecord
+    status: str
+    now_ms: int
+    signals: tuple[SignalLine, ...]
+
+
+def makes() -> list[tuple[str, str]]:
+    """The catalogue's makes as (code, name), for the fleet's filter and the add form."""
+    return [(make.code, make.name) for make in catalogue.makes()]
+
+
+def status_of(state: VehicleState, now_ms: int) -> str:
+    """What the fleet table calls the car's state at ``now_ms``."""
+    offline = state.get("offline_since")
+    if offline is not None and offline <= now_ms:
+        return "offline"
+    activity = state["activity"]
+    if activity["kind"] == "parked":
+        asleep_at = activity.get("asleep_at")
+        return "asleep" if asleep_at is not None and asleep_at <= now_ms else "parked"
+    return activity["kind"]
+
+
+def _shown(body: dict[str, Any] | None) -> tuple[str, str]:
+    """A signal body as a value and a unit for a table cell."""
+    if body is None:
+        return "", ""
+    unit = str(body.get("unit", "") or "")
+    if set(body) <= {"value", "unit"} and "value" in body:
+        return str(body["value"]), unit
+    rest = {key: value for key, value in body.items() if key != "unit"}
+    return orjson.dumps(rest).decode(), unit
+
+
+#: What the vehicle page plots, and the window it covers.
+PLOTTED = {
+    "soc": ("tractionbattery-stateofcharge", "internalcombustionengine-fuellevel"),
+    "range": ("tractionbattery-range", "internalcombustionengine-range"),
+    "speed": ("motion-currentspeed",),
+}
+HISTORY_MS = 6 * 3600 * 1000
+HISTORY_POINTS = 73
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str
+    unit: str
+    #: (epoch ms, value), oldest first.
+    points: tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """A vehicle's plotted signals and its track, from the start of its current plan (the
+    simulation knows a car's course from its last change on) or six hours ago, whichever is later."""
+
+    start_ms: int
+    end_ms: int
+    series: tuple[Series, ...]
+    #: (latitude, longitude), oldest first.
+    track: tuple[tuple[float, float], ...]
+
+
+def _number(reading: Any) -> float | None:
+    body = reading.body if reading is not None else None
+    value = body.get("value") if isinstance(body, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class DashboardSessions:
+    """Sign-in with the admin token or the dashboard password, sessions and CSRF tokens."""
+
+    def __init__(self, secret_key: str | bytes, hasher: SecretHasher, admin_token_hash: str,
+                 password: str | None) -> None:
+        self._signer = URLSafeTimedSerializer(secret_key, salt="motorpool-dashboard")
+        self._hasher = hasher
+        self._admin_token_hash = admin_token_hash
+        self._password = password
+
+    def sign_in(self, secret: str) -> str:
+        """A new session's cookie value, or ValidationFailed for a wrong token or password."""
+        good = hmac.compare_digest(self._hasher.hash(secret), self._admin_token_hash)
+        if not good and self._password:
+            good = hmac.compare_digest(secret.encode(), self._password.encode())
+        if not good:
+            raise ValidationFailed("Neither the admin token nor the dashboard password.",
+                                   source={"pointer": "/secret"})
+        return self._signer.dumps({"n": secrets.token_urlsafe(18)})
+
+    def nonce(self, cookie: str | None) -> str | None:
+        """The session's nonce when the cookie is a valid, unexpired session."""
+        if not cookie:
+            return None
+        try:
+            data = self._signer.loads(cookie, max_age=SESSION_SECONDS)
+        except BadSignature:
+            return None
+        nonce = data.get("n") if isinstance(data, dict) else None
+        return nonce if isinstance(nonce, str) else None
+
+    def csrf_token(self, nonce: str) -> str:
+        return self._hasher.hash("dashboard-csrf:" + nonce)
+
+    def csrf_valid(self, nonce: str, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(self.csrf_token(nonce), token)
+
+
+class DashboardViews:
+    """What the dashboard's pages show of the fleet, from the store and the simulation."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook) -> None:
+        self.sessions = sessions
+        self.clocks = clocks
+
+    async def fleet(
+        self,
+        application_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 50,
+        search: str | None = None,
+        make: str | None = None,
+        powertrain: str | None = None,
+        status: str | None = None,
+    ) -> FleetPage:
+        if powertrain and powertrain not in POWERTRAINS:
+            raise ValidationFailed(f"powertrain must be one of {', '.join(POWERTRAINS)}.",
+                                   source={"parameter": "powertrain"})
+        if status and status not in STATUSES:
+            raise ValidationFailed(f"status must be one of {', '.join(STATUSES)}.", source={"parameter": "status"})
+        now = await self.clocks.now_ms(application_id)
+        rows: list[FleetRow] = []
+        scanned = 0
+        cursor = after
+        async with self.sessions() as session:
+            if await repo.get_application(session, application_id) is None:
+                raise NotFound(f"No application '{application_id}'.")
+            while True:
+                # Without a status filter one read fills the page; with one, read on (bounded).
+                batch_size = limit + 1 if not status else 500
+                batch = await fleet_queries.fleet_page(
+                    session, application_id, after=cursor, limit=batch_size,
+                    search=search or None, make=make or None, powertrain=powertrain or None,
+                )
+                for vehicle in batch:
+                    scanned += 1
+                    state_now = status_of(vehicle.state, now)  # type: ignore[arg-type]
+                    if status and state_now != status:
+                        cursor = vehicle.id
+                        continue
+                    if len(rows) == limit:
+                        return FleetPage(tuple(rows), rows[-1].vehicle.id)
+                    rows.append(FleetRow(vehicle_record(vehicle), state_now))
+                    cursor = vehicle.id
+                if len(batch) < batch_size:
+                    return FleetPage(tuple(rows), None)
+                if not status:
+                    return FleetPage(tuple(rows), rows[-1].vehicle.id if rows else None)
+                if scanned >= STATUS_SCAN_LIMIT:
+                    return FleetPage(tuple(rows), cursor)
+
+    async def vehicle(self, vehicle_id: str) -> VehicleDetail:
+        async with self.sessions() as session:
+            row = await repo.get_vehicle(session, vehicle_id)
+            if row is None:
+                raise NotFound(f"No vehicle '{vehicle_id}'.")
+            record = vehicle_record(row)
+            state: VehicleState = row.state  # type: ignore[assignment]
+            seed, vin, nickname = row.seed, row.vin, row.nickname
+        now = await self.clocks.now_ms(record.application_id)
+        spec = catalogue.find_model(record.make, record.model)
+        if spec is None:
+            raise NotFound(f"Vehicle '{vehicle_id}' has no catalogue model.")
+        settled = settle(spec, seed, state, max(now, state["at"]), wake=False)
+        readings = read_signals(spec, vin, seed, settled, now, nickname)
+        overrides = state.get("overrides", {})
+        lines = []
+        for code, reading in readings.items():
+            if reading.error is not None and reading.error[0] == "COMPATIBILITY":
+                continue  # a signal this model cannot give is no news
+            value, unit = _shown(reading.body)
+            lines.append(SignalLine(
+                code=code, value=value, unit=unit,
+                age_s=max(0, (now - reading.oem_updated_at_ms) // 1000),
+                error="/".join(part for part in reading.error if part) if reading.error else None,
+                pinned=code in overrides,
+            ))
+        return VehicleDetail(record, status_of(settled, now), now, tuple(lines))
+
+    async def history(self, vehicle_id: str) -> History:
+        async with self.sessions() as session:
+            row = await repo.get_vehicle(session, vehicle_id)
+            if row is None:
+                raise NotFound(f"No vehicle '{vehicle_id}'.")
+            record = vehicle_record(row)
+            state: VehicleState = row.state  # type: ignore[assignment]
+            seed, vin = row.seed, row.vin
+        now = await self.clocks.now_ms(record.application_id)
+        spec = catalogue.find_model(record.make, record.model)
+        if spec is None:
+            raise NotFound(f"Vehicle '{vehicle_id}' has no catalogue model.")
+        start = min(now, max(state["at"], now - HISTORY_MS))
+        step = max(1, (now - start) // (HISTORY_POINTS - 1))
+        values: dict[str, list[tuple[int, float]]] = {name: [] for name in PLOTTED}
+        units: dict[str, str] = {}
+        track: list[tuple[float, float]] = []
+        for moment in range(start, now + 1, step):
+            readings = read_signals(spec, vin, seed, state, moment)
+            for name, codes in PLOTTED.items():
+                for code in codes:
+                    number = _number(readings.get(code))
+                    if number is not None:
+                        values[name].append((moment, number))
+                        body = readings[code].body or {}
+                        units[name] = str(body.get("unit", ""))
+                        break
+            where = readings.get("location-preciselocation")
+            spot = where.body if where is not None else None
+            if spot and isinstance(spot.get("latitude"), float) and isinstance(spot.get("longitude"), float):
+                track.append((float(spot["latitude"]), float(spot["longitude"])))  # type: ignore[arg-type]
+        series = tuple(Series(name, units.get(name, ""), tuple(points)) for name, points in values.items() if points)
+        return History(start, now, series, tuple(track))
