@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from ..support.harness import PlatformHarness
 from ..support.processes import Served, serve
+from ..support.receiver import Receiver
 
 
 @pytest.fixture(scope="module")
@@ -18,3 +20,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def receiver(platform: PlatformHarness) -> AsyncIterator[Receiver]:
+    """A webhook callback on loopback that answers VERIFY with the application's management
+    token and keeps what it receives."""
+    started = await Receiver(platform.management_token).start()
+    try:
+        yield started
+    finally:
+        await started.stop()

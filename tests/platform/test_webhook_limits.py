@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from motorpool.platform.services.webhook_delivery import MAX_BODY_BYTES, DeliveryWorker, Sender
 from motorpool.platform.store import webhook_repo
@@ -18,15 +15,6 @@ from ..support.harness import PlatformHarness
 from ..support.receiver import Receiver
 
 ODOMETER = "odometer-traveleddistance"
-
-
-@pytest.fixture
-async def receiver(platform: PlatformHarness) -> AsyncIterator[Receiver]:
-    started = await Receiver(platform.management_token).start()
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 async def create_webhook(platform: PlatformHarness, url: str) -> dict[str, Any]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 import smartcar
 
 import motorpool
@@ -19,15 +17,6 @@ from ..support.v2 import fleet_vehicle
 
 ODOMETER = "odometer-traveleddistance"
 LOCATION = "location-preciselocation"
-
-
-@pytest.fixture
-async def receiver(platform: PlatformHarness) -> AsyncIterator[Receiver]:
-    started = await Receiver(platform.management_token).start()
-    try:
-        yield started
-    finally:
-        await started.stop()
 
 
 async def create_webhook(platform: PlatformHarness, url: str, **extra: Any) -> dict[str, Any]:
