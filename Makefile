@@ -28,6 +28,8 @@ serve: install
 # Two workers, each with the whole of a test module (its module-scoped servers start once), and
 # its own database templates (tests/support/databases.py).
 test: install
+	@# The official Node SDKs' tests need their packages: installed here whenever npm exists.
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory official-sdks; fi
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # Smartcar's Node SDKs that tests/official drives, and the packages of the tutorial's Node app
