@@ -116,6 +116,23 @@ async def test_a_slow_drip_ends_at_the_deadline(server: FaultyServer, kind: str)
     assert 1.0 <= time.monotonic() - started < 4
 
 
+async def test_a_head_dripped_past_the_deadline_ends_at_the_deadline(server: FaultyServer, kind: str) -> None:
+    # The status line and headers come a byte every 0.1 s, each well within the 1 s read timeout;
+    # the head alone would take 30 s. The deadline (connect + read = 1.5 s) holds for the head too.
+    started = time.monotonic()
+    error = await fails(
+        motorpool.RequestTimeoutError,
+        kind,
+        server.origin,
+        "head-drip",
+        timeout=motorpool.Timeout(connect=0.5, read=1.0),
+    )
+    elapsed = time.monotonic() - started
+    assert error.request_sent  # type: ignore[attr-defined]
+    assert 1.0 <= elapsed < 1.5 + 0.5, elapsed
+    assert server.hits["/v3/vehicles/head-drip"] == 1
+
+
 async def test_a_reset_connection_is_a_read_error_and_reads_are_retried(server: FaultyServer, kind: str) -> None:
     error = await fails(motorpool.ReadError, kind, server.origin, "reset", retry_policy=FAST, max_retries=None)
     assert error.request_sent  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 It speaks just enough HTTP/1.1 over plain sockets to answer the token endpoint and then
 misbehave in one way per vehicle id (``GET /v3/vehicles/{fault}``): an announced body of 10 GB,
-a gzip or deflate bomb, a truncated body, a slow drip, a reset connection, a 429 with
+a gzip or deflate bomb, a truncated body, a slow drip of the body or of the head, a reset connection, a 429 with
 ``retry-after``, 503s, a redirect loop. Every connection is closed after one answer, every
 drip is bounded in bytes and time, and the server stops with its context.
 """
@@ -127,6 +127,21 @@ class FaultyServer:
             except OSError:
                 return
             time.sleep(self.drip_interval)
+
+    def _head_drip(self, connection: socket.socket, path: str) -> None:
+        # The head itself, a byte at a time: every byte well within a read timeout, the whole
+        # head (300 bytes) 30 s at the default interval.
+        head = (
+            f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-padding: {'p' * 220}\r\n"
+            f"content-length: {len(VEHICLE)}\r\n\r\n"
+        ).encode()
+        for byte in head:
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:
+                return
+            time.sleep(self.drip_interval)
+        connection.sendall(VEHICLE)
 
     def _reset(self, connection: socket.socket, path: str) -> None:
         # SO_LINGER with a zero timeout: close() sends a RST instead of a FIN.

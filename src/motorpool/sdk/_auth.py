@@ -12,10 +12,8 @@ import secrets
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
-
-import httpx
 
 from ._config import (
     DEFAULT_TIMEOUT,
@@ -36,7 +34,10 @@ from ._core import (
 )
 from ._errors import ConfigurationError
 from ._models import CodeExchange
-from ._transport import AsyncHttpxSender, HttpxSender, RawResponse
+from ._transport import RawResponse
+
+if TYPE_CHECKING:
+    import httpx
 
 #: Every key ``get_auth_url`` understands in ``options``.
 AUTH_URL_OPTIONS = frozenset(
@@ -256,6 +257,8 @@ class AuthClient:
         Connect URL carried a ``code_challenge``.
         """
         flow = request_flow(self._exchange(code, code_verifier, redirect_uri), RetryPolicy())
+        from ._httpx import HttpxSender  # httpx loads when first needed
+
         sender = HttpxSender(transport=self._transport)
         try:
             return drive(flow, lambda request: sender.send(request, self._timeout))
@@ -267,6 +270,8 @@ class AuthClient:
     ) -> CodeExchange:
         """:meth:`exchange_code`, awaited."""
         flow = request_flow(self._exchange(code, code_verifier, redirect_uri), RetryPolicy())
+        from ._httpx import AsyncHttpxSender  # httpx loads when first needed
+
         sender = AsyncHttpxSender(transport=self._async_transport)
         try:
             return await drive_async(flow, lambda request: sender.send(request, self._timeout))

@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from . import _calls as calls
 from ._config import (
@@ -71,18 +69,23 @@ from ._signals import SINGLE_SIGNAL_VIEWS, typed, typed_from_signal
 from ._transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     AiohttpSender,
-    AsyncHttpxSender,
     AsyncSender,
-    HttpxSender,
     SyncSender,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 V = TypeVar("V")
 
-#: Keep-alive connections, and the default number of vehicles a fleet read asks for at once.
+#: Keep-alive connections, and the default number of vehicles a fleet read asks for at once:
+#: every request in flight has a kept-alive connection of its own (more would wait in the pool),
+#: and 100 stays within one of Smartcar's application buckets (120 requests), so a fleet read
+#: never spends a bucket on a single burst. Against vehicles that answer in seconds, the requests
+#: in flight are what bounds a fleet read's time.
 DEFAULT_MAX_CONNECTIONS = 100
-DEFAULT_FLEET_IN_FLIGHT = 50
+DEFAULT_FLEET_IN_FLIGHT = 100
 #: Threads of a sync fleet read: each blocks on one request.
 DEFAULT_SYNC_FLEET_IN_FLIGHT = 16
 
@@ -559,6 +562,8 @@ class Client(_BaseClient):
             max_retries=max_retries,
             retry_policy=retry_policy,
         )
+        from ._httpx import HttpxSender
+
         self._sender: SyncSender = HttpxSender(
             transport=transport,
             http_client=http_client,
@@ -1024,6 +1029,9 @@ class AsyncClient(_BaseClient):
                 f"http_backend must be one of {', '.join(HTTP_BACKENDS)}; got {http_backend!r}"
             )
         if transport is not None or http_client is not None or http_backend == "httpx":
+            # httpx loads only here: the default path (aiohttp) never imports it.
+            from ._httpx import AsyncHttpxSender
+
             self._sender = AsyncHttpxSender(
                 transport=transport,
                 http_client=http_client,

@@ -117,8 +117,10 @@ class SmartcarModel(BaseModel):
     every nested object (each of a vehicle's ~90 signals), which costs more than parsing them.
     """
 
+    # defer_build: each model's validator is built when it first validates, not on import (the
+    # SDK has ~30 models, and a program uses a few of them).
     model_config = ConfigDict(
-        extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True
+        extra="ignore", frozen=True, validate_by_name=True, validate_by_alias=True, defer_build=True
     )
 
     def _private(self) -> dict[str, Any]:

@@ -3,18 +3,23 @@
 The clients build a :class:`RawRequest` and read a :class:`RawResponse`; a *sender* does what
 lies between, and three exist:
 
-* :class:`HttpxSender`: the sync client's, over an ``httpx.Client``;
+* :class:`~._httpx.HttpxSender`: the sync client's, over an ``httpx.Client``;
 * :class:`AiohttpSender`: the async client's default, over an ``aiohttp.ClientSession``
   (measured on a loopback fleet read at about a quarter of the client CPU per request of
   httpx's ``AsyncClient``, see ``bench/sdk_fleet.py``);
-* :class:`AsyncHttpxSender`: the async client's with ``http_backend="httpx"``, or when given a
+* :class:`~._httpx.AsyncHttpxSender`: the async client's with ``http_backend="httpx"``, or when given a
   ``transport`` or an ``http_client`` (the test seam).
+
+The httpx senders live in :mod:`._httpx`, imported when a client that uses them is made: the
+async client's default path never loads httpx (about a third of the SDK's import time).
 
 All three share the same rules: redirects are never followed (an API answer is never a
 redirect), proxies come from the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``),
 certificates are verified against ``SSL_CERT_FILE``/``SSL_CERT_DIR`` when set and certifi's
 bundle otherwise, the whole exchange has a deadline (connect + read timeout, so a server that
-drips its answer byte by byte cannot hold a call forever), and an answer larger than
+drips its head or its body byte by byte cannot hold a call forever: the async senders run the
+exchange under ``asyncio.timeout``, the sync one gives each socket read at most what is left of
+it through :class:`DeadlineBackend`), and an answer larger than
 ``max_response_bytes`` — by its ``Content-Length``, by the bytes that arrive or once inflated —
 ends in :class:`~motorpool.ResponseTooLargeError` before it is held in memory.
 """
@@ -25,7 +30,6 @@ import asyncio
 import functools
 import os
 import ssl
-import time
 import urllib.request
 import weakref
 import zlib
@@ -33,8 +37,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
-
-import httpx
 
 from ._config import Timeout
 from ._errors import (
@@ -135,11 +137,15 @@ def deadline_of(timeout: Timeout) -> float | None:
     return (timeout.connect or 0.0) + timeout.read
 
 
-def _too_large(limit: int, what: str) -> ResponseTooLargeError:
+def too_large(limit: int, what: str) -> ResponseTooLargeError:
     return ResponseTooLargeError(
         f"The answer {what} is larger than max_response_bytes ({limit:,} bytes); it was not read.",
         limit=limit,
     )
+
+
+def timed_out(seconds: float) -> RequestTimeoutError:
+    return RequestTimeoutError(f"No whole answer within {seconds:g} s", request_sent=True)
 
 
 class BodyReader:
@@ -157,7 +163,7 @@ class BodyReader:
         self._chunks: list[bytes] = []
         length = headers.get("content-length")
         if length is not None and length.strip().isdigit() and int(length) > limit:
-            raise _too_large(limit, f"announces {int(length):,} bytes and")
+            raise too_large(limit, f"announces {int(length):,} bytes and")
         encoding = headers.get("content-encoding", "").strip().lower()
         self._raw_deflate = False
         self._inflater: Any = None
@@ -192,7 +198,7 @@ class BodyReader:
     def _add(self, data: bytes) -> None:
         self._size += len(data)
         if self._size > self._limit:
-            raise _too_large(self._limit, "is")
+            raise too_large(self._limit, "is")
         self._chunks.append(data)
 
     def finish(self) -> bytes:
@@ -203,161 +209,6 @@ class BodyReader:
             except zlib.error as error:
                 raise ReadError(f"The answer's compressed body is corrupt: {error}") from error
         return b"".join(self._chunks)
-
-
-# --- httpx --------------------------------------------------------------------------------------
-
-
-def httpx_timeout(timeout: Timeout) -> httpx.Timeout:
-    """The httpx form of a Timeout (per operation; the deadline is checked besides)."""
-    return httpx.Timeout(
-        connect=timeout.connect, read=timeout.read, write=timeout.read, pool=timeout.read
-    )
-
-
-def transport_error_from_httpx(error: httpx.TransportError) -> TransportError:
-    """The SDK error for an httpx transport failure."""
-    message = str(error) or type(error).__name__
-    if isinstance(error, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return RequestTimeoutError(message, request_sent=False)
-    if isinstance(error, httpx.TimeoutException):
-        return RequestTimeoutError(message, request_sent=True)
-    if isinstance(error, httpx.ConnectError):
-        return ConnectError(message)
-    if isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError):
-        return ReadError(message)
-    return TransportError(message)
-
-
-def _limits(max_connections: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-
-
-def _timed_out(seconds: float) -> RequestTimeoutError:
-    return RequestTimeoutError(f"No whole answer within {seconds:g} s", request_sent=True)
-
-
-def _already_read(response: httpx.Response, limit: int) -> bytes | None:
-    """The body of an answer made in memory (a ``MockTransport`` handler's, already read and
-    decoded by httpx), or None for one still to stream from the network."""
-    try:
-        content = response.content
-    except httpx.ResponseNotRead:
-        return None
-    if len(content) > limit:
-        raise _too_large(limit, "is")
-    return content
-
-
-class HttpxSender:
-    """Sends through an ``httpx.Client`` (one made around ``transport``, or one passed in)."""
-
-    def __init__(
-        self,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        http_client: httpx.Client | None = None,
-        max_connections: int = 100,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._owned = http_client is None
-        self._limit = max_response_bytes
-        if http_client is None:
-            http_client = httpx.Client(
-                transport=transport,
-                limits=_limits(max_connections),
-                follow_redirects=False,
-                verify=tls_context() if transport is None else True,
-            )
-        self._client = http_client
-
-    def send(self, request: RawRequest, timeout: Timeout) -> RawResponse:
-        """Send ``request`` and read its answer, or raise a TransportError."""
-        total = deadline_of(timeout)
-        deadline = None if total is None else time.monotonic() + total
-        headers = {**request.headers, "accept-encoding": ACCEPT_ENCODING}
-        try:
-            with self._client.stream(
-                request.method,
-                request.url,
-                headers=headers,
-                content=request.content,
-                timeout=httpx_timeout(timeout),
-                follow_redirects=False,
-            ) as response:
-                content = _already_read(response, self._limit)
-                if content is None:
-                    reader = BodyReader(response.headers, self._limit)
-                    for chunk in response.iter_raw():
-                        reader.feed(chunk)
-                        if deadline is not None and time.monotonic() > deadline:
-                            raise _timed_out(total or 0.0)
-                    content = reader.finish()
-        except httpx.TransportError as error:
-            raise transport_error_from_httpx(error) from error
-        return RawResponse(response.status_code, response.headers, content)
-
-    def close(self) -> None:
-        """Close the httpx client if this sender made it."""
-        if self._owned:
-            self._client.close()
-
-
-class AsyncHttpxSender:
-    """Sends through an ``httpx.AsyncClient`` (one made around ``transport``, or one passed in)."""
-
-    def __init__(
-        self,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        max_connections: int = 100,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._owned = http_client is None
-        self._limit = max_response_bytes
-        if http_client is None:
-            http_client = httpx.AsyncClient(
-                transport=transport,
-                limits=_limits(max_connections),
-                follow_redirects=False,
-                verify=tls_context() if transport is None else True,
-            )
-        self._client = http_client
-
-    async def _exchange(self, request: RawRequest, timeout: Timeout) -> RawResponse:
-        headers = {**request.headers, "accept-encoding": ACCEPT_ENCODING}
-        async with self._client.stream(
-            request.method,
-            request.url,
-            headers=headers,
-            content=request.content,
-            timeout=httpx_timeout(timeout),
-            follow_redirects=False,
-        ) as response:
-            content = _already_read(response, self._limit)
-            if content is None:
-                reader = BodyReader(response.headers, self._limit)
-                async for chunk in response.aiter_raw():
-                    reader.feed(chunk)
-                content = reader.finish()
-            return RawResponse(response.status_code, response.headers, content)
-
-    async def send(self, request: RawRequest, timeout: Timeout) -> RawResponse:
-        """Send ``request`` and read its answer, or raise a TransportError."""
-        total = deadline_of(timeout)
-        try:
-            async with asyncio.timeout(total):
-                return await self._exchange(request, timeout)
-        except httpx.TransportError as error:
-            raise transport_error_from_httpx(error) from error
-        except TimeoutError as error:
-            raise _timed_out(total or 0.0) from error
-
-    async def aclose(self) -> None:
-        """Close the httpx client if this sender made it."""
-        if self._owned:
-            await self._client.aclose()
 
 
 # --- aiohttp ------------------------------------------------------------------------------------
@@ -463,7 +314,7 @@ class AiohttpSender:
         except aiohttp.ClientError as error:
             raise transport_error_from_aiohttp(error) from error
         except TimeoutError as error:
-            raise _timed_out(total or 0.0) from error
+            raise timed_out(total or 0.0) from error
 
     async def aclose(self) -> None:
         """Close the session of the running event loop (the others close with their loop)."""
