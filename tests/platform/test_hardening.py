@@ -7,9 +7,12 @@ import uuid
 
 import pytest
 
+from motorpool.platform.services.params import MAX_OFFSET
+
 from ..support.api import assert_error
 from ..support.grants import user_grant
 from ..support.harness import PlatformHarness
+from ..support.v2 import assert_v2_error, v2_vehicle
 
 HUGE = "4611686018427387904"
 
@@ -58,3 +61,16 @@ async def test_a_token_of_an_application_that_does_not_exist_opens_nothing(platf
     assert (await platform.http.get(f"/v3/vehicles/{vehicle_ids[0]}", headers=user_headers)).status_code == 401
     real = await user_grant(platform)
     assert (await platform.http.get("/v2.0/user", headers={"Authorization": f"Bearer {real['access_token']}"})).status_code == 200
+
+
+@pytest.mark.parametrize("offset", ["95538688869330052972544", HUGE, "100000001"])
+async def test_v2_offsets_out_of_range_are_refused(platform: PlatformHarness, offset: str) -> None:
+    """An offset past the database's integers was a 500 (found by the fuzz run); past the
+    documented bound it is a 400, and the bound itself is served."""
+    car = await v2_vehicle(platform, email="offset@example.com")
+    response = await platform.http.get("/v2.0/vehicles", headers=car.headers, params={"offset": offset})
+    assert_v2_error(response, 400, "VALIDATION", "PARAMETER")
+    permissions = await car.get("/permissions", params={"offset": offset})
+    assert_v2_error(permissions, 400, "VALIDATION", "PARAMETER")
+    furthest = await platform.http.get("/v2.0/vehicles", headers=car.headers, params={"offset": str(MAX_OFFSET)})
+    assert furthest.status_code == 200 and furthest.json()["vehicles"] == []

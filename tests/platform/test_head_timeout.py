@@ -216,3 +216,37 @@ def test_motorpool_serve_refuses_a_body_over_the_limit(served: Served) -> None:
         )
         status, body = _error(_answer(sock, 10))
     assert status == 413 and body["errors"][0]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"FOO / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # a method the parser does not know
+        b"GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n",  # a header line without a colon
+        b"GET / HTTP/9.9.9\r\n\r\n",  # a malformed version
+    ],
+    ids=["unknown-method", "header-without-colon", "bad-version"],
+)
+def test_a_request_the_parser_refuses_is_400_in_the_documented_shape(port: int, request_bytes: bytes) -> None:
+    """uvicorn answers these with a plain-text "Invalid HTTP request received."; the server
+    answers them as it answers every other 400: JSON, v3 errors[] and the flat fields."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(request_bytes)
+        answer = _answer(sock)
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert b"content-type: application/json" in head and b"connection: close" in head
+    status, body = _error(answer)
+    assert status == 400
+    error = body["errors"][0]
+    assert error["status"] == "400" and error["type"] == "VALIDATION" and error["code"] == "INVALID_INPUT_FORMAT"
+    assert body["statusCode"] == 400 and body["type"] == "VALIDATION"
+    assert f"sc-request-id: {body['requestId']}".encode() in head
+
+
+@pytest.mark.e2e
+def test_motorpool_serve_answers_an_unknown_method_in_the_documented_shape(served: Served) -> None:
+    host, port = served.origin.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(b"FOO /v3/connections HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        status, body = _error(_answer(sock, 10))
+    assert status == 400 and body["errors"][0]["code"] == "INVALID_INPUT_FORMAT"

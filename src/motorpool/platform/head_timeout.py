@@ -14,7 +14,8 @@ HTTP protocol (uvicorn's httptools one, passed as ``uvicorn.Config(http=...)``) 
   the application runs, and a chunked body is answered 413 as soon as it grows past the limit.
 
 408 and 413 are answered in the documented error shape, and close the connection (the rest of
-the body is not read)."""
+the body is not read). So is the 400 of a request the HTTP parser refuses (a method it does not
+know, a malformed request line or header): uvicorn's own answer to it is plain text."""
 
 from __future__ import annotations
 
@@ -50,6 +51,26 @@ class BodyTooSlow(ApiError):
     type = "VALIDATION"
     code = "REQUEST_TIMEOUT"
     suggested_user_message = "The request was not valid."
+
+
+class MalformedRequest(ApiError):
+    status = 400
+    type = "VALIDATION"
+    code = "INVALID_INPUT_FORMAT"
+    suggested_user_message = "The request was not valid."
+
+
+def error_response(error: ApiError, request_id: str | None = None) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """The body and headers of ``error`` answered by the protocol itself, closing the connection."""
+    request_id = request_id or str(uuid.uuid4())
+    body = orjson.dumps(error.body(request_id))
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"sc-request-id", request_id.encode()),
+        (b"connection", b"close"),
+    ]
+    return body, headers
 
 
 class _Refused(BaseException):
@@ -143,18 +164,8 @@ class _BoundedBody:
             self.cycle.transport.close()
             return
         self.answered = True
-        request_id = str(uuid.uuid4())
-        body = orjson.dumps(error.body(request_id))
-        await send({
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"sc-request-id", request_id.encode()),
-                (b"connection", b"close"),
-            ],
-        })  # fmt: skip
+        body, headers = error_response(error)
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -211,6 +222,19 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         if _has_body(cycle.scope):  # a request without a body (most reads) runs the app as it is
             app = cast(ASGI3Application, _BoundedBody(app, cycle, self.max_body, self.body_timeout))
         super()._start_asgi_task(cycle, app)
+
+    def send_400_response(self, msg: str) -> None:
+        """A request the parser refused (uvicorn passes its own message, in English), answered in
+        the documented error shape instead of uvicorn's plain text. Nothing of the request can be
+        trusted, so no application runs: the protocol writes the answer and closes."""
+        detail = "The request is not valid HTTP/1.1: its request line or headers could not be parsed."
+        body, headers = error_response(MalformedRequest(detail))
+        lines = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in [*self.server_state.default_headers, *headers]:
+            lines.extend([name, b": ", value, b"\r\n"])
+        lines.extend([b"\r\n", body])
+        self.transport.write(b"".join(lines))
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -16,6 +16,7 @@ from ..services.clocks import MAX_STEP_MS, clock_view
 from ..services.limits import RateLimit
 from ..services.oauth import bearer_token
 from ..services.steering import Steered
+from ..services.vocabulary import MAKES, PERMISSION_NAMES, POWERTRAINS, SIGNAL_CODES
 from .common import json_response, platform_of
 from .schemas import ERRORS, ErrorBody
 
@@ -100,9 +101,10 @@ class NewOwner(BaseModel):
 class NewVehicle(BaseModel):
     application_id: str | None = Field(default=None, alias="applicationId")
     owner_email: str | None = Field(default=None, alias="ownerEmail")
-    make: str | None = None
+    make: str | None = Field(default=None, description="A make's code (or its name, any case)",
+                             json_schema_extra={"enum": [*MAKES, None]})
     model: str | None = None
-    powertrain: str | None = Field(default=None, alias="powertrainType")
+    powertrain: str | None = Field(default=None, alias="powertrainType", json_schema_extra={"enum": [*POWERTRAINS, None]})
     year: int | None = Field(default=None, ge=1990, le=2100)
     vin: str | None = None
     nickname: str | None = Field(
@@ -137,6 +139,8 @@ async def get_application(request: Request, application_id: str) -> Response:
 class ConnectPermissions(BaseModel):
     permissions: list[str] | None = Field(
         description="What Connect asks for when a link has no scope; null: every permission",
+        # Said for the array branch only (JSON Schema applies these keywords to arrays alone).
+        json_schema_extra={"minItems": 1, "items": {"enum": list(PERMISSION_NAMES)}},
     )
     model_config = {"extra": "forbid"}
 
@@ -371,7 +375,12 @@ class SignalOverride(BaseModel):
 
 
 @router.put("/vehicles/{vehicle_id}/signals/{code}", summary="Pin a signal to a value")
-async def set_vehicle_signal(request: Request, vehicle_id: str, code: str, body: SignalOverride) -> Response:
+async def set_vehicle_signal(
+    request: Request,
+    vehicle_id: str,
+    code: Annotated[str, Path(description="A signal code", json_schema_extra={"enum": list(SIGNAL_CODES)})],
+    body: SignalOverride,
+) -> Response:
     return _steered(await platform_of(request).steering.pin_signal(vehicle_id, code, body.body))
 
 
@@ -440,11 +449,15 @@ async def advance_clock(request: Request, application_id: str, body: ClockStep) 
 
 
 class RateLimitChange(BaseModel):
-    requests: int | None = Field(default=None, description="The application's bucket size (burst)")
+    # The bounds are checked by RateLimit.validate (with its messages); the document says them.
+    requests: int | None = Field(default=None, description="The application's bucket size (burst)",
+                                 json_schema_extra={"minimum": 1, "maximum": 1_000_000})
     refill_per_minute: float | None = Field(default=None, alias="refillPerMinute",
-                                            description="How many requests the bucket regains per minute")
+                                            description="How many requests the bucket regains per minute",
+                                            json_schema_extra={"exclusiveMinimum": 0, "maximum": 1_000_000})
     vehicle_requests_per_minute: int | None = Field(default=None, alias="vehicleRequestsPerMinute",
-                                                    description="Each vehicle's throttle")
+                                                    description="Each vehicle's throttle",
+                                                    json_schema_extra={"minimum": 1, "maximum": 100_000})
     preset: Literal["smartcar"] | None = Field(default=None, description="'smartcar': 120 requests, 2 per minute")
     model_config = {"populate_by_name": True, "extra": "forbid"}
 

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from ..errors import ValidationFailed
 from ..services.scenarios import Format, parse_scenario
-from ..services.state import SnapshotInfo
+from ..services.state import SNAPSHOT_NAME, SnapshotInfo
 from .admin import ADMIN_ERRORS, require_admin
 from .common import json_response, platform_of
 
@@ -35,7 +35,8 @@ async def reset(request: Request) -> Response:
 
 
 class NewSnapshot(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    # The pattern is the one StateControl checks (its message names the rule).
+    name: str = Field(min_length=1, max_length=100, json_schema_extra={"pattern": SNAPSHOT_NAME.pattern})
 
 
 @router.get("/snapshots", summary="List the snapshots this server holds")

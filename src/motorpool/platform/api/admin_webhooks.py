@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from ..errors import ValidationFailed
+from ..services.vocabulary import SIGNAL_CODES
 from ..services.webhooks import WebhookConfig, WebhookFilter
 from .admin import ADMIN_ERRORS, require_admin
 from .common import json_response, platform_of, request_origin
@@ -19,12 +20,18 @@ from .webhook_views import admin_webhook, delivery_view
 router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 
 
+_SIGNAL_CODES: dict[str, Any] = {"items": {"enum": list(SIGNAL_CODES)}}
+
+
 class WebhookBody(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     callback_uri: str | None = Field(default=None, alias="callbackUri", max_length=2000)
     error_callback_uri: str | None = Field(default=None, alias="errorCallbackUri", max_length=2000)
-    triggers: list[str] | None = Field(default=None, description="signal codes whose change sends an event")
-    data: list[str] | None = Field(default=None, description="signal codes every event carries")
+    # The codes are checked by the service (every unknown one named); the document lists them.
+    triggers: list[str] | None = Field(default=None, description="signal codes whose change sends an event",
+                                       json_schema_extra=_SIGNAL_CODES)
+    data: list[str] | None = Field(default=None, description="signal codes every event carries",
+                                   json_schema_extra=_SIGNAL_CODES)
     auto_subscribe: bool | None = Field(default=None, alias="autoSubscribe")
     enabled: bool | None = Field(default=None, alias="isEnabled")
     model_config = {"populate_by_name": True, "extra": "forbid"}

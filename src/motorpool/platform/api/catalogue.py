@@ -8,8 +8,10 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from ..services.catalogue import CatalogueEntry, catalogue_entries
+from ..services.vocabulary import MAKES, POWERTRAINS
 from .admin import ADMIN_ERRORS, require_admin
 from .common import json_response
+from .openapi_types import EMPTY_IS_ABSENT
 
 router = APIRouter(prefix="/admin", tags=["Admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 
@@ -25,8 +27,14 @@ def entry_view(entry: CatalogueEntry) -> dict[str, Any]:
 
 @router.get("/catalogue", summary="The makes and models of the simulated fleet, and what each supports")
 async def list_catalogue(
-    make: Annotated[str | None, Query(description="A make's code or name: TESLA, Tesla")] = None,
-    powertrain: Annotated[str | None, Query(alias="powertrainType", description="BEV, PHEV, HEV or ICE")] = None,
+    make: Annotated[
+        str | None, Query(description="A make's code or name: TESLA, Tesla", json_schema_extra={"enum": list(MAKES), EMPTY_IS_ABSENT: True})
+    ] = None,
+    powertrain: Annotated[
+        str | None,
+        Query(alias="powertrainType", description="BEV, PHEV, HEV or ICE", json_schema_extra={"enum": list(POWERTRAINS), EMPTY_IS_ABSENT: True}),
+    ] = None,
 ) -> Response:
-    entries = catalogue_entries(make, powertrain)
+    # An empty filter is taken as none given, as the document says (EMPTY_IS_ABSENT).
+    entries = catalogue_entries(make or None, powertrain or None)
     return json_response({"data": [entry_view(entry) for entry in entries]})

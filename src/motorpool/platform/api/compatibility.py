@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from ..services.compatibility import CompatibleVehicle, MatrixModel, VinCompatibility
+from ..services.vocabulary import MODES, PERMISSION_NAMES, POWERTRAINS, REGIONS, TEST_LEVELS
 from . import schemas
 from .common import json_response, platform_of, request_origin
+from .openapi_types import REQUIRED
 
 v2_router = APIRouter(prefix="/v2.0/compatibility", tags=["Compatibility"])
 v3_router = APIRouter(prefix="/v3", tags=["Compatibility"])
@@ -21,6 +23,17 @@ V2_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": schemas.ErrorBody, "description": "VALIDATION: a missing or malformed parameter"},
     401: {"model": schemas.ErrorBody, "description": "AUTHENTICATION: missing or wrong client credentials"},
 }
+
+# What the service accepts, said in the document: the regions and powertrains it knows (any case
+# is accepted; the document gives each once), and the permission lists `scope` takes — known
+# permissions, `required:` allowed, separated by spaces or commas.
+_REGIONS: dict[str, Any] = {"enum": list(REGIONS)}
+_REGION: dict[str, Any] = {**_REGIONS, REQUIRED: True}
+_POWERTRAINS: dict[str, Any] = {"enum": list(POWERTRAINS)}
+_PERMISSION = "(?:required:)?(?:" + "|".join(sorted(PERMISSION_NAMES, key=len, reverse=True)) + ")"
+_PERMISSION_LIST = f"{_PERMISSION}(?:[ ,]+{_PERMISSION})*"
+_SCOPE: dict[str, Any] = {"pattern": f"^[ ,]*{_PERMISSION_LIST}[ ,]*$", REQUIRED: True}
+_OPTIONAL_SCOPE: dict[str, Any] = {"pattern": f"^[ ,]*(?:{_PERMISSION_LIST})?[ ,]*$"}
 
 #: The list changes only with motorpool's catalogue; Smartcar asks clients to cache it for a day.
 CACHE_A_DAY = {"Cache-Control": "public, max-age=86400"}
@@ -64,12 +77,21 @@ def compatibility_view(answer: VinCompatibility) -> dict[str, Any]:
 @v2_router.get("", summary="Compatibility by VIN", response_model=Compatibility, responses=V2_ERRORS)
 async def by_vin(
     request: Request,
-    vin: Annotated[str | None, Query(description="The vehicle's VIN (17 letters and digits)")] = None,
-    scope: Annotated[str | None, Query(description="Space-separated permissions")] = None,
-    country: Annotated[str | None, Query(description="ISO 3166-1 alpha-2 country; default US")] = None,
-    mode: Annotated[str | None, Query(description="live, simulated or test")] = None,
+    vin: Annotated[
+        str | None,
+        Query(description="The vehicle's VIN (17 letters and digits)",
+              json_schema_extra={"pattern": "^ *[A-Za-z0-9]{17} *$", REQUIRED: True}),
+    ] = None,
+    scope: Annotated[str | None, Query(description="Space-separated permissions", json_schema_extra=_SCOPE)] = None,
+    country: Annotated[
+        str | None,
+        Query(description="ISO 3166-1 alpha-2 country; default US", json_schema_extra={"pattern": "^ *(?:[A-Za-z]{2})? *$"}),
+    ] = None,
+    mode: Annotated[str | None, Query(description="live, simulated or test", json_schema_extra={"enum": list(MODES)})] = None,
     test_mode_compatibility_level: Annotated[
-        str | None, Query(description="In test mode: compatible, phev, bev, fuel or incompatible")
+        str | None,
+        Query(description="In test mode: compatible, phev, bev, fuel or incompatible",
+              json_schema_extra={"enum": list(TEST_LEVELS)}),
     ] = None,
     flags: Annotated[str | None, Query(description="Feature flags (accepted, unused)")] = None,
 ) -> Response:
@@ -120,10 +142,14 @@ def matrix_view(matrix: dict[str, list[MatrixModel]]) -> dict[str, Any]:
 )
 async def by_region_and_make(
     request: Request,
-    region: Annotated[str | None, Query(description="US, CA or EUROPE")] = None,
-    type: Annotated[str | None, Query(description="ICE, HEV, PHEV or BEV; default all")] = None,
+    region: Annotated[str | None, Query(description="US, CA or EUROPE", json_schema_extra=_REGION)] = None,
+    type: Annotated[str | None, Query(description="ICE, HEV, PHEV or BEV; default all", json_schema_extra=_POWERTRAINS)] = None,
     make: Annotated[str | None, Query(description="Space-separated makes; default all")] = None,
-    scope: Annotated[str | None, Query(description="Space-separated permissions; only models capable of all of them, showing those")] = None,
+    scope: Annotated[
+        str | None,
+        Query(description="Space-separated permissions; only models capable of all of them, showing those",
+              json_schema_extra=_OPTIONAL_SCOPE),
+    ] = None,
 ) -> Response:
     """Every model of the catalogue sold in the region, by make, with the features
     (`endpoints`) and `permissions` it is capable of."""
@@ -202,7 +228,9 @@ def compatible_vehicle_resource(vehicle: CompatibleVehicle) -> dict[str, Any]:
 )
 async def list_compatible_vehicles(
     request: Request,
-    filter_region: Annotated[str | None, Query(alias="filter[region]", description="US, CA or EUROPE; default all")] = None,
+    filter_region: Annotated[
+        str | None, Query(alias="filter[region]", description="US, CA or EUROPE; default all", json_schema_extra=_REGIONS)
+    ] = None,
     filter_make: Annotated[str | None, Query(alias="filter[make]", description="A make, any case; default all")] = None,
 ) -> Response:
     """Every model of the catalogue, one resource each, with the signals it reports and the

@@ -30,9 +30,48 @@ class OAuthErrorBody(BaseModel):
 
 
 _responses: dict[int | str, dict[str, Any]] = {
-    400: {"model": OAuthErrorBody, "description": "invalid_request / unsupported_grant_type"},
+    400: {"model": OAuthErrorBody, "description": "invalid_request (a parameter missing, malformed or repeated), "
+          "invalid_grant (a code or refresh token that is unknown, expired or used), unsupported_grant_type"},
     401: {"model": OAuthErrorBody, "description": "invalid_client"},
 }
+
+
+def _grant(grant_type: str, required: tuple[str, ...], fields: dict[str, str]) -> dict[str, Any]:
+    """One grant's form: its ``grant_type``, the fields it needs, and the client's credentials
+    (in the form, or as HTTP Basic instead)."""
+    properties: dict[str, Any] = {"grant_type": {"type": "string", "const": grant_type}}
+    properties |= {name: {"type": "string", "minLength": 1, "description": text} for name, text in fields.items()}
+    properties |= {
+        "client_id": {"type": "string", "description": "Or give the client's credentials as HTTP Basic"},
+        "client_secret": {"type": "string"},
+    }
+    return {"title": grant_type, "type": "object", "properties": properties, "required": ["grant_type", *required]}
+
+
+#: The token request's form: which fields go together is said by the grant (RFC 6749 §4.1.3,
+#: §4.4.2, §6). What the server checks beyond that (that the client, the code or the refresh
+#: token exists and belongs together) is answered 400 or 401 in RFC 6749 §5.2's shape.
+TOKEN_FORM: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "oneOf": [
+                        _grant("client_credentials", (), {}),
+                        _grant("authorization_code", ("code",), {
+                            "code": "The code of the Connect redirect",
+                            "redirect_uri": "As the Connect URL had it",
+                            "code_verifier": "PKCE (RFC 7636), when the Connect URL had a challenge",
+                        }),
+                        _grant("refresh_token", ("refresh_token",), {"refresh_token": "The last refresh token"}),
+                    ],
+                    "discriminator": {"propertyName": "grant_type"},
+                }
+            }
+        },
+    }
+}  # fmt: skip
 
 
 _TOKEN_DOC = """Three grants, with client authentication by the form, a JSON body or HTTP Basic:
@@ -50,30 +89,14 @@ A user token works on the v2 API and on every v3 read and command, for its own u
 
 
 @router.post("/oauth2/token", response_model=TokenAnswer, responses=_responses, summary="Request an access token",
-             description=_TOKEN_DOC)
-async def _doc_token(
-    grant_type: str = Form(examples=["client_credentials"]),
-    client_id: str | None = Form(None),
-    client_secret: str | None = Form(None),
-    code: str | None = Form(None),
-    redirect_uri: str | None = Form(None),
-    code_verifier: str | None = Form(None),
-    refresh_token: str | None = Form(None),
-) -> Response:
+             description=_TOKEN_DOC, openapi_extra=TOKEN_FORM)
+async def _doc_token() -> Response:
     raise AssertionError("answered by api.iam, ahead of FastAPI")
 
 
 @router.post("/oauth/token", response_model=TokenAnswer, responses=_responses,
-             summary="Request an access token (Smartcar's v2 path)", description=_TOKEN_DOC)
-async def _doc_token_v2_path(
-    grant_type: str = Form(examples=["authorization_code"]),
-    client_id: str | None = Form(None),
-    client_secret: str | None = Form(None),
-    code: str | None = Form(None),
-    redirect_uri: str | None = Form(None),
-    code_verifier: str | None = Form(None),
-    refresh_token: str | None = Form(None),
-) -> Response:
+             summary="Request an access token (Smartcar's v2 path)", description=_TOKEN_DOC, openapi_extra=TOKEN_FORM)
+async def _doc_token_v2_path() -> Response:
     raise AssertionError("answered by api.iam, ahead of FastAPI")
 
 

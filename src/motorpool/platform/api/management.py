@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from ..services.management import ConnectionRecord
+from ..services.management import MAX_LIMIT, ConnectionRecord
+from ..services.vocabulary import MODES
 from . import schemas
 from .common import json_response, platform_of
+from .openapi_types import EMPTY_IS_ABSENT
 
 router = APIRouter(prefix="/v2.0/management", tags=["Management API v2"])
 
@@ -71,11 +73,21 @@ def connection_view(connection: ConnectionRecord) -> dict[str, Any]:
     }
 
 
-Limit = Annotated[str | None, Query(description="Connections per page, 1–100 (default 10)")]
+# An empty filter or limit is taken as none given (the document says so: EMPTY_IS_ABSENT).
+Limit = Annotated[
+    str | None,
+    Query(description="Connections per page, 1–100 (default 10)",
+          json_schema_extra={"maximum": MAX_LIMIT, EMPTY_IS_ABSENT: True}),
+]
 Cursor = Annotated[str | None, Query(description="Where a page starts: the `paging.cursor` of the one before")]
-UserId = Annotated[str | None, Query(description="Only this user's connections")]
-VehicleId = Annotated[str | None, Query(description="Only the connections to this vehicle")]
-Mode = Annotated[str | None, Query(description="live, simulated or test")]
+UserId = Annotated[str | None, Query(description="Only this user's connections", json_schema_extra={EMPTY_IS_ABSENT: True})]
+VehicleId = Annotated[
+    str | None, Query(description="Only the connections to this vehicle", json_schema_extra={EMPTY_IS_ABSENT: True})
+]
+Mode = Annotated[
+    str | None,
+    Query(description="live, simulated or test", json_schema_extra={"enum": list(MODES), EMPTY_IS_ABSENT: True}),
+]
 
 
 @router.get(

@@ -133,7 +133,12 @@ async def _execute(request: Request, access: VehicleAccess, command: rules.V2Com
     return json_response(await platform_of(request).v2.execute(access, command))
 
 
-Limit = Annotated[str | None, Query(description="How many to answer")]
+Limit = Annotated[
+    str | None, Query(description="How many to answer (at most 50)", json_schema_extra={"maximum": rules.MAX_VEHICLES_PAGE})
+]
+PermissionsLimit = Annotated[
+    str | None, Query(description="How many to answer (at most 100)", json_schema_extra={"maximum": rules.MAX_PERMISSIONS_PAGE})
+]
 Offset = Annotated[str | None, Query(description="Where in the list to start, from 0")]
 
 
@@ -165,7 +170,7 @@ async def attributes(vehicle_id: str, request: Request) -> Response:
 
 @router.get("/vehicles/{vehicle_id}/permissions", summary="The permissions the user granted",
             response_model=schemas.Permissions, responses=schemas.ERRORS)
-async def permissions(vehicle_id: str, request: Request, limit: Limit = None, offset: Offset = None) -> Response:
+async def permissions(vehicle_id: str, request: Request, limit: PermissionsLimit = None, offset: Offset = None) -> Response:
     """`limit` 1–100 (default 25) and `offset`."""
     return await _read(request, vehicle_id, "permissions")
 

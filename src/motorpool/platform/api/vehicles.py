@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ..services.connections import ConnectionRecord
 from ..services.signals import vehicle_resource
+from ..services.vocabulary import MODES
 from . import schemas
 from .common import json_response, platform_of, request_origin
 
@@ -99,7 +100,9 @@ async def list_connections(
     request: Request,
     filter_user: Annotated[str | None, Query(alias="filter[userId]")] = None,
     filter_vehicle: Annotated[str | None, Query(alias="filter[vehicleId]")] = None,
-    filter_mode: Annotated[str | None, Query(alias="filter[vehicle.mode]")] = None,
+    filter_mode: Annotated[
+        str | None, Query(alias="filter[vehicle.mode]", json_schema_extra={"enum": list(MODES)})
+    ] = None,
     filter_external: Annotated[str | None, Query(alias="filter[user.externalId]")] = None,
     page_number: PageNumber = None,
     page_size: PageSize = None,

@@ -14,6 +14,9 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
 #: Far past any real collection, and small enough that an offset fits every database's integers.
 MAX_PAGE_NUMBER = 1_000_000
+#: The largest v2 ``offset``: as far as the largest page of v3 reaches (an offset past 2^63 would
+#: overflow the database's integers: a 500 before this bound).
+MAX_OFFSET = MAX_PAGE_NUMBER * MAX_PAGE_SIZE
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

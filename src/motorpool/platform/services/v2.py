@@ -37,7 +37,7 @@ from .clocks import ClockBook, iso_ms
 from .commands import Action, CommandService, command_action
 from .connections import ConnectionService
 from .oauth import AccessClaims
-from .params import parse_uuid
+from .params import MAX_OFFSET, parse_uuid
 from .signals import Readings, SignalService, unit_system
 
 #: What v2 answers a command it carried out or sent on to the vehicle.
@@ -368,7 +368,7 @@ class Window:
 def parse_window(query: Mapping[str, str], default: int, maximum: int) -> Window:
     problems: list[ApiError] = []
     values: list[int] = []
-    for name, fallback, low, high in (("limit", default, 1, maximum), ("offset", 0, 0, None)):
+    for name, fallback, low, high in (("limit", default, 1, maximum), ("offset", 0, 0, MAX_OFFSET)):
         try:
             values.append(_whole_number(query.get(name), name, fallback, low, high))
         except ApiError as problem:
