@@ -125,13 +125,29 @@ def test_webhook_commands_answer_json(
     assert _json(runner, "webhooks", "delete", hook, *admin) == {"id": hook, "deleted": True}
 
 
+def _chargeable_tesla(mp: MotorpoolPlatform) -> str:
+    """A Tesla that `plug --start` will set charging: parked, unplugged, below its charge limit.
+
+    A new car's state depends on its seed and the time of day (it may be charging already, or
+    plugged in and full), so a few are made and the first one that fits is taken."""
+    for vehicle_id in mp.fleet(count=12, make="TESLA", powertrain="BEV"):
+        car = mp.admin("GET", f"/admin/vehicles/{vehicle_id}")
+        signals = {s["code"]: s["body"] for s in car["signals"]}
+        limit = min(v["limit"] for v in signals["charge-chargelimits"]["values"])
+        state = car["state"]
+        if (state["activity"] == "parked" and not state["plugged"]
+                and signals["tractionbattery-stateofcharge"]["value"] < limit - 5):  # fmt: skip
+            return vehicle_id
+    pytest.fail("none of 12 new Teslas was parked, unplugged and below its charge limit")
+
+
 def test_vehicles_show_reads_state_queue_and_signals(
     runner: CliRunner, mp: MotorpoolPlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     mp.reset()
     monkeypatch.chdir(tmp_path)
     admin = ["--url", mp.url, "--admin-token", mp.admin_token]
-    [vid] = mp.fleet(count=1, make="TESLA", powertrain="BEV")
+    vid = _chargeable_tesla(mp)
     mp.pin(vid, "tractionbattery-stateofcharge", {"value": 37})
     _json(runner, "vehicles", "plug", vid, "--start", *admin)
 
