@@ -1,7 +1,7 @@
 """Connect flows' failed sign-ins and spent consents; failed sign-ins per e-mail
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-05 06:00:00
 """
 from __future__ import annotations
