@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.harness import PlatformHarness
 
@@ -55,9 +56,10 @@ async def test_a_snapshot_brings_back_vehicles_connections_and_pinned_signals(
     assert missing.status_code == 404 and "before" in missing.json()["description"]
 
 
-async def test_a_snapshot_name_is_checked(sqlite_platform: PlatformHarness) -> None:
+@pytest.mark.parametrize("name", ["../etc", "before\n", ".hidden"])
+async def test_a_snapshot_name_is_checked(sqlite_platform: PlatformHarness, name: str) -> None:
     response = await sqlite_platform.http.post(
-        "/admin/snapshots", json={"name": "../etc"}, headers=sqlite_platform.admin_headers
+        "/admin/snapshots", json={"name": name}, headers=sqlite_platform.admin_headers
     )
     assert response.status_code == 400
     assert response.json()["type"] == "VALIDATION" and "snapshot name" in response.json()["description"]

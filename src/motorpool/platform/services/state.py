@@ -59,7 +59,7 @@ class StateControl:
 
     @staticmethod
     def _checked(name: str) -> str:
-        if not SNAPSHOT_NAME.match(name):
+        if not SNAPSHOT_NAME.fullmatch(name):  # match() would let a trailing newline through
             raise ValidationFailed(
                 f"'{name}' is not a snapshot name: use letters, digits, '.', '_' and '-' "
                 "(at most 100, starting with a letter or digit).",
