@@ -76,6 +76,36 @@ async def test_seeded_vehicles_connected_to_an_owner_answer_the_vehicle_api(
     assert odometer.json()["data"]["attributes"]["body"]["value"] > 0
 
 
+async def test_the_pages_of_a_seeded_fleet_s_connections_hold_each_one_once_newest_first(
+    platform: PlatformHarness,
+) -> None:
+    # A chunk's connections share one created_at, so the id alone orders them within it.
+    seeded = await seeder_of(platform).seed(
+        platform.application_id, 300, seed=13, chunk=128, connect_email="pages@example.com"
+    )
+    assert seeded.user_id is not None
+    headers = await platform.auth_headers(seeded.user_id)
+    for only_the_user in (False, True):
+        params: dict[str, str | int] = {"page[size]": 40}
+        if only_the_user:
+            params["filter[userId]"] = seeded.user_id
+        walked: list[tuple[str, str]] = []
+        number, total = 1, None
+        while total is None or len(walked) < total:
+            page = await platform.http.get(
+                "/v3/connections", headers=headers, params={**params, "page[number]": number}
+            )
+            assert page.status_code == 200, page.text
+            total = page.json()["meta"]["totalCount"]
+            resources = page.json()["data"]
+            assert resources, f"page {number} is empty though {len(walked)} of {total} were seen"
+            walked += [(c["meta"]["createdAt"], c["id"]) for c in resources]
+            number += 1
+        assert total >= 300 and (total == 300 or not only_the_user)
+        assert len(set(walked)) == len(walked) == total, "a connection appeared on two pages"
+        assert walked == sorted(walked, reverse=True), "pages are not newest first"
+
+
 async def test_the_same_seed_twice_is_a_conflict_not_a_crash(platform: PlatformHarness) -> None:
     seeder = seeder_of(platform)
     await seeder.seed(platform.application_id, 10, seed=99)

@@ -136,6 +136,8 @@ class FleetSeeder:
         async with self.sessions() as session, session.begin():
             # Running processes drop their caches of the fleet (announced, or polled).
             await repo.bump_generation(session)
+        async with self.sessions() as session, session.begin():
+            await bulk.refresh_statistics(session)
         return Seeded(count, user_id)
 
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +35,15 @@ async def insert_vehicles(session: AsyncSession, rows: Sequence[Mapping[str, Any
 async def insert_connections(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert connections given as column dictionaries (every column of the table)."""
     await _insert(session, _CONNECTIONS, rows)
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """Have the planner count the fleet again after a bulk write. Until autovacuum comes by,
+    PostgreSQL would plan for the tables as they were (a few hundred rows where a million
+    stand) and choose sorts and scans that take seconds."""
+    tables = f"{_VEHICLES.name}, {_CONNECTIONS.name}"
+    dialect = session.get_bind().dialect.name
+    await session.execute(text(f"ANALYZE {tables}" if dialect == "postgresql" else "ANALYZE"))
 
 
 async def _insert(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -162,7 +162,11 @@ class Connection(Base):
     __tablename__ = "connections"
     __table_args__ = (
         UniqueConstraint("user_id", "vehicle_id"),
-        Index("ix_connections_app_created", "application_id", "created_at"),
+        # Pages are ordered (created_at, id) newest first, within an application and often
+        # within one of its users: these walk in that order, so that a far page reads the
+        # index rather than sorting the application's whole list.
+        Index("ix_connections_app_created_id", "application_id", "created_at", "id"),
+        Index("ix_connections_app_user_created_id", "application_id", "user_id", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))

@@ -396,11 +396,20 @@ async def page_connections(
     session: AsyncSession, filters: ConnectionFilter, offset: int, limit: int
 ) -> tuple[Sequence[Connection], int]:
     total = await session.scalar(_filtered(select(func.count()).select_from(Connection), filters))
-    rows = await session.scalars(
-        _filtered(select(Connection), filters)
+    # The page's ids first, from the index alone; then only those rows with their vehicles. A
+    # single query would carry every skipped row's vehicle through the sort, which at a large
+    # fleet's last page is seconds.
+    page_ids = (
+        _filtered(select(Connection.id, Connection.created_at), filters)
         .order_by(Connection.created_at.desc(), Connection.id.desc())
         .offset(offset)
         .limit(limit)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(Connection)
+        .join(page_ids, Connection.id == page_ids.c.id)
+        .order_by(page_ids.c.created_at.desc(), page_ids.c.id.desc())
     )
     return rows.all(), int(total or 0)
 
