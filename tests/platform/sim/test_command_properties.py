@@ -68,7 +68,7 @@ def _operate(
         start, halves = arg
         end = (start * 60 + halves * 30) % (24 * 60)
         timer = {**TIMER, "condition": {**TIMER["condition"], "latitude": lat, "longitude": lon},
-                 "scheduleId": f"sched_{step_index}",  # one id per schedule, as the API makes them
+                 "scheduleId": f"sched_here_{step_index}",  # unique, as the API mints them (never TIMER's)
                  "schedules": [{"start": f"{start:02d}:00:00", "end": f"{end // 60:02d}:{end % 60:02d}:00",
                                 "days": list(plans.WEEKDAYS)}]}
         return plans.add_charge_schedule(spec, seed, state, now, timer)
