@@ -53,7 +53,8 @@ def test_a_rotated_key_verifies_on_the_other_process_at_once(pair: Pair) -> None
             def accepted(h: dict[str, str] = headers) -> bool:
                 return second.get("/v3/connections", headers=h).status_code == 200
 
-            # Polling is a minute away: only the announcement can make this true in time.
-            assert time_until(accepted, timeout=5.0) < 2.0
+            # Polling is a minute away: only the announcement can make this true in time. The
+            # bound is generous (a loaded machine has taken 3.7 s) and still far below the poll.
+            assert time_until(accepted, timeout=20.0) < 15.0
             published = {key["kid"] for key in second.get("/.well-known/jwks.json").json()["keys"]}
             assert kid in published
