@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..settings import DEFAULT_REDIRECT_URI, Settings
 from ..store import repo
+from ..store.db import take_first_start_lock
 from ..store.models import Owner
 from .admin import AdminService
 from .passwords import hash_password
@@ -64,6 +65,9 @@ async def bootstrap_if_empty(
 ) -> FirstStart | None:
     """On an empty database: the development application, its fleet and the owners."""
     async with sessions() as session, session.begin():
+        # Processes starting on one empty database at once: one makes the first start, the
+        # others wait for it and find an application.
+        await take_first_start_lock(session)
         if await repo.count_applications(session):
             return None
         app, issued = await admin.create_application(

@@ -177,6 +177,8 @@ async def start_platform(settings: Settings) -> Platform:
     generated_admin_token: str | None = None
     fernet = key_encryption_key(settings)
     async with sessions() as session, session.begin():
+        # Made once per database: a process starting beside another waits for its secrets.
+        await db.take_first_start_lock(session)
         pepper = await _instance_secret(session, "secret_pepper", secrets.token_hex(32))
         form_key = await _instance_secret(session, "form_key", secrets.token_hex(32))
         hasher = SecretHasher(bytes.fromhex(pepper))

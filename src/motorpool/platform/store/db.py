@@ -14,6 +14,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -141,9 +142,24 @@ async def current_revision(engine: AsyncEngine) -> str | None:
             return None
 
 
+#: The PostgreSQL advisory lock that processes starting on one database at once take in turn
+#: for the first start (migrations, then the development application): an arbitrary constant.
+FIRST_START_LOCK = 0x6D6F746F72706F6F  # "motorpoo"
+
+
+async def take_first_start_lock(connection: AsyncConnection | AsyncSession) -> None:
+    """Wait for any other process's first start on this database to end (PostgreSQL; held until
+    the caller's transaction ends). SQLite serves one process, which needs no lock."""
+    bind = connection.get_bind() if isinstance(connection, AsyncSession) else connection
+    if bind.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_START_LOCK})
+
+
 async def upgrade(engine: AsyncEngine) -> None:
-    """Apply every pending migration (start-up does this itself)."""
+    """Apply every pending migration (start-up does this itself). Two processes starting at once
+    take turns: the second finds the migrations done (PostgreSQL's DDL is transactional)."""
     if await current_revision(engine) == HEAD_REVISION:
         return
     async with engine.begin() as connection:
+        await take_first_start_lock(connection)
         await connection.run_sync(_upgrade)
