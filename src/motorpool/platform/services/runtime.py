@@ -24,6 +24,7 @@ from .clocks import ClockBook
 from .commands import CommandService
 from .compatibility import CompatibilityService
 from .connections import ConnectionService
+from .failures import FailureService
 from .health import Health, log_background_failure
 from .inspection import VehicleInspector
 from .invalidation import Invalidation
@@ -66,6 +67,8 @@ class Platform:
     clocks: ClockBook
     commands: CommandService
     steering: Steering
+    #: Simulated failures: a broken connected-services account, failing signals.
+    failures: FailureService
     #: A vehicle as the control plane sees it.
     inspector: VehicleInspector
     limits: RateLimiter
@@ -202,7 +205,7 @@ async def start_platform(settings: Settings) -> Platform:
         unseal=opener(fernet),
     )
     clients = ClientRegistry(sessions=sessions, hasher=hasher, ttl=settings.client_cache_ttl)
-    gate = VehicleGate(tokens, clients, limits, access, settings.vehicle_latency)
+    gate = VehicleGate(tokens, clients, limits, access, settings.vehicle_latency, settings.origin)
     commands = CommandService(sessions, clocks, settings.origin)
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
     connections = ConnectionService(sessions, gate)
@@ -244,6 +247,7 @@ async def start_platform(settings: Settings) -> Platform:
         clocks=clocks,
         commands=commands,
         steering=steering,
+        failures=FailureService(sessions, commands, settings.origin),
         inspector=VehicleInspector(sessions, clocks, signals),
         limits=limits,
         management=ManagementService(sessions, connections),
