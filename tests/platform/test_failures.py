@@ -195,3 +195,50 @@ async def test_webhooks_send_vehicle_error_and_resolved_and_the_failed_signal(
     await failures(platform, vehicle_id, "/repair", signal=LOCATION)
     errors = await receiver.wait_for(4, "VEHICLE_ERROR")
     assert errors[3].event["data"]["errors"][0]["state"] == "RESOLVED"
+
+
+SCENARIO = """
+[[fleets]]
+name = "teslas"
+make = "TESLA"
+model = "Model 3"
+count = 2
+
+[[connections]]
+email = "broken@example.com"
+vehicles = ["teslas"]
+permissions = ["read_odometer", "read_battery"]
+
+[[failures]]
+vehicles = "teslas"
+account = "AUTHENTICATION_FAILED"
+signal = "odometer-traveleddistance"
+error = "UPSTREAM:NO_RESPONSE"
+"""
+
+
+async def test_a_scenarios_failures_table(sqlite_platform: PlatformHarness) -> None:
+    platform = sqlite_platform
+    headers = {**platform.admin_headers, "Content-Type": "application/toml"}
+    made = await platform.http.post("/admin/scenario", content=SCENARIO, headers=headers)
+    assert made.status_code == 201, made.text
+    user_id = made.json()["data"]["users"]["broken@example.com"]
+    for vehicle_id in made.json()["data"]["vehicles"]["teslas"]:
+        assert_reauthenticate(
+            await get(platform, f"/v3/vehicles/{vehicle_id}/signals", user_id), platform.application_id, vehicle_id
+        )
+        shown = await platform.admin("GET", f"/admin/vehicles/{vehicle_id}/failures")
+        assert shown["signals"][0]["errorCode"] == "NO_RESPONSE"
+
+    before = await platform.admin("GET", f"/admin/applications/{platform.application_id}/vehicles")
+    for bad, says in [
+        ("[[failures]]\nvehicles = 'teslas'\naccount = 'WHAT'", "CONNECTED_SERVICES_ACCOUNT code"),
+        ("[[failures]]\nvehicles = 'teslas'", "breaks the account"),
+        ("[[failures]]\nvehicles = 'nope'\naccount = 'PERMISSION'", "fleet 'nope'"),
+        ("[[failures]]\nvehicles = 'teslas'\nsignal = 'odometer-traveleddistance'\nerror = 'X:Y'", "signal error type"),
+    ]:
+        fleet = "[[fleets]]\nname = 'teslas'\n"
+        response = await platform.http.post("/admin/scenario", content=fleet + bad, headers=headers)
+        assert_error(response, 400, "VALIDATION")
+        assert says in response.json()["description"], response.text
+    assert await platform.admin("GET", f"/admin/applications/{platform.application_id}/vehicles") == before

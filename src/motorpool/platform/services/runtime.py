@@ -225,6 +225,7 @@ async def start_platform(settings: Settings) -> Platform:
     monitor.on_access_change = webhooks.auto_subscribe_new
     access.listeners.append(monitor.access_changed)
     steering = Steering(commands)
+    failures = FailureService(sessions, commands, settings.origin)
 
     def forget() -> None:
         clients.invalidate()
@@ -247,7 +248,7 @@ async def start_platform(settings: Settings) -> Platform:
         clocks=clocks,
         commands=commands,
         steering=steering,
-        failures=FailureService(sessions, commands, settings.origin),
+        failures=failures,
         inspector=VehicleInspector(sessions, clocks, signals),
         limits=limits,
         management=ManagementService(sessions, connections),
@@ -258,7 +259,7 @@ async def start_platform(settings: Settings) -> Platform:
         monitor=monitor,
         keys=SigningKeys(sessions, tokens, fernet),
         state=StateControl(sessions, admin, settings, forget),
-        scenarios=ScenarioLoader(admin, clocks, steering),
+        scenarios=ScenarioLoader(admin, clocks, steering, failures),
         invalidation=invalidation,
         health=Health(sessions, limits, invalidation),
     )
