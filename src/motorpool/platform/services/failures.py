@@ -23,6 +23,17 @@ from .access import reauthentication_url
 from .commands import CommandService
 from .params import parse_uuid
 
+#: What the control plane offers: the account codes, and each signal error as ``TYPE:CODE``
+#: (``TYPE`` alone for a type without a code), the default first.
+ACCOUNT_CODES: tuple[str, ...] = (
+    failures.DEFAULT_ACCOUNT_CODE,
+    *(code for code in failures.ACCOUNT_CODES if code != failures.DEFAULT_ACCOUNT_CODE),
+)
+SIGNAL_ERROR_CHOICES: tuple[str, ...] = tuple(dict.fromkeys((
+    "{}:{}".format(*failures.DEFAULT_SIGNAL_ERROR),
+    *(f"{kind}:{code}" if code else kind for kind, codes in failures.SIGNAL_ERRORS.items() for code in codes),
+)))  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class FailedSignal:
