@@ -126,6 +126,7 @@ async def test_bad_input_gets_clear_errors(sqlite_platform: PlatformHarness) -> 
     assert_error(await post("/signals/no-such-signal"), 400, "VALIDATION")
     assert_error(await post("/signals/internalcombustionengine-fuellevel"), 400, "VALIDATION")  # a Tesla
     assert_error(await post("/account", {"code": "NOT_A_CODE"}), 400, "VALIDATION")
+    assert_error(await post("/repair", {"signal": "no-such-signal"}), 400, "VALIDATION")
     assert_error(await post("/account", {"unknown": 1}), 400, "VALIDATION")
     assert_error(await post("/account", application="a0000000-0000-4000-8000-000000000000"), 404, "RESOURCE_NOT_FOUND")
     assert_error(await post("/account", application="nope"), 400, "VALIDATION")

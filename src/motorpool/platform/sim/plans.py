@@ -412,6 +412,9 @@ def repair(
     account: bool = True, signals: tuple[str, ...] | None = None,
 ) -> VehicleState:  # fmt: skip
     """Mend the account (``account``) and the failing ``signals`` (None: every one of them)."""
+    unknown = [code for code in signals or () if code not in SIGNALS]
+    if unknown:
+        raise ValueError(f"There is no signal with code '{unknown[0]}'.")
     new = settle(spec, seed, state, now, wake=False)
     if account:
         new.pop("account_failure", None)
