@@ -1391,6 +1391,10 @@ install_webhooks(app, admin=Admin, application=_application, console=console, ta
 from .cli_seed import install as install_seed
 
 install_seed(vehicles_cli, application=_application)
+# ``failures …``: simulated failures of a vehicle, in a module of its own.
+from .cli_failures import install as install_failures
+
+install_failures(app, admin=Admin, console=console)
 # --- signing keys ----------------------------------------------------------------------------
 
 keys_cli = typer.Typer(no_args_is_help=True, help="The token signing keys.")

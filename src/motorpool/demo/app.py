@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 
 from motorpool import AsyncClient, AuthClient
 
-from . import controls, webhooks
+from . import controls, reauthenticate, webhooks
 from .pages import Pages
 from .routes import SESSION_COOKIE, DemoState, router
 from .sessions import SessionStore
@@ -108,4 +108,5 @@ def create_app(
     app.include_router(router)
     app.include_router(webhooks.router)
     app.include_router(controls.router)
+    app.include_router(reauthenticate.router)
     return app

@@ -178,6 +178,10 @@ async def exchange(
             ),
         )
     user_id = query.get("user_id")
+    if not user_id and query.get("vehicle_id") and not query.get("code"):
+        # Back from re-authentication (``/vehicle/{id}/reauthenticate``): the owner signed in
+        # to the vehicle's account again; the signed-in user is unchanged.
+        return RedirectResponse("/vehicle", status_code=303)
     if not user_id:
         return pages.message(
             request,

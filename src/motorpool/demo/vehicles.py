@@ -16,6 +16,7 @@ from motorpool import (
     ApiError,
     AsyncClient,
     AuthenticationError,
+    ConnectedServicesAccountError,
     RateLimitError,
     Signal,
     SignalList,
@@ -88,6 +89,9 @@ class VehicleView:
     unavailable: dict[str, str] = field(default_factory=dict)
     #: Set when the vehicle could not be read at all; the other values are then empty.
     error: str | None = None
+    #: The owner's connected-services account needs them to sign in again through Connect
+    #: (``/vehicle/{id}/reauthenticate`` takes them there).
+    needs_reauthentication: bool = False
 
     def reason(self, name: str) -> str:
         """Why the value ``name`` is not shown."""
@@ -116,6 +120,8 @@ class VehicleView:
             "isLocked": self.is_locked,
             "unavailable": dict(self.unavailable),
             "error": self.error,
+            "needsReauthentication": self.needs_reauthentication,
+            "reauthenticate": f"/vehicle/{self.id}/reauthenticate" if self.needs_reauthentication else None,
         }
 
 
@@ -227,7 +233,11 @@ async def read_vehicles(user: AsyncClient) -> list[VehicleView]:
         if isinstance(details, BaseException):
             return failed_view(vehicle_id, _describe(details))
         if isinstance(signals, BaseException):
-            return failed_view(vehicle_id, _describe(signals), details)
+            view = failed_view(vehicle_id, _describe(signals), details)
+            view.needs_reauthentication = (
+                isinstance(signals, ConnectedServicesAccountError) and signals.needs_reauthentication
+            )
+            return view
         return vehicle_view(details, signals)
 
     return list(await asyncio.gather(*(read_one(vehicle_id) for vehicle_id in vehicle_ids)))

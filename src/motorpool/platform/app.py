@@ -109,6 +109,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     from .api import (
         admin,
         admin_connections,
+        admin_failures,
         admin_requests,
         admin_state,
         admin_vehicle,
@@ -118,6 +119,7 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
         compatibility,
         connect,
         dashboard,
+        dashboard_failures,
         docs,
         iam_docs,
         management,
@@ -161,7 +163,9 @@ def build_rest_api(platform_app: Starlette) -> FastAPI:
     api.include_router(catalogue.router)
     api.include_router(admin_connections.router)
     api.include_router(admin_vehicle.router)
+    api.include_router(admin_failures.router)
     api.include_router(dashboard.router)
+    api.include_router(dashboard_failures.router)
     api.include_router(admin_requests.router)
     api.add_exception_handler(dashboard.Refused, dashboard.refused)  # type: ignore[arg-type]
     generate = api.openapi

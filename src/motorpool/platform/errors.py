@@ -53,6 +53,8 @@ class ApiError(Exception):
     suggested_user_message: str = "Something went wrong. Please try again later."
     #: Whether the body lists every validation problem in a v2 ``detail`` array (v2's routes).
     lists_detail: bool = False
+    #: Where the user resolves it (``resolution.url``): the re-authentication link.
+    resolution_url: str | None = None
 
     def __init__(
         self,
@@ -87,7 +89,7 @@ class ApiError(Exception):
             "code": self.code,
             "title": _TITLES.get(self.status, "Error"),
             "detail": self.detail,
-            "resolution": {"type": self.resolution},
+            "resolution": self.resolution_member(),
             "suggestedUserMessage": self.suggested_user_message,
             "links": {"about": doc_url(self.type, self.code)},
             "meta": {"requestId": request_id},
@@ -95,6 +97,12 @@ class ApiError(Exception):
         if self.source:
             obj["source"] = self.source
         return obj
+
+    def resolution_member(self) -> dict[str, str | None]:
+        """``resolution``: its type, and its ``url`` when the user resolves it at one."""
+        if self.resolution_url is None:
+            return {"type": self.resolution}
+        return {"type": self.resolution, "url": self.resolution_url}
 
     def detail_entry(self) -> dict[str, str | None]:
         """This problem as an entry of v2's ``detail`` array: the field it is about, and why."""
@@ -112,7 +120,7 @@ class ApiError(Exception):
             "description": self.detail,
             "statusCode": self.status,
             "requestId": request_id,
-            "resolution": {"type": self.resolution},
+            "resolution": self.resolution_member(),
             "suggestedUserMessage": self.suggested_user_message,
             "docURL": doc_url(self.type, self.code),
         }
@@ -169,6 +177,23 @@ class VehicleStateError(ApiError):
     type = "VEHICLE_STATE"
     code = "UNKNOWN"
     suggested_user_message = "Your vehicle could not do this right now."
+
+
+class ConnectedServicesAccountError(ApiError):
+    """The owner's connected-services account needs attention; with ``REAUTHENTICATE`` the owner
+    signs in again through Connect at ``resolution_url``."""
+
+    status = 400
+    type = "CONNECTED_SERVICES_ACCOUNT"
+    code = "AUTHENTICATION_FAILED"
+    resolution = "REAUTHENTICATE"
+    suggested_user_message = (
+        "Your vehicle's connected-services account needs attention. Please reconnect your vehicle."
+    )
+
+    def __init__(self, detail: str, *, url: str | None = None, **options: Any) -> None:
+        super().__init__(detail, **options)
+        self.resolution_url = url
 
 
 class RateLimited(ApiError):

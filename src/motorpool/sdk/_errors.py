@@ -204,9 +204,40 @@ class ResourceNotFoundError(ApiError):
 
 
 class ConnectedServicesAccountError(ApiError):
-    """CONNECTED_SERVICES_ACCOUNT: the owner's account with the manufacturer needs attention."""
+    """CONNECTED_SERVICES_ACCOUNT: the owner's account with the manufacturer needs attention.
+
+    When the owner mends it by signing in again (``AUTHENTICATION_FAILED``, resolution
+    ``REAUTHENTICATE``), :attr:`needs_reauthentication` is true and
+    :attr:`reauthentication_url` is Smartcar's re-authentication link, partial as sent: complete
+    it with :meth:`reauthentication_link`."""
 
     error_type = "CONNECTED_SERVICES_ACCOUNT"
+
+    @property
+    def needs_reauthentication(self) -> bool:
+        """Whether the owner must go through Connect again to mend the account."""
+        return self.resolution_type == "REAUTHENTICATE"
+
+    @property
+    def reauthentication_url(self) -> str | None:
+        """The re-authentication link of ``resolution.url`` (None when none was sent)."""
+        url = self.resolution.get("url")
+        return url if isinstance(url, str) and url else None
+
+    def reauthentication_link(self, redirect_uri: str, state: str | None = None) -> str | None:
+        """The re-authentication link with the application's ``redirect_uri`` (and ``state``)
+        added, ready to send the owner to; None when the error carries no link."""
+        url = self.reauthentication_url
+        if url is None:
+            return None
+        from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("redirect_uri", "state")]
+        query.append(("redirect_uri", redirect_uri))
+        if state is not None:
+            query.append(("state", state))
+        return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class VehicleStateError(ApiError):

@@ -255,6 +255,29 @@ class MotorpoolPlatform:
         """Pin a signal to ``body`` from now on (``None`` un-pins it)."""
         self.admin("PUT", f"/admin/vehicles/{vehicle_id}/signals/{code}", json={"body": body})
 
+    def break_account(self, vehicle_id: str, code: str | None = None) -> dict[str, Any]:
+        """Break the vehicle's connected-services account (``AUTHENTICATION_FAILED`` unless
+        ``code`` names another): the Vehicle API answers ``CONNECTED_SERVICES_ACCOUNT`` with the
+        re-authentication link until :meth:`repair` or the owner re-connects. Its failures."""
+        body = {} if code is None else {"code": code}
+        failures: dict[str, Any] = self.admin("POST", f"/admin/vehicles/{vehicle_id}/failures/account", json=body)
+        return failures
+
+    def fail_signal(self, vehicle_id: str, code: str, error: str | None = None) -> dict[str, Any]:
+        """Make a signal fail with ``error`` (``TYPE:CODE``, default ``UPSTREAM:UNKNOWN_ISSUE``);
+        the vehicle's failures."""
+        body = {} if error is None else {"error": error}
+        failures: dict[str, Any] = self.admin(
+            "POST", f"/admin/vehicles/{vehicle_id}/failures/signals/{code}", json=body
+        )
+        return failures
+
+    def repair(self, vehicle_id: str, signal: str | None = None) -> dict[str, Any]:
+        """Repair the account and every failing signal (or only ``signal``); the failures left."""
+        body = {} if signal is None else {"signal": signal}
+        failures: dict[str, Any] = self.admin("POST", f"/admin/vehicles/{vehicle_id}/failures/repair", json=body)
+        return failures
+
     def scenario(self, source: str | Path) -> dict[str, Any]:
         """Load a scenario file (``.toml``, ``.yaml``/``.yml`` or ``.json``); the ids it made."""
         path = Path(source)

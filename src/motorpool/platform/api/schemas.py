@@ -21,6 +21,8 @@ class _Open(BaseModel):
 
 class ErrorResolution(_Open):
     type: str | None = None
+    #: Where the user resolves it: the re-authentication link of ``REAUTHENTICATE``.
+    url: str | None = None
 
 
 class ErrorObject(_Open):

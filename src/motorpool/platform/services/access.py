@@ -14,7 +14,15 @@ from typing import Any, cast
 from cachetools import LRUCache
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..errors import AuthenticationError, NotFound, PermissionDenied, ValidationFailed
+from ..errors import (
+    AuthenticationError,
+    ConnectedServicesAccountError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from ..hostnames import is_smartcar_host, split_host
+from ..sim.failures import REAUTHENTICATE_CODES
 from ..sim.state import VehicleState
 from ..sim.vehicle import report_interval_ms
 from ..store import repo
@@ -265,6 +273,8 @@ class VehicleGate:
     access: AccessCache
     #: Seconds every vehicle read waits, to imitate slow real vehicles (0: none).
     latency_s: float = 0.0
+    #: The public origin (the re-authentication links of a broken account start with it).
+    origin: str = ""
 
     async def authenticate(self, authorization: str | None) -> AccessClaims:
         """The bearer token's claims, once its application is known to exist (a token signed for
@@ -292,7 +302,46 @@ class VehicleGate:
         vehicle_id = parse_uuid(request.vehicle_id, "vehicleId", parameter="vehicleId")
         user_id = required_user(claims, request.user_id)
         await self.limits.admit(claims.application_id, vehicle_id)
-        return await self.access.get(claims.application_id, user_id, vehicle_id)
+        access = await self.access.get(claims.application_id, user_id, vehicle_id)
+        self.check_account(access, request.origin)
+        return access
+
+    def check_account(self, access: VehicleAccess, origin: str | None = None) -> None:
+        """Refuse a read or a command while the owner's connected-services account is broken
+        (a simulated failure): ``CONNECTED_SERVICES_ACCOUNT``, with the link where the owner
+        re-authenticates when that is what mends it."""
+        failure = access.state.get("account_failure")
+        if failure is None:
+            return
+        code = failure["code"]
+        reauthenticate = code in REAUTHENTICATE_CODES
+        raise ConnectedServicesAccountError(
+            "The vehicle owner's connected-services account needs attention"
+            + (": the owner must sign in again through Connect." if reauthenticate else "."),
+            code=code,
+            resolution="REAUTHENTICATE" if reauthenticate else None,
+            url=reauthentication_url(origin or self.origin, access.application_id, access.vehicle_id)
+            if reauthenticate else None,
+        )  # fmt: skip
+
+
+def connect_origin(origin: str) -> str:
+    """Connect's origin beside ``origin``: ``connect.smartcar.com`` (same scheme and port) when
+    the request came on one of Smartcar's names, else the same origin (one origin serves all)."""
+    scheme, _, host = origin.partition("://")
+    if not host or not is_smartcar_host(host):
+        return origin
+    port = split_host(host)[1]
+    return f"{scheme}://connect.smartcar.com" + ("" if port is None else f":{port}")
+
+
+def reauthentication_url(origin: str, application_id: str, vehicle_id: str) -> str:
+    """The re-authentication link of smartcar-v3.md §3.4, partial as Smartcar gives it: the
+    application adds its ``redirect_uri`` and ``state``."""
+    return (
+        f"{connect_origin(origin)}/oauth/reauthenticate?response_type=vehicle_id"
+        f"&application_id={application_id}&vehicle_id={vehicle_id}"
+    )
 
 
 def request_user(claims: AccessClaims, header: str | None) -> str | None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import ApiError, NotFound, ValidationFailed
+from ..sim.failures import without_account_failure
 from ..sim.signals import PERMISSIONS
+from ..sim.state import VehicleState
 from ..sim.testmode import vehicles_for_test_email
 from ..sim.vehicle import new_vehicle_state
 from ..store import repo
@@ -186,7 +188,21 @@ async def grant(
         replace_external_id=replace_external_id or external_id is not None,
         now=now,
     )
+    for vehicle in vehicles:
+        await _mend_account(session, vehicle)
     return user, connections
+
+
+async def _mend_account(session: AsyncSession, vehicle: Vehicle) -> None:
+    """The owner went through Connect again: a connected-services account that needed it works
+    again (a simulated failure, ``sim/failures.py``)."""
+    for _attempt in range(3):
+        state = cast(VehicleState, vehicle.state)  # the JSON column holds a state record
+        if "account_failure" not in state:
+            return
+        if await repo.save_vehicle_state(session, vehicle.id, without_account_failure(state), vehicle.version):
+            return
+        await session.refresh(vehicle)  # another writer changed it first: mend what it wrote
 
 
 async def direct_connect(

@@ -24,6 +24,7 @@ from .clocks import ClockBook
 from .commands import CommandService
 from .compatibility import CompatibilityService
 from .connections import ConnectionService
+from .failures import FailureService
 from .health import Health, log_background_failure
 from .inspection import VehicleInspector
 from .invalidation import Invalidation
@@ -66,6 +67,8 @@ class Platform:
     clocks: ClockBook
     commands: CommandService
     steering: Steering
+    #: Simulated failures: a broken connected-services account, failing signals.
+    failures: FailureService
     #: A vehicle as the control plane sees it.
     inspector: VehicleInspector
     limits: RateLimiter
@@ -204,7 +207,7 @@ async def start_platform(settings: Settings) -> Platform:
         unseal=opener(fernet),
     )
     clients = ClientRegistry(sessions=sessions, hasher=hasher, ttl=settings.client_cache_ttl)
-    gate = VehicleGate(tokens, clients, limits, access, settings.vehicle_latency)
+    gate = VehicleGate(tokens, clients, limits, access, settings.vehicle_latency, settings.origin)
     commands = CommandService(sessions, clocks, settings.origin)
     admin = AdminService(sessions=sessions, hasher=hasher, clients=clients, clocks=clocks)
     connections = ConnectionService(sessions, gate)
@@ -224,6 +227,7 @@ async def start_platform(settings: Settings) -> Platform:
     monitor.on_access_change = webhooks.auto_subscribe_new
     access.listeners.append(monitor.access_changed)
     steering = Steering(commands)
+    failures = FailureService(sessions, commands, settings.origin)
 
     def forget() -> None:
         clients.invalidate()
@@ -246,6 +250,7 @@ async def start_platform(settings: Settings) -> Platform:
         clocks=clocks,
         commands=commands,
         steering=steering,
+        failures=failures,
         inspector=VehicleInspector(sessions, clocks, signals),
         limits=limits,
         management=ManagementService(sessions, connections),
@@ -256,7 +261,7 @@ async def start_platform(settings: Settings) -> Platform:
         monitor=monitor,
         keys=SigningKeys(sessions, tokens, fernet),
         state=StateControl(sessions, admin, settings, forget),
-        scenarios=ScenarioLoader(admin, clocks, steering),
+        scenarios=ScenarioLoader(admin, clocks, steering, failures),
         invalidation=invalidation,
         health=Health(sessions, limits, invalidation),
     )

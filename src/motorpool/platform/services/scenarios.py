@@ -1,9 +1,9 @@
 """Named scenarios: a declarative file (TOML, YAML or JSON) of applications, owners, fleets,
-connections, pinned signals and the clock, applied through the same services the admin API
+connections, pinned signals, simulated failures and the clock, applied through the same services the admin API
 calls (``POST /admin/scenario``, ``motorpool scenario load``, the test fixture's mark).
 
 The whole document is checked before anything is created; then it is applied in order —
-applications, clock, owners, fleets, connections, signals — and the answer names every id it
+applications, clock, owners, fleets, connections, signals, failures — and the answer names every id it
 made, by the labels the file gave them."""
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import ValidationFailed
+from ..sim import failures as sim_failures
 from ..sim.pinning import pin_problem
+from ..sim.signals import SIGNALS
 from .admin import AdminService
 from .clocks import ClockBook
+from .failures import FailureService
 from .steering import Steering
 
 Format = Literal["toml", "yaml", "json"]
@@ -77,6 +80,17 @@ class ScenarioSignal(_Strict):
     body: dict[str, Any]
 
 
+class ScenarioFailure(_Strict):
+    #: A fleet label: every vehicle of that fleet gets the failure.
+    vehicles: str
+    #: Break the connected-services account with this code (``AUTHENTICATION_FAILED``: the
+    #: owner must re-authenticate).
+    account: str | None = None
+    #: Make this signal fail, with ``error`` (``TYPE:CODE``; ``UPSTREAM:UNKNOWN_ISSUE`` by default).
+    signal: str | None = None
+    error: str | None = None
+
+
 class Scenario(_Strict):
     name: str | None = None
     description: str | None = None
@@ -86,6 +100,7 @@ class Scenario(_Strict):
     fleets: list[ScenarioFleet] = Field(default_factory=list)
     connections: list[ScenarioConnection] = Field(default_factory=list)
     signals: list[ScenarioSignal] = Field(default_factory=list)
+    failures: list[ScenarioFailure] = Field(default_factory=list)
 
 
 def parse_scenario(text: str, format: Format) -> Scenario:
@@ -137,7 +152,30 @@ def scenario_from(document: Any) -> Scenario:
         problem = pin_problem(signal.code, signal.body)
         if problem is not None:
             raise ValidationFailed(problem, source={"pointer": f"/signals/{index}"})
+    for index, failure in enumerate(scenario.failures):
+        if failure.vehicles not in labels:
+            raise _unknown(f"/failures/{index}/vehicles", "fleet", failure.vehicles)
+        problem = failure_problem(failure)
+        if problem is not None:
+            raise ValidationFailed(problem, source={"pointer": f"/failures/{index}"})
     return scenario
+
+
+def failure_problem(failure: ScenarioFailure) -> str | None:
+    """What is wrong with a ``[[failures]]`` entry, if anything (before anything is made)."""
+    if failure.account is None and failure.signal is None:
+        return "A failure breaks the account (account = CODE), fails a signal (signal = CODE), or both."
+    if failure.account is not None and failure.account.upper() not in sim_failures.ACCOUNT_CODES:
+        return f"'{failure.account}' is not a CONNECTED_SERVICES_ACCOUNT code: one of {', '.join(sim_failures.ACCOUNT_CODES)}."
+    if failure.signal is None:
+        return "error goes with signal." if failure.error is not None else None
+    if failure.signal not in SIGNALS:
+        return f"There is no signal with code '{failure.signal}'."
+    try:
+        sim_failures.parse_signal_error(failure.error)
+    except ValueError as invalid:
+        return str(invalid)
+    return None
 
 
 def _unknown(pointer: str, kind: str, name: str) -> ValidationFailed:
@@ -147,10 +185,13 @@ def _unknown(pointer: str, kind: str, name: str) -> ValidationFailed:
 
 
 class ScenarioLoader:
-    def __init__(self, admin: AdminService, clocks: ClockBook, steering: Steering) -> None:
+    def __init__(
+        self, admin: AdminService, clocks: ClockBook, steering: Steering, failures: FailureService
+    ) -> None:
         self.admin = admin
         self.clocks = clocks
         self.steering = steering
+        self.failures = failures
 
     async def apply(self, scenario: Scenario) -> dict[str, Any]:
         """Create what ``scenario`` describes; the ids made, by the file's labels."""
@@ -199,6 +240,12 @@ class ScenarioLoader:
         for signal in scenario.signals:
             for vehicle_id in vehicles[signal.vehicles]:
                 await self.steering.pin_signal(vehicle_id, signal.code, signal.body)
+        for failure in scenario.failures:
+            for vehicle_id in vehicles[failure.vehicles]:
+                if failure.account is not None:
+                    await self.failures.break_account(vehicle_id, failure.account)
+                if failure.signal is not None:
+                    await self.failures.fail_signal(vehicle_id, failure.signal, failure.error)
         return {
             "name": scenario.name,
             "applicationId": default_app,

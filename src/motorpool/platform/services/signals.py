@@ -17,6 +17,7 @@ from cachetools import FIFOCache
 
 from ..errors import ApiError, Incompatible, NotFound, PermissionDenied, ValidationFailed
 from ..sim import catalogue, units
+from ..sim.failures import REAUTHENTICATE_CODES
 from ..sim.plans import has_due_work, resolve_due
 from ..sim.signals import SIGNALS, supported_signals
 from ..sim.state import Reading
@@ -77,6 +78,8 @@ def _json(value: Any) -> bytes:
 
 def _error_status(error_type: str, code: str | None) -> dict[str, Any]:
     description, resolution = _ERROR_TEXT.get(error_type, ("The signal could not be read.", None))
+    if error_type == "CONNECTED_SERVICES_ACCOUNT" and code in REAUTHENTICATE_CODES:
+        description, resolution = "The owner must sign in to their connected-services account again.", "REAUTHENTICATE"
     return {
         "value": "ERROR",
         "error": {"type": error_type, "code": code, "description": description, "resolution": {"type": resolution}},

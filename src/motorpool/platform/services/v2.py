@@ -31,6 +31,7 @@ from ..errors import (
     ValidationFailed,
     VehicleStateError,
 )
+from ..sim.failures import REAUTHENTICATE_CODES
 from ..sim.state import JsonObject
 from .access import VehicleAccess, VehicleGate
 from .clocks import ClockBook, iso_ms
@@ -90,9 +91,24 @@ def _signal_error(code: str, error: tuple[str, str | None]) -> ApiError:
             code=error_code,
             resolution="RETRY_LATER",
         )
-    failure = ApiError(f"'{code}' could not be read from the vehicle.", code=error_code, status=502)
+    if error_type == "PERMISSION":
+        return PermissionDenied(f"Reading '{code}' needs a permission the owner did not grant.", code=error_code)
+    # UPSTREAM (502) and CONNECTED_SERVICES_ACCOUNT (400): a signal failing on its own.
+    status, resolution = _SIGNAL_FAILURE_STATUS.get(error_type, (502, None))
+    if error_type == "CONNECTED_SERVICES_ACCOUNT" and error_code not in REAUTHENTICATE_CODES:
+        resolution = None
+    failure = ApiError(
+        f"'{code}' could not be read from the vehicle.", code=error_code, status=status, resolution=resolution
+    )
     failure.type = error_type
     return failure
+
+
+#: The HTTP status and resolution of a failing signal's error, by type (smartcar-v3.md §10.3).
+_SIGNAL_FAILURE_STATUS: dict[str, tuple[int, str | None]] = {
+    "UPSTREAM": (502, "RETRY_LATER"),
+    "CONNECTED_SERVICES_ACCOUNT": (400, "REAUTHENTICATE"),
+}
 
 
 # --- the answers --------------------------------------------------------------------------------
@@ -587,6 +603,7 @@ class VehicleApiV2:
         self, access: VehicleAccess, path: str, system: str, query: Mapping[str, str], now_ms: int
     ) -> V2Answer:
         """What a read answers at the application's ``now_ms`` (the caller was admitted)."""
+        self.gate.check_account(access)
         if path == "":
             self._require(access, "read_vehicle_info")
             car = access.summary()
@@ -685,6 +702,7 @@ class VehicleApiV2:
 
     async def execute(self, access: VehicleAccess, command: V2Command) -> dict[str, str]:
         """Carry a command out through the command service v3 uses (same guards, same refusals)."""
+        self.gate.check_account(access)
         await self.commands.execute(access, command.permission, command.action)
         return dict(COMMAND_SENT)
 

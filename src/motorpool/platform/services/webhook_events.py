@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ..errors import doc_url
+from ..sim.failures import REAUTHENTICATE_CODES
 from ..sim.signals import SIGNALS
 from ..sim.state import Reading
 
@@ -36,6 +37,16 @@ _ERROR_TEXT: dict[str, tuple[str, str, str | None]] = {
         "The user did not grant the permission this signal needs.",
         "This application needs more permissions. Please reconnect your vehicle.",
         "REAUTHENTICATE",
+    ),
+    "CONNECTED_SERVICES_ACCOUNT": (
+        "The vehicle owner's connected-services account needs attention.",
+        "Your vehicle's connected-services account needs attention. Please reconnect your vehicle.",
+        "REAUTHENTICATE",
+    ),
+    "UPSTREAM": (
+        "The vehicle's manufacturer did not provide this signal.",
+        "Your vehicle's data is not available right now. Please try again later.",
+        "RETRY_LATER",
     ),
 }
 
@@ -143,6 +154,8 @@ def error_event(
     description, message, resolution = _ERROR_TEXT.get(
         error_type, ("The vehicle reported an error.", "Something went wrong with your vehicle.", None)
     )
+    if error_type == "CONNECTED_SERVICES_ACCOUNT" and code not in REAUTHENTICATE_CODES:
+        resolution = None  # an account issue the owner settles with the manufacturer
     return {
         "eventId": str(uuid.uuid4()),
         "eventType": "VEHICLE_ERROR",

@@ -12,6 +12,8 @@ instant. Nothing ticks per vehicle.
   ``report_interval_ms``, ``last_report_ms``, ``contact`` (asleep/online), ``evolve``.
 - :mod:`.plans` — changes of plan as pure state transitions: plug in, charge, set the limit,
   lock, drive, sleep, go offline, pin a signal (``SimulationRefused`` carries the wire error).
+- :mod:`.failures` — simulated failures kept in the state: a broken connected-services account,
+  failing signals (``plans.break_account``, ``fail_signal``, ``repair``), and what they make a car report.
 - :mod:`.clock` — an application's clock: real time, accelerated, frozen, stepped.
 - :mod:`.units` — ``to_imperial``; :mod:`.testmode` — ``vehicles_for_test_email``, ``make_vin``.
 - :mod:`.compatibility` — what each model can do as the Compatibility APIs tell it:

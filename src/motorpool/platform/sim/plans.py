@@ -14,8 +14,9 @@ import copy
 import math
 import random
 
-from . import geo, physics
+from . import failures, geo, physics
 from .catalogue import ModelSpec
+from .signals import SIGNALS, supported_signals
 from .state import (
     Activity,
     Charger,
@@ -369,6 +370,61 @@ def set_signal(
     else:
         overrides[code] = [body, new["at"]]
     new["overrides"] = overrides
+    return new
+
+
+# --- simulated failures (sim/failures.py) -------------------------------------------------------
+
+
+def break_account(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int,
+    code: str = failures.DEFAULT_ACCOUNT_CODE,
+) -> VehicleState:  # fmt: skip
+    """The owner's connected-services account stops working (``CONNECTED_SERVICES_ACCOUNT`` with
+    ``code``) until it is repaired or the owner re-authenticates."""
+    if code not in failures.ACCOUNT_CODES:
+        raise ValueError(
+            f"'{code}' is not a CONNECTED_SERVICES_ACCOUNT code: one of {', '.join(failures.ACCOUNT_CODES)}."
+        )
+    new = settle(spec, seed, state, now, wake=False)
+    new["account_failure"] = {"code": code, "since": new["at"]}
+    return new
+
+
+def fail_signal(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, code: str,
+    error: tuple[str, str | None] = failures.DEFAULT_SIGNAL_ERROR,
+) -> VehicleState:  # fmt: skip
+    """One signal fails from now on, reporting ``error`` (``(type, code)``) instead of a value."""
+    if code not in SIGNALS:
+        raise ValueError(f"There is no signal with code '{code}'.")
+    if code not in supported_signals(spec):
+        raise ValueError(f"This vehicle cannot report '{code}'; it fails with VEHICLE_NOT_CAPABLE already.")
+    new = settle(spec, seed, state, now, wake=False)
+    failed = dict(new.get("failed_signals") or {})
+    failed[code] = {"type": error[0], "code": error[1], "since": new["at"]}
+    new["failed_signals"] = failed
+    return new
+
+
+def repair(
+    spec: ModelSpec, seed: int, state: VehicleState, now: int, *,
+    account: bool = True, signals: tuple[str, ...] | None = None,
+) -> VehicleState:  # fmt: skip
+    """Mend the account (``account``) and the failing ``signals`` (None: every one of them)."""
+    unknown = [code for code in signals or () if code not in SIGNALS]
+    if unknown:
+        raise ValueError(f"There is no signal with code '{unknown[0]}'.")
+    new = settle(spec, seed, state, now, wake=False)
+    if account:
+        new.pop("account_failure", None)
+    failed = dict(new.get("failed_signals") or {})
+    for code in list(failed) if signals is None else signals:
+        failed.pop(code, None)
+    if failed:
+        new["failed_signals"] = failed
+    else:
+        new.pop("failed_signals", None)
     return new
 
 

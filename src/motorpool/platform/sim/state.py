@@ -210,6 +210,25 @@ class QueuedCommand(TypedDict):
     due: int
 
 
+# --- simulated failures ------------------------------------------------------------------------
+
+
+class AccountFailure(TypedDict):
+    """The owner's connected-services account needs attention (``sim/failures.py``)."""
+
+    #: A ``CONNECTED_SERVICES_ACCOUNT`` code (``AUTHENTICATION_FAILED``: sign in again).
+    code: str
+    since: int
+
+
+class SignalFailure(TypedDict):
+    """A signal the car fails to report, with the wire error it reports instead."""
+
+    type: str
+    code: str | None
+    since: int
+
+
 # --- the state ----------------------------------------------------------------------------------
 
 #: A diagnostic trouble code: ``[code, epoch ms it was set]``.
@@ -294,6 +313,10 @@ class VehicleState(TypedDict):
     pending: NotRequired[list[QueuedCommand]]
     #: ``[latitude, longitude, epoch ms]`` last sent to the navigation (absent until then).
     destination: NotRequired[list[float]]
+    #: The connected-services account is broken (absent while it works).
+    account_failure: NotRequired[AccountFailure]
+    #: Signal code → how it fails (absent while none does).
+    failed_signals: NotRequired[dict[str, SignalFailure]]
 
 
 #: A change of plan: ``(spec, seed, state, now_ms)`` → the new state; it raises

@@ -36,6 +36,7 @@ from typing import Any, cast
 
 from . import geo, physics
 from .catalogue import BatteryOption, ModelSpec
+from .failures import apply_failures, failed_reading
 from .signals import SIGNALS, supported_signals
 from .state import (
     Activity,
@@ -934,6 +935,8 @@ def read_signals(
             if readings.get(code, unsupported).body is not None:
                 body, at = _pinned(override)
                 readings[code] = _new_reading(Reading, (body, min(max(at, observed), now_ms), error))
+    if "account_failure" in state or "failed_signals" in state:
+        apply_failures(readings, state)
     return readings
 
 
@@ -958,11 +961,13 @@ def read_signal(
     override = state["overrides"].get(code)
     if override is not None:
         pinned, at = _pinned(override)
-        return Reading(pinned, min(max(at, observed), now_ms), error)
-    body = _BUILDERS[signal.group](ctx)[code]
-    if code in _LIVE_CODES:
-        return Reading(body, now_ms, None)
-    return Reading(body, observed, error)
+        reading = Reading(pinned, min(max(at, observed), now_ms), error)
+    else:
+        body = _BUILDERS[signal.group](ctx)[code]
+        reading = Reading(body, now_ms, None) if code in _LIVE_CODES else Reading(body, observed, error)
+    if "account_failure" in state or "failed_signals" in state:
+        return failed_reading(code, reading, state)
+    return reading
 
 
 # --- histories ------------------------------------------------------------------------------
