@@ -20,8 +20,16 @@ from starlette.responses import RedirectResponse, Response
 
 from ..errors import ApiError
 from ..services.clocks import clock_view
-from ..services.dashboard import POWERTRAINS, STATUSES, DashboardSessions, DashboardViews, makes
+from ..services.dashboard import (
+    POWERTRAINS,
+    STATUSES,
+    DashboardSessions,
+    DashboardViews,
+    makes,
+    rate_limit_from_form,
+)
 from ..services.webhooks import SubscriptionFilter, WebhookFilter
+from ..sim.signals import PERMISSIONS
 from .admin import duration_ms
 from .common import platform_of
 from .connect import TEMPLATES
@@ -193,12 +201,30 @@ async def create_application(request: Request) -> Response:
     return await _application_page(request, app.id, shown_secret=issued.plaintext)
 
 
-async def _application_page(request: Request, application_id: str, shown_secret: str | None = None) -> Response:
+async def _application_page(
+    request: Request,
+    application_id: str,
+    shown_secret: str | None = None,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    entered: dict[str, str] | None = None,
+) -> Response:
+    """The application's page; ``errors`` (field name → message) are shown beside their fields,
+    which keep what was ``entered``."""
     platform = platform_of(request)
     app = await platform.admin.application(application_id)
     clock = clock_view(await platform.clocks.clock(application_id))
-    return _page(request, "application.html", app=app, clock=clock, shown_secret=shown_secret,
-                 show_token=request.query_params.get("token") == "show")
+    limit = await platform.limits.configured(application_id)
+    return _page(request, "application.html", status, app=app, clock=clock, shown_secret=shown_secret,
+                 show_token=request.query_params.get("token") == "show", permissions=PERMISSIONS,
+                 limit=limit, errors=errors or {}, entered=entered or {})
+
+
+def _field_of(error: ApiError, default: str) -> str:
+    """The form field a validation error is about (its JSON pointer's last part)."""
+    pointer = (error.source or {}).get("pointer", "")
+    return pointer.rsplit("/", 1)[-1] or default
 
 
 @router.get("/applications/{application_id}")
@@ -241,6 +267,43 @@ async def redirect_uris(request: Request, application_id: str) -> Response:
     except ApiError as error:
         return _back(f"/dashboard/applications/{application_id}", error.detail)
     return _back(f"/dashboard/applications/{application_id}")
+
+
+@router.post("/applications/{application_id}/connect-permissions")
+async def connect_permissions(request: Request, application_id: str) -> Response:
+    """What Connect asks for without a ``scope``: the ticked permissions, or every one again."""
+    form = await _form(request)
+    chosen = [value for value in form.getlist("permission") if isinstance(value, str)]
+    try:
+        await platform_of(request).admin.set_connect_permissions(
+            application_id, None if _text(form, "every") else chosen
+        )
+    except ApiError as error:
+        return await _application_page(request, application_id, status=400,
+                                       errors={"permission": error.detail})
+    return _back(f"/dashboard/applications/{application_id}", "Connect permissions saved.")
+
+
+@router.post("/applications/{application_id}/rate-limit")
+async def rate_limit(request: Request, application_id: str) -> Response:
+    """Set the application's rate limits from the form, or lift them all."""
+    form = await _form(request)
+    fields = ("requests", "refillPerMinute", "vehicleRequestsPerMinute")
+    entered = {name: _text(form, name) for name in fields}
+    limits = platform_of(request).limits
+    try:
+        if _text(form, "lift"):
+            await limits.change(application_id, None)
+            return _back(f"/dashboard/applications/{application_id}", "Rate limits lifted.")
+        limit = rate_limit_from_form(entered["requests"], entered["refillPerMinute"],
+                                     entered["vehicleRequestsPerMinute"], _text(form, "preset"))
+        await limits.change(application_id, limit)
+    except ApiError as error:
+        if error.status != 400:
+            raise
+        return await _application_page(request, application_id, status=400, entered=entered,
+                                       errors={_field_of(error, "requests"): error.detail})
+    return _back(f"/dashboard/applications/{application_id}", "Rate limits saved.")
 
 
 @router.post("/applications/{application_id}/clock")

@@ -8,6 +8,7 @@ cookie) cannot carry it."""
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from ..sim.vehicle import read_signals
 from ..store import fleet_queries, repo
 from .admin import VehicleRecord, vehicle_record
 from .clocks import ClockBook
+from .limits import RateLimit
 from .oauth import SecretHasher
 
 #: How long a dashboard session lasts without signing in again.
@@ -82,6 +84,44 @@ def status_of(state: VehicleState, now_ms: int) -> str:
         asleep_at = activity.get("asleep_at")
         return "asleep" if asleep_at is not None and asleep_at <= now_ms else "parked"
     return activity["kind"]
+
+
+def _whole(text: str, field: str, label: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationFailed(f"{label} must be a whole number.", source={"pointer": "/" + field}) from None
+
+
+def _decimal(text: str, field: str, label: str) -> float | None:
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValidationFailed(f"{label} must be a number.", source={"pointer": "/" + field}) from None
+    if not math.isfinite(number):  # "nan" and "inf" pass float()
+        raise ValidationFailed(f"{label} must be a finite number.", source={"pointer": "/" + field})
+    return number
+
+
+def rate_limit_from_form(requests: str, refill_per_minute: str, vehicle_per_minute: str,
+                         preset: str) -> RateLimit:
+    """The rate-limit form's text fields as a :class:`RateLimit` (empty fields: no such limit),
+    checked by the same rules as the admin API; a problem is a ValidationFailed whose
+    ``source.pointer`` names the field (``/requests``, ``/refillPerMinute``, ...)."""
+    vehicle = _whole(vehicle_per_minute.strip(), "vehicleRequestsPerMinute", "Requests per vehicle per minute")
+    if preset == "smartcar":
+        return RateLimit.smartcar(vehicle).validate()
+    if preset:
+        raise ValidationFailed(f"Unknown preset '{preset}'.", source={"pointer": "/preset"})
+    return RateLimit(
+        _whole(requests.strip(), "requests", "Requests"),
+        _decimal(refill_per_minute.strip(), "refillPerMinute", "Refill per minute"),
+        vehicle,
+    ).validate()
 
 
 def _shown(body: dict[str, Any] | None) -> tuple[str, str]:

@@ -1,0 +1,95 @@
+"""The dashboard's application settings (default Connect permissions, rate limits), its sessions
+ending on the server, and the vehicle page's remaining buttons — over the real app in-process."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import httpx
+
+from ..support.harness import PlatformHarness
+from .test_dashboard import CSRF, signed_in
+
+
+def _csrf_of(page: httpx.Response) -> str:
+    found = CSRF.search(page.text)
+    assert found is not None
+    return unescape(found.group(1))
+
+
+async def test_default_connect_permissions_are_set_from_the_application_page(platform: PlatformHarness) -> None:
+    http = await signed_in(platform)
+    app_id = platform.application_id
+    page = await http.get(f"/dashboard/applications/{app_id}")
+    assert 'name="permission" value="read_battery"' in page.text
+    csrf = _csrf_of(page)
+    saved = await http.post(f"/dashboard/applications/{app_id}/connect-permissions",
+                            data={"csrf": csrf, "permission": ["read_battery", "read_location"]})
+    assert saved.status_code == 303
+    stored = await platform.admin("GET", f"/admin/applications/{app_id}/connect-permissions")
+    assert stored["permissions"] == ["read_battery", "read_location"]
+    assert stored["default"] is False
+    # None ticked: refused beside the field, nothing changed.
+    empty = await http.post(f"/dashboard/applications/{app_id}/connect-permissions", data={"csrf": csrf})
+    assert empty.status_code == 400
+    assert 'id="permission-error"' in empty.text and "at least one permission" in empty.text
+    # A forged value is refused too, in the page, never a 500.
+    forged = await http.post(f"/dashboard/applications/{app_id}/connect-permissions",
+                             data={"csrf": csrf, "permission": "<script>alert(1)</script>"})
+    assert forged.status_code == 400 and "<script>alert" not in forged.text
+    assert "&lt;script&gt;" in forged.text
+    # Back to every permission.
+    every = await http.post(f"/dashboard/applications/{app_id}/connect-permissions",
+                            data={"csrf": csrf, "every": "1"})
+    assert every.status_code == 303
+    stored = await platform.admin("GET", f"/admin/applications/{app_id}/connect-permissions")
+    assert stored["default"] is True
+    # Without the CSRF token: 403 and no change.
+    refused = await http.post(f"/dashboard/applications/{app_id}/connect-permissions",
+                              data={"permission": "read_odometer"})
+    assert refused.status_code == 403
+    stored = await platform.admin("GET", f"/admin/applications/{app_id}/connect-permissions")
+    assert stored["default"] is True
+
+
+async def test_rate_limits_are_set_and_lifted_from_the_application_page(platform: PlatformHarness) -> None:
+    http = await signed_in(platform)
+    app_id = platform.application_id
+    path = f"/dashboard/applications/{app_id}/rate-limit"
+    csrf = _csrf_of(await http.get(f"/dashboard/applications/{app_id}"))
+    saved = await http.post(path, data={"csrf": csrf, "requests": "50", "refillPerMinute": "5.5",
+                                        "vehicleRequestsPerMinute": "10"})
+    assert saved.status_code == 303
+    stored = await platform.admin("GET", f"/admin/applications/{app_id}/rate-limit")
+    assert stored == {"applicationId": app_id, "enabled": True, "requests": 50,
+                              "refillPerMinute": 5.5, "vehicleRequestsPerMinute": 10}
+    page = await http.get(f"/dashboard/applications/{app_id}")
+    assert "50 requests, refilling 5.5 per minute" in page.text
+
+    # Each bad field is refused beside that field, keeps what was typed, and changes nothing.
+    for data, field, message in (
+        ({"requests": "many", "refillPerMinute": "2"}, "requests", "whole number"),
+        ({"requests": "0", "refillPerMinute": "2"}, "requests", "from 1 to 1,000,000"),
+        ({"requests": "10", "refillPerMinute": "nan"}, "refillPerMinute", "finite"),
+        ({"requests": "10", "refillPerMinute": "-1"}, "refillPerMinute", "above 0"),
+        ({"requests": "10"}, "requests", "both requests and refillPerMinute"),
+        ({"vehicleRequestsPerMinute": "1e9"}, "vehicleRequestsPerMinute", "whole number"),
+    ):
+        answer = await http.post(path, data={"csrf": csrf, **data})
+        assert answer.status_code == 400, data
+        error = re.search(rf'id="{field}-error">([^<]*)<', answer.text)
+        assert error is not None and message in unescape(error.group(1)), (data, answer.text[-3000:])
+        assert f'value="{data.get(field, "")}"' in answer.text
+    stored = await platform.admin("GET", f"/admin/applications/{app_id}/rate-limit")
+    assert stored["requests"] == 50
+
+    preset = await http.post(path, data={"csrf": csrf, "preset": "smartcar", "requests": "7"})
+    assert preset.status_code == 303
+    stored = await platform.admin("GET", f"/admin/applications/{app_id}/rate-limit")
+    assert (stored["requests"], stored["refillPerMinute"]) == (120, 2.0)
+    lifted = await http.post(path, data={"csrf": csrf, "lift": "1"})
+    assert lifted.status_code == 303
+    stored = await platform.admin("GET", f"/admin/applications/{app_id}/rate-limit")
+    assert stored["enabled"] is False
+    assert (await http.post(path, data={"requests": "5", "refillPerMinute": "1"})).status_code == 403
