@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 
 import httpx
 
-from ..support.harness import PlatformHarness
+from ..support.databases import SqliteTemplate
+from ..support.harness import ADMIN_TOKEN, PlatformHarness, running_platform
 from .test_dashboard import CSRF, signed_in
 
 
@@ -93,3 +95,62 @@ async def test_rate_limits_are_set_and_lifted_from_the_application_page(platform
     stored = await platform.admin("GET", f"/admin/applications/{app_id}/rate-limit")
     assert stored["enabled"] is False
     assert (await http.post(path, data={"requests": "5", "refillPerMinute": "1"})).status_code == 403
+
+
+async def _sign_in(platform: PlatformHarness, secret: str) -> str:
+    """Sign in with ``secret`` and return the session cookie's value."""
+    http = httpx.AsyncClient(transport=platform.http._transport, base_url=str(platform.http.base_url))
+    csrf = _csrf_of(await http.get("/dashboard/sign-in"))
+    answer = await http.post("/dashboard/sign-in", data={"csrf": csrf, "secret": secret})
+    assert answer.status_code == 303, answer.text
+    return http.cookies["motorpool_dashboard"]
+
+
+def _with_cookie(platform: PlatformHarness, cookie: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=platform.http._transport, base_url=str(platform.http.base_url),
+                             cookies={"motorpool_dashboard": cookie})
+
+
+async def test_a_copied_session_cookie_stops_working_after_sign_out(platform: PlatformHarness) -> None:
+    cookie = await _sign_in(platform, platform.admin_token)
+    browser, copy = _with_cookie(platform, cookie), _with_cookie(platform, cookie)
+    page = await browser.get("/dashboard/applications")
+    assert page.status_code == 200
+    assert (await copy.get("/dashboard/applications")).status_code == 200
+    assert (await browser.post("/dashboard/sign-out", data={"csrf": _csrf_of(page)})).status_code == 303
+    # The copy still sends the old cookie: the server no longer knows the session.
+    refused = await copy.get("/dashboard/applications")
+    assert refused.status_code == 303 and refused.headers["location"] == "/dashboard/sign-in"
+    answer = await copy.post(f"/dashboard/applications/{platform.application_id}/clock",
+                             data={"csrf": _csrf_of(page), "action": "freeze"})
+    assert answer.status_code == 403
+    # Other sessions live on.
+    other = _with_cookie(platform, await _sign_in(platform, platform.admin_token))
+    assert (await other.get("/dashboard/applications")).status_code == 200
+
+
+async def test_changing_the_admin_token_or_the_password_ends_sessions(
+    sqlite_template: SqliteTemplate, tmp_path: Path
+) -> None:
+    database = await sqlite_template.copy(tmp_path / "motorpool.db")
+    async with running_platform(database.url, first=database.first,
+                                dashboard_password="first-password") as platform:
+        by_token = await _sign_in(platform, ADMIN_TOKEN)
+        by_password = await _sign_in(platform, "first-password")
+    # Restarted with the same settings: the sessions live on.
+    async with running_platform(database.url, dashboard_password="first-password", first=database.first) as platform:
+        for cookie in (by_token, by_password):
+            assert (await _with_cookie(platform, cookie).get("/dashboard/applications")).status_code == 200
+    # A new password: every session ends, the new password signs in, the old one does not.
+    async with running_platform(database.url, dashboard_password="second-password", first=database.first) as platform:
+        for cookie in (by_token, by_password):
+            assert (await _with_cookie(platform, cookie).get("/dashboard/applications")).status_code == 303
+        http = httpx.AsyncClient(transport=platform.http._transport, base_url=str(platform.http.base_url))
+        csrf = _csrf_of(await http.get("/dashboard/sign-in"))
+        old = await http.post("/dashboard/sign-in", data={"csrf": csrf, "secret": "first-password"})
+        assert old.status_code == 400
+        by_password = await _sign_in(platform, "second-password")
+    # A new admin token: the same.
+    async with running_platform(database.url, dashboard_password="second-password", first=database.first,
+                                admin_token="adm_another-token-for-the-admin-api") as platform:
+        assert (await _with_cookie(platform, by_password).get("/dashboard/applications")).status_code == 303

@@ -69,7 +69,7 @@ def _sessions(request: Request) -> DashboardSessions:
     if found is None:
         found = DashboardSessions(
             platform.form_signer.secret_key, platform.hasher, platform.admin_token_hash,
-            platform.settings.dashboard_password,
+            platform.settings.dashboard_password, platform.sessions,
         )
         request.app.state.dashboard_sessions = found
     return found
@@ -81,7 +81,7 @@ def _views(request: Request) -> DashboardViews:
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    nonce = _sessions(request).nonce(request.cookies.get(COOKIE))
+    nonce: str | None = getattr(request.state, "dashboard_nonce", None)
     csrf = _sessions(request).csrf_token(nonce) if nonce else ""
     context |= {"csrf": csrf, "signed_in": nonce is not None, "notice": request.query_params.get("notice")}
     response = PAGES.TemplateResponse(request, f"dashboard/{template}", context, status_code=status)
@@ -89,20 +89,24 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     return response
 
 
-def _signed_in(request: Request) -> str:
-    nonce = _sessions(request).nonce(request.cookies.get(COOKIE))
+async def _signed_in(request: Request) -> str:
+    """The session's nonce (kept on the request for the page's CSRF token); a redirect to sign-in
+    without a live session."""
+    nonce = await _sessions(request).nonce(request.cookies.get(COOKIE))
     if nonce is None:
         raise Refused(303)
+    request.state.dashboard_nonce = nonce
     return nonce
 
 
 async def _form(request: Request) -> FormData:
     """A posted form, once its session and CSRF token are checked (403 otherwise)."""
-    nonce = _sessions(request).nonce(request.cookies.get(COOKIE))
+    nonce = await _sessions(request).nonce(request.cookies.get(COOKIE))
     form = await request.form()
     token = form.get("csrf")
     if nonce is None or not _sessions(request).csrf_valid(nonce, token if isinstance(token, str) else None):
         raise Refused(403)
+    request.state.dashboard_nonce = nonce
     return form
 
 
@@ -131,7 +135,7 @@ def refused(request: Request, exc: Refused) -> Response:
 
 @router.get("")
 async def home(request: Request) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     return _back("/dashboard/applications")
 
 
@@ -164,7 +168,7 @@ async def sign_in(request: Request) -> Response:
     if not nonce or not sessions.csrf_valid("sign-in:" + nonce, token if isinstance(token, str) else None):
         raise Refused(403)
     try:
-        cookie = sessions.sign_in(_text(form, "secret"))
+        cookie = await sessions.sign_in(_text(form, "secret"))
     except ApiError as error:
         return _sign_in_form(request, 400, error.detail)
     response = _back("/dashboard/applications")
@@ -176,6 +180,7 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     await _form(request)
+    await _sessions(request).sign_out(request.state.dashboard_nonce)
     response = _back("/dashboard/sign-in")
     response.delete_cookie(COOKIE, path="/dashboard", httponly=True, samesite="strict")
     return response
@@ -186,7 +191,7 @@ async def sign_out(request: Request) -> Response:
 
 @router.get("/applications")
 async def applications(request: Request) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     apps = await platform_of(request).admin.list_applications()
     return _page(request, "applications.html", applications=apps)
 
@@ -229,7 +234,7 @@ def _field_of(error: ApiError, default: str) -> str:
 
 @router.get("/applications/{application_id}")
 async def application(request: Request, application_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     return await _application_page(request, application_id)
 
 
@@ -328,7 +333,7 @@ async def clock(request: Request, application_id: str) -> Response:
 
 @router.get("/applications/{application_id}/requests")
 async def requests(request: Request, application_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     app = await platform_of(request).admin.application(application_id)
     query = request.query_params
     filters = {name: query.get(name, "") for name in ("method", "path", "status", "vehicle", "user")}
@@ -346,7 +351,7 @@ async def requests(request: Request, application_id: str) -> Response:
 
 @router.get("/applications/{application_id}/webhooks")
 async def webhooks(request: Request, application_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     platform = platform_of(request)
     app = await platform.admin.application(application_id)
     page = await platform.webhooks.list_webhooks(application_id, WebhookFilter(), 0, 100)
@@ -355,7 +360,7 @@ async def webhooks(request: Request, application_id: str) -> Response:
 
 @router.get("/applications/{application_id}/webhooks/{webhook_id}")
 async def webhook(request: Request, application_id: str, webhook_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     hooks = platform_of(request).webhooks
     hook = await hooks.get(application_id, webhook_id)
     subscriptions = await hooks.list_subscriptions(
@@ -393,7 +398,7 @@ async def webhook_action(request: Request, application_id: str, webhook_id: str)
 
 @router.get("/applications/{application_id}/fleet")
 async def fleet(request: Request, application_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     query = request.query_params
     filters = {name: query.get(name, "") for name in ("search", "make", "powertrain", "status")}
     after = query.get("after") or None
@@ -439,7 +444,7 @@ async def add_vehicle(request: Request, application_id: str) -> Response:
 
 @router.get("/vehicles/{vehicle_id}")
 async def vehicle(request: Request, vehicle_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     detail = await _views(request).vehicle(vehicle_id)
     connections = []
     if detail.vehicle.application_id:
@@ -453,7 +458,7 @@ async def vehicle(request: Request, vehicle_id: str) -> Response:
 @router.get("/vehicles/{vehicle_id}/signals")
 async def vehicle_signals(request: Request, vehicle_id: str) -> Response:
     """The signal table alone, which the vehicle page polls."""
-    _signed_in(request)
+    await _signed_in(request)
     return _page(request, "_signals.html", detail=await _views(request).vehicle(vehicle_id))
 
 

@@ -11,6 +11,7 @@ import hmac
 import math
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -22,7 +23,7 @@ from ..sim import catalogue
 from ..sim.plans import settle
 from ..sim.state import VehicleState
 from ..sim.vehicle import read_signals
-from ..store import fleet_queries, repo
+from ..store import dashboard_sessions, fleet_queries, repo
 from .admin import VehicleRecord, vehicle_record
 from .clocks import ClockBook
 from .limits import RateLimit
@@ -172,16 +173,26 @@ def _number(reading: Any) -> float | None:
 
 
 class DashboardSessions:
-    """Sign-in with the admin token or the dashboard password, sessions and CSRF tokens."""
+    """Sign-in with the admin token or the dashboard password, sessions and CSRF tokens.
+
+    A session is valid while its signed cookie verifies *and* its row is in the store: signing out
+    deletes the row, so a copied cookie stops working too. The signing key is bound to the admin
+    token and the dashboard password, so changing either ends every session."""
 
     def __init__(self, secret_key: str | bytes, hasher: SecretHasher, admin_token_hash: str,
-                 password: str | None) -> None:
-        self._signer = URLSafeTimedSerializer(secret_key, salt="motorpool-dashboard")
+                 password: str | None, sessions: async_sessionmaker[AsyncSession]) -> None:
+        credentials = hasher.hash(f"dashboard-credentials:{admin_token_hash}:{password or ''}")
+        self._signer = URLSafeTimedSerializer(secret_key, salt=f"motorpool-dashboard:{credentials}")
         self._hasher = hasher
         self._admin_token_hash = admin_token_hash
         self._password = password
+        self._sessions = sessions
 
-    def sign_in(self, secret: str) -> str:
+    def _key(self, nonce: str) -> str:
+        """What the store keeps of a session: a keyed hash of its nonce, never the nonce."""
+        return self._hasher.hash("dashboard-session:" + nonce)
+
+    async def sign_in(self, secret: str) -> str:
         """A new session's cookie value, or ValidationFailed for a wrong token or password."""
         good = hmac.compare_digest(self._hasher.hash(secret), self._admin_token_hash)
         if not good and self._password:
@@ -189,10 +200,14 @@ class DashboardSessions:
         if not good:
             raise ValidationFailed("Neither the admin token nor the dashboard password.",
                                    source={"pointer": "/secret"})
-        return self._signer.dumps({"n": secrets.token_urlsafe(18)})
+        nonce = secrets.token_urlsafe(18)
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            await dashboard_sessions.add_session(session, self._key(nonce), now,
+                                                 now + timedelta(seconds=SESSION_SECONDS))
+        return self._signer.dumps({"n": nonce})
 
-    def nonce(self, cookie: str | None) -> str | None:
-        """The session's nonce when the cookie is a valid, unexpired session."""
+    def _signed_nonce(self, cookie: str | None) -> str | None:
         if not cookie:
             return None
         try:
@@ -201,6 +216,20 @@ class DashboardSessions:
             return None
         nonce = data.get("n") if isinstance(data, dict) else None
         return nonce if isinstance(nonce, str) else None
+
+    async def nonce(self, cookie: str | None) -> str | None:
+        """The session's nonce when the cookie is a valid, unexpired session not signed out."""
+        nonce = self._signed_nonce(cookie)
+        if nonce is None:
+            return None
+        async with self._sessions() as session:
+            live = await dashboard_sessions.session_live(session, self._key(nonce), datetime.now(UTC))
+        return nonce if live else None
+
+    async def sign_out(self, nonce: str) -> None:
+        """End the session everywhere: its cookie, wherever it was copied, opens nothing more."""
+        async with self._sessions() as session, session.begin():
+            await dashboard_sessions.end_session(session, self._key(nonce))
 
     def csrf_token(self, nonce: str) -> str:
         return self._hasher.hash("dashboard-csrf:" + nonce)

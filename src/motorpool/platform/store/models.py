@@ -370,6 +370,16 @@ class ConnectFlowUse(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class DashboardSession(Base):
+    """A signed-in dashboard session, keyed by a hash of the nonce its cookie carries (the cookie
+    alone opens nothing once its row is gone: signing out deletes it)."""
+
+    __tablename__ = "dashboard_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class SignInFailure(Base):
     """One failed live-mode sign-in for an e-mail (known or not); recent ones pause sign-in."""
 

@@ -1,0 +1,53 @@
+"""Dashboard sessions held on the server; indexes for the fleet table's state filter
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06 00:30:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+#: The vehicle's activity (parked, driving, charging) and since when it is offline, read from its
+#: state record as the fleet query writes them (store.fleet_queries), so the planner uses them.
+ACTIVITY = {
+    "sqlite": "json_extract(state, '$.activity.kind')",
+    "postgresql": "((state -> 'activity') ->> 'kind')",
+}
+OFFLINE_SINCE = {
+    "sqlite": "json_extract(state, '$.offline_since')",
+    "postgresql": "(((state ->> 'offline_since'))::bigint)",
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "dashboard_sessions",
+        sa.Column("id", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dashboard_sessions")),
+    )
+    op.create_index(op.f("ix_dashboard_sessions_expires_at"), "dashboard_sessions", ["expires_at"])
+    dialect = op.get_bind().dialect.name
+    if dialect in ACTIVITY:
+        op.execute(
+            f"CREATE INDEX ix_vehicles_fleet_activity ON vehicles (application_id, {ACTIVITY[dialect]}, id)"
+        )
+        op.execute(
+            f"CREATE INDEX ix_vehicles_fleet_offline ON vehicles (application_id, {OFFLINE_SINCE[dialect]})"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name in ACTIVITY:
+        op.drop_index("ix_vehicles_fleet_offline", table_name="vehicles")
+        op.drop_index("ix_vehicles_fleet_activity", table_name="vehicles")
+    op.drop_index(op.f("ix_dashboard_sessions_expires_at"), table_name="dashboard_sessions")
+    op.drop_table("dashboard_sessions")
