@@ -154,3 +154,56 @@ async def test_changing_the_admin_token_or_the_password_ends_sessions(
     async with running_platform(database.url, dashboard_password="second-password", first=database.first,
                                 admin_token="adm_another-token-for-the-admin-api") as platform:
         assert (await _with_cookie(platform, by_password).get("/dashboard/applications")).status_code == 303
+
+
+async def test_the_vehicle_page_starts_and_stops_charging_and_locks(platform: PlatformHarness) -> None:
+    http = await signed_in(platform)
+    app_id = platform.application_id
+    await platform.admin("PUT", f"/admin/applications/{app_id}/clock", json={"rate": 0})
+    for seed in range(40):  # a car that is parked, as a user would pick one
+        vehicle = await platform.admin("POST", "/admin/vehicles",
+                                       json={"applicationId": app_id, "powertrainType": "BEV", "seed": seed})
+        path = f"/dashboard/vehicles/{vehicle['id']}"
+        page = await http.get(path)
+        if 'class="status parked"' in page.text:
+            break
+    for label in ("Start charging", "Stop charging", "Lock", "Unlock", "Plug in", "Unplug", "Sleep", "Wake",
+                  "Go offline", "Open a door", "Drive there"):
+        assert f">{label}</button>" in page.text, label
+    csrf = _csrf_of(page)
+    await platform.admin("PUT", f"/admin/vehicles/{vehicle['id']}/signals/tractionbattery-stateofcharge",
+                         json={"body": None})
+
+    async def act(action: str) -> str | None:
+        """Press a button; the notice the page then shows, if any."""
+        answer = await http.post(f"{path}/actions", data={"csrf": csrf, "action": action})
+        assert answer.status_code == 303
+        notice = re.search(r"notice=([^&]+)", answer.headers["location"])
+        return httpx.QueryParams(notice.group(0)).get("notice") if notice else None
+
+    async def signal(code: str) -> str:
+        text = (await http.get(f"{path}/signals")).text
+        row = re.search(rf'data-code="{code}">.*?class="value">([^<]*)<', text, re.DOTALL)
+        assert row is not None, code
+        return row.group(1)
+
+    await act("unplug")
+    refused = await act("start-charging")
+    assert refused is not None and refused.startswith("The charging cable is not connected.")
+    assert await act("plug") is None
+    assert await act("start-charging") is None
+    assert 'class="status charging"' in (await http.get(path)).text
+    assert await act("stop-charging") is None
+    assert 'class="status parked"' in (await http.get(path)).text
+    refused = await act("stop-charging")
+    assert refused is not None and refused.startswith("The vehicle is not charging.")
+
+    assert await act("lock") is None
+    assert await signal("closure-islocked") == "True"
+    assert await act("unlock") is None
+    assert await signal("closure-islocked") == "False"
+    # A car with a door open does not lock: the reason is shown, never a 500.
+    assert await act("open-door") is None
+    refused = await act("lock")
+    assert refused is not None and "open" in refused.lower()
+    assert (await http.post(f"{path}/actions", data={"action": "lock"})).status_code == 403

@@ -463,7 +463,8 @@ async def vehicle_signals(request: Request, vehicle_id: str) -> Response:
 
 
 #: The vehicle page's buttons → the steering call each makes.
-ACTIONS = ("plug", "charge", "unplug", "sleep", "wake", "offline", "online", "open-door", "close-door", "drive")
+ACTIONS = ("plug", "charge", "start-charging", "stop-charging", "unplug", "sleep", "wake", "offline", "online",
+           "lock", "unlock", "open-door", "close-door", "drive")
 
 
 @router.post("/vehicles/{vehicle_id}/actions")
@@ -477,6 +478,10 @@ async def vehicle_action(request: Request, vehicle_id: str) -> Response:
             await steering.plug(vehicle_id, plugged=True, start=False, kw=None)
         elif action == "charge":
             await steering.plug(vehicle_id, plugged=True, start=True, kw=None)
+        elif action in ("start-charging", "stop-charging"):
+            await steering.set_charging(vehicle_id, action == "start-charging")
+        elif action in ("lock", "unlock"):
+            await steering.set_locked(vehicle_id, action == "lock")
         elif action == "unplug":
             await steering.plug(vehicle_id, plugged=False, start=False, kw=None)
         elif action == "sleep":
