@@ -3,11 +3,14 @@ ending on the server, and the vehicle page's remaining buttons — over the real
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from html import unescape
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ..support.databases import SqliteTemplate
 from ..support.harness import ADMIN_TOKEN, PlatformHarness, running_platform
@@ -207,3 +210,88 @@ async def test_the_vehicle_page_starts_and_stops_charging_and_locks(platform: Pl
     refused = await act("lock")
     assert refused is not None and "open" in refused.lower()
     assert (await http.post(f"{path}/actions", data={"action": "lock"})).status_code == 403
+
+
+def _events(body: str) -> list[tuple[str, str]]:
+    """(event, data) of each server-sent event in a stream's text."""
+    found = []
+    for block in body.replace("\r\n", "\n").split("\n\n"):
+        fields = [line.split(": ", 1) for line in block.split("\n") if ": " in line and not line.startswith(":")]
+        names = [value for key, value in fields if key == "event"]
+        data = "\n".join(value for key, value in fields if key == "data")
+        if names:
+            found.append((names[0], data))
+    return found
+
+
+async def test_the_vehicle_page_streams_its_signals_as_server_sent_events(
+    platform: PlatformHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from motorpool.platform.api import dashboard
+
+    # A short stream, so the in-process client (which reads a response whole) sees it end.
+    monkeypatch.setattr(dashboard, "LIVE_STREAM_S", 0.6)
+    monkeypatch.setattr(dashboard, "LIVE_INTERVAL_S", 0.05)
+    app_id = platform.application_id
+    vehicle = await platform.admin("POST", "/admin/vehicles", json={"applicationId": app_id, "powertrainType": "BEV"})
+    events_path = f"/dashboard/vehicles/{vehicle['id']}/events"
+    assert (await platform.http.get(events_path)).status_code == 303  # no session, no stream
+
+    cookie = await _sign_in(platform, platform.admin_token)
+    http = _with_cookie(platform, cookie)
+    page = await http.get(f"/dashboard/vehicles/{vehicle['id']}")
+    assert f'data-events="{events_path}"' in page.text
+    # A frozen clock: one event, then nothing until something changes.
+    await platform.admin("PUT", f"/admin/applications/{app_id}/clock", json={"rate": 0})
+    answer = await http.get(events_path)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    sent = _events(answer.text)
+    assert [name for name, _ in sent] == ["vehicle"]
+    update = json.loads(sent[0][1])
+    assert update["status"] in ("parked", "asleep", "driving", "charging", "offline")
+    assert 'id="signals"' in update["signals"] and 'data-code="tractionbattery-stateofcharge"' in update["signals"]
+    # Signing out ends the stream of a copied cookie too.
+    csrf = _csrf_of(page)
+    assert (await http.post("/dashboard/sign-out", data={"csrf": csrf})).status_code == 303
+    copy = _with_cookie(platform, cookie)
+    assert (await copy.get(events_path)).status_code == 303
+    # An unknown vehicle is a 404 in the documented error shape, not a stream.
+    http = _with_cookie(platform, await _sign_in(platform, platform.admin_token))
+    missing = await http.get("/dashboard/vehicles/00000000-0000-4000-8000-000000000000/events")
+    assert missing.status_code == 404 and missing.json()["type"] == "RESOURCE_NOT_FOUND"
+
+
+async def test_an_event_stream_ends_when_its_session_is_signed_out(
+    platform: PlatformHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from motorpool.platform.api import dashboard
+    from motorpool.platform.services.dashboard import DashboardSessions
+
+    monkeypatch.setattr(dashboard, "LIVE_STREAM_S", 5.0)
+    monkeypatch.setattr(dashboard, "LIVE_INTERVAL_S", 0.05)
+    app_id = platform.application_id
+    vehicle = await platform.admin("POST", "/admin/vehicles", json={"applicationId": app_id, "powertrainType": "BEV"})
+    http = _with_cookie(platform, await _sign_in(platform, platform.admin_token))
+    page = await http.get(f"/dashboard/vehicles/{vehicle['id']}")
+    csrf = _csrf_of(page)
+    sessions: DashboardSessions = platform.app.state.dashboard_sessions
+    checks = 0
+    original = DashboardSessions.nonce
+
+    async def nonce_then_sign_out(self: DashboardSessions, cookie: str | None) -> str | None:
+        # Looks 1 and 2 are the page's and the stream's request; the stream then looks once per
+        # round, and its second round comes after a sign-out elsewhere.
+        nonlocal checks
+        checks += 1
+        if checks == 4:
+            answer = await _with_cookie(platform, cookie or "").post("/dashboard/sign-out", data={"csrf": csrf})
+            assert answer.status_code == 303
+        return await original(self, cookie)
+
+    monkeypatch.setattr(sessions, "nonce", nonce_then_sign_out.__get__(sessions))
+    started = asyncio.get_running_loop().time()
+    answer = await http.get(f"/dashboard/vehicles/{vehicle['id']}/events")
+    assert asyncio.get_running_loop().time() - started < 4  # ended early, not at the stream's limit
+    names = [name for name, _ in _events(answer.text)]
+    assert names[0] == "vehicle" and names[-1] == "signed-out"

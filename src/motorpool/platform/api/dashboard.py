@@ -6,8 +6,11 @@ a form), never framed, and escapes what it shows (Jinja's autoescape)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +18,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
@@ -457,9 +461,48 @@ async def vehicle(request: Request, vehicle_id: str) -> Response:
 
 @router.get("/vehicles/{vehicle_id}/signals")
 async def vehicle_signals(request: Request, vehicle_id: str) -> Response:
-    """The signal table alone, which the vehicle page polls."""
+    """The signal table alone, which the vehicle page polls where server-sent events fail."""
     await _signed_in(request)
     return _page(request, "_signals.html", detail=await _views(request).vehicle(vehicle_id))
+
+
+#: How often the vehicle page's event stream looks for a change, how long one stream lasts (the
+#: browser then reconnects, which checks the session again), and how often it pings a quiet line.
+LIVE_INTERVAL_S = 2.0
+LIVE_STREAM_S = 300.0
+LIVE_PING_S = 15
+
+
+@router.get("/vehicles/{vehicle_id}/events")
+async def vehicle_events(request: Request, vehicle_id: str) -> Response:
+    """The vehicle's state and signal table as server-sent events, sent whenever they change;
+    the page falls back to polling ``/signals`` where a stream cannot be held."""
+    await _signed_in(request)
+    views, sessions, cookie = _views(request), _sessions(request), request.cookies.get(COOKIE)
+    await views.vehicle(vehicle_id)  # an unknown vehicle is a 404 before any stream starts
+    table = PAGES.env.get_template("dashboard/_signals.html")
+
+    async def changes() -> AsyncIterator[ServerSentEvent]:
+        shown = None
+        deadline = time.monotonic() + LIVE_STREAM_S
+        while time.monotonic() < deadline:
+            # Signing out (anywhere) ends the stream, as it ends every page.
+            if await sessions.nonce(cookie) is None:
+                yield ServerSentEvent("Signed out.", event="signed-out")
+                return
+            try:
+                detail = await views.vehicle(vehicle_id)
+            except ApiError as error:
+                yield ServerSentEvent(error.detail, event="gone")
+                return
+            html = table.render(detail=detail)
+            if html != shown:
+                shown = html
+                yield ServerSentEvent(json.dumps({"status": detail.status, "signals": html}),
+                                      event="vehicle", retry=3000)
+            await asyncio.sleep(LIVE_INTERVAL_S)
+
+    return EventSourceResponse(changes(), ping=LIVE_PING_S, headers=SECURITY_HEADERS)
 
 
 #: The vehicle page's buttons → the steering call each makes.
