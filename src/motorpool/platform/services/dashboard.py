@@ -31,11 +31,9 @@ from .oauth import SecretHasher
 
 #: How long a dashboard session lasts without signing in again.
 SESSION_SECONDS = 12 * 3600
-#: What the fleet table can filter on, beside make and powertrain.
-STATUSES = ("parked", "driving", "charging", "asleep", "offline")
+#: What the fleet table can filter on, beside make and powertrain (filtered in SQL).
+STATUSES = fleet_queries.FLEET_STATES
 POWERTRAINS = ("BEV", "PHEV", "HEV", "ICE")
-#: The status filter is applied to rows as they are read; a page reads at most this many.
-STATUS_SCAN_LIMIT = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +71,14 @@ class VehicleDetail:
 def makes() -> list[tuple[str, str]]:
     """The catalogue's makes as (code, name), for the fleet's filter and the add form."""
     return [(make.code, make.name) for make in catalogue.makes()]
+
+
+def models_matching(term: str) -> list[str]:
+    """The catalogue's model names holding ``term`` in any case (the fleet search's model branch)."""
+    wanted = term.strip().casefold()
+    if not wanted:
+        return []
+    return sorted({spec.model for spec in catalogue.models() if wanted in spec.model.casefold()})
 
 
 def status_of(state: VehicleState, now_ms: int) -> str:
@@ -262,35 +268,20 @@ class DashboardViews:
         if status and status not in STATUSES:
             raise ValidationFailed(f"status must be one of {', '.join(STATUSES)}.", source={"parameter": "status"})
         now = await self.clocks.now_ms(application_id)
-        rows: list[FleetRow] = []
-        scanned = 0
-        cursor = after
         async with self.sessions() as session:
             if await repo.get_application(session, application_id) is None:
                 raise NotFound(f"No application '{application_id}'.")
-            while True:
-                # Without a status filter one read fills the page; with one, read on (bounded).
-                batch_size = limit + 1 if not status else 500
-                batch = await fleet_queries.fleet_page(
-                    session, application_id, after=cursor, limit=batch_size,
-                    search=search or None, make=make or None, powertrain=powertrain or None,
-                )
-                for vehicle in batch:
-                    scanned += 1
-                    state_now = status_of(vehicle.state, now)  # type: ignore[arg-type]
-                    if status and state_now != status:
-                        cursor = vehicle.id
-                        continue
-                    if len(rows) == limit:
-                        return FleetPage(tuple(rows), rows[-1].vehicle.id)
-                    rows.append(FleetRow(vehicle_record(vehicle), state_now))
-                    cursor = vehicle.id
-                if len(batch) < batch_size:
-                    return FleetPage(tuple(rows), None)
-                if not status:
-                    return FleetPage(tuple(rows), rows[-1].vehicle.id if rows else None)
-                if scanned >= STATUS_SCAN_LIMIT:
-                    return FleetPage(tuple(rows), cursor)
+            # One read of a row more than the page tells whether another page follows.
+            batch = await fleet_queries.fleet_page(
+                session, application_id, after=after, limit=limit + 1, search=search or None,
+                models=models_matching(search or ""),
+                make=make or None, powertrain=powertrain or None, state=status or None, now_ms=now,
+            )
+        rows = tuple(
+            FleetRow(vehicle_record(vehicle), status_of(vehicle.state, now))  # type: ignore[arg-type]
+            for vehicle in batch[:limit]
+        )
+        return FleetPage(rows, rows[-1].vehicle.id if len(batch) > limit else None)
 
     async def vehicle(self, vehicle_id: str) -> VehicleDetail:
         async with self.sessions() as session:

@@ -116,6 +116,14 @@ class Owner(Base):
 
 class Vehicle(Base):
     __tablename__ = "vehicles"
+    # The fleet table's keyset pages and model search; migration 0009 also indexes the state
+    # record's activity and offline time and the lower-cased nickname (expressions per dialect,
+    # see store.fleet_queries).
+    __table_args__ = (
+        Index("ix_vehicles_fleet_page", "application_id", "id"),
+        Index("ix_vehicles_fleet_model", "application_id", "model", "id"),
+        Index("ix_vehicles_fleet_vin", "application_id", "vin"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     vin: Mapped[str] = mapped_column(String(17), index=True)
     make: Mapped[str] = mapped_column(String(40))

@@ -1,4 +1,4 @@
-"""Dashboard sessions held on the server; indexes for the fleet table's state filter
+"""Dashboard sessions held on the server; indexes for the fleet table's pages and state filter
 
 Revision ID: 0009
 Revises: 0008
@@ -20,9 +20,14 @@ ACTIVITY = {
     "sqlite": "json_extract(state, '$.activity.kind')",
     "postgresql": "((state -> 'activity') ->> 'kind')",
 }
+#: The nickname lower-cased, compared code point by code point (the search's prefix range).
+NICKNAME = {
+    "sqlite": "lower(nickname)",
+    "postgresql": "(lower(nickname) COLLATE \"C\")",
+}
 OFFLINE_SINCE = {
     "sqlite": "json_extract(state, '$.offline_since')",
-    "postgresql": "(((state ->> 'offline_since'))::bigint)",
+    "postgresql": "(((state ->> 'offline_since'))::double precision)",
 }
 
 
@@ -35,6 +40,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dashboard_sessions")),
     )
     op.create_index(op.f("ix_dashboard_sessions_expires_at"), "dashboard_sessions", ["expires_at"])
+    # An application's vehicles in id order: the fleet table's keyset pages read this range
+    # instead of sorting the whole fleet for each page.
+    op.create_index("ix_vehicles_fleet_page", "vehicles", ["application_id", "id"])
+    # The search's model branch (a model's vehicles of an application, in id order) and its VIN
+    # prefix branch (a range of an application's VINs).
+    op.create_index("ix_vehicles_fleet_model", "vehicles", ["application_id", "model", "id"])
+    op.create_index("ix_vehicles_fleet_vin", "vehicles", ["application_id", "vin"])
     dialect = op.get_bind().dialect.name
     if dialect in ACTIVITY:
         op.execute(
@@ -43,11 +55,16 @@ def upgrade() -> None:
         op.execute(
             f"CREATE INDEX ix_vehicles_fleet_offline ON vehicles (application_id, {OFFLINE_SINCE[dialect]})"
         )
+        op.execute(f"CREATE INDEX ix_vehicles_fleet_nickname ON vehicles (application_id, {NICKNAME[dialect]})")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name in ACTIVITY:
+        op.drop_index("ix_vehicles_fleet_nickname", table_name="vehicles")
         op.drop_index("ix_vehicles_fleet_offline", table_name="vehicles")
         op.drop_index("ix_vehicles_fleet_activity", table_name="vehicles")
+    op.drop_index("ix_vehicles_fleet_vin", table_name="vehicles")
+    op.drop_index("ix_vehicles_fleet_model", table_name="vehicles")
+    op.drop_index("ix_vehicles_fleet_page", table_name="vehicles")
     op.drop_index(op.f("ix_dashboard_sessions_expires_at"), table_name="dashboard_sessions")
     op.drop_table("dashboard_sessions")
