@@ -218,16 +218,18 @@ async def _application_page(
     status: int = 200,
     errors: dict[str, str] | None = None,
     entered: dict[str, str] | None = None,
+    ticked: list[str] | None = None,
 ) -> Response:
     """The application's page; ``errors`` (field name → message) are shown beside their fields,
-    which keep what was ``entered``."""
+    which keep what was ``entered`` (and the permission boxes what was ``ticked``)."""
     platform = platform_of(request)
     app = await platform.admin.application(application_id)
     clock = clock_view(await platform.clocks.clock(application_id))
     limit = await platform.limits.configured(application_id)
     return _page(request, "application.html", status, app=app, clock=clock, shown_secret=shown_secret,
                  show_token=request.query_params.get("token") == "show", permissions=PERMISSIONS,
-                 limit=limit, errors=errors or {}, entered=entered or {})
+                 limit=limit, errors=errors or {}, entered=entered or {},
+                 ticked=app.connect_permissions if ticked is None else ticked)
 
 
 def _field_of(error: ApiError, default: str) -> str:
@@ -288,7 +290,7 @@ async def connect_permissions(request: Request, application_id: str) -> Response
             application_id, None if _text(form, "every") else chosen
         )
     except ApiError as error:
-        return await _application_page(request, application_id, status=400,
+        return await _application_page(request, application_id, status=400, ticked=chosen,
                                        errors={"permission": error.detail})
     return _back(f"/dashboard/applications/{application_id}", "Connect permissions saved.")
 
