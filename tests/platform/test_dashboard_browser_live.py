@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from ..support.browser import MARKS, new_tab
 from ..support.processes import Served
-from .test_dashboard_browser import _sign_in, _soc
+from .test_dashboard_browser import _sign_in, _soc, screenshot
 
 pytestmark = MARKS
 
@@ -49,6 +49,8 @@ def test_application_settings_show_errors_beside_their_fields(browser: Browser, 
         expect(page.locator("#requests-error")).to_contain_text("whole number")
         expect(page.locator("#limit-requests")).to_have_value("lots")
         expect(page.locator("#limit-requests")).to_have_attribute("aria-invalid", "true")
+        page.locator("#rate-limit").scroll_into_view_if_needed()
+        screenshot(page, "application-settings")
         page.fill("#limit-requests", "40")
         page.click("button:text-is('Save limits')")
         expect(page.locator("#rate-limit-now")).to_contain_text("40 requests, refilling 3.0 per minute")
