@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from ..errors import ApiError
 from ..services.clocks import clock_view
 from ..services.dashboard import (
+    CONNECT_PERMISSIONS,
     POWERTRAINS,
     STATUSES,
     DashboardSessions,
@@ -33,7 +34,6 @@ from ..services.dashboard import (
     rate_limit_from_form,
 )
 from ..services.webhooks import SubscriptionFilter, WebhookFilter
-from ..sim.signals import PERMISSIONS
 from .admin import duration_ms
 from .common import platform_of
 from .connect import TEMPLATES
@@ -227,7 +227,7 @@ async def _application_page(
     clock = clock_view(await platform.clocks.clock(application_id))
     limit = await platform.limits.configured(application_id)
     return _page(request, "application.html", status, app=app, clock=clock, shown_secret=shown_secret,
-                 show_token=request.query_params.get("token") == "show", permissions=PERMISSIONS,
+                 show_token=request.query_params.get("token") == "show", permissions=CONNECT_PERMISSIONS,
                  limit=limit, errors=errors or {}, entered=entered or {},
                  ticked=app.connect_permissions if ticked is None else ticked)
 

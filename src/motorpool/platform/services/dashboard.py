@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..errors import NotFound, ValidationFailed
 from ..sim import catalogue
 from ..sim.plans import settle
+from ..sim.signals import PERMISSIONS
 from ..sim.state import VehicleState
 from ..sim.vehicle import read_signals
 from ..store import dashboard_sessions, fleet_queries, repo
@@ -34,6 +35,8 @@ SESSION_SECONDS = 12 * 3600
 #: What the fleet table can filter on, beside make and powertrain (filtered in SQL).
 STATUSES = fleet_queries.FLEET_STATES
 POWERTRAINS = ("BEV", "PHEV", "HEV", "ICE")
+#: The permissions the application page offers as Connect's defaults, with what each allows.
+CONNECT_PERMISSIONS: dict[str, str] = PERMISSIONS
 
 
 @dataclass(frozen=True, slots=True)
