@@ -65,20 +65,21 @@ async def test_the_state_filter_agrees_with_the_state_shown(platform: PlatformHa
     assert set(bev_charging) <= {i for i, s in shown.items() if s == "charging"}
 
 
-async def test_the_state_filter_uses_the_fleet_index(platform: PlatformHarness) -> None:
+async def test_the_state_filter_uses_the_fleet_indexes(platform: PlatformHarness) -> None:
+    # A fleet big enough, with statistics, for a planner to prefer an index to reading it all.
+    app_id = platform.application_id
+    await FleetSeeder(platform.platform.sessions, platform.platform.clocks).seed(app_id, 3000, seed=9)
     async with platform.platform.sessions() as session:
         dialect = session.get_bind().dialect.name
-        query = select(Vehicle.id).where(
-            Vehicle.application_id == platform.application_id,
-            fleet_queries.state_condition(dialect, "driving", 0),
-        ).order_by(Vehicle.id).limit(51)
-        compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-        explain = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
-        if dialect == "postgresql":
-            # A small table is read whole by choice; the question is whether the index can serve.
-            await session.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = "\n".join(str(row) for row in (await session.execute(text(explain + str(compiled)))).all())
-    assert "ix_vehicles_fleet_activity" in plan, plan
+        await session.execute(text("ANALYZE"))
+        for state, index in (("driving", "ix_vehicles_fleet_activity"), ("offline", "ix_vehicles_fleet_offline")):
+            query = select(Vehicle.id).where(
+                Vehicle.application_id == app_id, fleet_queries.state_condition(dialect, state, 0),
+            ).order_by(Vehicle.id).limit(51)
+            compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+            explain = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+            plan = "\n".join(str(row) for row in (await session.execute(text(explain + str(compiled)))).all())
+            assert index in plan, (state, plan)
 
 
 async def test_the_search_finds_by_vin_nickname_model_and_id_through_pages(platform: PlatformHarness) -> None:

@@ -5,7 +5,8 @@ page costs what the first does; the index (application, id) of migration 0009 se
 (``ix_vehicles_fleet_page``), so no page sorts the fleet. The state filter reads
 the vehicle's activity and offline time out of its JSON state record with the very expressions
 migration 0009 indexes (``ix_vehicles_fleet_activity``: application, activity, id;
-``ix_vehicles_fleet_offline``: application, offline since), so a filtered page is an index range
+``ix_vehicles_fleet_offline``: application, id of the vehicles with an offline time, a partial
+index whose condition the query repeats word for word), so a filtered page is an index range
 scan too. The expressions are written out as SQL literals, not bound parameters, because a
 planner matches an expression index only against the same expression."""
 
