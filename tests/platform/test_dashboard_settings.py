@@ -295,3 +295,17 @@ async def test_an_event_stream_ends_when_its_session_is_signed_out(
     assert asyncio.get_running_loop().time() - started < 4  # ended early, not at the stream's limit
     names = [name for name, _ in _events(answer.text)]
     assert names[0] == "vehicle" and names[-1] == "signed-out"
+
+
+async def test_a_snapshot_restored_never_revives_a_signed_out_session(platform: PlatformHarness) -> None:
+    cookie = await _sign_in(platform, platform.admin_token)
+    http = _with_cookie(platform, cookie)
+    page = await http.get("/dashboard/applications")
+    await platform.admin("POST", "/admin/snapshots", json={"name": "before-sign-out"})
+    assert (await http.post("/dashboard/sign-out", data={"csrf": _csrf_of(page)})).status_code == 303
+    await platform.admin("POST", "/admin/snapshots/before-sign-out/restore")
+    assert (await _with_cookie(platform, cookie).get("/dashboard/applications")).status_code == 303
+    # And a reset of the simulation does not sign anyone out.
+    other = _with_cookie(platform, await _sign_in(platform, platform.admin_token))
+    await platform.admin("POST", "/admin/reset")
+    assert (await other.get("/dashboard/applications")).status_code == 200
