@@ -309,3 +309,25 @@ async def test_a_snapshot_restored_never_revives_a_signed_out_session(platform: 
     other = _with_cookie(platform, await _sign_in(platform, platform.admin_token))
     await platform.admin("POST", "/admin/reset")
     assert (await other.get("/dashboard/applications")).status_code == 200
+
+
+async def test_the_clock_runs_accelerated_from_the_application_page(platform: PlatformHarness) -> None:
+    http = await signed_in(platform)
+    app_id = platform.application_id
+    path = f"/dashboard/applications/{app_id}/clock"
+    page = await http.get(f"/dashboard/applications/{app_id}")
+    assert 'id="clock-rate"' in page.text
+    csrf = _csrf_of(page)
+    answer = await http.post(path, data={"csrf": csrf, "action": "rate", "rate": "60"})
+    assert answer.status_code == 303
+    assert (await platform.admin("GET", f"/admin/applications/{app_id}/clock"))["rate"] == 60
+    assert "60" in (await http.get(f"/dashboard/applications/{app_id}")).text
+    for text, message in (("fast", "must be a number"), ("", "Give a rate"), ("-2", "rate must be from 0"),
+                          ("1e12", "rate must be from 0"), ("inf", "finite")):
+        refused = await http.post(path, data={"csrf": csrf, "action": "rate", "rate": text})
+        assert refused.status_code == 400, text
+        error = re.search(r'id="rate-error">([^<]*)<', refused.text)
+        assert error is not None and message in unescape(error.group(1)), (text, error)
+        assert f'value="{text}"' in refused.text
+    assert (await platform.admin("GET", f"/admin/applications/{app_id}/clock"))["rate"] == 60
+    assert (await http.post(path, data={"action": "rate", "rate": "2"})).status_code == 403

@@ -30,6 +30,7 @@ from ..services.dashboard import (
     STATUSES,
     DashboardSessions,
     DashboardViews,
+    clock_rate_from_form,
     makes,
     rate_limit_from_form,
 )
@@ -327,6 +328,14 @@ async def clock(request: Request, application_id: str) -> Response:
             await clocks.change(application_id, rate=0)
         elif action == "real":
             await clocks.change(application_id, rate=1)
+        elif action == "rate":
+            try:
+                await clocks.change(application_id, rate=clock_rate_from_form(_text(form, "rate")))
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                return await _application_page(request, application_id, status=400,
+                                               errors={"rate": error.detail}, entered={"rate": _text(form, "rate")})
         elif action == "step":
             await clocks.change(application_id, advance_ms=duration_ms(_text(form, "by")))
         else:

@@ -134,6 +134,15 @@ def rate_limit_from_form(requests: str, refill_per_minute: str, vehicle_per_minu
     ).validate()
 
 
+def clock_rate_from_form(text: str) -> float:
+    """The clock form's speed-up (``60``: a simulated hour a real minute); its bounds are the
+    clock's own (``ClockBook.change``)."""
+    rate = _decimal(text.strip(), "rate", "The rate")
+    if rate is None:
+        raise ValidationFailed("Give a rate, such as 60 for an hour a minute.", source={"pointer": "/rate"})
+    return rate
+
+
 def _shown(body: dict[str, Any] | None) -> tuple[str, str]:
     """A signal body as a value and a unit for a table cell."""
     if body is None:
