@@ -6,8 +6,11 @@ a form), never framed, and escapes what it shows (Jinja's autoescape)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -15,12 +18,22 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import ApiError
 from ..services.clocks import clock_view
-from ..services.dashboard import POWERTRAINS, STATUSES, DashboardSessions, DashboardViews, makes
+from ..services.dashboard import (
+    CONNECT_PERMISSIONS,
+    POWERTRAINS,
+    STATUSES,
+    DashboardSessions,
+    DashboardViews,
+    clock_rate_from_form,
+    makes,
+    rate_limit_from_form,
+)
 from ..services.webhooks import SubscriptionFilter, WebhookFilter
 from .admin import duration_ms
 from .common import platform_of
@@ -61,7 +74,7 @@ def _sessions(request: Request) -> DashboardSessions:
     if found is None:
         found = DashboardSessions(
             platform.form_signer.secret_key, platform.hasher, platform.admin_token_hash,
-            platform.settings.dashboard_password,
+            platform.settings.dashboard_password, platform.sessions,
         )
         request.app.state.dashboard_sessions = found
     return found
@@ -73,7 +86,7 @@ def _views(request: Request) -> DashboardViews:
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
-    nonce = _sessions(request).nonce(request.cookies.get(COOKIE))
+    nonce: str | None = getattr(request.state, "dashboard_nonce", None)
     csrf = _sessions(request).csrf_token(nonce) if nonce else ""
     context |= {"csrf": csrf, "signed_in": nonce is not None, "notice": request.query_params.get("notice")}
     response = PAGES.TemplateResponse(request, f"dashboard/{template}", context, status_code=status)
@@ -81,20 +94,24 @@ def _page(request: Request, template: str, status: int = 200, **context: Any) ->
     return response
 
 
-def _signed_in(request: Request) -> str:
-    nonce = _sessions(request).nonce(request.cookies.get(COOKIE))
+async def _signed_in(request: Request) -> str:
+    """The session's nonce (kept on the request for the page's CSRF token); a redirect to sign-in
+    without a live session."""
+    nonce = await _sessions(request).nonce(request.cookies.get(COOKIE))
     if nonce is None:
         raise Refused(303)
+    request.state.dashboard_nonce = nonce
     return nonce
 
 
 async def _form(request: Request) -> FormData:
     """A posted form, once its session and CSRF token are checked (403 otherwise)."""
-    nonce = _sessions(request).nonce(request.cookies.get(COOKIE))
+    nonce = await _sessions(request).nonce(request.cookies.get(COOKIE))
     form = await request.form()
     token = form.get("csrf")
     if nonce is None or not _sessions(request).csrf_valid(nonce, token if isinstance(token, str) else None):
         raise Refused(403)
+    request.state.dashboard_nonce = nonce
     return form
 
 
@@ -123,7 +140,7 @@ def refused(request: Request, exc: Refused) -> Response:
 
 @router.get("")
 async def home(request: Request) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     return _back("/dashboard/applications")
 
 
@@ -156,7 +173,7 @@ async def sign_in(request: Request) -> Response:
     if not nonce or not sessions.csrf_valid("sign-in:" + nonce, token if isinstance(token, str) else None):
         raise Refused(403)
     try:
-        cookie = sessions.sign_in(_text(form, "secret"))
+        cookie = await sessions.sign_in(_text(form, "secret"))
     except ApiError as error:
         return _sign_in_form(request, 400, error.detail)
     response = _back("/dashboard/applications")
@@ -168,6 +185,7 @@ async def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     await _form(request)
+    await _sessions(request).sign_out(request.state.dashboard_nonce)
     response = _back("/dashboard/sign-in")
     response.delete_cookie(COOKIE, path="/dashboard", httponly=True, samesite="strict")
     return response
@@ -178,7 +196,7 @@ async def sign_out(request: Request) -> Response:
 
 @router.get("/applications")
 async def applications(request: Request) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     apps = await platform_of(request).admin.list_applications()
     return _page(request, "applications.html", applications=apps)
 
@@ -193,17 +211,37 @@ async def create_application(request: Request) -> Response:
     return await _application_page(request, app.id, shown_secret=issued.plaintext)
 
 
-async def _application_page(request: Request, application_id: str, shown_secret: str | None = None) -> Response:
+async def _application_page(
+    request: Request,
+    application_id: str,
+    shown_secret: str | None = None,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    entered: dict[str, str] | None = None,
+    ticked: list[str] | None = None,
+) -> Response:
+    """The application's page; ``errors`` (field name → message) are shown beside their fields,
+    which keep what was ``entered`` (and the permission boxes what was ``ticked``)."""
     platform = platform_of(request)
     app = await platform.admin.application(application_id)
     clock = clock_view(await platform.clocks.clock(application_id))
-    return _page(request, "application.html", app=app, clock=clock, shown_secret=shown_secret,
-                 show_token=request.query_params.get("token") == "show")
+    limit = await platform.limits.configured(application_id)
+    return _page(request, "application.html", status, app=app, clock=clock, shown_secret=shown_secret,
+                 show_token=request.query_params.get("token") == "show", permissions=CONNECT_PERMISSIONS,
+                 limit=limit, errors=errors or {}, entered=entered or {},
+                 ticked=app.connect_permissions if ticked is None else ticked)
+
+
+def _field_of(error: ApiError, default: str) -> str:
+    """The form field a validation error is about (its JSON pointer's last part)."""
+    pointer = (error.source or {}).get("pointer", "")
+    return pointer.rsplit("/", 1)[-1] or default
 
 
 @router.get("/applications/{application_id}")
 async def application(request: Request, application_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     return await _application_page(request, application_id)
 
 
@@ -243,6 +281,43 @@ async def redirect_uris(request: Request, application_id: str) -> Response:
     return _back(f"/dashboard/applications/{application_id}")
 
 
+@router.post("/applications/{application_id}/connect-permissions")
+async def connect_permissions(request: Request, application_id: str) -> Response:
+    """What Connect asks for without a ``scope``: the ticked permissions, or every one again."""
+    form = await _form(request)
+    chosen = [value for value in form.getlist("permission") if isinstance(value, str)]
+    try:
+        await platform_of(request).admin.set_connect_permissions(
+            application_id, None if _text(form, "every") else chosen
+        )
+    except ApiError as error:
+        return await _application_page(request, application_id, status=400, ticked=chosen,
+                                       errors={"permission": error.detail})
+    return _back(f"/dashboard/applications/{application_id}", "Connect permissions saved.")
+
+
+@router.post("/applications/{application_id}/rate-limit")
+async def rate_limit(request: Request, application_id: str) -> Response:
+    """Set the application's rate limits from the form, or lift them all."""
+    form = await _form(request)
+    fields = ("requests", "refillPerMinute", "vehicleRequestsPerMinute")
+    entered = {name: _text(form, name) for name in fields}
+    limits = platform_of(request).limits
+    try:
+        if _text(form, "lift"):
+            await limits.change(application_id, None)
+            return _back(f"/dashboard/applications/{application_id}", "Rate limits lifted.")
+        limit = rate_limit_from_form(entered["requests"], entered["refillPerMinute"],
+                                     entered["vehicleRequestsPerMinute"], _text(form, "preset"))
+        await limits.change(application_id, limit)
+    except ApiError as error:
+        if error.status != 400:
+            raise
+        return await _application_page(request, application_id, status=400, entered=entered,
+                                       errors={_field_of(error, "requests"): error.detail})
+    return _back(f"/dashboard/applications/{application_id}", "Rate limits saved.")
+
+
 @router.post("/applications/{application_id}/clock")
 async def clock(request: Request, application_id: str) -> Response:
     form = await _form(request)
@@ -253,6 +328,14 @@ async def clock(request: Request, application_id: str) -> Response:
             await clocks.change(application_id, rate=0)
         elif action == "real":
             await clocks.change(application_id, rate=1)
+        elif action == "rate":
+            try:
+                await clocks.change(application_id, rate=clock_rate_from_form(_text(form, "rate")))
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                return await _application_page(request, application_id, status=400,
+                                               errors={"rate": error.detail}, entered={"rate": _text(form, "rate")})
         elif action == "step":
             await clocks.change(application_id, advance_ms=duration_ms(_text(form, "by")))
         else:
@@ -265,7 +348,7 @@ async def clock(request: Request, application_id: str) -> Response:
 
 @router.get("/applications/{application_id}/requests")
 async def requests(request: Request, application_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     app = await platform_of(request).admin.application(application_id)
     query = request.query_params
     filters = {name: query.get(name, "") for name in ("method", "path", "status", "vehicle", "user")}
@@ -283,7 +366,7 @@ async def requests(request: Request, application_id: str) -> Response:
 
 @router.get("/applications/{application_id}/webhooks")
 async def webhooks(request: Request, application_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     platform = platform_of(request)
     app = await platform.admin.application(application_id)
     page = await platform.webhooks.list_webhooks(application_id, WebhookFilter(), 0, 100)
@@ -292,7 +375,7 @@ async def webhooks(request: Request, application_id: str) -> Response:
 
 @router.get("/applications/{application_id}/webhooks/{webhook_id}")
 async def webhook(request: Request, application_id: str, webhook_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     hooks = platform_of(request).webhooks
     hook = await hooks.get(application_id, webhook_id)
     subscriptions = await hooks.list_subscriptions(
@@ -330,7 +413,7 @@ async def webhook_action(request: Request, application_id: str, webhook_id: str)
 
 @router.get("/applications/{application_id}/fleet")
 async def fleet(request: Request, application_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     query = request.query_params
     filters = {name: query.get(name, "") for name in ("search", "make", "powertrain", "status")}
     after = query.get("after") or None
@@ -376,7 +459,7 @@ async def add_vehicle(request: Request, application_id: str) -> Response:
 
 @router.get("/vehicles/{vehicle_id}")
 async def vehicle(request: Request, vehicle_id: str) -> Response:
-    _signed_in(request)
+    await _signed_in(request)
     detail = await _views(request).vehicle(vehicle_id)
     connections = []
     if detail.vehicle.application_id:
@@ -389,13 +472,53 @@ async def vehicle(request: Request, vehicle_id: str) -> Response:
 
 @router.get("/vehicles/{vehicle_id}/signals")
 async def vehicle_signals(request: Request, vehicle_id: str) -> Response:
-    """The signal table alone, which the vehicle page polls."""
-    _signed_in(request)
+    """The signal table alone, which the vehicle page polls where server-sent events fail."""
+    await _signed_in(request)
     return _page(request, "_signals.html", detail=await _views(request).vehicle(vehicle_id))
 
 
+#: How often the vehicle page's event stream looks for a change, how long one stream lasts (the
+#: browser then reconnects, which checks the session again), and how often it pings a quiet line.
+LIVE_INTERVAL_S = 2.0
+LIVE_STREAM_S = 300.0
+LIVE_PING_S = 15
+
+
+@router.get("/vehicles/{vehicle_id}/events")
+async def vehicle_events(request: Request, vehicle_id: str) -> Response:
+    """The vehicle's state and signal table as server-sent events, sent whenever they change;
+    the page falls back to polling ``/signals`` where a stream cannot be held."""
+    await _signed_in(request)
+    views, sessions, cookie = _views(request), _sessions(request), request.cookies.get(COOKIE)
+    await views.vehicle(vehicle_id)  # an unknown vehicle is a 404 before any stream starts
+    table = PAGES.env.get_template("dashboard/_signals.html")
+
+    async def changes() -> AsyncIterator[ServerSentEvent]:
+        shown = None
+        deadline = time.monotonic() + LIVE_STREAM_S
+        while time.monotonic() < deadline:
+            # Signing out (anywhere) ends the stream, as it ends every page.
+            if await sessions.nonce(cookie) is None:
+                yield ServerSentEvent("Signed out.", event="signed-out")
+                return
+            try:
+                detail = await views.vehicle(vehicle_id)
+            except ApiError as error:
+                yield ServerSentEvent(error.detail, event="gone")
+                return
+            html = table.render(detail=detail)
+            if html != shown:
+                shown = html
+                yield ServerSentEvent(json.dumps({"status": detail.status, "signals": html}),
+                                      event="vehicle", retry=3000)
+            await asyncio.sleep(LIVE_INTERVAL_S)
+
+    return EventSourceResponse(changes(), ping=LIVE_PING_S, headers=SECURITY_HEADERS)
+
+
 #: The vehicle page's buttons → the steering call each makes.
-ACTIONS = ("plug", "charge", "unplug", "sleep", "wake", "offline", "online", "open-door", "close-door", "drive")
+ACTIONS = ("plug", "charge", "start-charging", "stop-charging", "unplug", "sleep", "wake", "offline", "online",
+           "lock", "unlock", "open-door", "close-door", "drive")
 
 
 @router.post("/vehicles/{vehicle_id}/actions")
@@ -409,6 +532,10 @@ async def vehicle_action(request: Request, vehicle_id: str) -> Response:
             await steering.plug(vehicle_id, plugged=True, start=False, kw=None)
         elif action == "charge":
             await steering.plug(vehicle_id, plugged=True, start=True, kw=None)
+        elif action in ("start-charging", "stop-charging"):
+            await steering.set_charging(vehicle_id, action == "start-charging")
+        elif action in ("lock", "unlock"):
+            await steering.set_locked(vehicle_id, action == "lock")
         elif action == "unplug":
             await steering.plug(vehicle_id, plugged=False, start=False, kw=None)
         elif action == "sleep":

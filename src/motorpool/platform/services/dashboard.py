@@ -8,8 +8,10 @@ cookie) cannot carry it."""
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -19,20 +21,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..errors import NotFound, ValidationFailed
 from ..sim import catalogue
 from ..sim.plans import settle
+from ..sim.signals import PERMISSIONS
 from ..sim.state import VehicleState
 from ..sim.vehicle import read_signals
-from ..store import fleet_queries, repo
+from ..store import dashboard_sessions, fleet_queries, repo
 from .admin import VehicleRecord, vehicle_record
 from .clocks import ClockBook
+from .limits import RateLimit
 from .oauth import SecretHasher
 
 #: How long a dashboard session lasts without signing in again.
 SESSION_SECONDS = 12 * 3600
-#: What the fleet table can filter on, beside make and powertrain.
-STATUSES = ("parked", "driving", "charging", "asleep", "offline")
+#: What the fleet table can filter on, beside make and powertrain (filtered in SQL).
+STATUSES = fleet_queries.FLEET_STATES
 POWERTRAINS = ("BEV", "PHEV", "HEV", "ICE")
-#: The status filter is applied to rows as they are read; a page reads at most this many.
-STATUS_SCAN_LIMIT = 5000
+#: The permissions the application page offers as Connect's defaults, with what each allows.
+CONNECT_PERMISSIONS: dict[str, str] = PERMISSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,14 @@ def makes() -> list[tuple[str, str]]:
     return [(make.code, make.name) for make in catalogue.makes()]
 
 
+def models_matching(term: str) -> list[str]:
+    """The catalogue's model names holding ``term`` in any case (the fleet search's model branch)."""
+    wanted = term.strip().casefold()
+    if not wanted:
+        return []
+    return sorted({spec.model for spec in catalogue.models() if wanted in spec.model.casefold()})
+
+
 def status_of(state: VehicleState, now_ms: int) -> str:
     """What the fleet table calls the car's state at ``now_ms``."""
     offline = state.get("offline_since")
@@ -82,6 +94,53 @@ def status_of(state: VehicleState, now_ms: int) -> str:
         asleep_at = activity.get("asleep_at")
         return "asleep" if asleep_at is not None and asleep_at <= now_ms else "parked"
     return activity["kind"]
+
+
+def _whole(text: str, field: str, label: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValidationFailed(f"{label} must be a whole number.", source={"pointer": "/" + field}) from None
+
+
+def _decimal(text: str, field: str, label: str) -> float | None:
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValidationFailed(f"{label} must be a number.", source={"pointer": "/" + field}) from None
+    if not math.isfinite(number):  # "nan" and "inf" pass float()
+        raise ValidationFailed(f"{label} must be a finite number.", source={"pointer": "/" + field})
+    return number
+
+
+def rate_limit_from_form(requests: str, refill_per_minute: str, vehicle_per_minute: str,
+                         preset: str) -> RateLimit:
+    """The rate-limit form's text fields as a :class:`RateLimit` (empty fields: no such limit),
+    checked by the same rules as the admin API; a problem is a ValidationFailed whose
+    ``source.pointer`` names the field (``/requests``, ``/refillPerMinute``, ...)."""
+    vehicle = _whole(vehicle_per_minute.strip(), "vehicleRequestsPerMinute", "Requests per vehicle per minute")
+    if preset == "smartcar":
+        return RateLimit.smartcar(vehicle).validate()
+    if preset:
+        raise ValidationFailed(f"Unknown preset '{preset}'.", source={"pointer": "/preset"})
+    return RateLimit(
+        _whole(requests.strip(), "requests", "Requests"),
+        _decimal(refill_per_minute.strip(), "refillPerMinute", "Refill per minute"),
+        vehicle,
+    ).validate()
+
+
+def clock_rate_from_form(text: str) -> float:
+    """The clock form's speed-up (``60``: a simulated hour a real minute); its bounds are the
+    clock's own (``ClockBook.change``)."""
+    rate = _decimal(text.strip(), "rate", "The rate")
+    if rate is None:
+        raise ValidationFailed("Give a rate, such as 60 for an hour a minute.", source={"pointer": "/rate"})
+    return rate
 
 
 def _shown(body: dict[str, Any] | None) -> tuple[str, str]:
@@ -132,16 +191,26 @@ def _number(reading: Any) -> float | None:
 
 
 class DashboardSessions:
-    """Sign-in with the admin token or the dashboard password, sessions and CSRF tokens."""
+    """Sign-in with the admin token or the dashboard password, sessions and CSRF tokens.
+
+    A session is valid while its signed cookie verifies *and* its row is in the store: signing out
+    deletes the row, so a copied cookie stops working too. The signing key is bound to the admin
+    token and the dashboard password, so changing either ends every session."""
 
     def __init__(self, secret_key: str | bytes, hasher: SecretHasher, admin_token_hash: str,
-                 password: str | None) -> None:
-        self._signer = URLSafeTimedSerializer(secret_key, salt="motorpool-dashboard")
+                 password: str | None, sessions: async_sessionmaker[AsyncSession]) -> None:
+        credentials = hasher.hash(f"dashboard-credentials:{admin_token_hash}:{password or ''}")
+        self._signer = URLSafeTimedSerializer(secret_key, salt=f"motorpool-dashboard:{credentials}")
         self._hasher = hasher
         self._admin_token_hash = admin_token_hash
         self._password = password
+        self._sessions = sessions
 
-    def sign_in(self, secret: str) -> str:
+    def _key(self, nonce: str) -> str:
+        """What the store keeps of a session: a keyed hash of its nonce, never the nonce."""
+        return self._hasher.hash("dashboard-session:" + nonce)
+
+    async def sign_in(self, secret: str) -> str:
         """A new session's cookie value, or ValidationFailed for a wrong token or password."""
         good = hmac.compare_digest(self._hasher.hash(secret), self._admin_token_hash)
         if not good and self._password:
@@ -149,10 +218,14 @@ class DashboardSessions:
         if not good:
             raise ValidationFailed("Neither the admin token nor the dashboard password.",
                                    source={"pointer": "/secret"})
-        return self._signer.dumps({"n": secrets.token_urlsafe(18)})
+        nonce = secrets.token_urlsafe(18)
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            await dashboard_sessions.add_session(session, self._key(nonce), now,
+                                                 now + timedelta(seconds=SESSION_SECONDS))
+        return self._signer.dumps({"n": nonce})
 
-    def nonce(self, cookie: str | None) -> str | None:
-        """The session's nonce when the cookie is a valid, unexpired session."""
+    def _signed_nonce(self, cookie: str | None) -> str | None:
         if not cookie:
             return None
         try:
@@ -161,6 +234,20 @@ class DashboardSessions:
             return None
         nonce = data.get("n") if isinstance(data, dict) else None
         return nonce if isinstance(nonce, str) else None
+
+    async def nonce(self, cookie: str | None) -> str | None:
+        """The session's nonce when the cookie is a valid, unexpired session not signed out."""
+        nonce = self._signed_nonce(cookie)
+        if nonce is None:
+            return None
+        async with self._sessions() as session:
+            live = await dashboard_sessions.session_live(session, self._key(nonce), datetime.now(UTC))
+        return nonce if live else None
+
+    async def sign_out(self, nonce: str) -> None:
+        """End the session everywhere: its cookie, wherever it was copied, opens nothing more."""
+        async with self._sessions() as session, session.begin():
+            await dashboard_sessions.end_session(session, self._key(nonce))
 
     def csrf_token(self, nonce: str) -> str:
         return self._hasher.hash("dashboard-csrf:" + nonce)
@@ -193,35 +280,20 @@ class DashboardViews:
         if status and status not in STATUSES:
             raise ValidationFailed(f"status must be one of {', '.join(STATUSES)}.", source={"parameter": "status"})
         now = await self.clocks.now_ms(application_id)
-        rows: list[FleetRow] = []
-        scanned = 0
-        cursor = after
         async with self.sessions() as session:
             if await repo.get_application(session, application_id) is None:
                 raise NotFound(f"No application '{application_id}'.")
-            while True:
-                # Without a status filter one read fills the page; with one, read on (bounded).
-                batch_size = limit + 1 if not status else 500
-                batch = await fleet_queries.fleet_page(
-                    session, application_id, after=cursor, limit=batch_size,
-                    search=search or None, make=make or None, powertrain=powertrain or None,
-                )
-                for vehicle in batch:
-                    scanned += 1
-                    state_now = status_of(vehicle.state, now)  # type: ignore[arg-type]
-                    if status and state_now != status:
-                        cursor = vehicle.id
-                        continue
-                    if len(rows) == limit:
-                        return FleetPage(tuple(rows), rows[-1].vehicle.id)
-                    rows.append(FleetRow(vehicle_record(vehicle), state_now))
-                    cursor = vehicle.id
-                if len(batch) < batch_size:
-                    return FleetPage(tuple(rows), None)
-                if not status:
-                    return FleetPage(tuple(rows), rows[-1].vehicle.id if rows else None)
-                if scanned >= STATUS_SCAN_LIMIT:
-                    return FleetPage(tuple(rows), cursor)
+            # One read of a row more than the page tells whether another page follows.
+            batch = await fleet_queries.fleet_page(
+                session, application_id, after=after, limit=limit + 1, search=search or None,
+                models=models_matching(search or ""),
+                make=make or None, powertrain=powertrain or None, state=status or None, now_ms=now,
+            )
+        rows = tuple(
+            FleetRow(vehicle_record(vehicle), status_of(vehicle.state, now))  # type: ignore[arg-type]
+            for vehicle in batch[:limit]
+        )
+        return FleetPage(rows, rows[-1].vehicle.id if len(batch) > limit else None)
 
     async def vehicle(self, vehicle_id: str) -> VehicleDetail:
         async with self.sessions() as session:

@@ -1,5 +1,5 @@
-"""Steering the simulation from the control plane: plug a car in, send it on a trip, put it to
-sleep, take it off the network, open a door, pin a signal.
+"""Steering the simulation from the control plane: plug a car in, start or stop its charging,
+send it on a trip, put it to sleep, take it off the network, lock it, open a door, pin a signal.
 
 Each is a plan of :mod:`..sim.plans` applied at the vehicle's application's simulated now with a
 compare-and-set, like a command (``CommandService.steer``)."""
@@ -78,6 +78,15 @@ class Steering:
             )
 
         return await self._apply(vehicle_id, drive)
+
+    async def set_charging(self, vehicle_id: str, charging: bool) -> Steered:
+        """Start a session on the charger the car is plugged into, or stop the one under way."""
+        return await self._apply(vehicle_id, plans.start_charging if charging else plans.stop_charging)
+
+    async def set_locked(self, vehicle_id: str, locked: bool) -> Steered:
+        """Lock or unlock the doors, as the security commands do (a parked car only; one with a
+        door open does not lock)."""
+        return await self._apply(vehicle_id, partial(plans.set_locked, locked=locked))
 
     async def sleep(self, vehicle_id: str) -> Steered:
         return await self._apply(vehicle_id, plans.sleep)

@@ -116,6 +116,14 @@ class Owner(Base):
 
 class Vehicle(Base):
     __tablename__ = "vehicles"
+    # The fleet table's keyset pages and model search; migration 0010 also indexes the state
+    # record's activity and offline time and the lower-cased nickname (expressions per dialect,
+    # see store.fleet_queries).
+    __table_args__ = (
+        Index("ix_vehicles_fleet_page", "application_id", "id"),
+        Index("ix_vehicles_fleet_model", "application_id", "model", "id"),
+        Index("ix_vehicles_fleet_vin", "application_id", "vin"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     vin: Mapped[str] = mapped_column(String(17), index=True)
     make: Mapped[str] = mapped_column(String(40))
@@ -371,6 +379,16 @@ class ConnectFlowUse(Base):
     flow_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     spent_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DashboardSession(Base):
+    """A signed-in dashboard session, keyed by a hash of the nonce its cookie carries (the cookie
+    alone opens nothing once its row is gone: signing out deletes it)."""
+
+    __tablename__ = "dashboard_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

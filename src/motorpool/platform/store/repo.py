@@ -825,8 +825,10 @@ async def add_sign_in_failure(session: AsyncSession, email_key: str, now: dateti
 # --- the whole state: reset and snapshots -------------------------------------------------------
 
 #: Tables that belong to the instance rather than to its state: its keys (so tokens, secrets'
-#: hashes and Connect's forms stay valid across a reset or a restore) and the cache counter.
-INSTANCE_TABLES = frozenset({"instance_secrets", "signing_keys", "cache_generations"})
+#: hashes and Connect's forms stay valid across a reset or a restore), the cache counter, and the
+#: dashboard's sessions (a reset does not sign the operator out; a restore never revives a
+#: session signed out since the snapshot).
+INSTANCE_TABLES = frozenset({"instance_secrets", "signing_keys", "cache_generations", "dashboard_sessions"})
 
 #: Every row of the state tables, by table name, as plain column values.
 StateDump = dict[str, list[dict[str, Any]]]
