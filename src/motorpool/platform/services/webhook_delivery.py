@@ -35,7 +35,6 @@ from ..sim import catalogue
 from ..sim.plans import has_due_work, resolve_due
 from ..sim.state import Reading
 from ..sim.vehicle import COMPATIBILITY_ERROR, read_signal
-from ..store import repo
 from ..store import webhook_repo as hooks_repo
 from .access import VehicleAccess
 from .clocks import ClockBook
@@ -321,29 +320,6 @@ class DeliveryWorker:
         )
 
 
-def _access(application_id: str, due: hooks_repo.DueSubscription) -> VehicleAccess:
-    vehicle = due.vehicle
-    return VehicleAccess.of(
-        application_id,
-        due.subscription.user_id,
-        repo.AccessRow(
-            connection_id="",
-            permissions=due.permissions,
-            vehicle_id=vehicle.id,
-            vin=vehicle.vin,
-            make=vehicle.make,
-            model=vehicle.model,
-            year=vehicle.year,
-            powertrain=vehicle.powertrain,
-            mode=vehicle.mode,
-            seed=vehicle.seed,
-            state=vehicle.state or {},
-            version=vehicle.version,
-            nickname=vehicle.nickname,
-        ),
-    )
-
-
 def report_of(access: VehicleAccess, taken: int, codes: tuple[str, ...]) -> dict[str, Reading]:
     """The webhook's signals as the vehicle reported them at ``taken`` (metric units), the same
     readings the Vehicle API serves: only these codes are computed, not the whole catalogue
@@ -435,12 +411,16 @@ class Monitor:
 
         async def evaluate() -> tuple[int, int]:
             events: list[hooks_repo.NewEvent] = []
+            evaluated: list[hooks_repo.Evaluated] = []
             async with self.sessions() as session, session.begin():
                 due = await hooks_repo.claim_due_subscriptions(
                     session, application_id, now_ms, BATCH
                 )
                 for item in due:
-                    events.extend(self._evaluate(application_id, item, now_ms))
+                    seen, found = self._evaluate(application_id, item, now_ms)
+                    evaluated.append(seen)
+                    events.extend(found)
+                await hooks_repo.record_evaluations(session, evaluated)
                 if events:
                     await hooks_repo.add_events(session, events)
             return len(due), len(events)
@@ -450,12 +430,13 @@ class Monitor:
 
     def _evaluate(
         self, application_id: str, due: hooks_repo.DueSubscription, now_ms: int
-    ) -> list[hooks_repo.NewEvent]:
-        subscription, webhook = due.subscription, due.webhook
-        access = _access(application_id, due)
-        hook = Hook(webhook.id, webhook.name, tuple(webhook.triggers), tuple(webhook.data))
+    ) -> tuple[hooks_repo.Evaluated, list[hooks_repo.NewEvent]]:
+        """What one subscription's reports since its last evaluation come to: what to record of
+        it, and its events."""
+        access = VehicleAccess.of(application_id, due.user_id, due.vehicle)
+        hook = Hook(due.webhook_id, due.webhook_name, due.triggers, due.data)
         subject = Subject(
-            user_id=subscription.user_id,
+            user_id=due.user_id,
             vehicle_id=access.vehicle_id,
             make=access.make,
             model=access.model,
@@ -464,14 +445,14 @@ class Monitor:
             powertrain=access.powertrain,
             permissions=access.permissions,
         )
-        version_changed = subscription.vehicle_version != access.version
-        after = subscription.checked_ms
+        version_changed = due.vehicle_version != access.version
+        after = due.checked_ms
         if version_changed and access.state_at_ms is not None:
             # A new state record is a report of its own, from the instant it was written.
             after = min(after, access.state_at_ms - 1)
-        first = subscription.first_due
-        last_values = subscription.last_values
-        open_errors: dict[str, Any] = dict(subscription.open_errors or {})
+        first = due.first_due
+        last_values = due.last_values
+        open_errors: dict[str, Any] = dict(due.open_errors or {})
         payloads: list[dict[str, Any]] = []
         codes = tuple(dict.fromkeys((*hook.triggers, *hook.data)))
         times = report_times(access, 0 if first else after, now_ms)
@@ -482,18 +463,19 @@ class Monitor:
             first = False
             last_values, open_errors = result.last_values, result.open_errors
         latest = times[-1]
-        subscription.first_due = False
-        subscription.last_values = last_values
-        subscription.open_errors = open_errors
-        subscription.checked_ms = latest
-        subscription.vehicle_version = access.version
-        subscription.next_check_ms = latest + access.report_interval_ms
-        subscription.updated_at = datetime.now(UTC)
-        return [
+        seen = hooks_repo.Evaluated(
+            subscription_id=due.id,
+            last_values=last_values,
+            open_errors=open_errors,
+            checked_ms=latest,
+            vehicle_version=access.version,
+            next_check_ms=latest + access.report_interval_ms,
+        )
+        return seen, [
             hooks_repo.NewEvent(
                 id=payload["eventId"],
                 application_id=application_id,
-                webhook_id=webhook.id,
+                webhook_id=due.webhook_id,
                 vehicle_id=access.vehicle_id,
                 event_type=payload["eventType"],
                 payload=payload,
