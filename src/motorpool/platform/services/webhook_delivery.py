@@ -58,6 +58,10 @@ MAX_REPORTS = 2_000
 MAX_BODY_BYTES = 50 * 1024
 #: Real seconds between two prunings of the delivery log by one worker.
 PRUNE_EVERY_S = 60.0
+#: Real seconds a pass waits for its batch's sends before settling those that answered and
+#: moving on: the rest (a slow or dead callback) settle in the background as they end, so
+#: one callback that hangs for its 15 s delays neither the others nor the next claim.
+SETTLE_AFTER_S = 0.25
 
 
 def sign(management_token: str, body: bytes) -> str:
@@ -170,6 +174,8 @@ class DeliveryWorker:
         #: The claim's transaction in flight (shielded: it commits even when the pass is
         #: cancelled, so a stop waits for it before handing back what it took).
         self._taking: asyncio.Future[list[hooks_repo.Claimed]] | None = None
+        #: Sends still in flight after their pass moved on, settled as they end.
+        self._stragglers: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -213,14 +219,23 @@ class DeliveryWorker:
         many events were handed back."""
         self._stopping = True
         self._wake.set()
+        grace = self.sender.timeout_s + 5.0 if grace_s is None else grace_s
+        deadline = time.monotonic() + grace
         running = self._pass
         if running is not None and not running.done():
-            grace = self.sender.timeout_s + 5.0 if grace_s is None else grace_s
             done, _ = await asyncio.wait({running}, timeout=grace)
             if not done:
                 running.cancel()
                 with contextlib.suppress(BaseException):
                     await running
+        if self._stragglers:
+            left = max(0.0, deadline - time.monotonic())
+            _, late = await asyncio.wait(set(self._stragglers), timeout=left)
+            for task in late:
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(BaseException):
+                    await task
         if self._taking is not None and not self._taking.done():
             with contextlib.suppress(Exception):
                 await self._taking
@@ -271,15 +286,45 @@ class DeliveryWorker:
         if not claimed:
             self._held.discard(claim)
             return 0
-        outcomes = await asyncio.gather(*(self._attempt(event, now_ms) for event in claimed))
+        sends = [asyncio.create_task(self._attempt(event, now_ms)) for event in claimed]
+        try:
+            done, late = await asyncio.wait(sends, timeout=SETTLE_AFTER_S)
+            if done:
+                await self._settle(claim, [send.result() for send in done])
+        except BaseException:  # cancelled by a stop: the sends go with the pass
+            for send in sends:
+                send.cancel()
+            raise
+        if late:
+            straggler = asyncio.create_task(self._settle_late(claim, late))
+            self._stragglers.add(straggler)
+            straggler.add_done_callback(self._stragglers.discard)
+        else:
+            self._held.discard(claim)
+        return len(claimed)
 
+    async def _settle(self, claim: str, outcomes: list[hooks_repo.Outcome]) -> None:
         async def settle() -> None:
             async with self.sessions() as session, session.begin():
                 await hooks_repo.record_attempts(session, claim, outcomes)
 
+        # Shielded like the claim: a stop must not leave the transaction half-done.
         await asyncio.shield(settle())
+
+    async def _settle_late(self, claim: str, sends: set[asyncio.Task[hooks_repo.Outcome]]) -> None:
+        """Settle a batch's slow sends as they end: those that end in the same window of
+        ``SETTLE_AFTER_S`` in one transaction."""
+        pending = set(sends)
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, timeout=SETTLE_AFTER_S)
+                if done:
+                    await self._settle(claim, [send.result() for send in done])
+        except BaseException:  # a stop cut them short: their leases are handed back
+            for send in pending:
+                send.cancel()
+            raise
         self._held.discard(claim)
-        return len(claimed)
 
     async def _attempt(self, event: hooks_repo.Claimed, now_ms: int) -> hooks_repo.Outcome:
         delivery_id = str(uuid.uuid4())
