@@ -2,6 +2,7 @@
 received, and deliveries per second, with 1,000 subscribed vehicles.
 
     .venv/bin/python bench/webhooks.py [--vehicles 1000] [--changes 200] [--rounds 3]
+        [--before OTHER_CHECKOUT/src]
 
 The platform runs on core 0 (SQLite, its in-process worker); this script runs the receiver — an
 aiohttp server that answers at once — on core 1. Latency: a trigger signal pinned through the
@@ -9,7 +10,9 @@ admin API, timed until its VEHICLE_STATE arrives. Throughput: the webhook disabl
 again, which owes every subscribed vehicle a FIRST_DELIVERY, timed until all have arrived. For
 the ratio, the same receiver is driven in the same run by a bare aiohttp client posting signed
 bodies of the same size with the same concurrency (what the worker's client could do with no
-outbox, monitor or database around it)."""
+outbox, monitor or database around it). ``--before`` measures another checkout's platform (its
+``src`` first on the server's import path) in the same run, before this one, and prints the
+ratios of the two; the load average is printed with each, since the machine may be shared."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import json
 import os
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +115,25 @@ async def bare_client(url: str, token: str, body: bytes, count: int, concurrency
         return count / (time.perf_counter() - started)
 
 
-async def run(args: argparse.Namespace) -> None:
-    with motorpool_serve() as server:
+@dataclass
+class Figures:
+    """What one platform measured."""
+
+    p50_ms: float
+    p99_ms: float
+    rate: float
+    rates: list[float]
+    cpu_per_delivery_s: float
+    bare_rate: float
+    load_average: tuple[float, float, float]
+
+
+async def measure(args: argparse.Namespace, source: str | None) -> Figures:
+    """One platform's figures: this checkout's, or the one whose ``src`` is ``source``."""
+    extra_env = None
+    if source is not None:
+        extra_env = {"PYTHONPATH": os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH")) if p)}
+    with motorpool_serve(extra_env=extra_env) as server:
         env = server.env()
         admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
         application = env["MOTORPOOL_APPLICATION_ID"]
@@ -177,17 +198,41 @@ async def run(args: argparse.Namespace) -> None:
         await runner.cleanup()
 
     latencies.sort()
-    p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, round(len(latencies) * 0.99) - 1)]
-    rate = statistics.median(rates)
-    print(f"state change → signed delivery received ({args.changes} changes, one at a time, "
-          f"through the admin API): p50 {p50:.1f} ms, p99 {p99:.1f} ms  (target p99 < 50 ms)")
-    print(f"deliveries/s, {len(fleet)} FIRST_DELIVERY per round, median of {args.rounds}: {rate:,.0f}/s "
-          f"(rounds: {', '.join(f'{r:,.0f}' for r in rates)})  (target ≥ 2,000/s)")
-    print(f"platform CPU per delivery in those rounds (monitor, outbox, worker, HTTP): "
-          f"{cpu_per_delivery * 1e6:,.0f} µs, so at most {1 / cpu_per_delivery:,.0f}/s on one free core")
-    print(f"bare aiohttp client → same receiver, same body size, 64 at once: {bare:,.0f}/s; "
-          f"ratio {rate / bare:.2f}")
+    return Figures(
+        p50_ms=statistics.median(latencies),
+        p99_ms=latencies[min(len(latencies) - 1, round(len(latencies) * 0.99) - 1)],
+        rate=statistics.median(rates),
+        rates=rates,
+        cpu_per_delivery_s=cpu_per_delivery,
+        bare_rate=bare,
+        load_average=os.getloadavg(),
+    )
+
+
+def report(label: str, args: argparse.Namespace, figures: Figures) -> None:
+    print(f"[{label}] load average {', '.join(f'{x:.1f}' for x in figures.load_average)}")
+    print(f"  state change → signed delivery received ({args.changes} changes, one at a time, "
+          f"through the admin API): p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms  (target p99 < 50 ms)")
+    print(f"  deliveries/s, {args.vehicles} FIRST_DELIVERY per round, median of {args.rounds}: {figures.rate:,.0f}/s "
+          f"(rounds: {', '.join(f'{r:,.0f}' for r in figures.rates)})  (target ≥ 2,000/s)")
+    cpu = figures.cpu_per_delivery_s
+    print(f"  platform CPU per delivery in those rounds (monitor, outbox, worker, HTTP): "
+          f"{cpu * 1e6:,.0f} µs, so at most {1 / cpu:,.0f}/s on one free core")
+    print(f"  bare aiohttp client → same receiver, same body size, 64 at once: {figures.bare_rate:,.0f}/s; "
+          f"ratio {figures.rate / figures.bare_rate:.2f}")
+
+
+async def run(args: argparse.Namespace) -> None:
+    before = await measure(args, os.path.abspath(args.before)) if args.before else None
+    now = await measure(args, None)
+    if before is not None:
+        report(f"before: {args.before}", args, before)
+    report("this checkout", args, now)
+    if before is not None:
+        print("this checkout / before (same run): "
+              f"deliveries/s {now.rate / before.rate:.2f}, "
+              f"CPU per delivery {now.cpu_per_delivery_s / before.cpu_per_delivery_s:.2f}, "
+              f"p50 {now.p50_ms / before.p50_ms:.2f}, p99 {now.p99_ms / before.p99_ms:.2f}")
 
 
 def main() -> None:
@@ -195,6 +240,8 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=1000)
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", metavar="SRC",
+                        help="another checkout's src folder: its platform is measured too, in the same run")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {1})

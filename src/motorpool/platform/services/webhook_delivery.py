@@ -35,7 +35,6 @@ from ..sim import catalogue
 from ..sim.plans import has_due_work, resolve_due
 from ..sim.state import Reading
 from ..sim.vehicle import COMPATIBILITY_ERROR, read_signal
-from ..store import repo
 from ..store import webhook_repo as hooks_repo
 from .access import VehicleAccess
 from .clocks import ClockBook
@@ -59,6 +58,10 @@ MAX_REPORTS = 2_000
 MAX_BODY_BYTES = 50 * 1024
 #: Real seconds between two prunings of the delivery log by one worker.
 PRUNE_EVERY_S = 60.0
+#: Real seconds a pass waits for its batch's sends before settling those that answered and
+#: moving on: the rest (a slow or dead callback) settle in the background as they end, so
+#: one callback that hangs for its 15 s delays neither the others nor the next claim.
+SETTLE_AFTER_S = 0.25
 
 
 def sign(management_token: str, body: bytes) -> str:
@@ -171,6 +174,8 @@ class DeliveryWorker:
         #: The claim's transaction in flight (shielded: it commits even when the pass is
         #: cancelled, so a stop waits for it before handing back what it took).
         self._taking: asyncio.Future[list[hooks_repo.Claimed]] | None = None
+        #: Sends still in flight after their pass moved on, settled as they end.
+        self._stragglers: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wake.set()
@@ -214,14 +219,23 @@ class DeliveryWorker:
         many events were handed back."""
         self._stopping = True
         self._wake.set()
+        grace = self.sender.timeout_s + 5.0 if grace_s is None else grace_s
+        deadline = time.monotonic() + grace
         running = self._pass
         if running is not None and not running.done():
-            grace = self.sender.timeout_s + 5.0 if grace_s is None else grace_s
             done, _ = await asyncio.wait({running}, timeout=grace)
             if not done:
                 running.cancel()
                 with contextlib.suppress(BaseException):
                     await running
+        if self._stragglers:
+            left = max(0.0, deadline - time.monotonic())
+            _, late = await asyncio.wait(set(self._stragglers), timeout=left)
+            for task in late:
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(BaseException):
+                    await task
         if self._taking is not None and not self._taking.done():
             with contextlib.suppress(Exception):
                 await self._taking
@@ -272,15 +286,45 @@ class DeliveryWorker:
         if not claimed:
             self._held.discard(claim)
             return 0
-        outcomes = await asyncio.gather(*(self._attempt(event, now_ms) for event in claimed))
+        sends = [asyncio.create_task(self._attempt(event, now_ms)) for event in claimed]
+        try:
+            done, late = await asyncio.wait(sends, timeout=SETTLE_AFTER_S)
+            if done:
+                await self._settle(claim, [send.result() for send in done])
+        except BaseException:  # cancelled by a stop: the sends go with the pass
+            for send in sends:
+                send.cancel()
+            raise
+        if late:
+            straggler = asyncio.create_task(self._settle_late(claim, late))
+            self._stragglers.add(straggler)
+            straggler.add_done_callback(self._stragglers.discard)
+        else:
+            self._held.discard(claim)
+        return len(claimed)
 
+    async def _settle(self, claim: str, outcomes: list[hooks_repo.Outcome]) -> None:
         async def settle() -> None:
             async with self.sessions() as session, session.begin():
                 await hooks_repo.record_attempts(session, claim, outcomes)
 
+        # Shielded like the claim: a stop must not leave the transaction half-done.
         await asyncio.shield(settle())
+
+    async def _settle_late(self, claim: str, sends: set[asyncio.Task[hooks_repo.Outcome]]) -> None:
+        """Settle a batch's slow sends as they end: those that end in the same window of
+        ``SETTLE_AFTER_S`` in one transaction."""
+        pending = set(sends)
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, timeout=SETTLE_AFTER_S)
+                if done:
+                    await self._settle(claim, [send.result() for send in done])
+        except BaseException:  # a stop cut them short: their leases are handed back
+            for send in pending:
+                send.cancel()
+            raise
         self._held.discard(claim)
-        return len(claimed)
 
     async def _attempt(self, event: hooks_repo.Claimed, now_ms: int) -> hooks_repo.Outcome:
         delivery_id = str(uuid.uuid4())
@@ -319,29 +363,6 @@ class DeliveryWorker:
                 created_at=datetime.now(UTC),  # when the answer came, not the batch's end
             ),
         )
-
-
-def _access(application_id: str, due: hooks_repo.DueSubscription) -> VehicleAccess:
-    vehicle = due.vehicle
-    return VehicleAccess.of(
-        application_id,
-        due.subscription.user_id,
-        repo.AccessRow(
-            connection_id="",
-            permissions=due.permissions,
-            vehicle_id=vehicle.id,
-            vin=vehicle.vin,
-            make=vehicle.make,
-            model=vehicle.model,
-            year=vehicle.year,
-            powertrain=vehicle.powertrain,
-            mode=vehicle.mode,
-            seed=vehicle.seed,
-            state=vehicle.state or {},
-            version=vehicle.version,
-            nickname=vehicle.nickname,
-        ),
-    )
 
 
 def report_of(access: VehicleAccess, taken: int, codes: tuple[str, ...]) -> dict[str, Reading]:
@@ -435,12 +456,16 @@ class Monitor:
 
         async def evaluate() -> tuple[int, int]:
             events: list[hooks_repo.NewEvent] = []
+            evaluated: list[hooks_repo.Evaluated] = []
             async with self.sessions() as session, session.begin():
                 due = await hooks_repo.claim_due_subscriptions(
                     session, application_id, now_ms, BATCH
                 )
                 for item in due:
-                    events.extend(self._evaluate(application_id, item, now_ms))
+                    seen, found = self._evaluate(application_id, item, now_ms)
+                    evaluated.append(seen)
+                    events.extend(found)
+                await hooks_repo.record_evaluations(session, evaluated)
                 if events:
                     await hooks_repo.add_events(session, events)
             return len(due), len(events)
@@ -450,12 +475,13 @@ class Monitor:
 
     def _evaluate(
         self, application_id: str, due: hooks_repo.DueSubscription, now_ms: int
-    ) -> list[hooks_repo.NewEvent]:
-        subscription, webhook = due.subscription, due.webhook
-        access = _access(application_id, due)
-        hook = Hook(webhook.id, webhook.name, tuple(webhook.triggers), tuple(webhook.data))
+    ) -> tuple[hooks_repo.Evaluated, list[hooks_repo.NewEvent]]:
+        """What one subscription's reports since its last evaluation come to: what to record of
+        it, and its events."""
+        access = VehicleAccess.of(application_id, due.user_id, due.vehicle)
+        hook = Hook(due.webhook_id, due.webhook_name, due.triggers, due.data)
         subject = Subject(
-            user_id=subscription.user_id,
+            user_id=due.user_id,
             vehicle_id=access.vehicle_id,
             make=access.make,
             model=access.model,
@@ -464,14 +490,14 @@ class Monitor:
             powertrain=access.powertrain,
             permissions=access.permissions,
         )
-        version_changed = subscription.vehicle_version != access.version
-        after = subscription.checked_ms
+        version_changed = due.vehicle_version != access.version
+        after = due.checked_ms
         if version_changed and access.state_at_ms is not None:
             # A new state record is a report of its own, from the instant it was written.
             after = min(after, access.state_at_ms - 1)
-        first = subscription.first_due
-        last_values = subscription.last_values
-        open_errors: dict[str, Any] = dict(subscription.open_errors or {})
+        first = due.first_due
+        last_values = due.last_values
+        open_errors: dict[str, Any] = dict(due.open_errors or {})
         payloads: list[dict[str, Any]] = []
         codes = tuple(dict.fromkeys((*hook.triggers, *hook.data)))
         times = report_times(access, 0 if first else after, now_ms)
@@ -482,18 +508,19 @@ class Monitor:
             first = False
             last_values, open_errors = result.last_values, result.open_errors
         latest = times[-1]
-        subscription.first_due = False
-        subscription.last_values = last_values
-        subscription.open_errors = open_errors
-        subscription.checked_ms = latest
-        subscription.vehicle_version = access.version
-        subscription.next_check_ms = latest + access.report_interval_ms
-        subscription.updated_at = datetime.now(UTC)
-        return [
+        seen = hooks_repo.Evaluated(
+            subscription_id=due.id,
+            last_values=last_values,
+            open_errors=open_errors,
+            checked_ms=latest,
+            vehicle_version=access.version,
+            next_check_ms=latest + access.report_interval_ms,
+        )
+        return seen, [
             hooks_repo.NewEvent(
                 id=payload["eventId"],
                 application_id=application_id,
-                webhook_id=webhook.id,
+                webhook_id=due.webhook_id,
                 vehicle_id=access.vehicle_id,
                 event_type=payload["eventType"],
                 payload=payload,

@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import repo
 from .models import (
     Application,
     Connection,
@@ -214,10 +215,50 @@ async def applications_with_subscriptions(session: AsyncSession) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class DueSubscription:
-    subscription: WebhookSubscription
-    webhook: Webhook
-    permissions: tuple[str, ...]
-    vehicle: Vehicle
+    """A subscription the monitor evaluates, as plain values (no ORM objects: the monitor
+    takes them by the hundred), with its webhook's configuration and its vehicle as the read
+    path sees it."""
+
+    id: str
+    user_id: str
+    first_due: bool
+    last_values: dict[str, Any] | None
+    open_errors: dict[str, Any] | None
+    checked_ms: int
+    vehicle_version: int
+    webhook_id: str
+    webhook_name: str
+    triggers: tuple[str, ...]
+    data: tuple[str, ...]
+    vehicle: repo.AccessRow
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    """What the monitor saw of one subscription, for :func:`record_evaluations`."""
+
+    subscription_id: str
+    last_values: dict[str, Any] | None
+    open_errors: dict[str, Any]
+    checked_ms: int
+    vehicle_version: int
+    next_check_ms: int
+
+
+_SUBSCRIPTIONS = cast(Table, WebhookSubscription.__table__)
+_WEBHOOKS = cast(Table, Webhook.__table__)
+_VEHICLES = cast(Table, Vehicle.__table__)
+_CONNECTIONS = cast(Table, Connection.__table__)
+#: What the monitor reads of a due subscription, in the order :func:`_due_subscription` takes it.
+_DUE_COLUMNS = (
+    _SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.user_id, _SUBSCRIPTIONS.c.first_due,
+    _SUBSCRIPTIONS.c.last_values, _SUBSCRIPTIONS.c.open_errors, _SUBSCRIPTIONS.c.checked_ms,
+    _SUBSCRIPTIONS.c.vehicle_version, _WEBHOOKS.c.id, _WEBHOOKS.c.name, _WEBHOOKS.c.triggers,
+    _WEBHOOKS.c.data, _CONNECTIONS.c.permissions, _VEHICLES.c.id, _VEHICLES.c.vin,
+    _VEHICLES.c.make, _VEHICLES.c.model, _VEHICLES.c.year, _VEHICLES.c.powertrain,
+    _VEHICLES.c.mode, _VEHICLES.c.seed, _VEHICLES.c.state, _VEHICLES.c.version,
+    _VEHICLES.c.nickname,
+)  # fmt: skip
 
 
 async def claim_due_subscriptions(
@@ -225,32 +266,76 @@ async def claim_due_subscriptions(
 ) -> list[DueSubscription]:
     """Subscriptions of enabled, verified webhooks whose vehicle reported since they were last
     evaluated (a report time passed, or its state changed), locked for this transaction."""
+    sub, hook, vehicle, connection = _SUBSCRIPTIONS.c, _WEBHOOKS.c, _VEHICLES.c, _CONNECTIONS.c
     result = await session.execute(
-        select(WebhookSubscription, Webhook, Connection.permissions, Vehicle)
-        .join(Webhook, Webhook.id == WebhookSubscription.webhook_id)
-        .join(Vehicle, Vehicle.id == WebhookSubscription.vehicle_id)
+        select(*_DUE_COLUMNS)
+        .select_from(_SUBSCRIPTIONS)
+        .join(_WEBHOOKS, hook.id == sub.webhook_id)
+        .join(_VEHICLES, vehicle.id == sub.vehicle_id)
         .join(
-            Connection,
-            and_(
-                Connection.user_id == WebhookSubscription.user_id,
-                Connection.vehicle_id == WebhookSubscription.vehicle_id,
-            ),
+            _CONNECTIONS,
+            and_(connection.user_id == sub.user_id, connection.vehicle_id == sub.vehicle_id),
         )
         .where(
-            WebhookSubscription.application_id == application_id,
-            Webhook.enabled.is_(True),
-            Webhook.verified_at.is_not(None),
+            sub.application_id == application_id,
+            hook.enabled.is_(True),
+            hook.verified_at.is_not(None),
             or_(
-                WebhookSubscription.next_check_ms <= now_ms,
-                WebhookSubscription.first_due.is_(True),
-                Vehicle.version != WebhookSubscription.vehicle_version,
+                sub.next_check_ms <= now_ms,
+                sub.first_due.is_(True),
+                vehicle.version != sub.vehicle_version,
             ),
         )
-        .order_by(WebhookSubscription.next_check_ms)
+        .order_by(sub.next_check_ms)
         .limit(limit)
-        .with_for_update(of=WebhookSubscription, skip_locked=True)
+        .with_for_update(of=_SUBSCRIPTIONS, skip_locked=True)
     )
-    return [DueSubscription(row[0], row[1], tuple(row[2] or ()), row[3]) for row in result]
+    return [_due_subscription(row) for row in result]
+
+
+def _due_subscription(row: Any) -> DueSubscription:
+    return DueSubscription(
+        id=row[0], user_id=row[1], first_due=bool(row[2]), last_values=row[3],
+        open_errors=row[4], checked_ms=row[5] or 0, vehicle_version=row[6] or 0,
+        webhook_id=row[7], webhook_name=row[8], triggers=tuple(row[9] or ()),
+        data=tuple(row[10] or ()),
+        vehicle=repo.AccessRow(
+            connection_id="", permissions=tuple(row[11] or ()), vehicle_id=row[12],
+            vin=row[13], make=row[14], model=row[15], year=row[16], powertrain=row[17],
+            mode=row[18], seed=row[19], state=row[20] or {}, version=row[21],
+            nickname=row[22],
+        ),
+    )  # fmt: skip
+
+
+async def record_evaluations(session: AsyncSession, evaluated: Sequence[Evaluated]) -> None:
+    """Record what the monitor saw of each subscription in one statement run for all of them
+    (executemany), not one ORM flush of each object."""
+    if not evaluated:
+        return
+    sub = _SUBSCRIPTIONS.c
+    now = datetime.now(UTC)
+    await session.execute(
+        update(_SUBSCRIPTIONS)
+        .where(sub.id == bindparam("subscription_id"))
+        .values(
+            first_due=False,
+            last_values=bindparam("seen_values"),
+            open_errors=bindparam("seen_errors"),
+            checked_ms=bindparam("seen_ms"),
+            vehicle_version=bindparam("seen_version"),
+            next_check_ms=bindparam("next_ms"),
+            updated_at=now,
+        ),
+        [
+            {
+                "subscription_id": e.subscription_id, "seen_values": e.last_values,
+                "seen_errors": e.open_errors, "seen_ms": e.checked_ms,
+                "seen_version": e.vehicle_version, "next_ms": e.next_check_ms,
+            }
+            for e in evaluated
+        ],
+    )  # fmt: skip
 
 
 # --- the outbox ---------------------------------------------------------------------------------
@@ -342,80 +427,67 @@ async def claim_events(
     live worker. They are leased to ``claim`` until ``lease_until``; a worker that dies lets them
     go then. The candidates are locked with ``SKIP LOCKED`` (PostgreSQL) and taken by an update
     that checks again that nobody holds them, so that no two workers take the same event on
-    any database."""
+    any database.
+
+    Two round trips whatever the batch: the candidates come with their webhook's callbacks and
+    signing key (one joined select), and the update hands back the events it took
+    (``RETURNING``), as plain rows rather than ORM objects."""
+    events = _EVENTS.c
     free = and_(
-        WebhookEvent.status == "pending",
-        or_(WebhookEvent.lease_until.is_(None), WebhookEvent.lease_until < real_now),
-    )
-    # A webhook disabled, or whose new callback is not verified yet, receives nothing.
-    receiving = select(Webhook.id).where(
-        Webhook.application_id == application_id,
-        Webhook.enabled.is_(True),
-        Webhook.verified_at.is_not(None),
+        events.status == "pending",
+        or_(events.lease_until.is_(None), events.lease_until < real_now),
     )
     candidates = (
-        await session.scalars(
-            select(WebhookEvent.id)
-            .where(
-                WebhookEvent.application_id == application_id,
-                WebhookEvent.due_ms <= now_ms,
-                WebhookEvent.webhook_id.in_(receiving),
-                free,
-            )
-            .order_by(WebhookEvent.due_ms, WebhookEvent.created_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    if not candidates:
-        return []
-    await session.execute(
-        update(WebhookEvent)
-        .where(WebhookEvent.id.in_(candidates), free)
-        .values(lease_until=lease_until, claim=claim)
-        .execution_options(synchronize_session=False)
-    )
-    events = (
         await session.execute(
             select(
-                WebhookEvent.id,
-                WebhookEvent.webhook_id,
-                WebhookEvent.event_type,
-                WebhookEvent.payload,
-                WebhookEvent.attempts,
-            ).where(WebhookEvent.id.in_(candidates), WebhookEvent.claim == claim)
-        )
-    ).all()
-    if not events:
-        return []
-    webhook_ids = {row[1] for row in events}
-    hooks = {
-        row[0]: row
-        for row in await session.execute(
-            select(
-                Webhook.id,
+                events.id,
                 Webhook.callback_uri,
                 Webhook.error_callback_uri,
                 Application.management_token,
             )
+            .join(Webhook, Webhook.id == events.webhook_id)
             .join(Application, Application.id == Webhook.application_id)
-            .where(Webhook.id.in_(webhook_ids))
+            .where(
+                events.application_id == application_id,
+                events.due_ms <= now_ms,
+                # A webhook disabled, or whose new callback is not verified yet, receives nothing.
+                Webhook.enabled.is_(True),
+                Webhook.verified_at.is_not(None),
+                free,
+            )
+            .order_by(events.due_ms, events.created_at)
+            .limit(limit)
+            .with_for_update(of=_EVENTS, skip_locked=True)
         )
-    }
-    return [
-        Claimed(
-            event_id=row[0],
-            webhook_id=row[1],
-            event_type=row[2],
-            payload=row[3],
-            attempts=row[4],
-            callback_uri=hooks[row[1]][1],
-            error_callback_uri=hooks[row[1]][2],
-            management_token=hooks[row[1]][3],
+    ).all()
+    if not candidates:
+        return []
+    taken = await session.execute(
+        update(_EVENTS)
+        .where(events.id.in_([row[0] for row in candidates]), free)
+        .values(lease_until=lease_until, claim=claim)
+        .returning(events.id, events.webhook_id, events.event_type, events.payload, events.attempts)
+    )
+    # RETURNING gives rows in no promised order: keep the candidates' (due first).
+    by_id = {row[0]: row for row in taken}
+    claimed: list[Claimed] = []
+    for event_id, callback_uri, error_callback_uri, management_token in candidates:
+        row = by_id.get(event_id)
+        if row is None:  # another worker took it between the select and the update
+            continue
+        claimed.append(
+            Claimed(
+                event_id=event_id,
+                webhook_id=row[1],
+                event_type=row[2],
+                payload=row[3],
+                attempts=row[4],
+                callback_uri=callback_uri,
+                error_callback_uri=error_callback_uri,
+                management_token=management_token,
+            )
         )
-        for row in events
-        if row[1] in hooks
-    ]
+    return claimed
 
 
 @dataclass(frozen=True, slots=True)
