@@ -5,6 +5,7 @@ to the admin API: a million vehicles through HTTP would be a million JSON object
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -38,6 +39,17 @@ ApplicationOption = Annotated[
     str | None,
     typer.Option("--application", metavar="ID", help="Application id (MOTORPOOL_APPLICATION_ID)."),
 ]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Worker processes drawing vehicles while this one writes (default: one per core).",
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")
 ]
@@ -60,6 +72,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
         seed: SeedOption = None,
         connect: ConnectOption = None,
         database_url: DatabaseOption = None,
+        jobs: JobsOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Add COUNT vehicles to an application's simulated fleet in bulk, straight into the
@@ -87,6 +100,8 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
             err.print(f"[red]{error.detail}[/red]")
             raise typer.Exit(2) from None
         target = application(application_id)
+        # A small fleet is drawn faster here than worker processes take to start.
+        workers = 1 if count <= 20_000 else jobs or os.cpu_count() or 1
         values: dict[str, Any] = {"bootstrap": False, "env_file": None, "print_credentials": False}
         if database_url:
             values["database_url"] = database_url
@@ -101,7 +116,13 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                 sessions = db.session_factory(engine)
                 seeder = FleetSeeder(sessions, ClockBook(sessions))
                 done = await seeder.seed(
-                    target, count, mix=weights, seed=seed, connect_email=connect, progress=advance
+                    target,
+                    count,
+                    mix=weights,
+                    seed=seed,
+                    connect_email=connect,
+                    jobs=workers,
+                    progress=advance,
                 )
                 return done.count, done.user_id
             finally:
