@@ -192,3 +192,26 @@ async def test_worker_processes_draw_the_same_fleet_as_one_process(
 async def test_jobs_out_of_range_are_refused(platform: PlatformHarness) -> None:
     with pytest.raises(ValidationFailed, match="jobs"):
         await seeder_of(platform).seed(platform.application_id, 10, jobs=0)
+
+
+def test_the_command_on_an_empty_database_makes_the_first_start_itself(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")}
+    database = tmp_path / "empty.db"
+    command = [sys.executable, "-m", "motorpool.cli", "vehicles", "seed", "--count", "40",
+               "--seed", "5", "--database-url", f"sqlite:///{database}"]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "The database was empty: made the first start" in done.stderr
+    written = dict(
+        line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines() if "=" in line
+    )
+    application_id = written["MOTORPOOL_APPLICATION_ID"]
+    assert f"40 vehicles added to {application_id}" in done.stderr
+
+    # The second time the database has its application: no second first start.
+    again = subprocess.run([*command[:8], "6", *command[9:]], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "first start" not in again.stderr and f"added to {application_id}" in again.stderr

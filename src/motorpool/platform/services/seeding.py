@@ -157,6 +157,12 @@ class FleetSeeder:
         return Seeded(count, user_id)
 
 
+async def database_is_empty(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """True when no application exists yet: no platform has made its first start here."""
+    async with sessions() as session:
+        return await repo.count_applications(session) == 0
+
+
 @dataclass(frozen=True, slots=True)
 class ChunkPlan:
     """Everything a chunk's drawing needs (sent to worker processes, so plain values only)."""
