@@ -6,6 +6,7 @@ side in one run; the ratios are what to trust, not the absolute numbers."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -83,8 +84,11 @@ class Server:
 
 
 @contextmanager
-def motorpool_serve(workdir: Path | None = None, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """``motorpool serve`` on a free port with its own SQLite database, as a user starts it."""
+def motorpool_serve(
+    workdir: Path | None = None, extra_env: dict[str, str] | None = None, database_url: str | None = None
+) -> Iterator[Server]:
+    """``motorpool serve`` on a free port, as a user starts it: on ``database_url``, else on a
+    SQLite database of its own in ``workdir``."""
     own = workdir is None
     workdir = workdir or Path(tempfile.mkdtemp(prefix="motorpool-bench-"))
     port = free_port()
@@ -96,7 +100,7 @@ def motorpool_serve(workdir: Path | None = None, extra_env: dict[str, str] | Non
     }
     argv = pinned(0, [
         PYTHON, "-m", "motorpool.cli", "serve", "--port", str(port),
-        "--database-url", f"sqlite+aiosqlite:///{workdir / 'motorpool.db'}", "--log-level", "warning",
+        "--database-url", database_url or sqlite_url(workdir), "--log-level", "warning",
     ])
     started = time.perf_counter()
     process = subprocess.Popen(argv, env=env, cwd=workdir)
@@ -109,6 +113,26 @@ def motorpool_serve(workdir: Path | None = None, extra_env: dict[str, str] | Non
         process.wait(timeout=15)
         if own:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def sqlite_url(workdir: Path) -> str:
+    return f"sqlite+aiosqlite:///{workdir / 'motorpool.db'}"
+
+
+def seed_in_bulk(workdir: Path, database_url: str, count: int, seed: int, email: str) -> str:
+    """Add ``count`` vehicles with ``motorpool vehicles seed`` (COPY on PostgreSQL), all connected
+    to ``email``'s simulated user; on an empty database the command makes the first start, with
+    its ``.env`` in ``workdir``. The user's id."""
+    argv = [PYTHON, "-m", "motorpool.cli", "vehicles", "seed", "--count", str(count), "--seed", str(seed),
+            "--connect", email, "--database-url", database_url, "--json"]
+    env = {k: v for k, v in os.environ.items() if k != "MOTORPOOL_APPLICATION_ID"}
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=workdir, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"motorpool vehicles seed failed: {done.stderr[-2000:]}")
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"seeded {count:,} vehicles in {time.perf_counter() - started:.1f} s")
+    return str(summary["userId"])
 
 
 @contextmanager

@@ -5,8 +5,10 @@ to the admin API: a million vehicles through HTTP would be a million JSON object
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -38,6 +40,17 @@ ApplicationOption = Annotated[
     str | None,
     typer.Option("--application", metavar="ID", help="Application id (MOTORPOOL_APPLICATION_ID)."),
 ]
+JobsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        max=64,
+        metavar="N",
+        help="Worker processes drawing vehicles while this one writes (default: one per core).",
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")
 ]
@@ -60,6 +73,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
         seed: SeedOption = None,
         connect: ConnectOption = None,
         database_url: DatabaseOption = None,
+        jobs: JobsOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Add COUNT vehicles to an application's simulated fleet in bulk, straight into the
@@ -86,11 +100,47 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
         except ApiError as error:
             err.print(f"[red]{error.detail}[/red]")
             raise typer.Exit(2) from None
-        target = application(application_id)
+        # A small fleet is drawn faster here than worker processes take to start.
+        workers = 1 if count <= 20_000 else jobs or os.cpu_count() or 1
         values: dict[str, Any] = {"bootstrap": False, "env_file": None, "print_credentials": False}
         if database_url:
             values["database_url"] = database_url
         settings = Settings(**values)
+
+        async def first_start_if_empty() -> str | None:
+            """On a database no platform has started on yet, do what `motorpool serve` would
+            do first (migrations, instance secrets, the development application, `.env`);
+            the new application's id, or None when the database had applications already."""
+            from .platform.services.bootstrap import FirstStart
+            from .platform.services.runtime import start_platform
+            from .platform.services.seeding import database_is_empty
+
+            engine = db.create_engine(settings.database_url)
+            try:
+                await db.upgrade(engine)
+                if not await database_is_empty(db.session_factory(engine)):
+                    return None
+            finally:
+                await engine.dispose()
+            platform = await start_platform(
+                settings.model_copy(
+                    update={"bootstrap": True, "env_file": Path(".env"), "print_credentials": True}
+                )
+            )
+            try:
+                first = platform.first_start
+            finally:
+                await platform.close()
+            return first.application_id if isinstance(first, FirstStart) else None
+
+        made_application = asyncio.run(first_start_if_empty())
+        if made_application is not None:
+            err.print(
+                "The database was empty: made the first start (migrations, a development "
+                f"application {made_application}, .env).",
+                highlight=False,
+            )
+        target = application_id or made_application or application(None)
 
         async def run(advance: Callable[[int], None]) -> tuple[int, str | None]:
             from .platform.services.clocks import ClockBook
@@ -101,7 +151,13 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                 sessions = db.session_factory(engine)
                 seeder = FleetSeeder(sessions, ClockBook(sessions))
                 done = await seeder.seed(
-                    target, count, mix=weights, seed=seed, connect_email=connect, progress=advance
+                    target,
+                    count,
+                    mix=weights,
+                    seed=seed,
+                    connect_email=connect,
+                    jobs=workers,
+                    progress=advance,
                 )
                 return done.count, done.user_id
             finally:

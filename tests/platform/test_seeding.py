@@ -153,3 +153,65 @@ def test_the_command_seeds_with_a_progress_bar_and_says_how_fast(
             assert Counter(v.powertrain for v in vehicles)["PHEV"] >= 2500
 
     asyncio.run(check())
+
+
+async def test_worker_processes_draw_the_same_fleet_as_one_process(
+    sqlite_template: SqliteTemplate, tmp_path: Path
+) -> None:
+    # Two databases from one template: the same seed twice in one would be a conflict.
+    fleets: list[list[tuple[object, ...]]] = []
+    for jobs, chunk in ((1, 500), (2, 128)):
+        database = await sqlite_template.copy(tmp_path / f"jobs-{jobs}.db")
+        async with running_platform(database.url, first=database.first) as platform:
+            before = {v.id for v in await fleet(platform)}
+            seeded = await seeder_of(platform).seed(
+                platform.application_id,
+                1_000,
+                mix=parse_mix("bev=1,phev=1,ice=2"),
+                seed=4242,
+                chunk=chunk,
+                jobs=jobs,
+                connect_email="jobs@example.com",
+            )
+            assert seeded.count == 1_000
+            added = [v for v in await fleet(platform) if v.id not in before]
+            fleets.append(
+                sorted((v.id, v.vin, v.make, v.model, v.year, v.powertrain) for v in added)
+            )
+            headers = await platform.auth_headers(seeded.user_id or "")
+            listed = await platform.http.get(
+                "/v3/connections", headers=headers, params={"filter[userId]": seeded.user_id}
+            )
+            assert listed.json()["meta"]["totalCount"] == 1_000
+    one_job, two_jobs = fleets
+    assert len(one_job) == 1_000 and len({row[0] for row in one_job}) == 1_000
+    assert one_job == two_jobs
+    assert {row[5] for row in one_job} == {"BEV", "PHEV", "ICE"}
+
+
+async def test_jobs_out_of_range_are_refused(platform: PlatformHarness) -> None:
+    with pytest.raises(ValidationFailed, match="jobs"):
+        await seeder_of(platform).seed(platform.application_id, 10, jobs=0)
+
+
+def test_the_command_on_an_empty_database_makes_the_first_start_itself(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTORPOOL_")}
+    database = tmp_path / "empty.db"
+    command = [sys.executable, "-m", "motorpool.cli", "vehicles", "seed", "--count", "40",
+               "--seed", "5", "--database-url", f"sqlite:///{database}"]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "The database was empty: made the first start" in done.stderr
+    written = dict(
+        line.split("=", 1) for line in (tmp_path / ".env").read_text().splitlines() if "=" in line
+    )
+    application_id = written["MOTORPOOL_APPLICATION_ID"]
+    assert f"40 vehicles added to {application_id}" in done.stderr
+
+    # The second time the database has its application: no second first start.
+    again = subprocess.run([*command[:8], "6", *command[9:]], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "first start" not in again.stderr and f"added to {application_id}" in again.stderr

@@ -7,15 +7,27 @@ PostgreSQL), each chunk in its own transaction: memory stays that of one chunk w
 fleet's size, and a progress callback hears of each. Optionally one user of the application is
 connected to every new vehicle, with all it can grant, in the same chunks.
 
+Drawing a vehicle (its state, its VIN) is most of a seed's work, so with ``jobs`` above one the
+chunks are drawn in a pool of worker processes while this process writes the ones already drawn;
+a few chunks per worker are drawn ahead, no more, so memory stays bounded. A vehicle depends only
+on the seed and its index in the fleet (its powertrain too is drawn from its own seed), so one
+seed gives one fleet whatever the number of jobs or the size of a chunk. Each chunk's transaction
+commits without waiting for its WAL flush on PostgreSQL (``store.bulk.relax_commit_durability``).
+
 A failure part-way leaves the chunks already written (each one whole); the caches of running
 platform processes are told of the new vehicles once, at the end."""
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import random
 import secrets
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncGenerator, Callable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +45,11 @@ from .grants import normalise_email, subject_for
 #: Vehicles written per transaction (and held in memory at once).
 CHUNK = 5_000
 MAX_COUNT = 10_000_000
+MAX_JOBS = 64
+#: Chunks drawn ahead per worker process: enough to keep the writer fed, few enough for memory.
+_AHEAD_PER_JOB = 2
+#: Mixed into a vehicle's seed for its powertrain draw, so that draw is a stream of its own.
+_MIX_SALT = 0x6D6978
 
 
 def parse_mix(text: str | None) -> dict[str, float] | None:
@@ -88,11 +105,17 @@ class FleetSeeder:
         seed: int | None = None,
         connect_email: str | None = None,
         chunk: int = CHUNK,
+        jobs: int = 1,
         progress: Callable[[int], None] | None = None,
     ) -> Seeded:
-        """Add ``count`` vehicles (``progress`` is called with each chunk's size once written)."""
+        """Add ``count`` vehicles, drawn by ``jobs`` worker processes (1: in this one);
+        ``progress`` is called with each chunk's size once written."""
         if not 1 <= count <= MAX_COUNT:
             raise ValidationFailed(f"count must be from 1 to {MAX_COUNT:,}.")
+        if not 1 <= jobs <= MAX_JOBS:
+            raise ValidationFailed(f"jobs must be from 1 to {MAX_JOBS}.")
+        if chunk < 1:
+            raise ValidationFailed("chunk must be at least 1.")
         user_id: str | None = None
         async with self.sessions() as session, session.begin():
             if await repo.get_application(session, application_id) is None:
@@ -102,43 +125,127 @@ class FleetSeeder:
                 user_id = (await repo.get_or_create_user(session, application_id, subject)).id
         now_ms = await self.clocks.now_ms(application_id)
         base = seed if seed is not None else secrets.randbits(40)
-        # The mix is drawn from its own stream, so one seed gives one fleet.
-        draw = random.Random(base)
-        powertrains = list(mix) if mix else None
-        weights = list(mix.values()) if mix else None
-        for start in range(0, count, chunk):
-            size = min(chunk, count - start)
-            vehicles = [
-                vehicle_row(
-                    application_id=application_id,
-                    owner_id=None,
-                    powertrain=draw.choices(powertrains, weights)[0]
-                    if powertrains and weights
-                    else None,
-                    seed=(base * 1_000_003 + start + index) % 2**48,
-                    now_ms=now_ms,
-                )
-                for index in range(size)
-            ]
-            connections = [] if user_id is None else _connections(application_id, user_id, vehicles)
-            try:
-                async with self.sessions() as session, session.begin():
-                    await bulk.insert_vehicles(session, vehicles)
-                    await bulk.insert_connections(session, connections)
-            except bulk.DuplicateRows:
-                # A vehicle's id is drawn from its seed: the same seed twice makes the same cars.
-                raise Conflict(
-                    f"Vehicles made from seed {base} exist already ({start:,} of {count:,} were "
-                    "added now); give another seed."
-                ) from None
-            if progress is not None:
-                progress(size)
+        plan = ChunkPlan(
+            application_id=application_id,
+            base=base,
+            mix=tuple(mix.items()) if mix else (),
+            now_ms=now_ms,
+            user_id=user_id,
+        )
+        written = 0
+        async with aclosing(_drawn_chunks(plan, count, chunk, jobs)) as chunks:
+            async for drawn in chunks:
+                try:
+                    async with self.sessions() as session, session.begin():
+                        await bulk.relax_commit_durability(session)
+                        await bulk.insert_vehicle_records(session, drawn.vehicles)
+                        await bulk.insert_connection_records(session, drawn.connections)
+                except bulk.DuplicateRows:
+                    # A vehicle's id is drawn from its seed: the same seed twice makes the same cars.
+                    raise Conflict(
+                        f"Vehicles made from seed {base} exist already ({written:,} of {count:,} "
+                        "were added now); give another seed."
+                    ) from None
+                written += len(drawn.vehicles)
+                if progress is not None:
+                    progress(len(drawn.vehicles))
         async with self.sessions() as session, session.begin():
             # Running processes drop their caches of the fleet (announced, or polled).
             await repo.bump_generation(session)
         async with self.sessions() as session, session.begin():
             await bulk.refresh_statistics(session)
         return Seeded(count, user_id)
+
+
+async def database_is_empty(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """True when no application exists yet: no platform has made its first start here."""
+    async with sessions() as session:
+        return await repo.count_applications(session) == 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkPlan:
+    """Everything a chunk's drawing needs (sent to worker processes, so plain values only)."""
+
+    application_id: str
+    base: int
+    #: (powertrain, weight) pairs; empty for the catalogue's own mix.
+    mix: tuple[tuple[str, float], ...]
+    now_ms: int
+    user_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnChunk:
+    """A chunk's rows, ready to write (``store.bulk`` records)."""
+
+    vehicles: list[bulk.Record]
+    connections: list[bulk.Record]
+
+
+def vehicle_seed(base: int, index: int) -> int:
+    """The seed of the fleet's ``index``-th vehicle: all its randomness flows from it."""
+    return (base * 1_000_003 + index) % 2**48
+
+
+def draw_chunk(plan: ChunkPlan, start: int, size: int) -> DrawnChunk:
+    """Draw the vehicles ``start`` to ``start + size - 1`` of the fleet (and their connections
+    when a user is to be connected). A pure function of its arguments: a worker process runs it."""
+    powertrains = [name for name, _ in plan.mix]
+    weights = [weight for _, weight in plan.mix]
+    vehicles = []
+    for index in range(start, start + size):
+        own_seed = vehicle_seed(plan.base, index)
+        powertrain = (
+            random.Random(own_seed ^ _MIX_SALT).choices(powertrains, weights)[0]
+            if powertrains
+            else None
+        )
+        vehicles.append(
+            vehicle_row(
+                application_id=plan.application_id,
+                owner_id=None,
+                powertrain=powertrain,
+                seed=own_seed,
+                now_ms=plan.now_ms,
+            )
+        )
+    connections = (
+        [] if plan.user_id is None else _connections(plan.application_id, plan.user_id, vehicles)
+    )
+    return DrawnChunk(bulk.vehicle_records(vehicles), bulk.connection_records(connections))
+
+
+async def _drawn_chunks(
+    plan: ChunkPlan, count: int, chunk: int, jobs: int
+) -> AsyncGenerator[DrawnChunk, None]:
+    """The fleet's chunks in order, drawn here (one job) or by ``jobs`` worker processes."""
+    starts = iter(range(0, count, chunk))
+    if jobs == 1:
+        for start in starts:
+            yield draw_chunk(plan, start, min(chunk, count - start))
+        return
+    loop = asyncio.get_running_loop()
+    # Spawned, not forked: this process runs an event loop and driver threads a fork would copy.
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pending: deque[asyncio.Future[DrawnChunk]] = deque()
+
+        def submit_next() -> None:
+            start = next(starts, None)
+            if start is not None:
+                size = min(chunk, count - start)
+                pending.append(loop.run_in_executor(pool, draw_chunk, plan, start, size))
+
+        for _ in range(jobs * _AHEAD_PER_JOB):
+            submit_next()
+        while pending:
+            drawn = await pending.popleft()
+            submit_next()
+            yield drawn
+    finally:
+        # On a failure (a duplicate seed, a lost database) the chunks not yet drawn are dropped.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _connections(
