@@ -14,12 +14,13 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..settings import DEFAULT_REDIRECT_URI, Settings
+from ..sim import catalogue
 from ..store import repo
 from ..store.models import Owner
 from .admin import AdminService
 from .passwords import hash_password
 
-DEV_FLEET = (("BEV", "Daily driver"), ("PHEV", "Family car"), ("ICE", "Weekend truck"))
+DEV_FLEET = (("BEV", "Daily driver"), ("PHEV", "Family car"), ("ICE", "Weekend car"))
 DEV_OWNERS = (
     ("ada@owners.motorpool.test", "Ada Lovelace", ("BEV", "PHEV")),
     ("grace@owners.motorpool.test", "Grace Hopper", ("ICE",)),
@@ -56,6 +57,19 @@ class FirstStart:
         return values
 
 
+def development_make() -> str:
+    """The make of the development fleet: the brand Connect's brand page lists first. Connect in
+    simulated mode offers the fleet's cars of the brand the owner picks, so the tutorial's first
+    click (the first brand) offers the whole development fleet."""
+    return catalogue.makes()[0].code
+
+
+def development_model(make: str, powertrain: str) -> str:
+    """A model of ``make`` with ``powertrain``, or its first model when it has none of those."""
+    models = catalogue.models_of(make)
+    return next((m for m in models if m.powertrain == powertrain), models[0]).model
+
+
 async def bootstrap_if_empty(
     sessions: async_sessionmaker[AsyncSession],
     admin: AdminService,
@@ -69,9 +83,11 @@ async def bootstrap_if_empty(
         app, issued = await admin.create_application(
             "Development application", [DEFAULT_REDIRECT_URI], session=session
         )
+        make = development_make()
         for powertrain, nickname in DEV_FLEET:
+            model = development_model(make, powertrain)
             await admin.create_vehicle(
-                application_id=app.id, powertrain=powertrain, nickname=nickname, session=session
+                application_id=app.id, make=make, model=model, nickname=nickname, session=session
             )
         password = secrets.token_urlsafe(12)
         first = FirstStart(
