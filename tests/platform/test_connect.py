@@ -392,6 +392,21 @@ async def test_brand_chosen_in_simulated_mode_offers_the_fleets_cars_of_that_bra
     assert step_of(back) == "brand" and "Choose your vehicle" not in back.text  # no error shown
 
 
+async def test_simulated_mode_lists_the_fleets_brands_first(platform: PlatformHarness) -> None:
+    fleet = await platform.admin("GET", f"/admin/applications/{platform.application_id}/vehicles")
+    own = {v["make"] for v in fleet}
+    page = await until_step(platform, "brand", mode="simulated")
+    listed = [f["value"] for f in connect_form(page)["fields"] if f.get("name") == "make"]
+    assert set(listed[: len(own)]) == own and len(listed) == len(catalogue.makes())
+    # The first brand offers the whole development fleet, as the tutorial's first click does.
+    done = await connect_through(platform, mode="simulated", email="first@example.com")
+    assert set(await connections_of(platform, query_of(done)["user_id"])) == {v["id"] for v in fleet}
+    test_page = await until_step(platform, "brand")  # test mode: the catalogue's order
+    assert [f["value"] for f in connect_form(test_page)["fields"] if f.get("name") == "make"] == [
+        m.code for m in catalogue.makes()
+    ]
+
+
 async def test_brand_chosen_in_test_mode_draws_the_cars_in_that_brand(
     platform: PlatformHarness,
 ) -> None:

@@ -58,9 +58,13 @@ class FirstStart:
 
 
 def development_make() -> str:
-    """The make of the development fleet: the brand Connect's brand page lists first. Connect in
-    simulated mode offers the fleet's cars of the brand the owner picks, so the tutorial's first
-    click (the first brand) offers the whole development fleet."""
+    """The make of the development fleet: the first brand of the catalogue that has each of its
+    powertrains. Connect in simulated mode offers the fleet's cars of the brand the owner picks
+    and lists the fleet's brands first, so the tutorial's first click offers the whole fleet."""
+    wanted = {powertrain for powertrain, _ in DEV_FLEET}
+    for make in catalogue.makes():
+        if wanted <= {m.powertrain for m in catalogue.models_of(make.code)}:
+            return make.code
     return catalogue.makes()[0].code
 
 

@@ -390,15 +390,15 @@ class Connect:
             if action in ("cancel", "deny"):
                 return self._declined(flow)
             if action == "change_brand" and flow.kind == "authorize" and flow.brand:
-                return self._change_brand(flow)
+                return await self._change_brand(flow)
             if flow.kind == "reauth":
                 if step == "login":
                     return await self._reauth_login(flow, form)
                 return await self._reauth_confirm(flow)
             if step == "preamble":
-                return self._after_preamble(flow)
+                return await self._after_preamble(flow)
             if step == "brand":
-                return self._choose_brand(flow, form, action)
+                return await self._choose_brand(flow, form, action)
             if step == "login":
                 return await self._login(flow, form)
             return await self._approve(flow, form, action)
@@ -407,26 +407,26 @@ class Connect:
 
     # ---- authorize steps ----
 
-    def _after_preamble(self, flow: Flow) -> Outcome:
+    async def _after_preamble(self, flow: Flow) -> Outcome:
         request = flow.authorize
         if request.single_select_vin or request.make:
             flow.step = "login"  # the link named the vehicle or the brand: no brand page
             return self._login_page(flow)
         flow.step = "brand"
-        return self._brand_page(flow)
+        return await self._brand_page(flow)
 
-    def _change_brand(self, flow: Flow) -> Outcome:
+    async def _change_brand(self, flow: Flow) -> Outcome:
         """Back to the brand page from the sign-in or the approval page: whoever signed in and
         what they were offered belong to the brand left behind."""
         flow.brand, flow.subject, flow.vehicles, flow.step = None, None, [], "brand"
-        return self._brand_page(flow)
+        return await self._brand_page(flow)
 
-    def _choose_brand(self, flow: Flow, form: Mapping[str, list[str]], action: str) -> Outcome:
+    async def _choose_brand(self, flow: Flow, form: Mapping[str, list[str]], action: str) -> Outcome:
         if action == "search":
-            return self._brand_page(flow, query=(_one(form, "brand_search") or "")[:100])
+            return await self._brand_page(flow, query=(_one(form, "brand_search") or "")[:100])
         code = make_code(_one(form, "make") or "")
         if code is None:
-            return self._brand_page(flow, error="Choose your vehicle's brand.", status=400)
+            return await self._brand_page(flow, error="Choose your vehicle's brand.", status=400)
         flow.brand, flow.step = code, "login"
         return self._login_page(flow)
 
@@ -762,10 +762,17 @@ class Connect:
         brand = brand_of(flow.brand) if flow.brand else None
         return PreamblePage(self._form(flow), permissions, brand)
 
-    def _brand_page(
+    async def _brand_page(
         self, flow: Flow, error: str | None = None, status: int = 200, query: str = ""
     ) -> BrandPage:
-        return BrandPage(self._form(flow), brands(query), error, status, query.strip())
+        listed = brands(query)
+        if flow.request["mode"] == "simulated":
+            # The fleet's own brands first: those offer cars that exist (and the development
+            # fleet is the first click of the tutorial's flow), any other makes one.
+            async with self.sessions() as session:
+                own = set(await repo.fleet_makes(session, flow.request["application_id"]))
+            listed = [b for b in listed if b.code in own] + [b for b in listed if b.code not in own]
+        return BrandPage(self._form(flow), listed, error, status, query.strip())
 
     def _login_page(
         self, flow: Flow, email: str = "", error: str | None = None, status: int = 200
