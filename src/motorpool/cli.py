@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -142,6 +143,14 @@ def serve(
         ),
     ] = False,
     workers: WorkersOption = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Once serving, print the start-up facts (URLs, application, credentials of a "
+            "first start, data folder) as one JSON document on stdout; the rest goes to stderr.",
+        ),
+    ] = False,
 ) -> None:
     """Start the platform (IAM, Connect, the Vehicle API with commands, admin). Options left out
     come from the MOTORPOOL_* environment, then the defaults."""
@@ -156,7 +165,9 @@ def serve(
             raise typer.Exit(2)
         scratch = scratch_dir()
     try:
-        _serve_platform(host, port, database_url, log_level, tls, tls_cert, tls_key, proxy_port, scratch, workers)
+        _serve_platform(
+            host, port, database_url, log_level, tls, tls_cert, tls_key, proxy_port, scratch, workers, as_json
+        )
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -165,7 +176,7 @@ def serve(
 def _serve_platform(
     host: str | None, port: int | None, database_url: str | None, log_level: str, tls: bool,
     tls_cert: Path | None, tls_key: Path | None, proxy_port: int | None, scratch: Path | None,
-    workers: int | None = None,
+    workers: int | None = None, as_json: bool = False,
 ) -> None:  # fmt: skip
     import uvicorn
 
@@ -181,14 +192,22 @@ def _serve_platform(
         host=host, port=port, database_url=database_url, tls=tls or None, tls_cert=tls_cert,
         tls_key=tls_key, proxy_port=proxy_port, workers=workers,
     )  # fmt: skip
+    if as_json:
+        # The credentials of a first start go in the JSON document, not on stdout as text.
+        extra["print_credentials"] = False
     if extra:
         settings = settings.model_copy(update=extra)
     files = _tls_files(settings) if settings.tls else None
+
+    def announce(first: Any) -> None:
+        if as_json:
+            _print_json(_startup_facts(settings, first, files, in_memory=scratch is not None))
+
     if settings.workers > 1:
         from .cli_workers import serve_workers
 
         typer.echo(f"motorpool platform on {settings.origin} — database {settings.database_url}", err=True)
-        serve_workers(settings, log_level, _uvicorn_tls(files))
+        serve_workers(settings, log_level, _uvicorn_tls(files), announce)
         return
     proxy_socket = _proxy_socket(settings)
     try:
@@ -202,8 +221,9 @@ def _serve_platform(
     where = "in memory, removed on exit" if scratch is not None else settings.database_url
     typer.echo(f"motorpool platform on {origin} — database {where}", err=True)
     _echo_zero_change(settings, files)
+    asgi_app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        asgi_app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
@@ -214,7 +234,10 @@ def _serve_platform(
         lifespan="on",
         **_uvicorn_tls(files),
     )
-    server = uvicorn.Server(config) if proxy_socket is None else _with_proxy(config, settings, proxy_socket)
+    def started() -> None:
+        announce(asgi_app.state.platform.first_start)
+
+    server = _with_proxy(config, settings, proxy_socket, started)
     try:
         server.run(sockets=[platform_socket])
     except KeyboardInterrupt:
@@ -325,6 +348,30 @@ def _tunnel_target(settings: Any) -> tuple[str, int]:
     return host, settings.port
 
 
+def _startup_facts(settings: Any, first: Any, files: Any, in_memory: bool = False, **more: Any) -> dict[str, Any]:
+    """What a script needs from ``serve --json`` or ``up --json``: where everything answers, the
+    development application, and the credentials when this start made them (shown once)."""
+    known = first.env(settings.origin) if first is not None else (
+        _dotenv(settings.env_file) if settings.env_file else {}
+    )
+    application_id = known.get("MOTORPOOL_APPLICATION_ID")
+    client_id = known.get("SMARTCAR_CLIENT_ID")
+    return {
+        "url": settings.origin,
+        "docs": f"{settings.origin}/docs",
+        "dashboard": f"{settings.origin}/dashboard",
+        "database": "memory" if in_memory else settings.database_url,
+        "dataFolder": str(Path(settings.data_dir).resolve()),
+        "envFile": str(settings.env_file.resolve()) if settings.env_file and not in_memory else None,
+        "application": {"id": application_id, "clientId": client_id} if application_id or client_id else None,
+        "credentials": known if first is not None else None,
+        "tls": {"ca": str(files.ca.resolve())} if files is not None and files.ca is not None else None,
+        "proxy": f"http://{settings.proxy_host}:{settings.proxy_port}" if settings.proxy_port else None,
+        "pid": os.getpid(),
+        **more,
+    }
+
+
 def _echo_zero_change(settings: Any, files: Any) -> None:
     """Tell how clients reach and trust the platform, under the start-up line of ``serve``."""
     if files is not None and files.ca is not None:
@@ -336,9 +383,10 @@ def _echo_zero_change(settings: Any, files: Any) -> None:
                    "(motorpool env prints every variable)", err=True)  # fmt: skip
 
 
-def _with_proxy(config: Any, settings: Any, proxy_socket: Any) -> Any:
-    """A uvicorn server that also runs the CONNECT proxy on ``proxy_socket``, in its loop, from
-    its start-up to its shutdown."""
+def _with_proxy(config: Any, settings: Any, proxy_socket: Any, started: Any = None) -> Any:
+    """A uvicorn server that also runs the CONNECT proxy on ``proxy_socket`` (when there is
+    one), in its loop, from its start-up to its shutdown, and calls ``started()`` once it
+    serves."""
     import uvicorn
 
     from .platform.proxy import ConnectProxy
@@ -348,9 +396,11 @@ def _with_proxy(config: Any, settings: Any, proxy_socket: Any) -> Any:
 
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
-            if self.started:
+            if self.started and proxy_socket is not None:
                 self.proxy = ConnectProxy(*_tunnel_target(settings))
                 await self.proxy.start(sock=proxy_socket)
+            if self.started and started is not None:
+                started()
 
         async def shutdown(self, sockets: Any = None) -> None:
             if self.proxy is not None:
@@ -361,7 +411,7 @@ def _with_proxy(config: Any, settings: Any, proxy_socket: Any) -> Any:
 
 
 @db_cli.command("upgrade")
-def db_upgrade(database_url: DbOption = None) -> None:
+def db_upgrade(database_url: DbOption = None, as_json: JsonFlag = False) -> None:
     """Apply pending migrations."""
     from .platform.store import db
 
@@ -373,6 +423,8 @@ def db_upgrade(database_url: DbOption = None) -> None:
         await engine.dispose()
 
     asyncio.run(run())
+    if as_json:
+        return _print_json({"database": settings.database_url, "atHead": True})
     console.print(f"database at head: {settings.database_url}")
 
 
@@ -387,13 +439,21 @@ def up(
     log_level: Annotated[str, typer.Option("--log-level", metavar="LEVEL", help="uvicorn log level")] = "warning",
     tls: TlsFlag = False,
     proxy_port: ProxyPortOption = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Once both serve, print the start-up facts (URLs, application, data folder) as "
+            "one JSON document on stdout instead of the banner.",
+        ),
+    ] = False,
 ) -> None:
     """Start the platform and the tutorial's demo app together; Ctrl-C stops both."""
     import uvloop
 
     settings = _serving_settings(
         host="127.0.0.1", port=platform_port, database_url=database_url, tls=tls or None,
-        proxy_port=proxy_port,
+        proxy_port=proxy_port, print_credentials=False if as_json else None,
     )  # fmt: skip
     files = _tls_files(settings) if settings.tls else None
     if files is not None and files.bundle is not None:
@@ -401,7 +461,7 @@ def up(
         # bundle holds the system's CAs too).
         os.environ["SSL_CERT_FILE"] = str(files.bundle.resolve())
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        code = runner.run(_run_up(settings, files, demo_port, log_level))
+        code = runner.run(_run_up(settings, files, demo_port, log_level, as_json))
     raise typer.Exit(code)
 
 
@@ -529,7 +589,7 @@ def _print_up_banner(settings: Any, demo_settings: Any, demo_port: int, files: A
     console.file.flush()
 
 
-async def _run_up(settings: Any, files: Any, demo_port: int, log_level: str) -> int:
+async def _run_up(settings: Any, files: Any, demo_port: int, log_level: str, as_json: bool = False) -> int:
     import signal
 
     from .demo.app import create_app as create_demo
@@ -591,7 +651,15 @@ async def _run_up(settings: Any, files: Any, demo_port: int, log_level: str) -> 
             servers.append(_server(create_demo(demo_settings), log_level))
             tasks.append(asyncio.create_task(_serve(servers[1], demo_socket, "demo")))
             await _until_started(servers[1], tasks[1], stop)
-            if not stop.is_set():
+            if not stop.is_set() and as_json:
+                first = platform_app.state.platform.first_start
+                _print_json(_startup_facts(
+                    settings, first, files, demo=f"http://localhost:{demo_port}",
+                    login=f"http://localhost:{demo_port}/login", redirectUri=redirect_uri,
+                    connectMode=demo_settings.mode, demoDatabase=demo_settings.database_url,
+                ))  # fmt: skip
+                sys.stdout.flush()
+            elif not stop.is_set():
                 _print_up_banner(settings, demo_settings, demo_port, files)
         # Run until Ctrl-C, or until a server stops by itself.
         stopper = asyncio.create_task(stop.wait())
@@ -1293,12 +1361,22 @@ def ca_trust_help(
     proxy_port: Annotated[
         int | None, typer.Option("--proxy-port", metavar="PORT", help="The proxy's port (MOTORPOOL_PROXY_PORT, or 4080).")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Print, per language, how to trust the local CA (and go through the proxy)."""
     ca, bundle = _local_ca(data_dir)
     port = proxy_port or int(os.environ.get("MOTORPOOL_PROXY_PORT") or 4080)
     host = os.environ.get("MOTORPOOL_PROXY_HOST") or "127.0.0.1"
-    typer.echo(trust_help(ca, bundle, f"http://{host}:{port}"), nl=False)
+    proxy = f"http://{host}:{port}"
+    if as_json:
+        return _print_json({
+            "ca": str(ca), "bundle": str(bundle), "proxy": proxy,
+            # The variables each ecosystem reads, as the text spells out.
+            "environment": {"SSL_CERT_FILE": str(bundle), "REQUESTS_CA_BUNDLE": str(bundle),
+                            "NODE_EXTRA_CA_CERTS": str(ca), "HTTPS_PROXY": proxy},
+            "help": trust_help(ca, bundle, proxy),
+        })  # fmt: skip
+    typer.echo(trust_help(ca, bundle, proxy), nl=False)
 
 
 @app.command("hosts")
@@ -1307,6 +1385,7 @@ def hosts(
     remove: Annotated[bool, typer.Option("--remove", help="Take motorpool's lines out again.")] = False,
     file: Annotated[Path, typer.Option("--file", metavar="FILE", help="The hosts file.")] = Path("/etc/hosts"),
     address: Annotated[str, typer.Option("--address", metavar="ADDRESS", help="Where the names go.")] = "127.0.0.1",
+    as_json: JsonFlag = False,
 ) -> None:
     """Print the hosts-file lines that send Smartcar's host names to this machine; with them and
     `motorpool serve --tls --port 443`, code reaches motorpool by name."""
@@ -1315,7 +1394,10 @@ def hosts(
     if apply and remove:
         err.print("Give --apply or --remove, not both.")
         raise typer.Exit(2)
+    facts = {"address": address, "hosts": list(hostnames.SMARTCAR_HOSTS), "file": str(file)}
     if not apply and not remove:
+        if as_json:
+            return _print_json(facts | {"lines": hostnames.hosts_block(address)})
         typer.echo(hostnames.hosts_block(address), nl=False)
         return
     try:
@@ -1328,6 +1410,8 @@ def hosts(
     except PermissionError:
         err.print(f"[red]cannot write {file}: run it as root (sudo motorpool hosts {'--apply' if apply else '--remove'})[/red]")
         raise typer.Exit(1) from None
+    if as_json:
+        return _print_json(facts | {"applied": apply, "removed": remove, "changed": changed != text})
     done = "sends Smartcar's host names to " + address if apply else "has no motorpool lines"
     err.print(f"{file} {done}", highlight=False)
 

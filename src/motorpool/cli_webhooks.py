@@ -7,6 +7,7 @@ callback, as on Smartcar's dashboard."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -286,6 +287,10 @@ def worker(
     database_url: Annotated[
         str | None, typer.Option("--database-url", metavar="URL", help="The platform's database (MOTORPOOL_DATABASE_URL).")
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Once running, print its start-up facts (database, process id) as one JSON document."),
+    ] = False,
 ) -> None:
     """Run a webhook delivery worker (and monitor) on the platform's database, beside `motorpool
     serve`. On PostgreSQL any number run at once; on SQLite keep to the one inside serve."""
@@ -303,6 +308,9 @@ def worker(
         platform = await start_platform(settings)
         platform.start_webhooks()
         typer.echo(f"motorpool worker on {settings.database_url}", err=True)
+        if as_json:
+            typer.echo(json.dumps({"database": settings.database_url, "pid": os.getpid(),
+                                   "dataFolder": str(settings.data_dir.resolve())}))  # fmt: skip
         try:
             await asyncio.Event().wait()
         finally:

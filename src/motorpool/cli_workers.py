@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -29,11 +30,14 @@ def refusal(settings: Any) -> str | None:
     return None
 
 
-async def _first_start(settings: Any) -> None:
+async def _first_start(settings: Any) -> Any:
+    """Migrate and, on an empty database, make the development application; what a first start
+    made (or None)."""
     from .platform.services.runtime import start_platform
 
     platform = await start_platform(settings)
     await platform.close()
+    return platform.first_start
 
 
 def _environment(settings: Any) -> dict[str, str]:
@@ -47,15 +51,20 @@ def _environment(settings: Any) -> dict[str, str]:
     return values
 
 
-def serve_workers(settings: Any, log_level: str, tls_options: dict[str, Any]) -> None:
-    """Run ``settings.workers`` processes on ``settings.port`` until SIGTERM or Ctrl-C."""
+def serve_workers(
+    settings: Any, log_level: str, tls_options: dict[str, Any], announce: Callable[[Any], None] | None = None
+) -> None:
+    """Run ``settings.workers`` processes on ``settings.port`` until SIGTERM or Ctrl-C;
+    ``announce(first_start)`` is told once the first start is done, before the workers start."""
     import uvicorn
 
     problem = refusal(settings)
     if problem is not None:
         typer.secho(problem, fg="red", err=True)
         raise typer.Exit(2)
-    asyncio.run(_first_start(settings))
+    first = asyncio.run(_first_start(settings))
+    if announce is not None:
+        announce(first)
     os.environ.update(_environment(settings))
     typer.echo(f"{settings.workers} workers on one port", err=True)
     uvicorn.run(

@@ -296,36 +296,141 @@ async def test_three_vehicles_test_account(platform: PlatformHarness) -> None:
     assert page.text.count("VIN") >= 3
 
 
-async def test_make_skips_the_brand_page_and_filters_vehicles(platform: PlatformHarness) -> None:
+async def test_make_skips_the_brand_page_and_draws_test_cars_of_that_brand(
+    platform: PlatformHarness,
+) -> None:
     email = "6-vehicles@smartcar.com"
-    everything = await until_step(platform, "permissions", email=email)
-    async with platform.platform.sessions() as session:
-        vehicles = await repo.get_vehicles(
-            session, [f["value"] for f in inputs(everything, "vehicle")]
-        )
-    wanted = vehicles[0].make
-    display = next(m.name for m in catalogue.makes() if m.code == wanted)
-
-    page = await begin(platform, make=display.lower())  # a display name works as well as a code
-    assert step_of(page) == "preamble" and f"sign in with your {display} account" in page.text
+    wanted = next(m for m in catalogue.makes() if len(catalogue.models_of(m.code)) > 1)
+    page = await begin(platform, make=wanted.name.lower())  # a display name works as well as a code
+    assert step_of(page) == "preamble" and f"sign in with your {wanted.name} account" in page.text
     page = await submit(platform.http, page, {"action": "continue"})
     assert step_of(page) == "login"
-    assert f"Sign in to {display}" in page.text
+    assert f"Sign in to {wanted.name}" in page.text
     page = await submit(platform.http, page, {"email": email, "password": "pw"})
-    offered = sorted(f["value"] for f in inputs(page, "vehicle"))
-    wanted_ids = sorted(v.id for v in vehicles if v.make == wanted)
-    if len(wanted_ids) == 1:  # one vehicle: shown, not chosen
-        assert offered == [] and vehicles[0].vin[-6:] in page.text
-    else:
-        assert offered == wanted_ids
+    offered = [f["value"] for f in inputs(page, "vehicle")]
+    assert len(offered) == 6  # the e-mail still says how many, the brand says which make
+    async with platform.platform.sessions() as session:
+        vehicles = await repo.get_vehicles(session, offered)
+    assert {v.make for v in vehicles} == {wanted.code} and all(v.mode == "test" for v in vehicles)
 
-    absent = next(m for m in catalogue.makes() if m.code not in {v.make for v in vehicles})
-    page = await until_step(platform, "login", make=absent.code)
-    done = await submit(platform.http, page, {"email": email, "password": "pw"})
+    # The same e-mail and brand find the same cars again; another brand, other cars.
+    again = await until_step(platform, "permissions", email=email, make=wanted.code)
+    assert sorted(f["value"] for f in inputs(again, "vehicle")) == sorted(offered)
+    other = next(m for m in catalogue.makes() if m.code != wanted.code)
+    elsewhere = await until_step(platform, "permissions", email=email, make=other.code)
+    other_ids = [f["value"] for f in inputs(elsewhere, "vehicle")]
+    assert len(other_ids) == 6 and not set(other_ids) & set(offered)
+
+
+async def test_an_email_naming_a_vin_keeps_its_make_whatever_the_brand(
+    platform: PlatformHarness,
+) -> None:
+    page = await until_step(platform, "login", make="KIA")
+    done = await submit(platform.http, page, {"email": "5YJ3E1EA7KF317000@bev.smartcar.com", "password": "pw"})
+    assert step_of(done) == "permissions" and "Brand: <strong>Kia</strong>" in done.text
+    assert "Tesla" in done.text and "317000" in done.text  # the VIN's make, not the brand's
+
+
+async def test_live_make_filters_the_owners_cars_and_says_when_none_match(
+    platform: PlatformHarness,
+) -> None:
+    owner, password = platform.first.owners[0], platform.first.owner_password
+    owners = await platform.admin("GET", "/admin/owners")
+    owner_id = next(o["id"] for o in owners if o["email"] == owner)
+    async with platform.platform.sessions() as session:
+        theirs = list(await repo.list_owner_vehicles(session, owner_id))
+    wanted = theirs[0].make
+    page = await until_step(platform, "login", mode="live", make=wanted)
+    shown = await submit(platform.http, page, {"email": owner, "password": password})
+    offered = [f["value"] for f in inputs(shown, "vehicle")] or [
+        v.id for v in theirs if v.vin[-6:] in shown.text
+    ]
+    assert sorted(offered) == sorted(v.id for v in theirs if v.make == wanted)
+
+    absent = next(m for m in catalogue.makes() if m.code not in {v.make for v in theirs})
+    page = await until_step(platform, "login", mode="live", make=absent.code)
+    done = await submit(platform.http, page, {"email": owner, "password": password})
     query = query_of(done)
-    assert query["error"] == "no_vehicles"
-    assert query["state"] == "st-1"
+    assert query["error"] == "no_vehicles" and query["state"] == "st-1"
     assert absent.code in query["error_description"]
+
+
+async def test_brand_chosen_in_simulated_mode_offers_the_fleets_cars_of_that_brand(
+    platform: PlatformHarness,
+) -> None:
+    fleet_path = f"/admin/applications/{platform.application_id}/vehicles"
+    for make, model in (("TESLA", "Model 3"), ("TESLA", "Model Y"), ("KIA", "EV6")):
+        await platform.admin("POST", "/admin/vehicles", json={
+            "applicationId": platform.application_id, "make": make, "model": model,
+        })  # fmt: skip
+    fleet = await platform.admin("GET", fleet_path)
+    teslas = sorted(v["id"] for v in fleet if v["make"] == "TESLA")
+    kias = [v["id"] for v in fleet if v["make"] == "KIA"]
+
+    page = await until_step(platform, "brand", mode="simulated")
+    login = await submit(platform.http, page, {"make": "TESLA"})
+    assert step_of(login) == "login" and "change-brand-button" in ids(login)
+    chosen = await submit(platform.http, login, {"email": "dev@example.com", "password": "pw"})
+    assert step_of(chosen) == "permissions"
+    assert sorted(f["value"] for f in inputs(chosen, "vehicle")) == teslas
+    assert "Brand: <strong>Tesla</strong>" in chosen.text and "change-brand-button" in ids(chosen)
+
+    # Changing the brand on the approval page goes back to the brand list, then offers that brand.
+    back = await submit(platform.http, chosen, {"action": "change_brand"})
+    assert back.status_code == 200 and step_of(back) == "brand"
+    login = await submit(platform.http, back, {"make": "KIA"})
+    kia_page = await submit(platform.http, login, {"email": "dev@example.com", "password": "pw"})
+    assert step_of(kia_page) == "permissions" and "Brand: <strong>Kia</strong>" in kia_page.text
+    assert inputs(kia_page, "vehicle") == [] and len(kias) == 1  # one car: shown, not chosen
+    done = await submit(platform.http, kia_page, {"action": "approve", "permission": SCOPE.split()})
+    assert list(await connections_of(platform, query_of(done)["user_id"])) == kias
+
+    # From the sign-in page as well, with the fields left empty.
+    page = await until_step(platform, "brand", mode="simulated")
+    login = await submit(platform.http, page, {"make": "TESLA"})
+    back = await submit(platform.http, login, {"action": "change_brand"})
+    assert step_of(back) == "brand" and "Choose your vehicle" not in back.text  # no error shown
+
+
+async def test_simulated_mode_lists_the_fleets_brands_first(platform: PlatformHarness) -> None:
+    fleet = await platform.admin("GET", f"/admin/applications/{platform.application_id}/vehicles")
+    own = {v["make"] for v in fleet}
+    page = await until_step(platform, "brand", mode="simulated")
+    listed = [f["value"] for f in connect_form(page)["fields"] if f.get("name") == "make"]
+    assert set(listed[: len(own)]) == own and len(listed) == len(catalogue.makes())
+    # The first brand offers the whole development fleet, as the tutorial's first click does.
+    done = await connect_through(platform, mode="simulated", email="first@example.com")
+    assert set(await connections_of(platform, query_of(done)["user_id"])) == {v["id"] for v in fleet}
+    test_page = await until_step(platform, "brand")  # test mode: the catalogue's order
+    assert [f["value"] for f in connect_form(test_page)["fields"] if f.get("name") == "make"] == [
+        m.code for m in catalogue.makes()
+    ]
+
+
+async def test_brand_chosen_in_test_mode_draws_the_cars_in_that_brand(
+    platform: PlatformHarness,
+) -> None:
+    page = await until_step(platform, "brand")
+    login = await submit(platform.http, page, {"make": "FORD"})
+    chosen = await submit(platform.http, login, {"email": "3-vehicles@smartcar.com", "password": "pw"})
+    fords = [f["value"] for f in inputs(chosen, "vehicle")]
+    async with platform.platform.sessions() as session:
+        assert {v.make for v in await repo.get_vehicles(session, fords)} == {"FORD"}
+    assert len(fords) == 3 and "Brand: <strong>Ford</strong>" in chosen.text
+    back = await submit(platform.http, chosen, {"action": "change_brand"})
+    login = await submit(platform.http, back, {"make": "BMW"})
+    again = await submit(platform.http, login, {"email": "3-vehicles@smartcar.com", "password": "pw"})
+    bmws = [f["value"] for f in inputs(again, "vehicle")]
+    async with platform.platform.sessions() as session:
+        assert {v.make for v in await repo.get_vehicles(session, bmws)} == {"BMW"}
+    assert len(bmws) == 3 and not set(bmws) & set(fords)
+
+
+async def test_a_link_naming_a_vin_has_no_brand_to_change(platform: PlatformHarness) -> None:
+    vin = "5YJ3E1EA7KF317000"
+    page = await until_step(platform, "permissions", email=f"{vin}@bev.smartcar.com",
+                            single_select="true", single_select_vin=vin)  # fmt: skip
+    assert "change-brand-button" not in ids(page) and "Brand:" not in page.text
 
 
 async def test_single_select_vin_skips_brand_and_offers_only_that_vehicle(

@@ -213,7 +213,10 @@ def register_redirect_uri(server: Server, uri: str) -> None:
         # The SDKs' default: a test account under a random e-mail (drawn once, written here,
         # so that every test worker collects the same test).
         ("CHEVROLET", "5d3c1c2e-8f1a-4c55-9d0e-2b7a6a1f4e90@email.com"),
-        ("TESLA", "3-vehicles@smartcar.com"),  # several vehicles: still no page in between
+        # Several vehicles: still no page in between. Test cars are drawn in the brand chosen,
+        # and a Toyota's can share read_fuel (a Tesla's could not: no car of three would be
+        # compatible with this scope).
+        ("TOYOTA", "3-vehicles@smartcar.com"),
     ],
 )
 def test_an_sdk_end_to_end_script_walks_connect_by_its_selectors(

@@ -102,15 +102,17 @@ async def go_through_connect(
     vehicles: list[str] | None = None,
     permissions: list[str] | None = None,
     action: str = "approve",
+    brand: str | None = None,
 ) -> httpx.Response:
-    """From Connect's first page, sign in, share ``vehicles`` and grant ``permissions`` (those
-    ticked when not given), and ``approve`` or ``deny``; answer the response the last form led
-    to (the redirect itself when ``browser`` does not follow redirects)."""
+    """From Connect's first page, pick ``brand`` (the first one listed when not given), sign in,
+    share ``vehicles`` and grant ``permissions`` (those ticked when not given), and ``approve``
+    or ``deny``; answer the response the last form led to (the redirect itself when ``browser``
+    does not follow redirects)."""
     assert page.status_code == 200, page.text
     if step_of(page) == "preamble":
         page = await submit(browser, page, {"action": "continue"})
     if step_of(page) == "brand":
-        page = await submit(browser, page, {"make": first_brand(page)})
+        page = await submit(browser, page, {"make": brand or first_brand(page)})
     assert step_of(page) == "login", page.text
     page = await submit(browser, page, {"email": email, "password": password, "action": "continue"})
     if page.status_code != 200 or not _is_connect(page):

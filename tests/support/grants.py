@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from motorpool.platform.store import repo
+
 from .connect_pages import go_through_connect, query_of
 from .harness import PlatformHarness
 
@@ -24,7 +26,8 @@ async def connect_code(
     **params: str,
 ) -> dict[str, str]:
     """Walk Connect as an owner approving ``permissions`` for ``vehicles`` (everything offered
-    when not given); the redirect's query (``code``, ``user_id``, ``state``)."""
+    when not given); the redirect's query (``code``, ``user_id``, ``state``). With ``vehicles``,
+    the brand picked is theirs: Connect offers the cars of the brand chosen."""
     query = {
         "response_type": "code",
         "client_id": platform.client_id,
@@ -34,9 +37,13 @@ async def connect_code(
         "state": "s",
         **params,
     }
+    brand = None
+    if vehicles:
+        async with platform.platform.sessions() as session:
+            brand = (await repo.get_vehicles(session, vehicles[:1]))[0].make
     first = await platform.http.get("/oauth/authorize", params=query)
     last = await go_through_connect(
-        platform.http, first, email=email, vehicles=vehicles, permissions=permissions
+        platform.http, first, email=email, vehicles=vehicles, permissions=permissions, brand=brand
     )
     answer = query_of(last)
     assert "code" in answer, answer

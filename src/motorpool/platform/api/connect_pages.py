@@ -127,6 +127,7 @@ def template_of(page: Page | ErrorPage) -> tuple[str, dict[str, Any]]:
             "error": page.error,
             "error_id": f"{page.error_about or 'permissions'}-error",
             "error_about": page.error_about,
+            "brand": brand_view(page.brand) if page.brand else None,
         }
     assert isinstance(page, ConfirmPage)
     return "connect/confirm.html", _form(page.form) | {

@@ -14,13 +14,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..settings import DEFAULT_REDIRECT_URI, Settings
+from ..sim import catalogue
 from ..store import repo
 from ..store.db import take_first_start_lock
 from ..store.models import Owner
 from .admin import AdminService
 from .passwords import hash_password
 
-DEV_FLEET = (("BEV", "Daily driver"), ("PHEV", "Family car"), ("ICE", "Weekend truck"))
+DEV_FLEET = (("BEV", "Daily driver"), ("PHEV", "Family car"), ("ICE", "Weekend car"))
 DEV_OWNERS = (
     ("ada@owners.motorpool.test", "Ada Lovelace", ("BEV", "PHEV")),
     ("grace@owners.motorpool.test", "Grace Hopper", ("ICE",)),
@@ -57,6 +58,23 @@ class FirstStart:
         return values
 
 
+def development_make() -> str:
+    """The make of the development fleet: the first brand of the catalogue that has each of its
+    powertrains. Connect in simulated mode offers the fleet's cars of the brand the owner picks
+    and lists the fleet's brands first, so the tutorial's first click offers the whole fleet."""
+    wanted = {powertrain for powertrain, _ in DEV_FLEET}
+    for make in catalogue.makes():
+        if wanted <= {m.powertrain for m in catalogue.models_of(make.code)}:
+            return make.code
+    return catalogue.makes()[0].code
+
+
+def development_model(make: str, powertrain: str) -> str:
+    """A model of ``make`` with ``powertrain``, or its first model when it has none of those."""
+    models = catalogue.models_of(make)
+    return next((m for m in models if m.powertrain == powertrain), models[0]).model
+
+
 async def bootstrap_if_empty(
     sessions: async_sessionmaker[AsyncSession],
     admin: AdminService,
@@ -73,9 +91,11 @@ async def bootstrap_if_empty(
         app, issued = await admin.create_application(
             "Development application", [DEFAULT_REDIRECT_URI], session=session
         )
+        make = development_make()
         for powertrain, nickname in DEV_FLEET:
+            model = development_model(make, powertrain)
             await admin.create_vehicle(
-                application_id=app.id, powertrain=powertrain, nickname=nickname, session=session
+                application_id=app.id, make=make, model=model, nickname=nickname, session=session
             )
         password = secrets.token_urlsafe(12)
         first = FirstStart(

@@ -389,14 +389,16 @@ class Connect:
             action = _one(form, "action") or "continue"
             if action in ("cancel", "deny"):
                 return self._declined(flow)
+            if action == "change_brand" and flow.kind == "authorize" and flow.brand:
+                return await self._change_brand(flow)
             if flow.kind == "reauth":
                 if step == "login":
                     return await self._reauth_login(flow, form)
                 return await self._reauth_confirm(flow)
             if step == "preamble":
-                return self._after_preamble(flow)
+                return await self._after_preamble(flow)
             if step == "brand":
-                return self._choose_brand(flow, form, action)
+                return await self._choose_brand(flow, form, action)
             if step == "login":
                 return await self._login(flow, form)
             return await self._approve(flow, form, action)
@@ -405,20 +407,26 @@ class Connect:
 
     # ---- authorize steps ----
 
-    def _after_preamble(self, flow: Flow) -> Outcome:
+    async def _after_preamble(self, flow: Flow) -> Outcome:
         request = flow.authorize
         if request.single_select_vin or request.make:
             flow.step = "login"  # the link named the vehicle or the brand: no brand page
             return self._login_page(flow)
         flow.step = "brand"
-        return self._brand_page(flow)
+        return await self._brand_page(flow)
 
-    def _choose_brand(self, flow: Flow, form: Mapping[str, list[str]], action: str) -> Outcome:
+    async def _change_brand(self, flow: Flow) -> Outcome:
+        """Back to the brand page from the sign-in or the approval page: whoever signed in and
+        what they were offered belong to the brand left behind."""
+        flow.brand, flow.subject, flow.vehicles, flow.step = None, None, [], "brand"
+        return await self._brand_page(flow)
+
+    async def _choose_brand(self, flow: Flow, form: Mapping[str, list[str]], action: str) -> Outcome:
         if action == "search":
-            return self._brand_page(flow, query=(_one(form, "brand_search") or "")[:100])
+            return await self._brand_page(flow, query=(_one(form, "brand_search") or "")[:100])
         code = make_code(_one(form, "make") or "")
         if code is None:
-            return self._brand_page(flow, error="Choose your vehicle's brand.", status=400)
+            return await self._brand_page(flow, error="Choose your vehicle's brand.", status=400)
         flow.brand, flow.step = code, "login"
         return self._login_page(flow)
 
@@ -426,22 +434,25 @@ class Connect:
         request = flow.authorize
         async with self.sessions() as session, session.begin():
             result = await self._check_login(
-                flow, session, request.application_id, request.mode, form
+                flow, session, request.application_id, request.mode, form, brand=flow.brand
             )
             if not isinstance(result, grants.Login):
                 return result
-            vehicles = self._matching(result.vehicles, request)
-            if not vehicles and request.mode == "simulated" and request.make:
+            vehicles = self._matching(result.vehicles, request, flow.brand)
+            if not vehicles and request.mode == "simulated" and flow.brand:
                 # A developer who picks a brand in simulated mode expects a car of that brand.
                 now_ms = await self.clocks.now_ms(request.application_id)
                 vehicles = [
                     await grants.simulated_vehicle(
-                        session, request.application_id, request.make, now_ms
+                        session, request.application_id, flow.brand, now_ms
                     )
                 ]
             if not vehicles:
                 return failure(
-                    request.redirect_uri, request.state, "no_vehicles", self._no_vehicles(request)
+                    request.redirect_uri,
+                    request.state,
+                    "no_vehicles",
+                    self._no_vehicles(request, flow.brand),
                 )
             flow.subject = result.subject
             flow.vehicles, flow.step = [v.id for v in vehicles], "permissions"
@@ -460,6 +471,7 @@ class Connect:
         application_id: str,
         mode: Mode,
         form: Mapping[str, list[str]],
+        brand: str | None = None,
     ) -> grants.Login | Outcome:
         email = (_one(form, "email") or "").strip()
         password = _one(form, "password") or ""
@@ -480,7 +492,9 @@ class Connect:
                 return self._login_page(flow, email=email, status=429, error=SIGN_IN_PAUSED)
         try:
             now_ms = await self.clocks.now_ms(application_id)
-            return await grants.login(session, application_id, mode, email, password, now_ms)
+            return await grants.login(
+                session, application_id, mode, email, password, now_ms, brand=brand
+            )
         except grants.LoginRefused as problem:
             if await connect_guard.note_failure(session, flow.id, email) >= connect_guard.MAX_FLOW_FAILURES:
                 return _too_many_failures().page
@@ -489,22 +503,34 @@ class Connect:
             return self._login_page(flow, email=email, error=problem.detail, status=problem.status)
 
     @staticmethod
-    def _matching(vehicles: list[Vehicle], request: AuthorizeRequest) -> list[Vehicle]:
+    def _matching(
+        vehicles: list[Vehicle], request: AuthorizeRequest, brand: str | None
+    ) -> list[Vehicle]:
+        """The vehicles the owner is offered, of those their login found.
+
+        ``brand`` is the one chosen on the brand page or named by the link's ``make``. In test
+        mode the login already drew the cars in that brand (an e-mail naming a VIN keeps its
+        VIN's make), so nothing is filtered; in simulated mode the fleet's cars of that brand are
+        offered; in live mode the brand filters only when the link named a ``make``, as the
+        owner's account is what holds their cars."""
         # single_select_vin takes precedence over make, as Smartcar documents.
         if request.single_select_vin:
             return [v for v in vehicles if v.vin.upper() == request.single_select_vin]
-        if request.make:
-            return [v for v in vehicles if v.make == request.make]
+        wanted = {"test": None, "simulated": brand, "live": brand if request.make else None}[
+            request.mode
+        ]
+        if wanted:
+            return [v for v in vehicles if v.make == wanted]
         return vehicles
 
     @staticmethod
-    def _no_vehicles(request: AuthorizeRequest) -> str:
+    def _no_vehicles(request: AuthorizeRequest, brand: str | None) -> str:
         if request.single_select_vin:
             return (
                 f"The vehicle owner's account has no vehicle with VIN {request.single_select_vin}."
             )
-        if request.make:
-            return f"The vehicle owner's account has no {request.make} vehicles."
+        if brand:
+            return f"The vehicle owner's account has no {brand} vehicles."
         return "The vehicle owner's account has no vehicles."
 
     @staticmethod
@@ -648,8 +674,11 @@ class Connect:
     async def _reauth_login(self, flow: Flow, form: Mapping[str, list[str]]) -> Outcome:
         request = flow.reauth
         async with self.sessions() as session, session.begin():
+            reconnected = await repo.get_vehicle(session, request.vehicle_id)
+            # A test car drawn in a brand is found again only by signing in with that brand.
+            brand = grants.test_brand_of(reconnected) if reconnected is not None else None
             result = await self._check_login(
-                flow, session, request.application_id, request.mode, form
+                flow, session, request.application_id, request.mode, form, brand=brand
             )
             if not isinstance(result, grants.Login):
                 return result
@@ -733,10 +762,17 @@ class Connect:
         brand = brand_of(flow.brand) if flow.brand else None
         return PreamblePage(self._form(flow), permissions, brand)
 
-    def _brand_page(
+    async def _brand_page(
         self, flow: Flow, error: str | None = None, status: int = 200, query: str = ""
     ) -> BrandPage:
-        return BrandPage(self._form(flow), brands(query), error, status, query.strip())
+        listed = brands(query)
+        if flow.request["mode"] == "simulated":
+            # The fleet's own brands first: those offer cars that exist (and the development
+            # fleet is the first click of the tutorial's flow), any other makes one.
+            async with self.sessions() as session:
+                own = set(await repo.fleet_makes(session, flow.request["application_id"]))
+            listed = [b for b in listed if b.code in own] + [b for b in listed if b.code not in own]
+        return BrandPage(self._form(flow), listed, error, status, query.strip())
 
     def _login_page(
         self, flow: Flow, email: str = "", error: str | None = None, status: int = 200
@@ -768,7 +804,7 @@ class Connect:
             chosen = set(compatible[:1] if request.single_select else compatible)
         return PermissionsPage(
             self._form(flow), choices, permissions, request.single_select, frozenset(chosen),
-            error, about, status,
+            error, about, status, brand_of(flow.brand) if flow.brand else None,
         )  # fmt: skip
 
     def _confirm_page(self, flow: Flow, vehicle: Vehicle, permissions: list[str]) -> ConfirmPage:

@@ -101,6 +101,9 @@ class PermissionsPage:
     #: What the error is about: the choice of vehicles or of permissions.
     error_about: Literal["vehicles", "permissions"] | None = None
     status: int = 200
+    #: The brand the owner signed in with (none when the link named a VIN): the page shows it
+    #: with a way back to the brand page.
+    brand: Brand | None = None
 
     @property
     def choosing(self) -> bool:

@@ -13,10 +13,11 @@ from typing import Literal, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import ApiError, NotFound, ValidationFailed
+from ..sim import catalogue
 from ..sim.failures import without_account_failure
 from ..sim.signals import PERMISSIONS
 from ..sim.state import VehicleState
-from ..sim.testmode import vehicles_for_test_email
+from ..sim.testmode import TestVehicle, vehicles_for_test_email
 from ..sim.vehicle import new_vehicle_state
 from ..store import repo
 from ..store.models import Connection, Owner, User, Vehicle
@@ -62,11 +63,18 @@ class Login:
 
 
 async def login(
-    session: AsyncSession, application_id: str, mode: Mode, email: str, password: str, now_ms: int
+    session: AsyncSession,
+    application_id: str,
+    mode: Mode,
+    email: str,
+    password: str,
+    now_ms: int,
+    brand: str | None = None,
 ) -> Login:
     """Check a vehicle owner's login the way ``mode`` wants it and find their vehicles.
 
-    ``test``: any password; vehicles derived from the e-mail (the documented conventions).
+    ``test``: any password; vehicles derived from the e-mail (the documented conventions), of
+    ``brand`` when the owner chose one.
     ``simulated``: any password; the application's simulated fleet.
     ``live``: the e-mail and password must match an owner account. ``now_ms`` is the
     application's simulated now: test vehicles made at this login start their life then."""
@@ -86,17 +94,17 @@ async def login(
     else:
         # Two first sign-ins of one test e-mail at once must not both create its vehicles.
         await repo.lock_application(session, application_id)
-        vehicles = await test_vehicles(session, application_id, email, now_ms)
+        vehicles = await test_vehicles(session, application_id, email, now_ms, brand)
     return Login(subject_for(mode, email), email, vehicles)
 
 
 async def test_vehicles(
-    session: AsyncSession, application_id: str, email: str, now_ms: int
+    session: AsyncSession, application_id: str, email: str, now_ms: int, brand: str | None = None
 ) -> list[Vehicle]:
-    """The test-mode vehicles of an e-mail, created on first login (at ``now_ms``, the
-    application's simulated now) and found again after."""
-    derived = vehicles_for_test_email(email)
-    keys = [f"{application_id}:{email}:{index}" for index in range(len(derived))]
+    """The test-mode vehicles of an e-mail (signed in with ``brand``, if chosen), created on
+    first login (at ``now_ms``, the application's simulated now) and found again after."""
+    derived = vehicles_for_test_email(email, brand)
+    keys = [_test_key(application_id, email, item, index) for index, item in enumerate(derived)]
     existing = await repo.get_vehicles_by_test_keys(session, keys)
     created: list[Vehicle] = []
     result: list[Vehicle] = []
@@ -124,6 +132,24 @@ async def test_vehicles(
     if created:
         await repo.add_vehicles(session, created)
     return result
+
+
+def _test_key(application_id: str, email: str, item: TestVehicle, index: int) -> str:
+    """Names a test vehicle for good. A vehicle drawn in a brand keeps the brand in its key
+    (``app:email:BRAND:n``), so the same e-mail signed in with another brand owns other cars;
+    one the e-mail alone made keeps the key it always had (``app:email:n``)."""
+    if item.brand is None:
+        return f"{application_id}:{email}:{index}"
+    return f"{application_id}:{email}:{item.brand}:{index}"
+
+
+def test_brand_of(vehicle: Vehicle) -> str | None:
+    """The brand a test vehicle was drawn in (from its key), so re-authenticating its owner
+    finds the same car; ``None`` for a vehicle drawn without one."""
+    parts = (vehicle.test_key or "").rsplit(":", 2)
+    if len(parts) == 3 and catalogue.find_make(parts[1]) is not None and parts[1].isupper():
+        return parts[1]
+    return None
 
 
 async def simulated_vehicle(

@@ -6,6 +6,10 @@
 - ``smartcar@successful-request.com`` → VIN ``0SCAUDI037A5ADB1C``;
 - anything else → one vehicle that grants every permission (Smartcar's test account).
 
+With a brand chosen in Connect, the vehicles an e-mail draws are of that make (as in Smartcar's
+test mode, where the brand picked is the brand of the test cars); an e-mail that names a VIN keeps
+the make its VIN names, as ``single_select_vin`` wins over ``make``.
+
 Everything is a function of the e-mail (case-insensitive), so logging in twice gives the same
 cars. A count outside 1–999 is not the convention and gives one vehicle, like any other address."""
 
@@ -57,6 +61,8 @@ class TestVehicle:
     seed: int
     permissions: frozenset[str]
     level: str
+    #: The brand it was drawn in (chosen in Connect), ``None`` when the e-mail alone made it.
+    brand: str | None = None
 
 
 def vin_check_digit(vin: str) -> str:
@@ -105,16 +111,19 @@ def _seed(email: str, index: int) -> int:
     return int.from_bytes(digest[:6], "big")
 
 
-def _derived(email: str, index: int, level: str | None = None) -> TestVehicle:
-    """A vehicle drawn from the e-mail; it grants what its powertrain serves, or what ``level``
-    names."""
-    seed = _seed(email, index)
+def _derived(
+    email: str, index: int, level: str | None = None, make: str | None = None
+) -> TestVehicle:
+    """A vehicle drawn from the e-mail (of ``make`` when given); it grants what its powertrain
+    serves, or what ``level`` names."""
+    # The brand is part of the seed: one e-mail signed in with two brands owns two sets of cars.
+    seed = _seed(email if make is None else f"{email}/{make}", index)
     rng = random.Random(seed)
-    spec = catalogue.pick_model(rng)
+    spec = rng.choice(catalogue.models_of(make)) if make else catalogue.pick_model(rng)
     year = rng.choice(spec.years)
     if level is None:
-        return TestVehicle(make_vin(rng, spec, year), spec, year, seed, permissions_for(spec), level_for(spec))
-    return TestVehicle(make_vin(rng, spec, year), spec, year, seed, PERMISSION_LEVELS[level], level)
+        return TestVehicle(make_vin(rng, spec, year), spec, year, seed, permissions_for(spec), level_for(spec), make)
+    return TestVehicle(make_vin(rng, spec, year), spec, year, seed, PERMISSION_LEVELS[level], level, make)
 
 
 def _for_vin(email: str, vin: str, level: str, make_hint: str | None = None) -> TestVehicle:
@@ -134,18 +143,19 @@ def _for_vin(email: str, vin: str, level: str, make_hint: str | None = None) -> 
     return TestVehicle(vin, spec, year, seed, PERMISSION_LEVELS[level], level)
 
 
-def vehicles_for_test_email(email: str) -> list[TestVehicle]:
-    """The test-mode vehicles of an owner's e-mail, deterministically."""
+def vehicles_for_test_email(email: str, make: str | None = None) -> list[TestVehicle]:
+    """The test-mode vehicles of an owner's e-mail, deterministically; of ``make`` (a catalogue
+    code) when the owner chose that brand, except for an e-mail that names a VIN."""
     email = email.strip().lower()
     local, _, domain = email.rpartition("@")
     if email == SUCCESSFUL_REQUEST_EMAIL:
         return [_for_vin(email, SUCCESSFUL_REQUEST_VIN, "compatible", make_hint="AUDI")]
     count = _VEHICLES_EMAIL.fullmatch(local)
     if count is not None and 1 <= int(count.group(1)) <= MAX_TEST_VEHICLES:
-        return [_derived(email, index) for index in range(int(count.group(1)))]
+        return [_derived(email, index, make=make) for index in range(int(count.group(1)))]
     level = domain.split(".", 1)[0]
     if _VIN_LOCAL.fullmatch(local) and level in PERMISSION_LEVELS:
         return [_for_vin(email, local.upper(), level)]
     # Any other e-mail is Smartcar's test account: one vehicle that grants every permission, so
     # the official SDKs' end-to-end suites (read_fuel and read_battery both required) connect it.
-    return [_derived(email, 0, "compatible")]
+    return [_derived(email, 0, "compatible", make=make)]

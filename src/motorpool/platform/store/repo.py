@@ -260,6 +260,16 @@ async def list_fleet(session: AsyncSession, application_id: str) -> Sequence[Veh
     return result.all()
 
 
+async def fleet_makes(session: AsyncSession, application_id: str) -> list[str]:
+    """The makes of an application's simulated fleet, each once."""
+    result = await session.scalars(
+        select(Vehicle.make)
+        .where(Vehicle.application_id == application_id, Vehicle.mode == "simulated")
+        .distinct()
+    )
+    return sorted(result.all())
+
+
 async def list_owner_vehicles(session: AsyncSession, owner_id: str) -> Sequence[Vehicle]:
     result = await session.scalars(
         select(Vehicle).where(Vehicle.owner_id == owner_id).order_by(Vehicle.created_at, Vehicle.id)
