@@ -65,7 +65,8 @@ async def user_token(served: Served) -> tuple[str, str, str]:
             "redirect_uri": env["SMARTCAR_REDIRECT_URI"], "mode": "test", "state": "s",
             "scope": "read_vehicle_info read_odometer read_battery read_security control_security",
         })  # fmt: skip
-        query = query_of(await go_through_connect(http, first, email="1-vehicles@smartcar.com"))
+        # A Tesla: every one is electric, so it has the battery and the lock this test reads.
+        query = query_of(await go_through_connect(http, first, email="1-vehicles@smartcar.com", brand="TESLA"))
         token = await http.post("/oauth2/token", auth=(env["SMARTCAR_CLIENT_ID"], env["SMARTCAR_CLIENT_SECRET"]), data={
             "grant_type": "authorization_code", "code": query["code"], "redirect_uri": env["SMARTCAR_REDIRECT_URI"],
         })  # fmt: skip
