@@ -17,6 +17,7 @@ from ..services.params import MAX_OFFSET, MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 UUID_PARAMETERS = frozenset({
     "application_id", "vehicle_id", "user_id", "connection_id", "webhook_id", "subscription_id",
     "event_id", "secret_id", "sc-user-id", "filter[userId]", "filter[vehicleId]", "filter[webhookId]",
+    "application",
 })  # fmt: skip
 
 #: Put in a parameter's ``json_schema_extra``: the parameter is required, though the route lets it
