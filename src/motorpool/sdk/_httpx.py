@@ -137,8 +137,15 @@ def _bound_by_deadline(client: httpx.Client) -> None:
             pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
 
 
-def _limits(max_connections: int) -> httpx.Limits:
-    return httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+def _client_options(transport: object, max_connections: int) -> dict[str, Any]:
+    """What the sync and the async httpx clients the senders make share: the pool's size, no
+    redirects, and TLS verified against the environment's bundle (a test transport has no TLS)."""
+    return {
+        "transport": transport,
+        "limits": httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        "follow_redirects": False,
+        "verify": tls_context() if transport is None else True,
+    }
 
 
 def _already_read(response: httpx.Response, limit: int) -> bytes | None:
@@ -167,12 +174,7 @@ class HttpxSender:
         self._owned = http_client is None
         self._limit = max_response_bytes
         if http_client is None:
-            http_client = httpx.Client(
-                transport=transport,
-                limits=_limits(max_connections),
-                follow_redirects=False,
-                verify=tls_context() if transport is None else True,
-            )
+            http_client = httpx.Client(**_client_options(transport, max_connections))
             if transport is None:
                 _bound_by_deadline(http_client)
         self._client = http_client
@@ -231,12 +233,7 @@ class AsyncHttpxSender:
         self._owned = http_client is None
         self._limit = max_response_bytes
         if http_client is None:
-            http_client = httpx.AsyncClient(
-                transport=transport,
-                limits=_limits(max_connections),
-                follow_redirects=False,
-                verify=tls_context() if transport is None else True,
-            )
+            http_client = httpx.AsyncClient(**_client_options(transport, max_connections))
         self._client = http_client
 
     async def _exchange(self, request: RawRequest, timeout: Timeout) -> RawResponse:
