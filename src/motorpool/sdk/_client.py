@@ -166,6 +166,27 @@ class _BaseClient:
     def _bind(self) -> None:
         raise NotImplementedError
 
+    def user(self, user_id: str) -> Self:
+        """A view of this client whose calls are made for ``user_id`` (the ``sc-user-id`` header).
+
+        The view shares the connection pool and the token; closing the client closes it too.
+        """
+        if not user_id:
+            raise ConfigurationError("user_id must be the user id Connect gave the application")
+        return self._copy_with(self._changed(user_id=user_id))
+
+    def with_options(
+        self,
+        *,
+        unit_system: str | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+    ) -> Self:
+        """A view of this client with other units, timeout or number of retries."""
+        return self._copy_with(
+            self._changed(unit_system=unit_system, timeout=timeout, max_retries=max_retries)
+        )
+
     def _changed(
         self,
         *,
@@ -589,27 +610,6 @@ class Client(_BaseClient):
         self.webhooks = Webhooks(self)
         #: Management API subscriptions: list, get, create, delete.
         self.subscriptions = Subscriptions(self)
-
-    def user(self, user_id: str) -> Client:
-        """A view of this client whose calls are made for ``user_id`` (the ``sc-user-id`` header).
-
-        The view shares the connection pool and the token; closing the client closes it too.
-        """
-        if not user_id:
-            raise ConfigurationError("user_id must be the user id Connect gave the application")
-        return self._copy_with(self._changed(user_id=user_id))
-
-    def with_options(
-        self,
-        *,
-        unit_system: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-    ) -> Client:
-        """A view of this client with other units, timeout or number of retries."""
-        return self._copy_with(
-            self._changed(unit_system=unit_system, timeout=timeout, max_retries=max_retries)
-        )
 
     def access_token(self) -> str:
         """A valid application access token (from the cache, or fetched now)."""
@@ -1061,27 +1061,6 @@ class AsyncClient(_BaseClient):
         self.webhooks = AsyncWebhooks(self)
         #: Management API subscriptions: list, get, create, delete.
         self.subscriptions = AsyncSubscriptions(self)
-
-    def user(self, user_id: str) -> AsyncClient:
-        """A view of this client whose calls are made for ``user_id`` (the ``sc-user-id`` header).
-
-        The view shares the connection pool and the token; closing the client closes it too.
-        """
-        if not user_id:
-            raise ConfigurationError("user_id must be the user id Connect gave the application")
-        return self._copy_with(self._changed(user_id=user_id))
-
-    def with_options(
-        self,
-        *,
-        unit_system: str | None = None,
-        timeout: Timeout | float | None = None,
-        max_retries: int | None = None,
-    ) -> AsyncClient:
-        """A view of this client with other units, timeout or number of retries."""
-        return self._copy_with(
-            self._changed(unit_system=unit_system, timeout=timeout, max_retries=max_retries)
-        )
 
     async def access_token(self) -> str:
         """A valid application access token (from the cache, or fetched now)."""
