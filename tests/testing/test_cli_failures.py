@@ -4,7 +4,6 @@ a broken account, a failing signal, their repair, and bad input with a clear mes
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,18 +14,6 @@ from motorpool import cli
 from motorpool.testing import MotorpoolPlatform, PlatformError
 
 ODOMETER = "odometer-traveleddistance"
-
-
-@pytest.fixture(scope="module")
-def runner() -> CliRunner:
-    cli._plain_help()
-    return CliRunner()
-
-
-@pytest.fixture(scope="module")
-def mp() -> Iterator[MotorpoolPlatform]:
-    with MotorpoolPlatform() as platform:
-        yield platform
 
 
 def _connected(mp: MotorpoolPlatform) -> tuple[str, str]:

@@ -5,7 +5,6 @@ reports."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ import pytest
 from motorpool.testing import MotorpoolPlatform
 
 from .test_cli_state import motorpool
-
-
-@pytest.fixture(scope="module")
-def mp() -> Iterator[MotorpoolPlatform]:
-    with MotorpoolPlatform() as platform:
-        yield platform
 
 
 def _options(mp: MotorpoolPlatform) -> list[str]:

@@ -26,18 +26,6 @@ def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[
         yield path, command
 
 
-@pytest.fixture(scope="module")
-def runner() -> CliRunner:
-    cli._plain_help()
-    return CliRunner()
-
-
-@pytest.fixture(scope="module")
-def mp() -> Iterator[MotorpoolPlatform]:
-    with MotorpoolPlatform() as platform:
-        yield platform
-
-
 def test_every_command_names_its_values_and_offers_json(runner: CliRunner) -> None:
     walked = list(_commands(typer.main.get_command(cli.app)))
     assert len(walked) > 50

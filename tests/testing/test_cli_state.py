@@ -9,11 +9,9 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from motorpool.testing import MotorpoolPlatform
 from tests.support.processes import free_port, read_env_file, stop, wait_until
@@ -28,12 +26,6 @@ def motorpool(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Com
         [sys.executable, "-m", "motorpool.cli", *args], cwd=cwd, env=clean_environment(),
         input=stdin, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def mp() -> Iterator[MotorpoolPlatform]:
-    with MotorpoolPlatform() as platform:
-        yield platform
 
 
 def test_snapshot_save_restore_list_delete(mp: MotorpoolPlatform, tmp_path: Path) -> None:
