@@ -66,7 +66,8 @@ SETTLE_AFTER_S = 0.25
 
 def sign(management_token: str, body: bytes) -> str:
     """``SC-Signature``: lowercase hex HMAC-SHA256 of the exact body, keyed with the AMT."""
-    return hmac.new(management_token.encode(), body, hashlib.sha256).hexdigest()
+    # The one-shot digest runs in OpenSSL alone, without the Python HMAC object.
+    return hmac.digest(management_token.encode(), body, hashlib.sha256).hex()
 
 
 def real_ms() -> int:
@@ -87,13 +88,25 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
+#: Callback URLs whose parsed form (and host's turn-taking) a sender keeps at most.
+_KNOWN_URLS = 4096
+
+
 class Sender:
-    """The outbound HTTP client of deliveries (aiohttp, created on first use in the loop)."""
+    """The outbound HTTP client of deliveries (aiohttp, created on first use in the loop).
+
+    A request waits for its turn among its host's ``per_host`` first; its time limit runs from
+    when it is sent, so that a callback host that is busy with a large batch does not time out
+    the requests still waiting for a connection."""
 
     def __init__(self, timeout_s: float = 15.0, per_host: int = 64) -> None:
         self.timeout_s = timeout_s
         self.per_host = per_host
         self._session: aiohttp.ClientSession | None = None
+        #: Each host's turns: at most ``per_host`` requests in flight to it.
+        self._turns: dict[str, asyncio.Semaphore] = {}
+        #: Each callback URL parsed once (yarl), with its host: batches send to a few URLs.
+        self._urls: dict[str, tuple[Any, str]] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -104,6 +117,7 @@ class Sender:
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                # Started per request, once it has its host's turn (see ``post``).
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
                 headers={"User-Agent": USER_AGENT},
                 # Deliveries carry no cookies back and forth; a jar would grow with every host.
@@ -111,14 +125,46 @@ class Sender:
             )
         return self._session
 
+    def _target(self, url: str) -> tuple[Any, str]:
+        """The URL as aiohttp takes it, and its host (ValueError for one it cannot send to)."""
+        known = self._urls.get(url)
+        if known is None:
+            from yarl import URL
+
+            parsed = URL(url)
+            if parsed.scheme not in ("http", "https") or not parsed.host:
+                raise ValueError(f"{url!r} is not an http(s) URL")
+            if len(self._urls) >= _KNOWN_URLS:
+                self._urls.clear()
+            known = self._urls[url] = (parsed, f"{parsed.scheme}://{parsed.host}:{parsed.port}")
+        return known
+
+    def _turns_of(self, host: str) -> asyncio.Semaphore:
+        turns = self._turns.get(host)
+        if turns is None:
+            if len(self._turns) >= _KNOWN_URLS:
+                # Forget the hosts nobody is waiting for (a free semaphore holds no state).
+                self._turns = {h: t for h, t in self._turns.items() if t.locked()}
+            turns = self._turns[host] = asyncio.Semaphore(self.per_host)
+        return turns
+
     async def post(self, url: str, body: bytes, management_token: str) -> Answer:
+        headers = {"Content-Type": "application/json", "SC-Signature": sign(management_token, body)}
+        try:
+            target, host = self._target(url)
+        except ValueError as error:
+            return Answer(None, 0, f"invalid URL: {error}")
+        async with self._turns_of(host):
+            return await self._send(target, body, headers)
+
+    async def _send(self, target: Any, body: bytes, headers: dict[str, str]) -> Answer:
+        """One request, timed (and limited) from when it is sent."""
         import aiohttp
 
-        headers = {"Content-Type": "application/json", "SC-Signature": sign(management_token, body)}
         started = time.perf_counter()
         try:
             async with self._client().post(
-                url, data=body, headers=headers, allow_redirects=False
+                target, data=body, headers=headers, allow_redirects=False
             ) as response:
                 answer = await response.read()
                 status = response.status

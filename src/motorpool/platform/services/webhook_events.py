@@ -191,9 +191,12 @@ def verify_event(webhook_id: str, webhook_name: str, challenge: str) -> dict[str
 
 
 #: What a number JavaScript writes differently looks like in orjson's output: a whole float
-#: (``4242.0``) or one with an exponent (``1e16``). Text inside a string that looks the same only
-#: sends its body down the slower path, which is right for every body.
-_MAYBE_NOT_AS_JAVASCRIPT = re.compile(rb"\d\.0[,}\]]|\d[eE]")
+#: (``4242.0``) or one with an exponent (``1e16``, ``1.5e-7``), each ending where a JSON number
+#: ends. The exponent must be followed by its digits and that end: a bare ``\d[eE]`` also matches
+#: the hexadecimal of every id (``"…3e4f…"``), which sent nearly every body down the slow path.
+#: Text inside a string that looks the same only sends its body down the slower path, which is
+#: right for every body.
+_MAYBE_NOT_AS_JAVASCRIPT = re.compile(rb"\d\.0[,}\]]|\d[eE][+-]?\d+[,}\]]")
 
 
 def _as_javascript_writes(value: Any) -> Any:
