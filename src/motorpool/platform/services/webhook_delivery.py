@@ -32,11 +32,12 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..sim import catalogue
+from ..sim.failures import REAUTHENTICATE_CODES, account_failure, failed_signals
 from ..sim.plans import has_due_work, resolve_due
 from ..sim.state import Reading
 from ..sim.vehicle import COMPATIBILITY_ERROR, read_signal
 from ..store import webhook_repo as hooks_repo
-from .access import VehicleAccess
+from .access import VehicleAccess, reauthentication_url
 from .clocks import ClockBook
 from .health import log_background_failure
 from .signals import SignalService
@@ -448,11 +449,13 @@ class Monitor:
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook,
-        on_events: Any = None, poll_s: float = 0.5,
+        on_events: Any = None, poll_s: float = 0.5, *, origin: str | None = None,
     ) -> None:  # fmt: skip
         self.sessions = sessions
         self.clocks = clocks
         self.on_events = on_events
+        #: The public origin, for the re-authentication link of an account error.
+        self.origin = origin
         #: Run before a pass when connections changed (auto-subscribing new ones).
         self.on_access_change: Any = None
         self.poll_s = poll_s
@@ -519,6 +522,21 @@ class Monitor:
         # Shielded: stopping must not cut a transaction short (see DeliveryWorker.deliver_due).
         return await asyncio.shield(evaluate())
 
+    def _account_context(
+        self, access: VehicleAccess
+    ) -> tuple[dict[str, tuple[str, str | None]], str | None]:
+        """While the owner's account is broken: the failing signals' own errors, which the
+        account's error hides from the readings, and the link where the owner signs in again
+        (when that is what mends it)."""
+        account = account_failure(access.state)
+        if account is None:
+            return {}, None
+        masked = {code: (f["type"], f["code"]) for code, f in failed_signals(access.state).items()}
+        link = None
+        if self.origin is not None and account["code"] in REAUTHENTICATE_CODES:
+            link = reauthentication_url(self.origin, access.application_id, access.vehicle_id)
+        return masked, link
+
     def _evaluate(
         self, application_id: str, due: hooks_repo.DueSubscription, now_ms: int
     ) -> tuple[hooks_repo.Evaluated, list[hooks_repo.NewEvent]]:
@@ -546,10 +564,14 @@ class Monitor:
         open_errors: dict[str, Any] = dict(due.open_errors or {})
         payloads: list[dict[str, Any]] = []
         codes = tuple(dict.fromkeys((*hook.triggers, *hook.data)))
+        masked, link = self._account_context(access)
         times = report_times(access, 0 if first else after, now_ms)
         for taken in times:
             readings = report_of(access, taken, codes)
-            result = evaluate(hook, subject, readings, taken, last_values, open_errors, first)
+            result = evaluate(
+                hook, subject, readings, taken, last_values, open_errors, first,
+                masked=masked, reauthenticate_url=link,
+            )  # fmt: skip
             payloads.extend(result.events)
             first = False
             last_values, open_errors = result.last_values, result.open_errors
