@@ -170,7 +170,13 @@ async def test_webhooks_send_vehicle_error_and_resolved_and_the_failed_signal(
     assert (detail["type"], detail["code"], detail["state"]) == (
         "CONNECTED_SERVICES_ACCOUNT", "AUTHENTICATION_FAILED", "ERROR"
     )
-    assert detail["resolution"] == {"type": "REAUTHENTICATE"}
+    # The re-authentication link, as the Vehicle API's error carries it.
+    assert detail["resolution"]["type"] == "REAUTHENTICATE"
+    link = urlsplit(detail["resolution"]["url"])
+    assert link.path == "/oauth/reauthenticate"
+    assert parse_qs(link.query) == {
+        "response_type": ["vehicle_id"], "application_id": [platform.application_id], "vehicle_id": [vehicle_id],
+    }  # fmt: skip
     assert {s["code"] for s in detail["signals"]} == {ODOMETER, LOCATION}
     await failures(platform, vehicle_id, "/repair")
     errors = await receiver.wait_for(2, "VEHICLE_ERROR")
@@ -196,6 +202,37 @@ async def test_webhooks_send_vehicle_error_and_resolved_and_the_failed_signal(
     await failures(platform, vehicle_id, "/repair", signal=LOCATION)
     errors = await receiver.wait_for(4, "VEHICLE_ERROR")
     assert errors[3].event["data"]["errors"][0]["state"] == "RESOLVED"
+
+
+async def test_a_failing_signal_is_reported_beside_a_broken_account_not_masked_by_it(
+    platform: PlatformHarness, receiver: Receiver
+) -> None:
+    webhook = await create_webhook(platform, receiver.url)
+    user_id, vehicle_id = await hooked_vehicle(platform, seed=22)
+    assert (await subscribe(platform, webhook["id"], user_id, vehicle_id)).status_code == 202
+    await receiver.wait_for(1, "VEHICLE_STATE")
+
+    # A signal fails, then the account breaks: the signal's condition stays open (no RESOLVED).
+    await failures(platform, vehicle_id, f"/signals/{LOCATION}", error="VEHICLE_STATE:REMOTE_ACCESS_DISABLED")
+    await receiver.wait_for(1, "VEHICLE_ERROR")
+    await failures(platform, vehicle_id, "/account")
+    errors = await receiver.wait_for(2, "VEHICLE_ERROR")
+    (account,) = errors[1].event["data"]["errors"]
+    assert (account["type"], account["state"]) == ("CONNECTED_SERVICES_ACCOUNT", "ERROR")
+    # A second signal fails while the account is broken: its error is reported too.
+    await failures(platform, vehicle_id, f"/signals/{ODOMETER}", error="UPSTREAM:NO_RESPONSE")
+    errors = await receiver.wait_for(3, "VEHICLE_ERROR")
+    (signal,) = errors[2].event["data"]["errors"]
+    assert (signal["type"], signal["code"], signal["state"]) == ("UPSTREAM", "NO_RESPONSE", "ERROR")
+    assert [s["code"] for s in signal["signals"]] == [ODOMETER]
+    # Repaired: each of the three conditions resolves, once.
+    await failures(platform, vehicle_id, "/repair")
+    errors = await receiver.wait_for(6, "VEHICLE_ERROR")
+    states = [(e["type"], e["state"]) for d in errors for e in d.event["data"]["errors"]]
+    assert sorted(states) == sorted([
+        ("VEHICLE_STATE", "ERROR"), ("CONNECTED_SERVICES_ACCOUNT", "ERROR"), ("UPSTREAM", "ERROR"),
+        ("VEHICLE_STATE", "RESOLVED"), ("CONNECTED_SERVICES_ACCOUNT", "RESOLVED"), ("UPSTREAM", "RESOLVED"),
+    ])  # fmt: skip
 
 
 SCENARIO = """

@@ -41,3 +41,29 @@ def test_the_quick_path_and_the_walking_path_write_the_same_bytes() -> None:
             _as_javascript_writes({**payload, "meta": meta}), separators=(",", ":"), ensure_ascii=False
         ).encode()
         assert for_attempt(payload, "d", 5) == walked
+
+
+def test_ids_whose_hexadecimal_looks_like_an_exponent_keep_the_quick_path() -> None:
+    """``"…3e4f…"`` in an id is no number: the body is written once, not walked."""
+    from motorpool.platform.services import webhook_events
+
+    payload = envelope(12.5)
+    payload["eventId"] = "0c3e4f6a-1e2d-4e5f-9e8b-7e6d5c4b3a21"
+    walked = 0
+    real_walk = webhook_events._as_javascript_writes
+
+    def counting_walk(value: Any) -> Any:
+        nonlocal walked
+        walked += 1
+        return real_walk(value)
+
+    webhook_events._as_javascript_writes = counting_walk
+    try:
+        body = for_attempt(payload, "9e9e9e9e-0000-4000-8000-000000000000", 5)
+    finally:
+        webhook_events._as_javascript_writes = real_walk
+    assert walked == 0
+    assert json.loads(body)["eventId"] == payload["eventId"]
+    # And a number with an exponent still takes the walking path.
+    assert b'"value":10000000000000000}' in for_attempt(envelope(1e16), "3e4", 0)
+    assert b'"value":1.5e-7}' in for_attempt(envelope(1.5e-7), "d", 0)

@@ -219,7 +219,8 @@ async def start_platform(settings: Settings) -> Platform:
         log_per_webhook=settings.webhook_log_per_webhook,
     )  # fmt: skip
     monitor = Monitor(
-        sessions, clocks, on_events=deliveries.wake, poll_s=settings.webhook_poll_seconds
+        sessions, clocks, on_events=deliveries.wake, poll_s=settings.webhook_poll_seconds,
+        origin=settings.origin,
     )
     webhooks = WebhookService(
         sessions, sender, on_events=deliveries.wake, on_subscriptions=monitor.wake

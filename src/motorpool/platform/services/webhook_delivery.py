@@ -32,11 +32,12 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..sim import catalogue
+from ..sim.failures import REAUTHENTICATE_CODES, account_failure, failed_signals
 from ..sim.plans import has_due_work, resolve_due
 from ..sim.state import Reading
 from ..sim.vehicle import COMPATIBILITY_ERROR, read_signal
 from ..store import webhook_repo as hooks_repo
-from .access import VehicleAccess
+from .access import VehicleAccess, reauthentication_url
 from .clocks import ClockBook
 from .health import log_background_failure
 from .signals import SignalService
@@ -66,7 +67,8 @@ SETTLE_AFTER_S = 0.25
 
 def sign(management_token: str, body: bytes) -> str:
     """``SC-Signature``: lowercase hex HMAC-SHA256 of the exact body, keyed with the AMT."""
-    return hmac.new(management_token.encode(), body, hashlib.sha256).hexdigest()
+    # The one-shot digest runs in OpenSSL alone, without the Python HMAC object.
+    return hmac.digest(management_token.encode(), body, hashlib.sha256).hex()
 
 
 def real_ms() -> int:
@@ -87,13 +89,25 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
+#: Callback URLs whose parsed form (and host's turn-taking) a sender keeps at most.
+_KNOWN_URLS = 4096
+
+
 class Sender:
-    """The outbound HTTP client of deliveries (aiohttp, created on first use in the loop)."""
+    """The outbound HTTP client of deliveries (aiohttp, created on first use in the loop).
+
+    A request waits for its turn among its host's ``per_host`` first; its time limit runs from
+    when it is sent, so that a callback host that is busy with a large batch does not time out
+    the requests still waiting for a connection."""
 
     def __init__(self, timeout_s: float = 15.0, per_host: int = 64) -> None:
         self.timeout_s = timeout_s
         self.per_host = per_host
         self._session: aiohttp.ClientSession | None = None
+        #: Each host's turns: at most ``per_host`` requests in flight to it.
+        self._turns: dict[str, asyncio.Semaphore] = {}
+        #: Each callback URL parsed once (yarl), with its host: batches send to a few URLs.
+        self._urls: dict[str, tuple[Any, str]] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -104,6 +118,7 @@ class Sender:
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                # Started per request, once it has its host's turn (see ``post``).
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
                 headers={"User-Agent": USER_AGENT},
                 # Deliveries carry no cookies back and forth; a jar would grow with every host.
@@ -111,14 +126,46 @@ class Sender:
             )
         return self._session
 
+    def _target(self, url: str) -> tuple[Any, str]:
+        """The URL as aiohttp takes it, and its host (ValueError for one it cannot send to)."""
+        known = self._urls.get(url)
+        if known is None:
+            from yarl import URL
+
+            parsed = URL(url)
+            if parsed.scheme not in ("http", "https") or not parsed.host:
+                raise ValueError(f"{url!r} is not an http(s) URL")
+            if len(self._urls) >= _KNOWN_URLS:
+                self._urls.clear()
+            known = self._urls[url] = (parsed, f"{parsed.scheme}://{parsed.host}:{parsed.port}")
+        return known
+
+    def _turns_of(self, host: str) -> asyncio.Semaphore:
+        turns = self._turns.get(host)
+        if turns is None:
+            if len(self._turns) >= _KNOWN_URLS:
+                # Forget the hosts nobody is waiting for (a free semaphore holds no state).
+                self._turns = {h: t for h, t in self._turns.items() if t.locked()}
+            turns = self._turns[host] = asyncio.Semaphore(self.per_host)
+        return turns
+
     async def post(self, url: str, body: bytes, management_token: str) -> Answer:
+        headers = {"Content-Type": "application/json", "SC-Signature": sign(management_token, body)}
+        try:
+            target, host = self._target(url)
+        except ValueError as error:
+            return Answer(None, 0, f"invalid URL: {error}")
+        async with self._turns_of(host):
+            return await self._send(target, body, headers)
+
+    async def _send(self, target: Any, body: bytes, headers: dict[str, str]) -> Answer:
+        """One request, timed (and limited) from when it is sent."""
         import aiohttp
 
-        headers = {"Content-Type": "application/json", "SC-Signature": sign(management_token, body)}
         started = time.perf_counter()
         try:
             async with self._client().post(
-                url, data=body, headers=headers, allow_redirects=False
+                target, data=body, headers=headers, allow_redirects=False
             ) as response:
                 answer = await response.read()
                 status = response.status
@@ -402,11 +449,13 @@ class Monitor:
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], clocks: ClockBook,
-        on_events: Any = None, poll_s: float = 0.5,
+        on_events: Any = None, poll_s: float = 0.5, *, origin: str | None = None,
     ) -> None:  # fmt: skip
         self.sessions = sessions
         self.clocks = clocks
         self.on_events = on_events
+        #: The public origin, for the re-authentication link of an account error.
+        self.origin = origin
         #: Run before a pass when connections changed (auto-subscribing new ones).
         self.on_access_change: Any = None
         self.poll_s = poll_s
@@ -473,6 +522,21 @@ class Monitor:
         # Shielded: stopping must not cut a transaction short (see DeliveryWorker.deliver_due).
         return await asyncio.shield(evaluate())
 
+    def _account_context(
+        self, access: VehicleAccess
+    ) -> tuple[dict[str, tuple[str, str | None]], str | None]:
+        """While the owner's account is broken: the failing signals' own errors, which the
+        account's error hides from the readings, and the link where the owner signs in again
+        (when that is what mends it)."""
+        account = account_failure(access.state)
+        if account is None:
+            return {}, None
+        masked = {code: (f["type"], f["code"]) for code, f in failed_signals(access.state).items()}
+        link = None
+        if self.origin is not None and account["code"] in REAUTHENTICATE_CODES:
+            link = reauthentication_url(self.origin, access.application_id, access.vehicle_id)
+        return masked, link
+
     def _evaluate(
         self, application_id: str, due: hooks_repo.DueSubscription, now_ms: int
     ) -> tuple[hooks_repo.Evaluated, list[hooks_repo.NewEvent]]:
@@ -500,10 +564,14 @@ class Monitor:
         open_errors: dict[str, Any] = dict(due.open_errors or {})
         payloads: list[dict[str, Any]] = []
         codes = tuple(dict.fromkeys((*hook.triggers, *hook.data)))
+        masked, link = self._account_context(access)
         times = report_times(access, 0 if first else after, now_ms)
         for taken in times:
             readings = report_of(access, taken, codes)
-            result = evaluate(hook, subject, readings, taken, last_values, open_errors, first)
+            result = evaluate(
+                hook, subject, readings, taken, last_values, open_errors, first,
+                masked=masked, reauthenticate_url=link,
+            )  # fmt: skip
             payloads.extend(result.events)
             first = False
             last_values, open_errors = result.last_values, result.open_errors

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from ..errors import doc_url
-from ..sim.failures import REAUTHENTICATE_CODES
+from ..sim.failures import CONNECTED_SERVICES_ACCOUNT, REAUTHENTICATE_CODES
 from ..sim.signals import SIGNALS
 from ..sim.state import Reading
 
@@ -149,14 +149,23 @@ def state_event(
 
 
 def error_event(
-    hook: Hook, subject: Subject, error_type: str, code: str | None, state: str, codes: Sequence[str]
-) -> dict[str, Any]:
-    """A VEHICLE_ERROR event: an error condition opened (``ERROR``) or cleared (``RESOLVED``)."""
+    hook: Hook, subject: Subject, error_type: str, code: str | None, state: str, codes: Sequence[str],
+    reauthenticate_url: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """A VEHICLE_ERROR event: an error condition opened (``ERROR``) or cleared (``RESOLVED``).
+    An account the owner mends by signing in again carries ``reauthenticate_url`` as its
+    resolution's ``url``, as the Vehicle API's error does."""
     description, message, resolution = _ERROR_TEXT.get(
         error_type, ("The vehicle reported an error.", "Something went wrong with your vehicle.", None)
     )
     if error_type == "CONNECTED_SERVICES_ACCOUNT" and code not in REAUTHENTICATE_CODES:
         resolution = None  # an account issue the owner settles with the manufacturer
+    resolution_member: dict[str, str | None] = {"type": resolution if state == "ERROR" else None}
+    if (
+        state == "ERROR" and resolution == "REAUTHENTICATE"
+        and error_type == "CONNECTED_SERVICES_ACCOUNT" and reauthenticate_url
+    ):  # fmt: skip
+        resolution_member["url"] = reauthenticate_url
     return {
         "eventId": str(uuid.uuid4()),
         "eventType": "VEHICLE_ERROR",
@@ -172,7 +181,7 @@ def error_event(
                     "description": description,
                     "suggestedUserMessage": message,
                     "docURL": doc_url(error_type, code),
-                    "resolution": {"type": resolution if state == "ERROR" else None},
+                    "resolution": resolution_member,
                     "signals": [signal_ref(c) for c in codes],
                 }
             ],
@@ -191,9 +200,12 @@ def verify_event(webhook_id: str, webhook_name: str, challenge: str) -> dict[str
 
 
 #: What a number JavaScript writes differently looks like in orjson's output: a whole float
-#: (``4242.0``) or one with an exponent (``1e16``). Text inside a string that looks the same only
-#: sends its body down the slower path, which is right for every body.
-_MAYBE_NOT_AS_JAVASCRIPT = re.compile(rb"\d\.0[,}\]]|\d[eE]")
+#: (``4242.0``) or one with an exponent (``1e16``, ``1.5e-7``), each ending where a JSON number
+#: ends. The exponent must be followed by its digits and that end: a bare ``\d[eE]`` also matches
+#: the hexadecimal of every id (``"…3e4f…"``), which sent nearly every body down the slow path.
+#: Text inside a string that looks the same only sends its body down the slower path, which is
+#: right for every body.
+_MAYBE_NOT_AS_JAVASCRIPT = re.compile(rb"\d\.0[,}\]]|\d[eE][+-]?\d+[,}\]]")
 
 
 def _as_javascript_writes(value: Any) -> Any:
@@ -241,10 +253,16 @@ def _error_key(error: tuple[str, str | None]) -> str:
 def evaluate(
     hook: Hook, subject: Subject, readings: Mapping[str, Reading], taken_ms: int,
     last_values: Mapping[str, Any] | None, open_errors: Mapping[str, Any], first: bool,
+    *, masked: Mapping[str, tuple[str, str | None]] | None = None,
+    reauthenticate_url: str | None = None,
 ) -> Evaluation:  # fmt: skip
     """Compare a report with what was last seen: FIRST_DELIVERY when one is owed, VEHICLE_STATE
     when a trigger's value changed, VEHICLE_ERROR for each error condition that opened or
-    resolved among the webhook's signals."""
+    resolved among the webhook's signals.
+
+    ``masked`` holds the signals' own errors that a broken account hides from the readings
+    (code → error): they are open conditions all the same, reported beside the account's.
+    ``reauthenticate_url`` is the link an account error is resolved at."""
     result = Evaluation()
     values = {
         code: (reading.body if reading.error is None else None)
@@ -268,10 +286,15 @@ def evaluate(
         error = _reading_of(code, readings, subject.permissions).error
         if error is not None:
             errors.setdefault(_error_key(error), []).append(code)
+        hidden = (masked or {}).get(code)
+        if hidden is not None and error is not None and error[0] == CONNECTED_SERVICES_ACCOUNT:
+            errors.setdefault(_error_key(hidden), []).append(code)
     for key, codes in errors.items():
         if key not in open_errors:
             error_type, _, code = key.partition(":")
-            result.events.append(error_event(hook, subject, error_type, code or None, "ERROR", codes))
+            result.events.append(
+                error_event(hook, subject, error_type, code or None, "ERROR", codes, reauthenticate_url)
+            )
     for key, codes in open_errors.items():
         if key not in errors:
             error_type, _, code = key.partition(":")
