@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,8 @@ CHECK = re.compile(r"<!--\s*check:\s*(\S+)(?:\s+(.*?))?\s*-->")
 SECTION = re.compile(r"^## (.+)$")
 #: The kinds whose blocks the suite runs, against a platform of their section.
 RUNNING = ("run", "output-of")
+#: The platform's address in the README (``make up``'s default), in commands' printed output.
+DEFAULT_ADDRESS = "127.0.0.1:4000"
 #: Kinds that leave a block unrun, and so must say why (after an em dash).
 UNRUN_WITH_REASON = ("help", "parse")
 
@@ -82,6 +85,47 @@ def _marker_before(lines: list[str], fence: int) -> tuple[str | None, str, str]:
             return found.group(1), argument.strip(), reason.strip()
         above -= 1
     return None, "", ""
+
+
+def expected_outputs(text: str) -> list[str]:
+    """The comment lines that follow a command in ``text``, a segment per command (comments before
+    the first command are the block's own)."""
+    segments: list[str] = []
+    current: list[str] = []
+    after_command = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            if after_command:
+                current.append(stripped[1:])
+        elif stripped:
+            if current:
+                segments.append("\n".join(current))
+                current = []
+            after_command = not stripped.endswith("\\")  # a continued command ends further down
+    if current:
+        segments.append("\n".join(current))
+    return segments
+
+
+def output_pattern(expected: str, addresses: Mapping[str, str]) -> str:
+    """A regular expression for what the README shows a command printing, ``expected``: ``…`` is
+    anything within a line, whitespace is any whitespace or none, each address of ``addresses``
+    (the README's default ports) stands for the one it maps to; a comment at the end of a line
+    (``  # …``) is the README's, not the output's."""
+    parts: list[str] = []
+    uncommented = "\n".join(re.sub(r"\s+#\s.*$", "", line) for line in expected.strip().splitlines())
+    alternatives = "".join(f"|{re.escape(address)}" for address in addresses)
+    for token in re.split(rf"(…|\s+{alternatives})", uncommented):
+        if token == "…":
+            parts.append(r"[^\n]*?")
+        elif token in addresses:
+            parts.append(re.escape(addresses[token]))
+        elif token and token.isspace():
+            parts.append(r"\s*")
+        elif token:
+            parts.append(re.escape(token))
+    return "".join(parts)
 
 
 def summary(blocks: list[Block]) -> list[str]:

@@ -38,11 +38,18 @@ import pytest
 from ..support.processes import serve
 from ..support.requirements import missing
 from ..support.up import clean_environment
-from .readme import README, RUNNING, Block, readme_blocks
+from .readme import (
+    DEFAULT_ADDRESS,
+    README,
+    RUNNING,
+    Block,
+    expected_outputs,
+    output_pattern,
+    readme_blocks,
+)
 
 #: How long one block may take, its platform already up.
 BLOCK_SECONDS = 60
-DEFAULT_ADDRESS = "127.0.0.1:4000"
 
 
 def _sections() -> dict[str, list[Block]]:
@@ -153,45 +160,6 @@ def _read(path: Path) -> str:
 # --- what the README says a command prints --------------------------------------------------------
 
 
-def expected_outputs(text: str) -> list[str]:
-    """The comment lines that follow a command in ``text``, a segment per command (comments before
-    the first command are the block's own)."""
-    segments: list[str] = []
-    current: list[str] = []
-    after_command = False
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            if after_command:
-                current.append(stripped[1:])
-        elif stripped:
-            if current:
-                segments.append("\n".join(current))
-                current = []
-            after_command = not stripped.endswith("\\")  # a continued command ends further down
-    if current:
-        segments.append("\n".join(current))
-    return segments
-
-
-def output_pattern(expected: str, address: str) -> str:
-    """A regular expression for ``expected``: ``…`` is anything within a line, whitespace is any
-    whitespace or none, the default platform's address is ``address``; a comment at the end of a
-    line (``  # …``) is the README's, not the output's."""
-    parts: list[str] = []
-    uncommented = "\n".join(re.sub(r"\s+#\s.*$", "", line) for line in expected.strip().splitlines())
-    for token in re.split(r"(…|\s+|" + re.escape(DEFAULT_ADDRESS) + ")", uncommented):
-        if token == "…":
-            parts.append(r"[^\n]*?")
-        elif token == DEFAULT_ADDRESS:
-            parts.append(re.escape(address))
-        elif token and token.isspace():
-            parts.append(r"\s*")
-        elif token:
-            parts.append(re.escape(token))
-    return "".join(parts)
-
-
 def output_problems(ran: Ran, address: str) -> list[str]:
     """Where what a block printed differs from what the README shows."""
     if ran.block.kind == "output-of":
@@ -202,7 +170,7 @@ def output_problems(ran: Ran, address: str) -> list[str]:
             return [f"{ran.block.where()}: `run output` shows no output (comment lines after a command)"]
     else:
         return []
-    pattern = r"[\s\S]*?".join(output_pattern(segment, address) for segment in expected)
+    pattern = r"[\s\S]*?".join(output_pattern(segment, {DEFAULT_ADDRESS: address}) for segment in expected)
     if re.search(pattern, ran.stdout):
         return []
     shown = "\n".join(expected)
@@ -238,10 +206,10 @@ def test_there_are_blocks_to_run() -> None:
 def test_the_output_rules_catch_what_they_exist_for() -> None:
     text = "# the block's own comment\ncurl -s \\\n  http://x\n# {\"a\": 1,\n#  \"b\": \"…\"}\nmotorpool clock show\n"
     assert expected_outputs(text) == [' {"a": 1,\n  "b": "…"}']
-    pattern = output_pattern(expected_outputs(text)[0], "127.0.0.1:5555")
+    pattern = output_pattern(expected_outputs(text)[0], {})
     assert re.search(pattern, '{"a":1,"b":"anything"}')
     assert not re.search(pattern, '{"a":2,"b":"anything"}')
-    assert re.search(output_pattern("MOTORPOOL_URL=http://127.0.0.1:4000", "127.0.0.1:5555"), "MOTORPOOL_URL=http://127.0.0.1:5555")
-    assert not re.search(output_pattern("export A=1 B=2", "x"), "export A=1\nexport B=2")
-    assert not re.search(output_pattern("client_…", "x"), "client\n_x")
-    assert re.search(output_pattern("export A=/…/ca.pem   # the CA", "x"), "export A=/tmp/x/ca.pem\n")
+    assert re.search(output_pattern("MOTORPOOL_URL=http://127.0.0.1:4000", {DEFAULT_ADDRESS: "127.0.0.1:5555"}), "MOTORPOOL_URL=http://127.0.0.1:5555")
+    assert not re.search(output_pattern("export A=1 B=2", {}), "export A=1\nexport B=2")
+    assert not re.search(output_pattern("client_…", {}), "client\n_x")
+    assert re.search(output_pattern("export A=/…/ca.pem   # the CA", {}), "export A=/tmp/x/ca.pem\n")
