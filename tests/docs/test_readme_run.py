@@ -109,9 +109,11 @@ def _script(blocks: list[Block], workdir: Path, outputs: Path, status: Path) -> 
     return "\n".join(parts) + "\n"
 
 
-def _run_section(blocks: list[Block], workdir: Path, scratch: Path) -> tuple[list[Ran], str | None]:
+def _run_section(
+    blocks: list[Block], workdir: Path, scratch: Path, block_seconds: float = BLOCK_SECONDS
+) -> tuple[list[Ran], str | None]:
     """Run ``blocks`` in ``workdir``: what each that ran printed, and the failure, if one failed
-    or outlived ``BLOCK_SECONDS``."""
+    or outlived ``block_seconds``."""
     outputs, status = scratch / "outputs", scratch / "status"
     outputs.mkdir(parents=True)
     status.touch()
@@ -134,10 +136,10 @@ def _run_section(blocks: list[Block], workdir: Path, scratch: Path) -> tuple[lis
         latest = lines[-1] if lines else ""
         if latest != current:
             current, started = latest, time.monotonic()
-        if time.monotonic() - started > BLOCK_SECONDS:
+        if time.monotonic() - started > block_seconds:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-            failure = f"took more than {BLOCK_SECONDS} s"
+            failure = f"took more than {block_seconds:g} s"
             break
         time.sleep(0.05)
     started_lines = [word for word in status.read_text().split() if word.isdigit()]
@@ -213,3 +215,29 @@ def test_the_output_rules_catch_what_they_exist_for() -> None:
     assert not re.search(output_pattern("export A=1 B=2", {}), "export A=1\nexport B=2")
     assert not re.search(output_pattern("client_…", {}), "client\n_x")
     assert re.search(output_pattern("export A=/…/ca.pem   # the CA", {}), "export A=/tmp/x/ca.pem\n")
+    shown = Block(7, "sh", 'curl -s x\n# {"a": 1, "b": "…"}', "run", "output")
+    assert output_problems(Ran(shown, '{"a":1,"b":"c"}\n', ""), "127.0.0.1:1") == []
+    assert "does not match" in output_problems(Ran(shown, '{"a":2,"b":"c"}\n', ""), "127.0.0.1:1")[0]
+    printed = Block(7, "sh", "URL=http://127.0.0.1:4000", "output-of", "cat .env")
+    assert output_problems(Ran(printed, "# a comment\nURL=http://127.0.0.1:5555\n", ""), "127.0.0.1:5555") == []
+    assert output_problems(Ran(printed, "URL=http://127.0.0.1:4000\n", ""), "127.0.0.1:5555")
+
+
+def test_a_section_runs_in_one_shell_and_stops_at_a_failing_or_slow_block(tmp_path: Path) -> None:
+    """The runner itself, without a platform: variables carry from block to block, a failing
+    command ends the section naming its block, a block that hangs is stopped."""
+    carried = [Block(1, "sh", "GREETING=hello", "run", ""), Block(5, "sh", 'echo "$GREETING world"', "run", "")]
+    ran, failure = _run_section(carried, tmp_path, tmp_path / "carried")
+    assert failure is None and ran[1].stdout == "hello world\n"
+
+    failing = [Block(1, "sh", "echo first", "run", ""), Block(5, "sh", "false\necho never", "run", ""), Block(9, "sh", "echo after", "run", "")]
+    ran, failure = _run_section(failing, tmp_path, tmp_path / "failing")
+    assert failure is not None and "README.md:5" in failure and [each.block.line for each in ran] == [1, 5]
+    assert "never" not in failure
+
+    unset = [Block(1, "sh", 'echo "$NOT_SET_ANYWHERE"', "run", "")]
+    assert _run_section(unset, tmp_path, tmp_path / "unset")[1] is not None  # set -u
+
+    started = time.monotonic()
+    ran, failure = _run_section([Block(3, "sh", "sleep 30", "run", "")], tmp_path, tmp_path / "slow", block_seconds=1)
+    assert failure is not None and failure.startswith("took more than 1 s") and time.monotonic() - started < 10
