@@ -119,7 +119,8 @@ def _run_section(
     status.touch()
     script = scratch / "section.sh"
     script.write_text(_script(blocks, workdir, outputs, status))
-    env = clean_environment() | {
+    # A reader's shell: nothing of this pytest run (its xdist worker's name, its options).
+    env = {key: value for key, value in clean_environment().items() if not key.startswith("PYTEST_")} | {
         # `motorpool` and `python` as the README's reader has them: the virtualenv's.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "COLUMNS": "200",
