@@ -39,6 +39,8 @@ from .readme import README, ROOT, UNRUN_WITH_REASON, Block, readme_blocks
 
 KINDS = ("run", "output-of", "help", "test", "file", "parse", "output")
 RUN_OPTIONS = ("env", "output", "pytest")
+#: Programs a reader may lack, which a ``run`` block that uses them names in ``needs=``.
+DECLARED_TOOLS = ("jq", "curl")
 HOW_TO_MARK = (
     "put a line `<!-- check: KIND -->` right before its opening fence, KIND one of: run (run against "
     "a platform of its section), output-of COMMAND (what COMMAND prints), help — REASON (its "
@@ -161,6 +163,9 @@ def check_run(block: Block) -> list[str]:
     problems = check_parse(block)
     if block.language == "sh" and _command_lines(block.text):
         problems += check_help(block)
+    if block.language == "sh":
+        undeclared = [tool for tool in DECLARED_TOOLS if re.search(rf"(^|[\s|;&(]){tool}\s", block.text, re.MULTILINE) and tool not in block.needs()]
+        problems += [f"uses {tool}: say so in its marker (`needs={tool}`)" for tool in undeclared]
     return problems
 
 
@@ -234,6 +239,7 @@ def test_the_checks_catch_what_they_exist_for() -> None:
     assert check_run(Block(1, "sh", "true", "run", "quickly"))[0].startswith("`check: run` has no option quickly")
     assert check_run(Block(1, "json", "{}", "run", ""))
     assert check_run(Block(1, "sh", "motorpool apps list --json | jq .", "run", "env needs=jq")) == []
+    assert check_run(Block(1, "sh", "X=$(curl -s x | jq -r .a)", "run", "needs=jq")) == ["uses curl: say so in its marker (`needs=curl`)"]
     assert check_output_of(Block(1, "", "export A=1", "output-of", "motorpool env --no-such-flag"))
     assert check_output_of(Block(1, "", "x", "output-of", ""))
     marked = readme_blocks("## A section\n<!-- check: parse — needs the real service -->\n```sh\ncurl x\n```\n")[0]
