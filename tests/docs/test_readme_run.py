@@ -85,7 +85,7 @@ def _command_of(block: Block, workdir: Path) -> str:
     if block.language == "python":
         if "pytest" in block.options:
             path = workdir / f"test_readme_{block.line}.py"
-            command = f"python -m pytest -q -p no:cacheprovider {path.name}"
+            command = f"python -m pytest -q {path.name}"
         else:
             path = workdir / f"readme_{block.line}.py"
             command = f"python {path.name}"
