@@ -10,12 +10,15 @@ configured; under ``CI=true`` they fail instead (``tests.support.requirements``)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
 
+from .docs.readme import README, readme_blocks
+from .docs.readme import summary as readme_summary
 from .support.browser import CHROMIUM, launched_chromium
 from .support.databases import PostgresTemplate, PreparedDatabase, SqliteTemplate
 from .support.harness import PlatformHarness, running_platform
@@ -82,3 +85,24 @@ def browser(chromium: Path) -> Iterator[Browser]:
     """Chromium, launched once for a module of browser tests."""
     with launched_chromium() as launched:
         yield launched
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """After a run that ran the README's blocks (``tests/docs/test_readme_run.py``), how many of
+    them ran and why the others were only checked without running."""
+    sections = [
+        report
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "nodeid", "").startswith("tests/docs/test_readme_run.py::test_the_readme_section_runs")
+        and (getattr(report, "when", "") == "call" or getattr(report, "skipped", False))
+    ]
+    if not sections:
+        return
+    outcomes = Counter(report.outcome for report in sections)
+    terminalreporter.section("README blocks")
+    for line in readme_summary(readme_blocks(README.read_text())):
+        terminalreporter.write_line(line)
+    terminalreporter.write_line(
+        "  sections: " + ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+    )

@@ -1,17 +1,24 @@
 """Every fenced code block of README.md says how the suite checks it, and is checked that way.
 
 The marker is an HTML comment on the lines right before the block's opening fence (blank lines and
-other comments may sit between), ``<!-- check: KIND [ARGUMENT] -->``:
+other comments may sit between), ``<!-- check: KIND [ARGUMENT] [— REASON] -->``:
 
-- ``help``: each ``motorpool …`` command line in the block names a command that exists, with
-  options its ``--help`` lists;
+- ``run [OPTIONS]``: run by bash (or the venv's python) against a platform of its own section, in
+  ``tests/docs/test_readme_run.py``; here it is parsed, and its ``motorpool …`` lines checked as
+  ``help`` checks them;
+- ``output-of COMMAND``: what COMMAND prints, run in ``tests/docs/test_readme_run.py``; here its
+  command is checked as ``help`` checks it;
+- ``help — REASON``: each ``motorpool …`` command line in the block names a command that exists,
+  with options its ``--help`` lists;
 - ``test PATH::NAME``: an existing test runs what the block shows (the test function must exist);
 - ``file PATH``: the block equals, or is contained in, the file at PATH (from the repository's root);
-- ``parse``: the block parses as its language (``python`` compiles, ``json``, ``toml``, ``sh``
-  through ``bash -n``);
+- ``parse — REASON``: the block parses as its language (``python`` compiles, ``json``, ``toml``,
+  ``sh`` through ``bash -n``);
 - ``output``: sample output, loosely checked: not empty, and no line of it is a ``$`` prompt.
 
-Nothing here starts a server: the whole module takes well under a second.
+``help`` and ``parse`` leave a block unrun, so their markers say why after an em dash
+(``<!-- check: parse — needs the real service -->``). Nothing here starts a server: the whole
+module takes well under a second.
 """
 
 from __future__ import annotations
@@ -22,66 +29,25 @@ import re
 import shlex
 import subprocess
 import tomllib
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from typer.main import get_command
 
 from motorpool.cli import app
 
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
-FENCE = re.compile(r"^```(\S*)\s*$")
-CHECK = re.compile(r"<!--\s*check:\s*(\S+)(?:\s+(.*?))?\s*-->")
-KINDS = ("help", "test", "file", "parse", "output")
+from .readme import README, ROOT, UNRUN_WITH_REASON, Block, readme_blocks
+
+KINDS = ("run", "output-of", "help", "test", "file", "parse", "output")
+RUN_OPTIONS = ("env", "output", "pytest")
+#: Programs a reader may lack, which a ``run`` block that uses them names in ``needs=``.
+DECLARED_TOOLS = ("jq", "curl")
 HOW_TO_MARK = (
-    "put a line `<!-- check: KIND -->` right before its opening fence, KIND one of: help (its "
+    "put a line `<!-- check: KIND -->` right before its opening fence, KIND one of: run (run against "
+    "a platform of its section), output-of COMMAND (what COMMAND prints), help — REASON (its "
     "`motorpool …` lines' commands and options exist), test PATH::NAME (an existing test covers "
-    "it), file PATH (the block is contained in that file), parse (it parses as its language), "
-    "output (sample output) — see tests/docs/test_readme_blocks.py"
+    "it), file PATH (the block is contained in that file), parse — REASON (it parses as its "
+    "language), output (sample output) — see tests/docs/test_readme_blocks.py"
 )
-
-
-@dataclass(frozen=True)
-class Block:
-    line: int  # of the opening fence, counted from 1
-    language: str
-    text: str
-    kind: str | None
-    argument: str
-
-    def where(self) -> str:
-        first = self.text.strip().splitlines()[0] if self.text.strip() else ""
-        return f"README.md:{self.line} (```{self.language}, starting {first[:60]!r})"
-
-
-def readme_blocks(text: str) -> list[Block]:
-    """The fenced blocks of ``text`` with the check marker before each (or none)."""
-    lines = text.splitlines()
-    blocks: list[Block] = []
-    index = 0
-    while index < len(lines):
-        opening = FENCE.match(lines[index])
-        if opening is None:
-            index += 1
-            continue
-        end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
-        kind, argument = _marker_before(lines, index)
-        blocks.append(Block(index + 1, opening.group(1), "\n".join(lines[index + 1 : end]), kind, argument))
-        index = end + 1
-    return blocks
-
-
-def _marker_before(lines: list[str], fence: int) -> tuple[str | None, str]:
-    """The check marker among the comment lines right above line ``fence``."""
-    above = fence - 1
-    while above >= 0 and (not lines[above].strip() or lines[above].lstrip().startswith("<!--")):
-        found = CHECK.search(lines[above])
-        if found:
-            return found.group(1), (found.group(2) or "").strip()
-        above -= 1
-    return None, ""
 
 
 # --- the kinds of check ---------------------------------------------------------------------------
@@ -111,7 +77,8 @@ def check_help(block: Block) -> list[str]:
     if not commands:
         problems.append("has no `motorpool …` command line")
     for words in commands:
-        command, rest = root, list(words)
+        command: Any = root  # a click Group while words name subcommands, then a Command
+        rest = list(words)
         while getattr(command, "commands", None) is not None and rest and not rest[0].startswith("-"):
             name = rest.pop(0)
             if name not in command.commands:
@@ -183,7 +150,45 @@ def check_output(block: Block) -> list[str]:
     return [f"sample output with a prompt line {prompts[0]!r}: mark it help instead"] if prompts else []
 
 
-CHECKS = {"help": check_help, "test": check_test, "file": check_file, "parse": check_parse, "output": check_output}
+def check_run(block: Block) -> list[str]:
+    """A block the suite runs: known options, a language it can run, and, ahead of the run, what
+    ``parse`` and ``help`` check (so a renamed option fails here without a server)."""
+    unknown = [option for option in block.options if option not in RUN_OPTIONS and not option.startswith("needs=")]
+    if unknown:
+        return [f"`check: run` has no option {', '.join(unknown)} (options: {', '.join(RUN_OPTIONS)}, needs=TOOL,…)"]
+    if block.language not in ("sh", "python", "toml"):
+        return [f"`check: run` runs sh, python and toml (a scenario) blocks, not {block.language!r}"]
+    if "pytest" in block.options and block.language != "python":
+        return ["`check: run pytest` is for a python block (a test file)"]
+    problems = check_parse(block)
+    if block.language == "sh" and _command_lines(block.text):
+        problems += check_help(block)
+    if block.language == "sh":
+        undeclared = [tool for tool in DECLARED_TOOLS if re.search(rf"(^|[\s|;&(]){tool}\s", block.text, re.MULTILINE) and tool not in block.needs()]
+        problems += [f"uses {tool}: say so in its marker (`needs={tool}`)" for tool in undeclared]
+    return problems
+
+
+def check_output_of(block: Block) -> list[str]:
+    """Sample output the suite compares with what its command prints."""
+    if not block.argument:
+        return ["`check: output-of` needs the COMMAND whose output the block shows"]
+    command = Block(block.line, "sh", block.argument, "help", "")
+    problems = check_parse(command)
+    if _command_lines(command.text):
+        problems += check_help(command)
+    return problems + check_output(block)
+
+
+CHECKS = {
+    "run": check_run,
+    "output-of": check_output_of,
+    "help": check_help,
+    "test": check_test,
+    "file": check_file,
+    "parse": check_parse,
+    "output": check_output,
+}
 
 
 # --- the tests ------------------------------------------------------------------------------------
@@ -196,6 +201,11 @@ def test_every_block_of_the_readme_has_a_check_marker() -> None:
     assert not unmarked, "README blocks without a check marker:\n  " + "\n  ".join(unmarked) + f"\nTo mark one, {HOW_TO_MARK}."
     unknown = [f"{block.where()}: check: {block.kind}" for block in blocks if block.kind not in KINDS]
     assert not unknown, "README blocks with an unknown check:\n  " + "\n  ".join(unknown) + f"\n{HOW_TO_MARK}."
+    unexplained = [block.where() for block in blocks if block.kind in UNRUN_WITH_REASON and not block.reason]
+    assert not unexplained, (
+        "README blocks that are not run and do not say why:\n  " + "\n  ".join(unexplained)
+        + "\nRun them (`<!-- check: run -->`), or give the reason: `<!-- check: parse — needs the real service -->`."
+    )
 
 
 def test_every_block_of_the_readme_passes_its_check() -> None:
@@ -223,3 +233,16 @@ def test_the_checks_catch_what_they_exist_for() -> None:
     assert check_parse(Block(1, "json", "{", "parse", ""))
     assert check_parse(Block(1, "sh", "if then fi (", "parse", ""))
     assert check_output(Block(1, "", "$ motorpool serve", "output", ""))
+    assert check_run(Block(1, "sh", "motorpool serve --no-such-flag", "run", "")) == [
+        "`motorpool serve --no-such-flag`: --no-such-flag is not an option"
+    ]
+    assert check_run(Block(1, "sh", "true", "run", "quickly"))[0].startswith("`check: run` has no option quickly")
+    assert check_run(Block(1, "json", "{}", "run", ""))
+    assert check_run(Block(1, "sh", "motorpool apps list --json | jq .", "run", "env needs=jq")) == []
+    assert check_run(Block(1, "sh", "X=$(curl -s x | jq -r .a)", "run", "needs=jq")) == ["uses curl: say so in its marker (`needs=curl`)"]
+    assert check_output_of(Block(1, "", "export A=1", "output-of", "motorpool env --no-such-flag"))
+    assert check_output_of(Block(1, "", "x", "output-of", ""))
+    marked = readme_blocks("## A section\n<!-- check: parse — needs the real service -->\n```sh\ncurl x\n```\n")[0]
+    assert (marked.kind, marked.argument, marked.reason, marked.section) == ("parse", "", "needs the real service", "A section")
+    run = readme_blocks("<!-- check: run env needs=jq,curl -->\n```sh\ntrue\n```\n")[0]
+    assert (run.options, run.needs(), run.reason) == (["env", "needs=jq,curl"], ["jq", "curl"], "")

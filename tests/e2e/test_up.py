@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from ..docs.readme import DEFAULT_ADDRESS, README, output_pattern, readme_blocks
 from ..support.connect_pages import go_through_connect
 from ..support.up import Up, start_up
 
@@ -72,6 +73,19 @@ def test_up_prints_what_to_open_and_the_credentials(running: Up) -> None:
     assert "written to" in output
     assert env["MOTORPOOL_URL"] == running.platform
     assert "Traceback" not in output
+
+
+def test_up_prints_the_readme_banner(running: Up) -> None:
+    """The banner the README's "What the newcomer sees" shows is the one ``motorpool up`` prints,
+    its ports those of this run."""
+    (banner,) = [
+        block.text
+        for block in readme_blocks(README.read_text())
+        if block.text.startswith("motorpool is up")
+    ]
+    ports = {DEFAULT_ADDRESS: f"127.0.0.1:{running.platform_port}", "localhost:8000": f"localhost:{running.demo_port}"}
+    printed = re.sub(r"\x1b\[[0-9;]*m", "", running.output)  # Rich's colours, on a terminal
+    assert re.search(output_pattern(banner, ports), printed), f"README:\n{banner}\nprinted:\n{printed}"
 
 
 def test_a_second_start_reuses_the_database_and_credentials_and_ctrl_c_stops_it(tmp_path: Path) -> None:
