@@ -123,15 +123,26 @@ async def bootstrap_if_empty(
 
 
 def write_env_file(path: Path, values: dict[str, str]) -> Path:
-    """Set ``values`` in a dotenv file, keeping every other line a user wrote there."""
-    kept: list[str] = []
+    """Set ``values`` in a dotenv file, keeping every other line a user wrote there.
+
+    A key already in the file is changed where it stands (with its ``export``, if it had one),
+    so rewriting a file keeps its layout; keys new to it go below motorpool's marker line."""
+    lines: list[str] = []
+    pending = dict(values)
     if path.exists():
         for line in path.read_text().splitlines():
-            key = line.split("=", 1)[0].strip().removeprefix("export ").strip()
-            if key in values or line.strip() == ENV_MARKER:
-                continue
-            kept.append(line)
-    lines = [*kept, ENV_MARKER, *(f"{key}={value}" for key, value in values.items())]
+            name = line.split("=", 1)[0].strip()
+            key = name.removeprefix("export ").strip()
+            if "=" in line and key in values:
+                if key in pending:
+                    prefix = "export " if name.startswith("export ") else ""
+                    lines.append(f"{prefix}{key}={pending.pop(key)}")
+                continue  # a second line of the same key would override the new value
+            lines.append(line)
+    if pending:
+        if ENV_MARKER not in (line.strip() for line in lines):
+            lines.append(ENV_MARKER)
+        lines.extend(f"{key}={value}" for key, value in pending.items())
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)
     return path
