@@ -68,7 +68,10 @@ def state_condition(dialect: str, state: str, now_ms: int) -> ColumnElement[bool
     asleep_at = _json_number(dialect, "activity", "asleep_at")
     parked = and_(online, activity == literal_column("'parked'"))
     if state == "asleep":
-        return and_(parked, asleep_at.is_not(None), asleep_at <= now_ms)
+        # Only a parked activity has an asleep time (sim.state.ParkedActivity), so the kind is
+        # not asked: asking it would steer a planner to the activity index and every parked
+        # car, away from the partial index of the few with an asleep time (migration 0011).
+        return and_(online, asleep_at.is_not(None), asleep_at <= now_ms)
     if state == "parked":
         return and_(parked, or_(asleep_at.is_(None), asleep_at > now_ms))
     raise ValueError(f"unknown fleet state {state!r}")
