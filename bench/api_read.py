@@ -133,8 +133,9 @@ def working_set(http: httpx.Client, user_id: str, token: str, fleet: int, size: 
     return found[:size]
 
 
-def app_token(http: httpx.Client, application_id: str) -> str:
-    """A token of the application's, from a client secret made for this run."""
+def app_token(http: httpx.Client, application_id: str) -> tuple[str, str]:
+    """A token of the application's, from a client secret made for this run, and that secret's id
+    (revoke it after the run: an application holds at most three)."""
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     client_id = http.get(f"/admin/applications/{application_id}", headers=admin).json()["data"]["clientId"]
     made = http.post(f"/admin/applications/{application_id}/secrets", headers=admin)
@@ -143,7 +144,13 @@ def app_token(http: httpx.Client, application_id: str) -> str:
         "grant_type": "client_credentials", "client_id": client_id, "client_secret": made.json()["data"]["secret"],
     })
     assert granted.status_code == 200, granted.text
-    return str(granted.json()["access_token"])
+    return str(granted.json()["access_token"]), str(made.json()["data"]["id"])
+
+
+def revoke_secret(origin: str, application_id: str, secret_id: str) -> None:
+    with httpx.Client(base_url=origin, timeout=60) as http:
+        http.delete(f"/admin/applications/{application_id}/secrets/{secret_id}",
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).raise_for_status()
 
 
 async def _fleet_owner(database_url: str) -> tuple[str, str, int] | None:
@@ -261,11 +268,13 @@ class Fleet:
     script: str
     body_size: int
     runs: list[Run]
+    application_id: str
+    secret_id: str
 
 
 def prepare_reads(size: int, origin: str, application_id: str, user_id: str, prime: bool) -> Fleet:
     with httpx.Client(base_url=origin, timeout=600) as http:
-        token = app_token(http, application_id)
+        token, secret_id = app_token(http, application_id)
         chosen = working_set(http, user_id, token, size)
         paths = [f"/v3/vehicles/{vid}/signals" for vid in chosen]
         headers = {"Authorization": f"Bearer {token}", "sc-user-id": user_id}
@@ -275,7 +284,7 @@ def prepare_reads(size: int, origin: str, application_id: str, user_id: str, pri
         else:
             sizes, _ = read_all(http, paths[:25], headers)
     return Fleet(size, origin, listening_pid(origin), paths, lua_for(paths, token, user_id),
-                 int(statistics.median(sizes)), [])
+                 int(statistics.median(sizes)), [], application_id, secret_id)
 
 
 def spread(values: list[float]) -> str:
@@ -306,7 +315,7 @@ def measure_all(fleets: list[Fleet], seconds: int, rounds: int) -> None:
                       f"  |  ratio {run.wrk.requests_per_second / bare_runs[-1].wrk.requests_per_second:.3f}")
 
     def med(runs: list[Run], name: str) -> float:
-        return statistics.median(getattr(r.wrk, name) for r in runs)
+        return float(statistics.median(getattr(r.wrk, name) for r in runs))
 
     print(f"medians over {rounds} rounds (body {body:,} B):")
     for name, runs in (("bare", bare_runs), *((f"fleet {f.size:,}", f.runs) for f in fleets)):
@@ -356,7 +365,9 @@ def main() -> None:
                 server = servers.enter_context(motorpool_serve(
                     workdir / f"serve{size}", extra_env={"MOTORPOOL_ADMIN_TOKEN": ADMIN_TOKEN},
                     database_url=urls[size]))
-                measured_fleets.append(prepare_reads(have, server.origin, application_id, user_id, args.prime))
+                fleet = prepare_reads(have, server.origin, application_id, user_id, args.prime)
+                servers.callback(revoke_secret, fleet.origin, fleet.application_id, fleet.secret_id)
+                measured_fleets.append(fleet)
             measure_all(measured_fleets, args.seconds, args.rounds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
