@@ -1,6 +1,6 @@
 """The fleet table's state filter runs in SQL and agrees, vehicle by vehicle, with the state the
-table shows; paging a filtered table is keyset paging like any other; the index of migration 0010
-serves it."""
+table shows; paging a filtered table is keyset paging like any other; the indexes of migrations
+0010 and 0011 serve it."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ async def test_the_state_filter_uses_the_fleet_indexes(platform: PlatformHarness
     async with platform.platform.sessions() as session:
         dialect = session.get_bind().dialect.name
         await session.execute(text("ANALYZE"))
-        for state, index in (("driving", "ix_vehicles_fleet_activity"), ("offline", "ix_vehicles_fleet_offline")):
+        for state, index in (("driving", "ix_vehicles_fleet_activity"), ("offline", "ix_vehicles_fleet_offline"),
+                             ("asleep", "ix_vehicles_fleet_asleep")):
             query = select(Vehicle.id).where(
                 Vehicle.application_id == app_id, fleet_queries.state_condition(dialect, state, 0),
             ).order_by(Vehicle.id).limit(51)

@@ -416,21 +416,26 @@ async def fleet(request: Request, application_id: str) -> Response:
     await _signed_in(request)
     query = request.query_params
     filters = {name: query.get(name, "") for name in ("search", "make", "powertrain", "status")}
-    after = query.get("after") or None
     app = await platform_of(request).admin.application(application_id)
     try:
         page = await _views(request).fleet(
-            application_id, after=after, search=filters["search"], make=filters["make"],
+            application_id, after=query.get("after") or None, before=query.get("before") or None,
+            last=query.get("last") == "1", search=filters["search"], make=filters["make"],
             powertrain=filters["powertrain"], status=filters["status"],
         )
     except ApiError as error:
         return _page(request, "fleet.html", 400, app=app, page=None, filters=filters, error=error.detail,
-                     makes=makes(), powertrains=POWERTRAINS, statuses=STATUSES, next_link=None)
-    next_link = None
+                     makes=makes(), powertrains=POWERTRAINS, statuses=STATUSES, links={})
+    kept = {k: v for k, v in filters.items() if v}
+    links: dict[str, str] = {}
+    if page.previous_before:
+        links["first"] = "?" + urlencode(kept) if kept else "?"
+        links["previous"] = "?" + urlencode({**kept, "before": page.previous_before})
     if page.next_after:
-        next_link = "?" + urlencode({**{k: v for k, v in filters.items() if v}, "after": page.next_after})
+        links["next"] = "?" + urlencode({**kept, "after": page.next_after})
+        links["last"] = "?" + urlencode({**kept, "last": "1"})
     return _page(request, "fleet.html", app=app, page=page, filters=filters, makes=makes(),
-                 powertrains=POWERTRAINS, statuses=STATUSES, next_link=next_link)
+                 powertrains=POWERTRAINS, statuses=STATUSES, links=links)
 
 
 @router.post("/applications/{application_id}/vehicles")

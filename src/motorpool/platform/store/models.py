@@ -116,13 +116,15 @@ class Owner(Base):
 
 class Vehicle(Base):
     __tablename__ = "vehicles"
-    # The fleet table's keyset pages and model search; migration 0010 also indexes the state
-    # record's activity and offline time and the lower-cased nickname (expressions per dialect,
-    # see store.fleet_queries).
+    # The fleet table's keyset pages, filters and model search; migrations 0010 and 0011 also
+    # index the state record's activity, offline time and asleep time and the lower-cased
+    # nickname (expressions per dialect, see store.fleet_queries).
     __table_args__ = (
         Index("ix_vehicles_fleet_page", "application_id", "id"),
         Index("ix_vehicles_fleet_model", "application_id", "model", "id"),
         Index("ix_vehicles_fleet_vin", "application_id", "vin"),
+        Index("ix_vehicles_fleet_make", "application_id", "make", "id"),
+        Index("ix_vehicles_fleet_powertrain", "application_id", "powertrain", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     vin: Mapped[str] = mapped_column(String(17), index=True)
