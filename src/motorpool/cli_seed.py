@@ -90,7 +90,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
         )
 
         from .platform.errors import ApiError
-        from .platform.services.seeding import FleetSeeder, parse_mix
+        from .platform.services.seeding import FleetSeeder, Seeded, parse_mix
         from .platform.settings import Settings
         from .platform.store import db
 
@@ -142,7 +142,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
             )
         target = application_id or made_application or application(None)
 
-        async def run(advance: Callable[[int], None]) -> tuple[int, str | None]:
+        async def run(advance: Callable[[int], None]) -> Seeded:
             from .platform.services.clocks import ClockBook
 
             engine = db.create_engine(settings.database_url)
@@ -159,7 +159,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                     jobs=workers,
                     progress=advance,
                 )
-                return done.count, done.user_id
+                return done
             finally:
                 await engine.dispose()
 
@@ -168,12 +168,18 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("vehicles", total=count)
             try:
-                made, user_id = asyncio.run(run(lambda size: bar.advance(task, size)))
+                done = asyncio.run(run(lambda size: bar.advance(task, size)))
             except ApiError as error:
                 bar.stop()
                 err.print(f"[red]{error.detail}[/red]")
                 raise typer.Exit(1) from None
         took = time.perf_counter() - started
+        made, user_id = done.count, done.user_id
+        phases = {name: round(seconds, 3) for name, seconds in done.phases.items()}
+        err.print(
+            "time spent: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()),
+            highlight=False,
+        )
         err.print(
             f"{made:,} vehicles added to {target} in {took:.1f} s ({made / took:,.0f} a second)"
         )
@@ -183,6 +189,8 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                 "count": made,
                 "userId": user_id,
                 "seconds": round(took, 3),
+                "oneTransaction": done.in_one_transaction,
+                "phases": phases,
             }
             typer.echo(json.dumps(summary))
         elif user_id is not None:
