@@ -28,7 +28,15 @@ def seeder_of(platform: PlatformHarness) -> FleetSeeder:
 
 
 async def fleet(platform: PlatformHarness) -> list[VehicleRecord]:
-    return await platform.platform.admin.fleet(platform.application_id)
+    """The whole fleet, a page at a time."""
+    vehicles: list[VehicleRecord] = []
+    cursor: str | None = None
+    while True:
+        page = await platform.platform.admin.fleet(platform.application_id, cursor=cursor)
+        vehicles += page.vehicles
+        if page.next_cursor is None:
+            return vehicles
+        cursor = page.next_cursor
 
 
 async def test_a_seeded_fleet_arrives_in_chunks_in_the_mix_asked_for(

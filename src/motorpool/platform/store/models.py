@@ -123,6 +123,9 @@ class Vehicle(Base):
         Index("ix_vehicles_fleet_page", "application_id", "id"),
         Index("ix_vehicles_fleet_model", "application_id", "model", "id"),
         Index("ix_vehicles_fleet_vin", "application_id", "vin"),
+        # The admin listing's keyset pages and Connect's sign-in by make (migration 0011).
+        Index("ix_vehicles_fleet_listing", "application_id", "mode", "created_at", "id"),
+        Index("ix_vehicles_fleet_make", "application_id", "mode", "make", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     vin: Mapped[str] = mapped_column(String(17), index=True)
