@@ -134,9 +134,10 @@ class Vehicle(Base):
     year: Mapped[int] = mapped_column(Integer)
     powertrain: Mapped[str] = mapped_column(String(8))
     mode: Mapped[str] = mapped_column(String(16))
-    #: Simulated vehicles belong to one application's fleet.
+    #: Simulated vehicles belong to one application's fleet (indexed as the first column of
+    #: the fleet's indexes above).
     application_id: Mapped[str | None] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True, default=None
+        ForeignKey("applications.id", ondelete="CASCADE"), default=None
     )
     #: Live vehicles belong to an owner account.
     owner_id: Mapped[str | None] = mapped_column(
@@ -181,7 +182,8 @@ class Connection(Base):
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Indexed as the first column of the (user_id, vehicle_id) unique constraint.
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     vehicle_id: Mapped[str] = mapped_column(
         ForeignKey("vehicles.id", ondelete="CASCADE"), index=True
     )
