@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     union_all,
     update,
 )
@@ -268,13 +269,9 @@ async def fleet_page(
     made at ``after = (created_at, id)``: a keyset page read from ``ix_vehicles_fleet_listing``."""
     query = select(Vehicle).where(_simulated_fleet(application_id))
     if after is not None:
-        created_at, vehicle_id = after
-        query = query.where(
-            or_(
-                Vehicle.created_at > created_at,
-                and_(Vehicle.created_at == created_at, Vehicle.id > vehicle_id),
-            )
-        )
+        # A row comparison, which PostgreSQL reads as a range of the index: a far page starts
+        # where it starts instead of filtering every car before it.
+        query = query.where(tuple_(Vehicle.created_at, Vehicle.id) > tuple_(*after))
     rows = await session.scalars(query.order_by(Vehicle.created_at, Vehicle.id).limit(limit))
     return rows.all()
 
