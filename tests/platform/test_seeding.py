@@ -1,5 +1,5 @@
-"""``motorpool vehicles seed``: a fleet written in bulk (COPY on PostgreSQL, multi-row INSERT on
-SQLite), a chunk per transaction, in the powertrain mix asked for, optionally connected to one
+"""``motorpool vehicles seed``: a fleet written in bulk (COPY on PostgreSQL, an executemany INSERT
+on SQLite), a chunk per transaction, in the powertrain mix asked for, optionally connected to one
 owner; then served by the Vehicle API like any other vehicle. On SQLite and PostgreSQL."""
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 On PostgreSQL rows go in with ``COPY`` (asyncpg's binary copy, in the session's transaction): a
 chunk of thousands of rows is one round trip and no SQL to parse. On SQLite a chunk is one
-multi-row ``INSERT`` per few hundred rows (under its limit of bound parameters). The callers keep
-one chunk in memory at a time.
+``INSERT`` run for each of its rows (executemany), compiled once. The callers keep one chunk in
+memory at a time.
 
 Rows can be turned into records (tuples in column order, JSON already text) away from the
 database — ``vehicle_records`` and ``connection_records`` are pure functions, so worker processes
@@ -37,8 +37,6 @@ from .models import Connection, Vehicle
 
 _VEHICLES = cast(Table, Vehicle.__table__)
 _CONNECTIONS = cast(Table, Connection.__table__)
-#: SQLite's default limit of bound parameters in one statement (32,766 since 3.32).
-_SQLITE_PARAMETERS = 32_000
 
 
 class DuplicateRows(Exception):
@@ -281,10 +279,9 @@ async def _insert(session: AsyncSession, table: Table, records: Sequence[Record]
         if session.get_bind().dialect.name == "postgresql":
             await _copy(session, table, columns, records)
             return
-        rows = _rows(table, records)
-        per_statement = max(1, _SQLITE_PARAMETERS // len(columns))
-        for start in range(0, len(rows), per_statement):
-            await session.execute(insert(table).values(rows[start : start + per_statement]))
+        # One statement run for every row (executemany): compiled once, where a multi-row
+        # VALUES of hundreds of rows was compiled afresh for each few hundred.
+        await session.execute(insert(table), _rows(table, records))
     except IntegrityError as error:
         raise DuplicateRows(str(error.orig)) from error
     except Exception as error:
