@@ -111,7 +111,6 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
             """On a database no platform has started on yet, do what `motorpool serve` would
             do first (migrations, instance secrets, the development application, `.env`);
             the new application's id, or None when the database had applications already."""
-            from .platform.services.bootstrap import FirstStart
             from .platform.services.runtime import start_platform
             from .platform.services.seeding import database_is_empty
 
@@ -131,7 +130,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                 first = platform.first_start
             finally:
                 await platform.close()
-            return first.application_id if isinstance(first, FirstStart) else None
+            return first.application_id if first is not None else None
 
         made_application = asyncio.run(first_start_if_empty())
         if made_application is not None:
