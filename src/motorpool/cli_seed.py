@@ -141,7 +141,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
             )
         target = application_id or made_application or application(None)
 
-        async def run(advance: Callable[[int], None]) -> Seeded:
+        async def run(advance: Callable[[int], None], stage: Callable[[str], None]) -> Seeded:
             from .platform.services.clocks import ClockBook
 
             engine = db.create_engine(settings.database_url)
@@ -157,17 +157,28 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                     connect_email=connect,
                     jobs=workers,
                     progress=advance,
+                    stage=stage,
                 )
                 return done
             finally:
                 await engine.dispose()
 
         started = time.perf_counter()
-        columns = (TextColumn("seeding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("vehicles", total=count)
+            task = bar.add_task("seeding", total=count)
             try:
-                done = asyncio.run(run(lambda size: bar.advance(task, size)))
+                done = asyncio.run(
+                    run(
+                        lambda size: bar.advance(task, size),
+                        lambda doing: bar.update(task, description=doing),
+                    )
+                )
             except ApiError as error:
                 bar.stop()
                 err.print(f"[red]{error.detail}[/red]")

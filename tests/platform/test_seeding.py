@@ -247,15 +247,17 @@ async def test_a_seed_in_one_transaction_builds_every_index_and_key_again(
             return set(indexes.scalars()), set(keys.scalars())
 
     before = await catalogue()
+    stages: list[str] = []
     seeded = await seeder_of(platform).seed(
         platform.application_id, 1_200, seed=31, chunk=500, connect_email="one@example.com",
-        one_transaction=True,
+        one_transaction=True, stage=stages.append,
     )  # fmt: skip
     dialect = platform.platform.settings.database_url.split(":")[0]
     assert seeded.in_one_transaction is dialect.startswith("postgresql")
     assert await catalogue() == before
     if seeded.in_one_transaction:
         assert seeded.phases["build indexes and keys"] > 0
+        assert stages == ["building indexes"]
     headers = await platform.auth_headers(seeded.user_id or "")
     listed = await platform.http.get(
         "/v3/connections", headers=headers, params={"filter[userId]": seeded.user_id}

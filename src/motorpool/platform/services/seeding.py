@@ -187,11 +187,13 @@ class FleetSeeder:
         jobs: int = 1,
         progress: Callable[[int], None] | None = None,
         one_transaction: bool | None = None,
+        stage: Callable[[str], None] | None = None,
     ) -> Seeded:
         """Add ``count`` vehicles, drawn by ``jobs`` worker processes (1: in this one);
         ``progress`` is called with each chunk's size once written. ``one_transaction``: write
         everything in one transaction with the indexes built at the end (PostgreSQL only; by
-        default when the seed is large and the tables nearly empty)."""
+        default when the seed is large and the tables nearly empty). ``stage`` hears what a long
+        step after the last chunk is doing (building the indexes), for a progress display."""
         if not 1 <= count <= MAX_COUNT:
             raise ValidationFailed(f"count must be from 1 to {MAX_COUNT:,}.")
         if not 1 <= jobs <= MAX_JOBS:
@@ -243,6 +245,8 @@ class FleetSeeder:
                         async with bulk.indexes_deferred(session, on_rebuilt=phases.rebuilt):
                             async for drawn in phases.waiting(chunks):
                                 await write(session, drawn)
+                            if stage is not None:
+                                stage("building indexes")
                         phases.started("commit")
                     phases.stopped("commit")
                 else:
