@@ -200,6 +200,21 @@ class Fleet:
     token: str
 
 
+def fleet_ids(http: httpx.Client, app_id: str, admin: dict[str, str]) -> list[str]:
+    """Every car of an application's simulated fleet, following the listing's pages."""
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"cursor": cursor} if cursor else {}
+        page = http.get(f"/admin/applications/{app_id}/vehicles", params=params, headers=admin)
+        page.raise_for_status()
+        body = page.json()
+        ids += [vehicle["id"] for vehicle in body["data"]]
+        cursor = body["meta"]["nextCursor"]
+        if cursor is None:
+            return ids
+
+
 def seed_fleet(server: Server, size: int) -> Fleet:
     """Grow the development application's fleet to ``size`` vehicles through the admin API (the
     first start made three), connect one owner to all of them, and fetch a token."""
@@ -207,20 +222,28 @@ def seed_fleet(server: Server, size: int) -> Fleet:
     admin = {"Authorization": f"Bearer {env['MOTORPOOL_ADMIN_TOKEN']}"}
     app_id = env["MOTORPOOL_APPLICATION_ID"]
     with httpx.Client(base_url=server.origin, timeout=600) as http:
-        existing = http.get(f"/admin/applications/{app_id}/vehicles", headers=admin).json()["data"]
+        existing = fleet_ids(http, app_id, admin)
         if size > len(existing):
             http.post(
                 f"/admin/applications/{app_id}/fleet",
                 json={"count": size - len(existing), "seed": 42},
                 headers=admin,
             ).raise_for_status()
-        grant = http.post(
-            f"/admin/applications/{app_id}/connections",
-            json={"email": "fleet-owner@example.com", "mode": "simulated"},
-            headers=admin,
-        )
-        grant.raise_for_status()
-        vehicle_ids = list(grant.json()["data"]["vehicleIds"])
+            existing = fleet_ids(http, app_id, admin)
+        # A direct connect names at most 1,000 cars: the same owner, a batch at a time.
+        vehicle_ids: list[str] = []
+        for start in range(0, len(existing), 1_000):
+            grant = http.post(
+                f"/admin/applications/{app_id}/connections",
+                json={
+                    "email": "fleet-owner@example.com",
+                    "mode": "simulated",
+                    "vehicleIds": existing[start : start + 1_000],
+                },
+                headers=admin,
+            )
+            grant.raise_for_status()
+            vehicle_ids += grant.json()["data"]["vehicleIds"]
         assert len(vehicle_ids) >= size, len(vehicle_ids)
         token = http.post(
             "/oauth2/token",

@@ -147,9 +147,21 @@ async def measure(args: argparse.Namespace, source: str | None) -> Figures:
                 assert response.status_code < 300, response.text
                 return response.json().get("data") if response.content else None
 
-            before = {v["id"] for v in await call("GET", f"/admin/applications/{application}/vehicles")}
+            async def fleet_ids() -> list[str]:
+                ids: list[str] = []
+                cursor: str | None = None
+                while True:
+                    params = {"cursor": cursor} if cursor else {}
+                    response = await http.get(f"/admin/applications/{application}/vehicles", params=params, headers=admin)
+                    assert response.status_code == 200, response.text
+                    ids += [v["id"] for v in response.json()["data"]]
+                    cursor = response.json()["meta"]["nextCursor"]
+                    if cursor is None:
+                        return ids
+
+            before = set(await fleet_ids())
             await call("POST", f"/admin/applications/{application}/fleet", json={"count": args.vehicles, "seed": 5})
-            fleet = [v["id"] for v in await call("GET", f"/admin/applications/{application}/vehicles") if v["id"] not in before]
+            fleet = [vehicle_id for vehicle_id in await fleet_ids() if vehicle_id not in before]
             connection = await call("POST", f"/admin/applications/{application}/connections",
                                     json={"email": "bench@example.com", "mode": "simulated", "vehicleIds": fleet})
             user_id = connection["userId"]

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -707,7 +708,10 @@ class Admin:
             err.print("No admin token: set MOTORPOOL_ADMIN_TOKEN (first start writes it to .env).")
             raise typer.Exit(2)
 
-    def call(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    def call(
+        self, method: str, path: str, headers: dict[str, str] | None = None, *, whole: bool = False, **kwargs: Any
+    ) -> Any:
+        """The answer's ``data`` (its whole body with ``whole``), or exit with its error."""
         import httpx
 
         try:
@@ -730,8 +734,28 @@ class Admin:
             said = escape(f"{response.status_code} {body.get('type', '')}: {body.get('description', body)}")
             err.print(f"[red]{said}[/red]", soft_wrap=True, highlight=False)
             raise typer.Exit(1)
-        return body.get("data", body)
+        return body if whole else body.get("data", body)
 
+    def pages(self, path: str, most: int | None = None) -> Iterator[dict[str, Any]]:
+        """The items of a listing that pages by cursor (``meta.nextCursor``), page after page,
+        ``most`` of them at most."""
+        cursor: str | None = None
+        taken = 0
+        while True:
+            params: dict[str, Any] = {} if cursor is None else {"cursor": cursor}
+            if most is not None:
+                params["limit"] = min(most - taken, LISTING_PAGE)
+            body = self.call("GET", path, params=params, whole=True)
+            for item in body["data"]:
+                yield item
+                taken += 1
+            cursor = (body.get("meta") or {}).get("nextCursor")
+            if cursor is None or (most is not None and taken >= most):
+                return
+
+
+#: The most items the admin API's cursor listings hand out per page.
+LISTING_PAGE = 1_000
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document (full ids) instead of text.")]
 
@@ -1014,10 +1038,12 @@ def vehicles_create(
 @vehicles_cli.command("list")
 def vehicles_list(
     application: ApplicationOption = None, url: UrlOption = None, admin_token: TokenOption = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, metavar="N", help="List the first N vehicles only (default: all, a page at a time).")] = None,
     as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
-    """List an application's simulated fleet."""
-    items = Admin(url, admin_token).call("GET", f"/admin/applications/{_application(application)}/vehicles")
+    """List an application's simulated fleet, oldest first."""
+    path = f"/admin/applications/{_application(application)}/vehicles"
+    items = list(Admin(url, admin_token).pages(path, limit))
     if as_json:
         return _print_json(items)
     table = Table("id", "vehicle", "powertrain", "VIN", "nickname")

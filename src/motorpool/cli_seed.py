@@ -90,7 +90,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
         )
 
         from .platform.errors import ApiError
-        from .platform.services.seeding import FleetSeeder, parse_mix
+        from .platform.services.seeding import FleetSeeder, Seeded, parse_mix
         from .platform.settings import Settings
         from .platform.store import db
 
@@ -111,7 +111,6 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
             """On a database no platform has started on yet, do what `motorpool serve` would
             do first (migrations, instance secrets, the development application, `.env`);
             the new application's id, or None when the database had applications already."""
-            from .platform.services.bootstrap import FirstStart
             from .platform.services.runtime import start_platform
             from .platform.services.seeding import database_is_empty
 
@@ -131,7 +130,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                 first = platform.first_start
             finally:
                 await platform.close()
-            return first.application_id if isinstance(first, FirstStart) else None
+            return first.application_id if first is not None else None
 
         made_application = asyncio.run(first_start_if_empty())
         if made_application is not None:
@@ -142,7 +141,7 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
             )
         target = application_id or made_application or application(None)
 
-        async def run(advance: Callable[[int], None]) -> tuple[int, str | None]:
+        async def run(advance: Callable[[int], None], stage: Callable[[str], None]) -> Seeded:
             from .platform.services.clocks import ClockBook
 
             engine = db.create_engine(settings.database_url)
@@ -158,22 +157,39 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                     connect_email=connect,
                     jobs=workers,
                     progress=advance,
+                    stage=stage,
                 )
-                return done.count, done.user_id
+                return done
             finally:
                 await engine.dispose()
 
         started = time.perf_counter()
-        columns = (TextColumn("seeding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("vehicles", total=count)
+            task = bar.add_task("seeding", total=count)
             try:
-                made, user_id = asyncio.run(run(lambda size: bar.advance(task, size)))
+                done = asyncio.run(
+                    run(
+                        lambda size: bar.advance(task, size),
+                        lambda doing: bar.update(task, description=doing),
+                    )
+                )
             except ApiError as error:
                 bar.stop()
                 err.print(f"[red]{error.detail}[/red]")
                 raise typer.Exit(1) from None
         took = time.perf_counter() - started
+        made, user_id = done.count, done.user_id
+        phases = {name: round(seconds, 3) for name, seconds in done.phases.items()}
+        err.print(
+            "time spent: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items()),
+            highlight=False,
+        )
         err.print(
             f"{made:,} vehicles added to {target} in {took:.1f} s ({made / took:,.0f} a second)"
         )
@@ -183,6 +199,8 @@ def install(vehicles: typer.Typer, *, application: Callable[[str | None], str]) 
                 "count": made,
                 "userId": user_id,
                 "seconds": round(took, 3),
+                "oneTransaction": done.in_one_transaction,
+                "phases": phases,
             }
             typer.echo(json.dumps(summary))
         elif user_id is not None:

@@ -1,5 +1,5 @@
-"""``motorpool vehicles seed``: a fleet written in bulk (COPY on PostgreSQL, multi-row INSERT on
-SQLite), a chunk per transaction, in the powertrain mix asked for, optionally connected to one
+"""``motorpool vehicles seed``: a fleet written in bulk (COPY on PostgreSQL, an executemany INSERT
+on SQLite), a chunk per transaction, in the powertrain mix asked for, optionally connected to one
 owner; then served by the Vehicle API like any other vehicle. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from motorpool.platform.errors import NotFound, ValidationFailed
 from motorpool.platform.services.admin import Conflict, VehicleRecord
 from motorpool.platform.services.seeding import FleetSeeder, parse_mix
+from motorpool.platform.store import bulk
 
 from ..support.databases import SqliteTemplate
 from ..support.harness import PlatformHarness, running_platform
@@ -26,7 +28,15 @@ def seeder_of(platform: PlatformHarness) -> FleetSeeder:
 
 
 async def fleet(platform: PlatformHarness) -> list[VehicleRecord]:
-    return await platform.platform.admin.fleet(platform.application_id)
+    """The whole fleet, a page at a time."""
+    vehicles: list[VehicleRecord] = []
+    cursor: str | None = None
+    while True:
+        page = await platform.platform.admin.fleet(platform.application_id, cursor=cursor)
+        vehicles += page.vehicles
+        if page.next_cursor is None:
+            return vehicles
+        cursor = page.next_cursor
 
 
 async def test_a_seeded_fleet_arrives_in_chunks_in_the_mix_asked_for(
@@ -215,3 +225,57 @@ def test_the_command_on_an_empty_database_makes_the_first_start_itself(tmp_path:
                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert "first start" not in again.stderr and f"added to {application_id}" in again.stderr
+
+
+async def test_a_seed_in_one_transaction_builds_every_index_and_key_again(
+    platform: PlatformHarness,
+) -> None:
+    # The path a million-vehicle seed into a new database takes, here on a small fleet.
+    async def catalogue() -> tuple[set[str], set[str]]:
+        async with platform.platform.sessions() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                return set(), set()
+            indexes = await session.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE tablename IN ('vehicles', 'connections')")
+            )
+            keys = await session.execute(
+                text(
+                    "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid IN ('vehicles'::regclass, 'connections'::regclass)"
+                )
+            )
+            return set(indexes.scalars()), set(keys.scalars())
+
+    before = await catalogue()
+    stages: list[str] = []
+    seeded = await seeder_of(platform).seed(
+        platform.application_id, 1_200, seed=31, chunk=500, connect_email="one@example.com",
+        one_transaction=True, stage=stages.append,
+    )  # fmt: skip
+    dialect = platform.platform.settings.database_url.split(":")[0]
+    assert seeded.in_one_transaction is dialect.startswith("postgresql")
+    assert await catalogue() == before
+    if seeded.in_one_transaction:
+        assert seeded.phases["build indexes and keys"] > 0
+        assert stages == ["building indexes"]
+    headers = await platform.auth_headers(seeded.user_id or "")
+    listed = await platform.http.get(
+        "/v3/connections", headers=headers, params={"filter[userId]": seeded.user_id}
+    )
+    assert listed.json()["meta"]["totalCount"] == 1_200
+    # Duplicates are still refused (the primary key stays), and nothing of that seed is kept.
+    with pytest.raises(Conflict, match="seed 31"):
+        await seeder_of(platform).seed(platform.application_id, 1_200, seed=31, one_transaction=True)
+    assert await catalogue() == before
+
+
+def test_copy_text_escapes_what_the_format_reserves() -> None:
+    row = {column.name: None for column in bulk._VEHICLES.columns}
+    row.update(id="v1", nickname="tab\there\\new\nline", state={"quote": 'say "hi"\\'}, seed=5)
+    chunk = bulk.vehicle_copy_text([row])
+    assert chunk.rows == 1 and chunk.payload.endswith(b"\n")
+    fields = chunk.payload.decode()[:-1].split("\t")
+    names = [column.name for column in bulk._VEHICLES.columns]
+    assert fields[names.index("nickname")] == "tab\\there\\\\new\\nline"
+    assert fields[names.index("state")] == '{"quote":"say \\\\"hi\\\\"\\\\\\\\"}'
+    assert fields[names.index("vin")] == "\\N" and fields[names.index("seed")] == "5"

@@ -11,7 +11,13 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from ..errors import AuthenticationError, ValidationFailed
-from ..services.admin import ApplicationRecord, OwnerRecord, SecretRecord, VehicleRecord
+from ..services.admin import (
+    FLEET_PAGE_MOST,
+    ApplicationRecord,
+    OwnerRecord,
+    SecretRecord,
+    VehicleRecord,
+)
 from ..services.clocks import MAX_STEP_MS, clock_view
 from ..services.limits import RateLimit
 from ..services.oauth import bearer_token
@@ -211,9 +217,25 @@ async def rotate_management_token(request: Request, application_id: str) -> Resp
 
 
 @router.get("/applications/{application_id}/vehicles", summary="List an application's simulated fleet")
-async def list_fleet(request: Request, application_id: str) -> Response:
-    vehicles = await platform_of(request).admin.fleet(application_id)
-    return json_response({"data": [vehicle_view(v) for v in vehicles]})
+async def list_fleet(
+    request: Request,
+    application_id: str,
+    limit: Annotated[
+        str | None,
+        Query(description=f"Cars per page, 1 to {FLEET_PAGE_MOST:,} (default {FLEET_PAGE_MOST:,})."),
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(description="Where the page starts: a previous page's `meta.nextCursor`.")
+    ] = None,
+) -> Response:
+    """The fleet oldest first, a page at a time: follow `meta.nextCursor` until it is null."""
+    page = await platform_of(request).admin.fleet(application_id, limit=limit, cursor=cursor)
+    return json_response(
+        {
+            "data": [vehicle_view(v) for v in page.vehicles],
+            "meta": {"nextCursor": page.next_cursor},
+        }
+    )
 
 
 @router.get("/owners", summary="List live-mode owner accounts")

@@ -18,6 +18,7 @@ from ..store import repo
 from ..store.models import Application, ClientSecret, Owner, Vehicle
 from . import grants
 from .clocks import ClockBook
+from .connections import decode_cursor, encode_cursor
 from .fleet import build_vehicle
 from .oauth import ClientRegistry, SecretHasher, new_client_id, new_client_secret
 from .passwords import hash_password
@@ -92,6 +93,34 @@ class VehicleRecord:
     application_id: str | None
     owner_id: str | None
     created_at: datetime
+
+
+#: The most cars one page of the admin API's fleet listing holds (and its default size).
+FLEET_PAGE_MOST = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class FleetPage:
+    """A page of a fleet, and where the next one starts (None on the last)."""
+
+    vehicles: list[VehicleRecord]
+    next_cursor: str | None
+
+
+def parse_fleet_limit(limit: int | str | None) -> int:
+    """A fleet page's size: a whole number from 1 to :data:`FLEET_PAGE_MOST`."""
+    if limit is None or limit == "":
+        return FLEET_PAGE_MOST
+    try:
+        size = int(limit)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= FLEET_PAGE_MOST:
+        raise ValidationFailed(
+            f"limit must be a whole number from 1 to {FLEET_PAGE_MOST:,}.",
+            source={"parameter": "limit"},
+        )
+    return size
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,11 +321,22 @@ class AdminService:
             app.management_token = new_management_token()
             return application_record(app)
 
-    async def fleet(self, application_id: str) -> list[VehicleRecord]:
-        """An application's simulated fleet."""
+    async def fleet(
+        self, application_id: str, *, limit: int | str | None = None, cursor: str | None = None
+    ) -> FleetPage:
+        """A page of an application's simulated fleet, oldest first: up to ``limit`` cars
+        (:data:`FLEET_PAGE_MOST` at most and by default) from ``cursor`` on (the first page
+        without one). A keyset page: its cost does not grow with the fleet or the page's place."""
+        size = parse_fleet_limit(limit)
+        after = decode_cursor(cursor) if cursor else None
         async with self.sessions() as session:
             await self._application(session, application_id)
-            return [vehicle_record(v) for v in await repo.list_fleet(session, application_id)]
+            rows = list(await repo.fleet_page(session, application_id, after, size + 1))
+        records = [vehicle_record(v) for v in rows[:size]]
+        following = None
+        if len(rows) > size:
+            following = encode_cursor(records[-1].created_at, records[-1].id)
+        return FleetPage(records, following)
 
     # --- owners ----------------------------------------------------------------------------
 

@@ -434,8 +434,9 @@ class Connect:
         request = flow.authorize
         async with self.sessions() as session, session.begin():
             result = await self._check_login(
-                flow, session, request.application_id, request.mode, form, brand=flow.brand
-            )
+                flow, session, request.application_id, request.mode, form, brand=flow.brand,
+                vin=request.single_select_vin,
+            )  # fmt: skip
             if not isinstance(result, grants.Login):
                 return result
             vehicles = self._matching(result.vehicles, request, flow.brand)
@@ -472,6 +473,7 @@ class Connect:
         mode: Mode,
         form: Mapping[str, list[str]],
         brand: str | None = None,
+        vin: str | None = None,
     ) -> grants.Login | Outcome:
         email = (_one(form, "email") or "").strip()
         password = _one(form, "password") or ""
@@ -493,7 +495,7 @@ class Connect:
         try:
             now_ms = await self.clocks.now_ms(application_id)
             return await grants.login(
-                session, application_id, mode, email, password, now_ms, brand=brand
+                session, application_id, mode, email, password, now_ms, brand=brand, vin=vin
             )
         except grants.LoginRefused as problem:
             if await connect_guard.note_failure(session, flow.id, email) >= connect_guard.MAX_FLOW_FAILURES:
@@ -677,8 +679,11 @@ class Connect:
             reconnected = await repo.get_vehicle(session, request.vehicle_id)
             # A test car drawn in a brand is found again only by signing in with that brand.
             brand = grants.test_brand_of(reconnected) if reconnected is not None else None
+            # A simulated sign-in holds the whole fleet: the car is looked up by its VIN rather
+            # than among the few cars a sign-in offers.
+            vin = reconnected.vin if reconnected is not None and request.mode == "simulated" else None
             result = await self._check_login(
-                flow, session, request.application_id, request.mode, form, brand=brand
+                flow, session, request.application_id, request.mode, form, brand=brand, vin=vin
             )
             if not isinstance(result, grants.Login):
                 return result
@@ -770,7 +775,10 @@ class Connect:
             # The fleet's own brands first: those offer cars that exist (and the development
             # fleet is the first click of the tutorial's flow), any other makes one.
             async with self.sessions() as session:
-                own = set(await repo.fleet_makes(session, flow.request["application_id"]))
+                codes = [b.code for b in listed]
+                own = set(
+                    await repo.fleet_makes(session, flow.request["application_id"], codes)
+                )
             listed = [b for b in listed if b.code in own] + [b for b in listed if b.code not in own]
         return BrandPage(self._form(flow), listed, error, status, query.strip())
 

@@ -6,6 +6,8 @@ made either way is the same record."""
 from __future__ import annotations
 
 import functools
+import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, cast
@@ -62,6 +64,37 @@ class Login:
     vehicles: list[Vehicle]
 
 
+#: The most cars of a simulated fleet one sign-in offers (and a direct connect takes without
+#: naming them): a fleet of a million is not an owner's account.
+SIMULATED_OFFER = 50
+DIRECT_CONNECT_MOST = 1_000
+
+
+def offer_start(application_id: str, email: str) -> str:
+    """Where in the fleet's id order an e-mail's simulated cars start: a stable place per
+    application and e-mail, so the same owner is offered the same cars at every sign-in and
+    owners of a large fleet are spread over it."""
+    digest = hashlib.sha256(f"{application_id}:{email}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16]))
+
+
+async def simulated_offer(
+    session: AsyncSession,
+    application_id: str,
+    email: str,
+    brand: str | None = None,
+    vin: str | None = None,
+) -> list[Vehicle]:
+    """The simulated cars a sign-in with ``email`` offers: with ``vin``, that car; else up to
+    :data:`SIMULATED_OFFER` of ``brand`` (every one when the fleet has no more), the same
+    ones for the same e-mail while the fleet stays as it is, shown oldest first."""
+    if vin is not None:
+        return await repo.fleet_by_vin(session, application_id, vin, SIMULATED_OFFER)
+    start = offer_start(application_id, email)
+    vehicles = await repo.fleet_from(session, application_id, brand, start, SIMULATED_OFFER)
+    return sorted(vehicles, key=lambda v: (repo.aware(v.created_at), v.id))
+
+
 async def login(
     session: AsyncSession,
     application_id: str,
@@ -70,12 +103,14 @@ async def login(
     password: str,
     now_ms: int,
     brand: str | None = None,
+    vin: str | None = None,
 ) -> Login:
     """Check a vehicle owner's login the way ``mode`` wants it and find their vehicles.
 
     ``test``: any password; vehicles derived from the e-mail (the documented conventions), of
     ``brand`` when the owner chose one.
-    ``simulated``: any password; the application's simulated fleet.
+    ``simulated``: any password; cars of the application's simulated fleet
+    (:func:`simulated_offer`: the car of ``vin``, or a bounded, stable set of ``brand``'s).
     ``live``: the e-mail and password must match an owner account. ``now_ms`` is the
     application's simulated now: test vehicles made at this login start their life then."""
     email = normalise_email(email)
@@ -90,7 +125,7 @@ async def login(
     if not password:
         raise ValidationFailed("Enter a password.", code="MISSING_PARAMETER")
     if mode == "simulated":
-        vehicles = list(await repo.list_fleet(session, application_id))
+        vehicles = await simulated_offer(session, application_id, email, brand, vin)
     else:
         # Two first sign-ins of one test e-mail at once must not both create its vehicles.
         await repo.lock_application(session, application_id)
@@ -247,6 +282,8 @@ async def direct_connect(
     No password is checked; it is an operator's tool for tests and demos. ``now_ms`` is the
     application's simulated now (test vehicles made here start their life then)."""
     email = normalise_email(email)
+    if vehicle_ids is not None and len(vehicle_ids) > DIRECT_CONNECT_MOST:
+        raise ValidationFailed(f"Connect at most {DIRECT_CONNECT_MOST:,} vehicles at once.")
     if mode == "live":
         owner = await repo.get_owner_by_email(session, email)
         if owner is None:
@@ -254,8 +291,20 @@ async def direct_connect(
         available = list(await repo.list_owner_vehicles(session, owner.id))
         subject = subject_for(mode, email, owner)
     elif mode == "simulated":
-        available = list(await repo.list_fleet(session, application_id))
         subject = subject_for(mode, email)
+        if vehicle_ids is not None:
+            # Only the cars named are read, whatever the fleet's size.
+            available = await repo.get_fleet_vehicles(session, application_id, vehicle_ids)
+        elif await repo.fleet_size_up_to(
+            session, application_id, DIRECT_CONNECT_MOST + 1
+        ) > DIRECT_CONNECT_MOST:
+            raise ValidationFailed(
+                f"This fleet has more than {DIRECT_CONNECT_MOST:,} vehicles: name the ones to "
+                "connect (vehicleIds), or connect a large fleet in bulk with "
+                "`motorpool vehicles seed --connect EMAIL`."
+            )
+        else:
+            available = list(await repo.fleet_page(session, application_id, None, DIRECT_CONNECT_MOST))
     else:
         available = await test_vehicles(session, application_id, email, now_ms)
         subject = subject_for(mode, email)

@@ -19,7 +19,7 @@ from ..settings import Settings
 from ..store import db, repo
 from .access import AccessCache, VehicleGate
 from .admin import AdminService
-from .bootstrap import bootstrap_if_empty
+from .bootstrap import FirstStart, bootstrap_if_empty
 from .clocks import ClockBook
 from .commands import CommandService
 from .compatibility import CompatibilityService
@@ -92,7 +92,7 @@ class Platform:
     #: Readiness for load balancers.
     health: Health
     #: What first start created, for printing; None on later starts.
-    first_start: object | None = None
+    first_start: FirstStart | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     #: Run first by ``close``, newest first, while the database is still open: background work
     #: that must finish or hand back what it holds (webhook deliveries) registers here.

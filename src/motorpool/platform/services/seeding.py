@@ -13,6 +13,10 @@ a few chunks per worker are drawn ahead, no more, so memory stays bounded. A veh
 on the seed and its index in the fleet (its powertrain too is drawn from its own seed), so one
 seed gives one fleet whatever the number of jobs or the size of a chunk. Each chunk's transaction
 commits without waiting for its WAL flush on PostgreSQL (``store.bulk.relax_commit_durability``).
+On PostgreSQL a chunk is drawn as ``COPY`` text, so this process only streams bytes; a seed of
+``ONE_TRANSACTION_FROM`` vehicles or more into nearly empty tables runs as one transaction with
+the tables' secondary indexes and foreign keys built once at the end (``bulk.indexes_deferred``),
+which costs PostgreSQL less than half the CPU of keeping them up row by row.
 
 A failure part-way leaves the chunks already written (each one whole); the caches of running
 platform processes are told of the new vehicles once, at the end."""
@@ -23,12 +27,13 @@ import asyncio
 import multiprocessing
 import random
 import secrets
+import time
 import uuid
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import aclosing
-from dataclasses import dataclass
+from contextlib import aclosing, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,6 +92,80 @@ class Seeded:
 
     count: int
     user_id: str | None
+    #: Whether the seed ran as one transaction with the indexes built at the end.
+    in_one_transaction: bool = False
+    #: Seconds spent in each phase, as this process saw them (``Phases``).
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+class Phases:
+    """Where a seed's time goes, as the writing process sees it: waiting for drawn chunks,
+    each table's ``COPY``, commits, each index or constraint built at the end, ``ANALYZE``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._open: dict[str, float] = {}
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + seconds
+
+    def started(self, phase: str) -> None:
+        self._open[phase] = time.perf_counter()
+
+    def stopped(self, phase: str) -> None:
+        began = self._open.pop(phase, None)
+        if began is not None:
+            self.add(phase, time.perf_counter() - began)
+
+    @contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(phase, time.perf_counter() - began)
+
+    def rebuilt(self, name: str, seconds: float) -> None:
+        self.add("build indexes and keys", seconds)
+
+    async def waiting(self, chunks: AsyncIterator[DrawnChunk]) -> AsyncIterator[DrawnChunk]:
+        """``chunks``, timing how long the writer waits for each (drawing it here, with one
+        job, or for a worker process to hand it over)."""
+        while True:
+            began = time.perf_counter()
+            try:
+                drawn = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            finally:
+                self.add("wait for drawn chunks", time.perf_counter() - began)
+            yield drawn
+
+
+#: From this many vehicles a seed into (nearly) empty tables runs in one transaction with the
+#: indexes built at the end: below it, building them again costs more than it saves.
+ONE_TRANSACTION_FROM = 100_000
+#: "Nearly empty": the tables hold at most this share of the rows the seed adds.
+NEARLY_EMPTY_SHARE = 0.1
+
+
+async def _tables_nearly_empty(session: AsyncSession, count: int) -> bool:
+    if count < ONE_TRANSACTION_FROM:
+        return False
+    most = int(count * NEARLY_EMPTY_SHARE)
+    for table in ("vehicles", "connections"):
+        if await bulk.row_count_at_most(session, table, most + 1) > most:
+            return False
+    return True
+
+
+async def _write(session: AsyncSession, table: str, rows: list[bulk.Record] | bulk.CopyText) -> None:
+    if isinstance(rows, bulk.CopyText):
+        await bulk.insert_copy_text(session, table, rows)
+    elif table == "vehicles":
+        await bulk.insert_vehicle_records(session, rows)
+    else:
+        await bulk.insert_connection_records(session, rows)
 
 
 class FleetSeeder:
@@ -107,9 +186,14 @@ class FleetSeeder:
         chunk: int = CHUNK,
         jobs: int = 1,
         progress: Callable[[int], None] | None = None,
+        one_transaction: bool | None = None,
+        stage: Callable[[str], None] | None = None,
     ) -> Seeded:
         """Add ``count`` vehicles, drawn by ``jobs`` worker processes (1: in this one);
-        ``progress`` is called with each chunk's size once written."""
+        ``progress`` is called with each chunk's size once written. ``one_transaction``: write
+        everything in one transaction with the indexes built at the end (PostgreSQL only; by
+        default when the seed is large and the tables nearly empty). ``stage`` hears what a long
+        step after the last chunk is doing (building the indexes), for a progress display."""
         if not 1 <= count <= MAX_COUNT:
             raise ValidationFailed(f"count must be from 1 to {MAX_COUNT:,}.")
         if not 1 <= jobs <= MAX_JOBS:
@@ -125,36 +209,67 @@ class FleetSeeder:
                 user_id = (await repo.get_or_create_user(session, application_id, subject)).id
         now_ms = await self.clocks.now_ms(application_id)
         base = seed if seed is not None else secrets.randbits(40)
+        async with self.sessions() as session:
+            copy_text = bulk.supports_copy_text(session)
+            if one_transaction is None:
+                one_transaction = await _tables_nearly_empty(session, count)
+            in_one = copy_text and one_transaction
         plan = ChunkPlan(
             application_id=application_id,
             base=base,
             mix=tuple(mix.items()) if mix else (),
             now_ms=now_ms,
             user_id=user_id,
+            copy_text=copy_text,
         )
+        phases = Phases()
         written = 0
-        async with aclosing(_drawn_chunks(plan, count, chunk, jobs)) as chunks:
-            async for drawn in chunks:
-                try:
+
+        async def write(session: AsyncSession, drawn: DrawnChunk) -> None:
+            nonlocal written
+            with phases.timed("copy vehicles"):
+                await _write(session, "vehicles", drawn.vehicles)
+            with phases.timed("copy connections"):
+                await _write(session, "connections", drawn.connections)
+            written += drawn.count
+            if progress is not None:
+                progress(drawn.count)
+
+        try:
+            async with aclosing(_drawn_chunks(plan, count, chunk, jobs)) as chunks:
+                if in_one:
+                    # Tables this new are faster built once than kept up row by row: one
+                    # transaction, the indexes and foreign keys set aside and built at the end.
                     async with self.sessions() as session, session.begin():
                         await bulk.relax_commit_durability(session)
-                        await bulk.insert_vehicle_records(session, drawn.vehicles)
-                        await bulk.insert_connection_records(session, drawn.connections)
-                except bulk.DuplicateRows:
-                    # A vehicle's id is drawn from its seed: the same seed twice makes the same cars.
-                    raise Conflict(
-                        f"Vehicles made from seed {base} exist already ({written:,} of {count:,} "
-                        "were added now); give another seed."
-                    ) from None
-                written += len(drawn.vehicles)
-                if progress is not None:
-                    progress(len(drawn.vehicles))
+                        async with bulk.indexes_deferred(session, on_rebuilt=phases.rebuilt):
+                            async for drawn in phases.waiting(chunks):
+                                await write(session, drawn)
+                            if stage is not None:
+                                stage("building indexes")
+                        phases.started("commit")
+                    phases.stopped("commit")
+                else:
+                    async for drawn in phases.waiting(chunks):
+                        async with self.sessions() as session, session.begin():
+                            await bulk.relax_commit_durability(session)
+                            await write(session, drawn)
+                            phases.started("commit")
+                        phases.stopped("commit")
+        except bulk.DuplicateRows:
+            # A vehicle's id is drawn from its seed: the same seed twice makes the same cars.
+            kept = 0 if in_one else written
+            raise Conflict(
+                f"Vehicles made from seed {base} exist already ({kept:,} of {count:,} "
+                "were added now); give another seed."
+            ) from None
         async with self.sessions() as session, session.begin():
             # Running processes drop their caches of the fleet (announced, or polled).
             await repo.bump_generation(session)
-        async with self.sessions() as session, session.begin():
-            await bulk.refresh_statistics(session)
-        return Seeded(count, user_id)
+        with phases.timed("analyze"):
+            async with self.sessions() as session, session.begin():
+                await bulk.refresh_statistics(session)
+        return Seeded(count, user_id, in_one_transaction=in_one, phases=phases.seconds)
 
 
 async def database_is_empty(sessions: async_sessionmaker[AsyncSession]) -> bool:
@@ -173,14 +288,17 @@ class ChunkPlan:
     mix: tuple[tuple[str, float], ...]
     now_ms: int
     user_id: str | None
+    #: Draw chunks as COPY's text format (PostgreSQL) rather than records.
+    copy_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class DrawnChunk:
-    """A chunk's rows, ready to write (``store.bulk`` records)."""
+    """A chunk's rows, ready to write (``store.bulk`` records, or COPY text)."""
 
-    vehicles: list[bulk.Record]
-    connections: list[bulk.Record]
+    count: int
+    vehicles: list[bulk.Record] | bulk.CopyText
+    connections: list[bulk.Record] | bulk.CopyText
 
 
 def vehicle_seed(base: int, index: int) -> int:
@@ -213,7 +331,13 @@ def draw_chunk(plan: ChunkPlan, start: int, size: int) -> DrawnChunk:
     connections = (
         [] if plan.user_id is None else _connections(plan.application_id, plan.user_id, vehicles)
     )
-    return DrawnChunk(bulk.vehicle_records(vehicles), bulk.connection_records(connections))
+    if plan.copy_text:
+        return DrawnChunk(
+            size, bulk.vehicle_copy_text(vehicles), bulk.connection_copy_text(connections)
+        )
+    return DrawnChunk(
+        size, bulk.vehicle_records(vehicles), bulk.connection_records(connections)
+    )
 
 
 async def _drawn_chunks(

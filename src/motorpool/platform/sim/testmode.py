@@ -15,7 +15,9 @@ cars. A count outside 1–999 is not the convention and gives one vehicle, like 
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 import random
 import re
 from dataclasses import dataclass
@@ -67,7 +69,8 @@ class TestVehicle:
 
 def vin_check_digit(vin: str) -> str:
     """The ISO 3779 / North American check digit (position 9) of a 17-character VIN."""
-    total = sum(_TRANSLITERATION[ch] * w for ch, w in zip(vin.upper(), _WEIGHTS))
+    # map rather than a generator: a seed of a million cars computes a million of these.
+    total = sum(map(operator.mul, map(_TRANSLITERATION.__getitem__, vin.upper()), _WEIGHTS))
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
 
@@ -86,7 +89,12 @@ def model_code(spec: ModelSpec) -> str:
     """Two VIN characters naming the model within its make (positions 4 and 5, where a real
     VIN's descriptor names the line): a stable function of the model's name, so a VIN made here
     tells its model again (``sim.compatibility.decode_vin``)."""
-    digest = hashlib.sha256(f"{spec.make}/{spec.model}".encode()).digest()
+    return _model_code(spec.make, spec.model)
+
+
+@functools.cache
+def _model_code(make: str, model: str) -> str:
+    digest = hashlib.sha256(f"{make}/{model}".encode()).digest()
     return VIN_ALPHABET[digest[0] % len(VIN_ALPHABET)] + VIN_ALPHABET[digest[1] % len(VIN_ALPHABET)]
 
 

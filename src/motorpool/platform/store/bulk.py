@@ -2,19 +2,33 @@
 
 On PostgreSQL rows go in with ``COPY`` (asyncpg's binary copy, in the session's transaction): a
 chunk of thousands of rows is one round trip and no SQL to parse. On SQLite a chunk is one
-multi-row ``INSERT`` per few hundred rows (under its limit of bound parameters). The callers keep
-one chunk in memory at a time.
+``INSERT`` run for each of its rows (executemany), compiled once. The callers keep one chunk in
+memory at a time.
 
 Rows can be turned into records (tuples in column order, JSON already text) away from the
 database — ``vehicle_records`` and ``connection_records`` are pure functions, so worker processes
-can prepare chunks while one process writes them — and written with the ``*_records`` inserts."""
+can prepare chunks while one process writes them — and written with the ``*_records`` inserts.
+For PostgreSQL a worker can go one step further and write a chunk as ``COPY``'s text format
+(``copy_text``): the writing process then only streams those bytes (``insert_copy_text``),
+with nothing to encode per row or per field, and what crosses between processes is one
+``bytes`` object rather than thousands of tuples to pickle.
+
+A seed into (nearly) empty tables may run in one transaction with the tables' secondary
+indexes and foreign keys set aside (``indexes_deferred``): PostgreSQL builds each index once
+from sorted rows and checks each foreign key with one join, where a row at a time it would
+update eleven indexes at random places and run three look-ups per connection."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Table, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,8 +37,6 @@ from .models import Connection, Vehicle
 
 _VEHICLES = cast(Table, Vehicle.__table__)
 _CONNECTIONS = cast(Table, Connection.__table__)
-#: SQLite's default limit of bound parameters in one statement (32,766 since 3.32).
-_SQLITE_PARAMETERS = 32_000
 
 
 class DuplicateRows(Exception):
@@ -63,6 +75,150 @@ async def insert_vehicle_records(session: AsyncSession, records: Sequence[Record
 async def insert_connection_records(session: AsyncSession, records: Sequence[Record]) -> None:
     """Insert connections prepared by :func:`connection_records`."""
     await _insert(session, _CONNECTIONS, records)
+
+
+@dataclass(frozen=True, slots=True)
+class CopyText:
+    """Rows of one table in ``COPY … FROM STDIN`` text format (tab-separated, ``\\N`` for
+    null, backslash escapes), ready to stream."""
+
+    payload: bytes
+    rows: int
+
+
+#: The characters COPY's text format escapes inside a field.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: Any, is_json: bool) -> str:
+    if value is None:
+        return "\\N"
+    if is_json:
+        # orjson escapes control characters inside strings, so only backslashes need doubling.
+        return orjson.dumps(value).decode().replace("\\", "\\\\")
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def vehicle_copy_text(rows: Sequence[Mapping[str, Any]]) -> CopyText:
+    """Vehicles in COPY's text format, for :func:`insert_copy_text` (no database needed)."""
+    return _copy_text(_VEHICLES, rows)
+
+
+def connection_copy_text(rows: Sequence[Mapping[str, Any]]) -> CopyText:
+    """Connections in COPY's text format, for :func:`insert_copy_text`."""
+    return _copy_text(_CONNECTIONS, rows)
+
+
+def _copy_text(table: Table, rows: Sequence[Mapping[str, Any]]) -> CopyText:
+    json_columns = _json_columns(table)
+    columns = [(column.name, column.name in json_columns) for column in table.columns]
+    lines = [
+        "\t".join([_copy_field(row.get(name), is_json) for name, is_json in columns])
+        for row in rows
+    ]
+    lines.append("")
+    return CopyText("\n".join(lines).encode(), len(rows))
+
+
+async def insert_copy_text(session: AsyncSession, table_name: str, chunk: CopyText) -> None:
+    """Stream a chunk made by :func:`vehicle_copy_text` or :func:`connection_copy_text` into
+    ``table_name`` (``vehicles`` or ``connections``) with ``COPY``, in the session's
+    transaction. PostgreSQL with asyncpg only."""
+    if not chunk.rows:
+        return
+    table = {_VEHICLES.name: _VEHICLES, _CONNECTIONS.name: _CONNECTIONS}[table_name]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is None or not hasattr(driver, "copy_to_table"):
+        raise TypeError("COPY text needs PostgreSQL through asyncpg.")
+    columns = [column.name for column in table.columns]
+    try:
+        # A memoryview, not the bytes: asyncpg would take bytes for a file's path.
+        source = memoryview(chunk.payload)
+        await driver.copy_to_table(table.name, source=source, columns=columns, format="text")
+    except Exception as error:
+        if type(error).__name__ == "UniqueViolationError":
+            raise DuplicateRows(str(error)) from error
+        raise
+
+
+def supports_copy_text(session: AsyncSession) -> bool:
+    """Whether :func:`insert_copy_text` can write through this session (PostgreSQL)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def row_count_at_most(session: AsyncSession, table_name: str, limit: int) -> int:
+    """How many rows ``table_name`` holds, counted no further than ``limit`` (cheap on a big
+    table)."""
+    table = {_VEHICLES.name: _VEHICLES, _CONNECTIONS.name: _CONNECTIONS}[table_name]
+    counted = await session.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT :limit) AS few"),
+        {"limit": limit},
+    )
+    return int(counted.scalar_one())
+
+
+@asynccontextmanager
+async def indexes_deferred(
+    session: AsyncSession, on_rebuilt: Callable[[str, float], None] | None = None
+) -> AsyncIterator[None]:
+    """Within the session's transaction, set the vehicles' and connections' secondary indexes
+    and foreign keys aside for the body, then build them again (PostgreSQL; nothing on SQLite).
+
+    Primary keys and unique constraints stay, so a duplicate is still refused row by row. The
+    tables are locked for the rest of the transaction (other sessions wait for them), and the
+    definitions are read from the catalogue, so an index a migration adds is kept too.
+    ``on_rebuilt`` hears each index's or constraint's name and the seconds it took."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    tables = [_VEHICLES.name, _CONNECTIONS.name]
+    indexes = (
+        await session.execute(
+            text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes AS i "
+                "WHERE i.schemaname = current_schema() AND i.tablename = ANY(:tables) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c "
+                "WHERE c.conname = i.indexname AND c.connamespace = "
+                "(SELECT oid FROM pg_namespace WHERE nspname = current_schema()))"
+            ),
+            {"tables": tables},
+        )
+    ).all()
+    foreign_keys = (
+        await session.execute(
+            text(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint AS c WHERE c.contype = 'f' "
+                "AND c.conrelid = ANY(ARRAY[CAST(:vehicles AS regclass), CAST(:connections AS regclass)])"
+            ),
+            {"vehicles": _VEHICLES.name, "connections": _CONNECTIONS.name},
+        )
+    ).all()
+    for table, name, _definition in foreign_keys:
+        await session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    for name, _definition in indexes:
+        await session.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    # Each index is built from one sort of the table; more memory for the sort, fewer passes.
+    await session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for name, definition in indexes:
+        started = time.perf_counter()
+        await session.execute(text(definition))
+        if on_rebuilt is not None:
+            on_rebuilt(name, time.perf_counter() - started)
+    for table, name, definition in foreign_keys:
+        started = time.perf_counter()
+        await session.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
+        if on_rebuilt is not None:
+            on_rebuilt(name, time.perf_counter() - started)
 
 
 async def relax_commit_durability(session: AsyncSession) -> None:
@@ -123,10 +279,9 @@ async def _insert(session: AsyncSession, table: Table, records: Sequence[Record]
         if session.get_bind().dialect.name == "postgresql":
             await _copy(session, table, columns, records)
             return
-        rows = _rows(table, records)
-        per_statement = max(1, _SQLITE_PARAMETERS // len(columns))
-        for start in range(0, len(rows), per_statement):
-            await session.execute(insert(table).values(rows[start : start + per_statement]))
+        # One statement run for every row (executemany): compiled once, where a multi-row
+        # VALUES of hundreds of rows was compiled afresh for each few hundred.
+        await session.execute(insert(table), _rows(table, records))
     except IntegrityError as error:
         raise DuplicateRows(str(error.orig)) from error
     except Exception as error:

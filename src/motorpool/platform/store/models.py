@@ -123,8 +123,10 @@ class Vehicle(Base):
         Index("ix_vehicles_fleet_page", "application_id", "id"),
         Index("ix_vehicles_fleet_model", "application_id", "model", "id"),
         Index("ix_vehicles_fleet_vin", "application_id", "vin"),
-        Index("ix_vehicles_fleet_make", "application_id", "make", "id"),
+        Index("ix_vehicles_fleet_make", "application_id", "mode", "make", "id"),
         Index("ix_vehicles_fleet_powertrain", "application_id", "powertrain", "id"),
+        # The admin listing's keyset pages (migration 0012).
+        Index("ix_vehicles_fleet_listing", "application_id", "mode", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     vin: Mapped[str] = mapped_column(String(17), index=True)
@@ -133,9 +135,10 @@ class Vehicle(Base):
     year: Mapped[int] = mapped_column(Integer)
     powertrain: Mapped[str] = mapped_column(String(8))
     mode: Mapped[str] = mapped_column(String(16))
-    #: Simulated vehicles belong to one application's fleet.
+    #: Simulated vehicles belong to one application's fleet (indexed as the first column of
+    #: the fleet's indexes above).
     application_id: Mapped[str | None] = mapped_column(
-        ForeignKey("applications.id", ondelete="CASCADE"), index=True, default=None
+        ForeignKey("applications.id", ondelete="CASCADE"), default=None
     )
     #: Live vehicles belong to an owner account.
     owner_id: Mapped[str | None] = mapped_column(
@@ -180,7 +183,8 @@ class Connection(Base):
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Indexed as the first column of the (user_id, vehicle_id) unique constraint.
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     vehicle_id: Mapped[str] = mapped_column(
         ForeignKey("vehicles.id", ondelete="CASCADE"), index=True
     )

@@ -13,10 +13,14 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
+    literal,
     or_,
     select,
+    tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -251,22 +255,97 @@ async def get_vehicles_by_test_keys(session: AsyncSession, keys: Sequence[str]) 
     return found
 
 
-async def list_fleet(session: AsyncSession, application_id: str) -> Sequence[Vehicle]:
-    result = await session.scalars(
+def _simulated_fleet(application_id: str) -> Any:
+    return and_(Vehicle.application_id == application_id, Vehicle.mode == "simulated")
+
+
+async def fleet_page(
+    session: AsyncSession,
+    application_id: str,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> Sequence[Vehicle]:
+    """Up to ``limit`` of an application's simulated cars, oldest first, following the one
+    made at ``after = (created_at, id)``: a keyset page read from ``ix_vehicles_fleet_listing``."""
+    query = select(Vehicle).where(_simulated_fleet(application_id))
+    if after is not None:
+        # A row comparison, which PostgreSQL reads as a range of the index: a far page starts
+        # where it starts instead of filtering every car before it.
+        query = query.where(tuple_(Vehicle.created_at, Vehicle.id) > tuple_(*after))
+    rows = await session.scalars(query.order_by(Vehicle.created_at, Vehicle.id).limit(limit))
+    return rows.all()
+
+
+async def fleet_from(
+    session: AsyncSession, application_id: str, make: str | None, start_id: str, limit: int
+) -> list[Vehicle]:
+    """Up to ``limit`` of an application's simulated cars (of ``make``, when given), in id
+    order from ``start_id`` on, going round to the lowest ids when the highest run out: two
+    short reads of ``ix_vehicles_fleet_make`` (or of the fleet's id order without a make)."""
+    where = [_simulated_fleet(application_id)]
+    if make is not None:
+        where.append(Vehicle.make == make)
+    after = await session.scalars(
+        select(Vehicle).where(*where, Vehicle.id >= start_id).order_by(Vehicle.id).limit(limit)
+    )
+    found = list(after.all())
+    if len(found) < limit:
+        before = await session.scalars(
+            select(Vehicle)
+            .where(*where, Vehicle.id < start_id)
+            .order_by(Vehicle.id)
+            .limit(limit - len(found))
+        )
+        found += before.all()
+    return found
+
+
+async def fleet_by_vin(
+    session: AsyncSession, application_id: str, vin: str, limit: int
+) -> list[Vehicle]:
+    """An application's simulated cars with this VIN (``ix_vehicles_fleet_vin``), oldest first."""
+    rows = await session.scalars(
         select(Vehicle)
-        .where(Vehicle.application_id == application_id, Vehicle.mode == "simulated")
+        .where(_simulated_fleet(application_id), Vehicle.vin == vin.upper())
         .order_by(Vehicle.created_at, Vehicle.id)
+        .limit(limit)
     )
-    return result.all()
+    return list(rows.all())
 
 
-async def fleet_makes(session: AsyncSession, application_id: str) -> list[str]:
-    """The makes of an application's simulated fleet, each once."""
-    result = await session.scalars(
-        select(Vehicle.make)
-        .where(Vehicle.application_id == application_id, Vehicle.mode == "simulated")
-        .distinct()
+async def fleet_size_up_to(session: AsyncSession, application_id: str, most: int) -> int:
+    """How many simulated cars an application has, counted no further than ``most``."""
+    few = select(Vehicle.id).where(_simulated_fleet(application_id)).limit(most).subquery()
+    return int((await session.execute(select(func.count()).select_from(few))).scalar_one())
+
+
+async def get_fleet_vehicles(
+    session: AsyncSession, application_id: str, vehicle_ids: Sequence[str]
+) -> list[Vehicle]:
+    """The cars of ``vehicle_ids`` that are in the application's simulated fleet, in that order."""
+    if not vehicle_ids:
+        return []
+    rows = await session.scalars(
+        select(Vehicle).where(_simulated_fleet(application_id), Vehicle.id.in_(vehicle_ids))
     )
+    by_id = {row.id: row for row in rows.all()}
+    return [by_id[vid] for vid in vehicle_ids if vid in by_id]
+
+
+async def fleet_makes(
+    session: AsyncSession, application_id: str, candidates: Iterable[str]
+) -> list[str]:
+    """Which of the ``candidates`` makes an application's simulated fleet has, each once: one
+    probe of ``ix_vehicles_fleet_make`` per make rather than a pass over the whole fleet."""
+    probes = [
+        select(literal(make).label("make")).where(
+            exists().where(_simulated_fleet(application_id), Vehicle.make == make)
+        )
+        for make in dict.fromkeys(candidates)
+    ]
+    if not probes:
+        return []
+    result = await session.scalars(union_all(*probes))
     return sorted(result.all())
 
 

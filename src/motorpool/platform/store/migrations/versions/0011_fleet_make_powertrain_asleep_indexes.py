@@ -23,8 +23,10 @@ ASLEEP_AT = {
 
 def upgrade() -> None:
     # A make's or a powertrain's vehicles in id order: a filtered page, and its count, read that
-    # range instead of the whole fleet in id order (a rare make is a few in a hundred).
-    op.create_index("ix_vehicles_fleet_make", "vehicles", ["application_id", "make", "id"])
+    # range instead of the whole fleet in id order (a rare make is a few in a hundred). The
+    # make's, with the mode, also serves Connect's simulated sign-in (a bounded run of one make's
+    # cars from a place in id order) and its brand page (whether the fleet has a make at all).
+    op.create_index("ix_vehicles_fleet_make", "vehicles", ["application_id", "mode", "make", "id"])
     op.create_index("ix_vehicles_fleet_powertrain", "vehicles", ["application_id", "powertrain", "id"])
     dialect = op.get_bind().dialect.name
     if dialect in ASLEEP_AT:
