@@ -241,7 +241,14 @@ async def test_stepping_a_frozen_clock_emits_the_trips_reports_in_order(
     )
     await platform.admin("POST", f"{clock}/advance", json={"seconds": 120})
     # A driving car reports every 10 s: two minutes are about a dozen reports, each a new odometer.
-    states = await receiver.wait_for(10, "VEHICLE_STATE")
+    try:
+        states = await receiver.wait_for(10, "VEHICLE_STATE")
+    except TimeoutError:
+        # Say what the platform did: a failed attempt waits for its retry on the frozen clock.
+        log = await platform.admin("GET", f"/admin/webhooks/{webhook['id']}/deliveries", params={"limit": 50})
+        received = [d.event.get("data", {}).get("signals") for d in receiver.events("VEHICLE_STATE")]
+        attempts = [{k: a.get(k) for k in ("eventType", "eventStatus", "attempt", "statusCode", "latencyMs", "error")} for a in log]
+        raise AssertionError(f"{len(received)} VEHICLE_STATE received; attempts: {attempts}") from None
     await asyncio.sleep(0.5)
     trip = [d.event for d in receiver.events("VEHICLE_STATE")][1:]
     # Deliveries may arrive out of order (as Smartcar's do); ordered by oemUpdatedAt, each report
