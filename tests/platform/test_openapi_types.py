@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from motorpool.platform.services.admin import FLEET_PAGE_MOST
 from motorpool.platform.services.params import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 
 from ..support.api import assert_error, get
@@ -31,6 +32,8 @@ async def test_ids_and_paging_are_typed(sqlite_platform: PlatformHarness) -> Non
     assert vehicle["type"] == "string" and vehicle["format"] == "uuid"
     execution = _parameter(document, "/v3/vehicles/{vehicle_id}/commands/executions/{execution_id}", "get", "execution_id")
     assert execution["pattern"] == "^exec_[0-9a-f]{24}$"
+    fleet_page = _parameter(document, "/admin/applications/{application_id}/vehicles", "get", "limit")
+    assert (fleet_page["type"], fleet_page["minimum"], fleet_page["maximum"]) == ("integer", 1, FLEET_PAGE_MOST)
     offset = _parameter(document, "/v2.0/vehicles", "get", "offset")
     assert offset["type"] == "integer" and offset["minimum"] == 0
     typed = [

@@ -222,7 +222,10 @@ async def list_fleet(
     application_id: str,
     limit: Annotated[
         str | None,
-        Query(description=f"Cars per page, 1 to {FLEET_PAGE_MOST:,} (default {FLEET_PAGE_MOST:,})."),
+        Query(
+            description=f"Cars per page, 1 to {FLEET_PAGE_MOST:,} (default {FLEET_PAGE_MOST:,}).",
+            json_schema_extra={"maximum": FLEET_PAGE_MOST},
+        ),
     ] = None,
     cursor: Annotated[
         str | None, Query(description="Where the page starts: a previous page's `meta.nextCursor`.")
