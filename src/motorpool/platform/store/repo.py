@@ -693,23 +693,47 @@ class AccessRow:
     nickname: str
 
 
+#: What an access row is read from, in the order :func:`access_row` takes it (a query may put
+#: other columns before these).
+ACCESS_COLUMNS = (
+    Connection.id,
+    Connection.permissions,
+    Vehicle.id,
+    Vehicle.vin,
+    Vehicle.make,
+    Vehicle.model,
+    Vehicle.year,
+    Vehicle.powertrain,
+    Vehicle.mode,
+    Vehicle.seed,
+    Vehicle.state,
+    Vehicle.version,
+    Vehicle.nickname,
+)
+
+
+def access_row(row: Sequence[Any]) -> AccessRow:
+    """The access row of a result row holding :data:`ACCESS_COLUMNS`, in their order."""
+    return AccessRow(
+        connection_id=row[0],
+        permissions=tuple(row[1] or ()),
+        vehicle_id=row[2],
+        vin=row[3],
+        make=row[4],
+        model=row[5],
+        year=row[6],
+        powertrain=row[7],
+        mode=row[8],
+        seed=row[9],
+        state=row[10] or {},
+        version=row[11],
+        nickname=row[12],
+    )
+
+
 #: The read path's query, built once: constructing a statement per call costs more than running it.
 _ACCESS_ROWS = (
-    select(
-        Connection.id,
-        Connection.permissions,
-        Vehicle.id,
-        Vehicle.vin,
-        Vehicle.make,
-        Vehicle.model,
-        Vehicle.year,
-        Vehicle.powertrain,
-        Vehicle.mode,
-        Vehicle.seed,
-        Vehicle.state,
-        Vehicle.version,
-        Vehicle.nickname,
-    )
+    select(*ACCESS_COLUMNS)
     .join(Vehicle, Vehicle.id == Connection.vehicle_id)
     .where(
         Connection.application_id == bindparam("application_id"),
@@ -728,24 +752,7 @@ async def access_rows(
         _ACCESS_ROWS,
         {"application_id": application_id, "user_id": user_id, "vehicle_ids": list(vehicle_ids)},
     )
-    return {
-        row[2]: AccessRow(
-            connection_id=row[0],
-            permissions=tuple(row[1] or ()),
-            vehicle_id=row[2],
-            vin=row[3],
-            make=row[4],
-            model=row[5],
-            year=row[6],
-            powertrain=row[7],
-            mode=row[8],
-            seed=row[9],
-            state=row[10] or {},
-            version=row[11],
-            nickname=row[12],
-        )
-        for row in result
-    }
+    return {row[2]: access_row(row) for row in result}
 
 
 async def vehicle_connected_to_application(

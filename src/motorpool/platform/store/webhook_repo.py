@@ -249,16 +249,15 @@ _SUBSCRIPTIONS = cast(Table, WebhookSubscription.__table__)
 _WEBHOOKS = cast(Table, Webhook.__table__)
 _VEHICLES = cast(Table, Vehicle.__table__)
 _CONNECTIONS = cast(Table, Connection.__table__)
-#: What the monitor reads of a due subscription, in the order :func:`_due_subscription` takes it.
+#: What the monitor reads of a due subscription, in the order :func:`_due_subscription` takes it:
+#: the subscription's and its webhook's columns, then the vehicle's access row.
 _DUE_COLUMNS = (
     _SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.user_id, _SUBSCRIPTIONS.c.first_due,
     _SUBSCRIPTIONS.c.last_values, _SUBSCRIPTIONS.c.open_errors, _SUBSCRIPTIONS.c.checked_ms,
     _SUBSCRIPTIONS.c.vehicle_version, _WEBHOOKS.c.id, _WEBHOOKS.c.name, _WEBHOOKS.c.triggers,
-    _WEBHOOKS.c.data, _CONNECTIONS.c.permissions, _VEHICLES.c.id, _VEHICLES.c.vin,
-    _VEHICLES.c.make, _VEHICLES.c.model, _VEHICLES.c.year, _VEHICLES.c.powertrain,
-    _VEHICLES.c.mode, _VEHICLES.c.seed, _VEHICLES.c.state, _VEHICLES.c.version,
-    _VEHICLES.c.nickname,
+    _WEBHOOKS.c.data, *repo.ACCESS_COLUMNS,
 )  # fmt: skip
+_ACCESS_START = 11
 
 
 async def claim_due_subscriptions(
@@ -298,13 +297,7 @@ def _due_subscription(row: Any) -> DueSubscription:
         id=row[0], user_id=row[1], first_due=bool(row[2]), last_values=row[3],
         open_errors=row[4], checked_ms=row[5] or 0, vehicle_version=row[6] or 0,
         webhook_id=row[7], webhook_name=row[8], triggers=tuple(row[9] or ()),
-        data=tuple(row[10] or ()),
-        vehicle=repo.AccessRow(
-            connection_id="", permissions=tuple(row[11] or ()), vehicle_id=row[12],
-            vin=row[13], make=row[14], model=row[15], year=row[16], powertrain=row[17],
-            mode=row[18], seed=row[19], state=row[20] or {}, version=row[21],
-            nickname=row[22],
-        ),
+        data=tuple(row[10] or ()), vehicle=repo.access_row(row[_ACCESS_START:]),
     )  # fmt: skip
 
 
