@@ -27,7 +27,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -189,10 +188,6 @@ class Sender:
 
 def _since(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc
 
 
 class DeliveryWorker:
