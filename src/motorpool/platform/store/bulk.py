@@ -37,6 +37,8 @@ from .models import Connection, Vehicle
 
 _VEHICLES = cast(Table, Vehicle.__table__)
 _CONNECTIONS = cast(Table, Connection.__table__)
+#: The tables a seed writes in bulk, by name.
+_BULK_TABLES = {_VEHICLES.name: _VEHICLES, _CONNECTIONS.name: _CONNECTIONS}
 
 
 class DuplicateRows(Exception):
@@ -132,7 +134,7 @@ async def insert_copy_text(session: AsyncSession, table_name: str, chunk: CopyTe
     transaction. PostgreSQL with asyncpg only."""
     if not chunk.rows:
         return
-    table = {_VEHICLES.name: _VEHICLES, _CONNECTIONS.name: _CONNECTIONS}[table_name]
+    table = _BULK_TABLES[table_name]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
@@ -157,7 +159,7 @@ def supports_copy_text(session: AsyncSession) -> bool:
 async def row_count_at_most(session: AsyncSession, table_name: str, limit: int) -> int:
     """How many rows ``table_name`` holds, counted no further than ``limit`` (cheap on a big
     table)."""
-    table = {_VEHICLES.name: _VEHICLES, _CONNECTIONS.name: _CONNECTIONS}[table_name]
+    table = _BULK_TABLES[table_name]
     counted = await session.execute(
         text(f"SELECT count(*) FROM (SELECT 1 FROM {table.name} LIMIT :limit) AS few"),
         {"limit": limit},
